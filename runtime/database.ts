@@ -1,0 +1,35 @@
+// Opens the one SQLite file everything lives in, with the settings durability depends on.
+// It never decides what is stored: that is the migrations' and the stores' job.
+import fs from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+
+export type Database = BetterSqlite3.Database;
+
+/** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL survives a process crash. */
+export type Synchronous = "FULL" | "NORMAL";
+
+export interface OpenDatabaseOptions {
+  synchronous?: Synchronous;
+  /** How long a write waits for another process's lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating if needed, folder included) a SQLite file in WAL mode with foreign keys on.
+ * A new file is created readable by its owner only: it holds everything people told the bot.
+ * Throws when the file cannot be opened; the caller reports that and stops.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
+  const inMemory = file === ":memory:";
+  if (!inMemory) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, "a", 0o600));
+  }
+  const db = new BetterSqlite3(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
+  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  db.pragma("foreign_keys = ON");
+  return db;
+}

@@ -1,0 +1,36 @@
+// Error classes that tell the runtime what to do with a failure: retry it, record it, or park.
+
+/** A failure that will never succeed on retry. Recorded as the step's outcome and rethrown on replay. */
+export class PermanentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentError";
+  }
+}
+
+/** A failure worth retrying, optionally not before `retryAfterMs` (e.g. an HTTP 429's retry_after). */
+export class RetryableError extends Error {
+  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RetryableError";
+  }
+}
+
+/**
+ * The handler asked for a different step than the journal holds at that position: the code changed
+ * under a message in flight. Replaying further would misread data, so the message is parked.
+ */
+export class NonDeterminismError extends Error {
+  constructor(readonly messageId: string, readonly seq: number, readonly expected: string, readonly actual: string) {
+    super(
+      `Bad replay of message ${messageId}: step ${seq} is "${expected}" in the journal, but the code asked for "${actual}".`,
+    );
+    this.name = "NonDeterminismError";
+  }
+}
+
+/** Serialises an error for the journal or a log line: name and message only, never a stack of secrets. */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}

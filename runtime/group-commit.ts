@@ -1,0 +1,80 @@
+// Group commit: every write of the runtime is a unit of work queued here; all units queued in one
+// turn of the event loop run in one SQLite transaction and share one fsync. A unit's promise settles
+// only after its transaction is durable. Nothing else in the process may write to the database.
+import type { Database } from "./database.js";
+
+/** A piece of synchronous database work; it runs inside the shared transaction, in its own savepoint. */
+export type Unit<T> = () => T;
+
+interface Queued {
+  work: Unit<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitStats {
+  commits: number;
+  units: number;
+}
+
+export class GroupCommitter {
+  private queue: Queued[] = [];
+  private scheduled = false;
+  private closed = false;
+  readonly stats: GroupCommitStats = { commits: 0, units: 0 };
+
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Queues `work` for the next shared transaction. Resolves with its result once committed.
+   * Rejects with the unit's own error (its savepoint is rolled back, the others still commit),
+   * or with the commit's error (nothing of that batch was written: disk full, I/O error).
+   */
+  submit<T>(work: Unit<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("The database is closed; no more writes are taken."));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits whatever is queued now; used before shutdown. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          try {
+            // A nested better-sqlite3 transaction is a savepoint: a failing unit undoes only itself.
+            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (commitError) {
+      for (const item of batch) item.reject(commitError);
+      return;
+    }
+    this.stats.commits += 1;
+    this.stats.units += batch.length;
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+
+  /** Commits what is queued and refuses further work. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+}

@@ -1,0 +1,113 @@
+// The inbox table: messages stored once by id, taken per agent in arrival order, marked done or parked.
+// These are synchronous statements; callers run writes inside a GroupCommitter unit.
+import type { Database } from "./database.js";
+
+export interface NewMessage {
+  id: string;
+  agentKey: string;
+  kind: string;
+  payload: unknown;
+}
+
+export interface InboxMessage {
+  seq: number;
+  id: string;
+  agentKey: string;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+  receivedAtMs: number;
+}
+
+export type AcceptOutcome = { status: "stored"; seq: number } | { status: "duplicate" };
+
+interface Row {
+  seq: number;
+  id: string;
+  agent_key: string;
+  kind: string;
+  payload_json: string;
+  attempts: number;
+  received_at_ms: number;
+}
+
+export class Inbox {
+  private readonly insert;
+  private readonly nextStmt;
+  private readonly doneStmt;
+  private readonly parkStmt;
+  private readonly failStmt;
+  private readonly keysStmt;
+  private readonly headsStmt;
+  private readonly countStmt;
+
+  constructor(db: Database) {
+    this.insert = db.prepare(
+      `INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.nextStmt = db.prepare(
+      `SELECT seq, id, agent_key, kind, payload_json, attempts, received_at_ms FROM inbox
+       WHERE agent_key = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
+    );
+    this.doneStmt = db.prepare(`UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE id = ?`);
+    this.parkStmt = db.prepare(
+      `UPDATE inbox SET status = 'parked', last_error = ?, completed_at_ms = ? WHERE id = ?`,
+    );
+    this.failStmt = db.prepare(`UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
+    this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`).pluck();
+    // The oldest pending message of each agent: the only one that can have been running at a crash.
+    this.headsStmt = db.prepare(
+      `SELECT id FROM inbox WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
+    ).pluck();
+    this.countStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = ?`).pluck();
+  }
+
+  /** Stores a message unless one with its id exists. Write: run inside a unit. */
+  accept(message: NewMessage, nowMs: number): AcceptOutcome {
+    const info = this.insert.run(message.id, message.agentKey, message.kind, JSON.stringify(message.payload), nowMs);
+    return info.changes === 1 ? { status: "stored", seq: Number(info.lastInsertRowid) } : { status: "duplicate" };
+  }
+
+  /** The agent's oldest pending message, or undefined when it has none. */
+  next(agentKey: string): InboxMessage | undefined {
+    const row = this.nextStmt.get(agentKey) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      seq: row.seq,
+      id: row.id,
+      agentKey: row.agent_key,
+      kind: row.kind,
+      payload: JSON.parse(row.payload_json),
+      attempts: row.attempts,
+      receivedAtMs: row.received_at_ms,
+    };
+  }
+
+  markDone(id: string, nowMs: number): void {
+    this.doneStmt.run(nowMs, id);
+  }
+
+  markParked(id: string, reason: string, nowMs: number): void {
+    this.parkStmt.run(reason, nowMs, id);
+  }
+
+  /** Counts one failed (or crashed) attempt. */
+  recordFailure(id: string, reason: string): void {
+    this.failStmt.run(reason, id);
+  }
+
+  /** Agents with messages waiting, for recovery at start. */
+  keysWithPending(): string[] {
+    return this.keysStmt.all() as string[];
+  }
+
+  /** Ids of each agent's oldest pending message. */
+  pendingHeads(): string[] {
+    return this.headsStmt.all() as string[];
+  }
+
+  count(status: "pending" | "done" | "parked"): number {
+    return this.countStmt.get(status) as number;
+  }
+}

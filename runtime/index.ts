@@ -1,0 +1,19 @@
+// The runtime's one import point. It knows nothing of Telegram or media: agents and deliveries
+// are given to it by the application.
+export { createRuntime } from "./runtime.js";
+export type { Runtime, RuntimeOptions } from "./runtime.js";
+export { defineAgent } from "./agent.js";
+export type { AgentContext, AgentDefinition, Message, RunOptions, TimerMessage } from "./agent.js";
+export { openDatabase } from "./database.js";
+export type { Database, OpenDatabaseOptions, Synchronous } from "./database.js";
+export { migrate, readMigrations, DatabaseTooNewError } from "./migrate.js";
+export type { Migration } from "./migrate.js";
+export type { AcceptOutcome, NewMessage } from "./inbox.js";
+export type { Deliver, DeliveryResult, Pacing } from "./outbox-worker.js";
+export type { RecoveryReport } from "./recovery.js";
+export type { Clock } from "./clock.js";
+export { systemClock } from "./clock.js";
+export type { Logger, RuntimeEvents } from "./observer.js";
+export { NonDeterminismError, PermanentError, RetryableError } from "./errors.js";
+export { CRASH_POINTS, crashPoint } from "./crash-points.js";
+export type { CrashPointName } from "./crash-points.js";

@@ -1,0 +1,134 @@
+// Handles one inbox message for one agent: load state, run the handler through a StepContext,
+// then commit the buffered records, the new state and the message's completion in one unit.
+// A failure is counted and retried later; too many failures, or a replay mismatch, park it.
+import type { AgentDefinition, Message } from "./agent.js";
+import type { AgentStateStore } from "./agent-state.js";
+import { crashPoint } from "./crash-points.js";
+import { NonDeterminismError, describeError } from "./errors.js";
+import type { InboxMessage } from "./inbox.js";
+import type { Inbox } from "./inbox.js";
+import type { Logger, RuntimeEvents } from "./observer.js";
+import { StepContext, type StepContextDeps } from "./step-context.js";
+
+export interface MessageRunnerOptions {
+  /** Tries (failures or crashes) before a message is parked. Default 5. */
+  maxAttempts: number;
+  /** Re-run each handled message against its journal and fail loudly if it takes other steps. */
+  verifyReplay: boolean;
+}
+
+/** The agent's state as the runner keeps it between messages: current-version JSON. */
+export interface CachedState {
+  json: string;
+}
+
+export type RunOutcome =
+  | { status: "done"; sent: boolean; timersChanged: boolean }
+  | { status: "retry"; delayMs: number }
+  | { status: "parked" };
+
+export class MessageRunner<S> {
+  constructor(
+    private readonly agent: AgentDefinition<S>,
+    private readonly deps: StepContextDeps,
+    private readonly inbox: Inbox,
+    private readonly states: AgentStateStore,
+    private readonly options: MessageRunnerOptions,
+    private readonly log: Logger,
+    private readonly events: RuntimeEvents,
+  ) {}
+
+  async run(row: InboxMessage, cache: { state?: CachedState }): Promise<RunOutcome> {
+    const started = performance.now();
+    const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
+    crashPoint("message.before-handle");
+    let ctx: StepContext<S> | undefined;
+    let startJson = "";
+    try {
+      const { state, wasReset } = this.loadState(row.agentKey, cache);
+      if (this.options.verifyReplay) startJson = JSON.stringify(state);
+      ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, this.deps.journal.read(row.id));
+      await this.agent.handle(ctx);
+    } catch (error) {
+      return this.fail(row, message, error);
+    }
+
+    const stateJson = JSON.stringify(ctx.state);
+    const writes = ctx.drainPending();
+    crashPoint("message.before-commit");
+    await this.deps.committer.submit(() => {
+      for (const write of writes) write();
+      if (stateJson !== cache.state?.json) {
+        this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.clock.now());
+      }
+      this.inbox.markDone(row.id, this.deps.clock.now());
+    });
+    cache.state = { json: stateJson };
+    crashPoint("message.after-commit");
+    if (this.options.verifyReplay) await this.verifyReplay(row, message, ctx, startJson, stateJson);
+    this.events.processed?.(row.kind, performance.now() - started);
+    return { status: "done", sent: ctx.sent, timersChanged: ctx.timersChanged };
+  }
+
+  /** Parks a message for good: marks it and queues the agent's notice to the sender. */
+  async park(row: InboxMessage, reason: string): Promise<{ sent: boolean }> {
+    const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
+    let notices: unknown[] = [];
+    try {
+      notices = this.agent.onParked?.(row.agentKey, message, reason) ?? [];
+    } catch (error) {
+      this.log.error({ err: error, messageId: row.id }, "onParked threw; parking without a notice");
+    }
+    await this.deps.committer.submit(() => {
+      this.inbox.markParked(row.id, reason, this.deps.clock.now());
+      for (const notice of notices) this.deps.outbox.enqueue(row.agentKey, row.id, notice, this.deps.clock.now());
+    });
+    this.events.parked?.(row.kind);
+    this.log.error({ agentKey: row.agentKey, messageId: row.id, reason }, "message parked: it will not be retried");
+    return { sent: notices.length > 0 };
+  }
+
+  private loadState(agentKey: string, cache: { state?: CachedState }): { state: S; wasReset: boolean } {
+    if (cache.state) return { state: JSON.parse(cache.state.json) as S, wasReset: false };
+    const stored = this.states.load(agentKey);
+    if (!stored) return { state: this.agent.initialState(), wasReset: false };
+    if (stored.version === this.agent.stateVersion) {
+      cache.state = { json: stored.json };
+      return { state: JSON.parse(stored.json) as S, wasReset: false };
+    }
+    const migrated = stored.version < this.agent.stateVersion
+      ? this.agent.migrateState?.(JSON.parse(stored.json), stored.version)
+      : undefined;
+    if (migrated !== undefined) return { state: migrated, wasReset: false };
+    this.log.warn({ agentKey, from: stored.version, to: this.agent.stateVersion }, "agent state could not be migrated; starting over");
+    return { state: this.agent.initialState(), wasReset: true };
+  }
+
+  private async fail(row: InboxMessage, message: Message, error: unknown): Promise<RunOutcome> {
+    const reason = `${describeError(error).name}: ${describeError(error).message}`;
+    const attempts = row.attempts + 1;
+    if (error instanceof NonDeterminismError || attempts >= this.options.maxAttempts) {
+      this.events.failed?.(row.kind, false);
+      await this.park({ ...row, attempts }, reason);
+      return { status: "parked" };
+    }
+    await this.deps.committer.submit(() => this.inbox.recordFailure(row.id, reason));
+    this.events.failed?.(row.kind, true);
+    const delayMs = Math.min(1000 * 2 ** (attempts - 1), 30_000);
+    this.log.warn({ err: error, agentKey: row.agentKey, messageId: message.id, attempts, delayMs }, "message failed; will retry");
+    return { status: "retry", delayMs };
+  }
+
+  /** Replays the message against its now-complete journal: the same steps and the same state, or it throws. */
+  private async verifyReplay(
+    row: InboxMessage, message: Message, first: StepContext<S>, startJson: string, stateJson: string,
+  ): Promise<void> {
+    const journal = this.deps.journal.read(row.id);
+    const start = JSON.parse(startJson) as S;
+    const ctx = new StepContext(this.deps, row.agentKey, message, start, first.stateWasReset, journal, true);
+    await this.agent.handle(ctx);
+    if (ctx.steps !== first.steps || JSON.stringify(ctx.state) !== stateJson) {
+      throw new NonDeterminismError(row.id, ctx.steps, `${first.steps} steps`, `${ctx.steps} steps`);
+    }
+  }
+}

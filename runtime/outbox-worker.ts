@@ -1,0 +1,182 @@
+// Delivers outbox rows: one lane per agent keeps that agent's order; lanes run concurrently within a
+// global rate and concurrency limit. Each send is claimed durably before it starts and settled after,
+// so a crash in between is visible at start (status 'sending') and the row is sent again.
+import type { Clock } from "./clock.js";
+import { crashPoint } from "./crash-points.js";
+import type { GroupCommitter } from "./group-commit.js";
+import type { Logger, RuntimeEvents } from "./observer.js";
+import type { Outbox, OutboxRow } from "./outbox.js";
+
+/** What the application's delivery function says happened to one send. */
+export type DeliveryResult =
+  | { status: "sent"; result?: unknown }
+  /** A transient failure (network, 5xx, 429): try again, not before `retryAfterMs` when given. */
+  | { status: "retry"; error: string; retryAfterMs?: number }
+  /** The receiver refused it for good (e.g. a 400): record it and move on to the next row. */
+  | { status: "failed"; error: string };
+
+export type Deliver = (agentKey: string, payload: unknown) => Promise<DeliveryResult>;
+
+/** Send limits. Leave `pacing` undefined to send as fast as the receiver answers. */
+export interface Pacing {
+  /** Sends per second across all agents. */
+  globalPerSecond: number;
+  /** Least time between two sends to one agent. */
+  minIntervalMs(agentKey: string): number;
+}
+
+export interface OutboxWorkerOptions {
+  deliver: Deliver;
+  pacing?: Pacing;
+  /** Sends in flight at once. Default 64. */
+  concurrency?: number;
+  /** A row still failing transiently after this long since it was written is given up. Default 24 h. */
+  maxAgeMs?: number;
+  /** First retry delay; doubles per attempt up to `maxBackoffMs`. Defaults 500 ms and 60 s. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class OutboxWorker {
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly lastSentAt = new Map<string, number>();
+  private readonly sleepers = new Set<() => void>();
+  private inFlight = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private nextGlobalSlotMs = 0;
+  private stopping = false;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly committer: GroupCommitter,
+    private readonly clock: Clock,
+    private readonly options: OutboxWorkerOptions,
+    private readonly log: Logger,
+    private readonly events: RuntimeEvents,
+  ) {}
+
+  /** Makes sure the agent's lane is delivering; call after committing rows for it. */
+  wake(agentKey: string): void {
+    if (this.stopping || this.lanes.has(agentKey)) return;
+    // The lane starts on the next microtask, so it is registered before it can look for rows.
+    const lane: Promise<void> = Promise.resolve()
+      .then(() => this.runLane(agentKey))
+      .catch((error: unknown) => {
+        if (this.lanes.get(agentKey) === lane) this.lanes.delete(agentKey);
+        // Most likely the database refused a write (disk full, locked): try the lane again later.
+        this.log.error({ err: error, agentKey }, "outbox lane stopped by an error; retrying in 5 s");
+        setTimeout(() => this.wake(agentKey), 5000).unref();
+      });
+    this.lanes.set(agentKey, lane);
+  }
+
+  /** Stops taking rows, cuts sleeps short and waits for the sends in flight. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const wakeUp of this.sleepers) wakeUp();
+    await Promise.allSettled([...this.lanes.values()]);
+  }
+
+  get activeLanes(): number {
+    return this.lanes.size;
+  }
+
+  private async runLane(agentKey: string): Promise<void> {
+    while (!this.stopping) {
+      const row = this.outbox.head(agentKey);
+      if (!row) {
+        // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
+        this.lanes.delete(agentKey);
+        return;
+      }
+      const waitMs = Math.max(row.nextAttemptAtMs, this.nextAllowedFor(agentKey)) - this.clock.now();
+      if (waitMs > 0) {
+        await this.sleep(waitMs);
+        continue;
+      }
+      await this.acquireSlot();
+      try {
+        if (this.stopping) return;
+        await this.deliverRow(row);
+      } finally {
+        this.releaseSlot();
+      }
+    }
+  }
+
+  private async deliverRow(row: OutboxRow): Promise<void> {
+    await this.committer.submit(() => this.outbox.claim(row.id));
+    crashPoint("outbox.before-send");
+    let outcome: DeliveryResult;
+    try {
+      outcome = await this.options.deliver(row.agentKey, row.payload);
+    } catch (error) {
+      outcome = { status: "retry", error: error instanceof Error ? error.message : String(error) };
+    }
+    crashPoint("outbox.after-send");
+    const now = this.clock.now();
+    this.lastSentAt.set(row.agentKey, now);
+    await this.committer.submit(() => this.settle(row, outcome, now));
+    crashPoint("outbox.after-record");
+  }
+
+  private settle(row: OutboxRow, outcome: DeliveryResult, now: number): void {
+    if (outcome.status === "sent") {
+      this.outbox.markSent(row.id, outcome.result, now);
+      this.events.sendSucceeded?.();
+      return;
+    }
+    const tooOld = now - row.createdAtMs > (this.options.maxAgeMs ?? 24 * 3600_000);
+    if (outcome.status === "failed" || tooOld) {
+      this.outbox.markFailed(row.id, outcome.error);
+      this.events.sendFailed?.();
+      this.log.warn({ agentKey: row.agentKey, outboxId: row.id, error: outcome.error }, "outgoing message given up");
+      return;
+    }
+    const backoff = Math.min(
+      (this.options.initialBackoffMs ?? 500) * 2 ** Math.max(0, row.attempts),
+      this.options.maxBackoffMs ?? 60_000,
+    );
+    const delay = outcome.retryAfterMs ?? backoff * (0.8 + Math.random() * 0.4);
+    this.outbox.markRetry(row.id, now + delay, outcome.error);
+    this.events.sendRetried?.();
+    this.log.info({ agentKey: row.agentKey, outboxId: row.id, error: outcome.error, delayMs: Math.round(delay) }, "send will be retried");
+  }
+
+  private nextAllowedFor(agentKey: string): number {
+    const pacing = this.options.pacing;
+    const last = this.lastSentAt.get(agentKey);
+    if (!pacing || last === undefined) return 0;
+    return last + pacing.minIntervalMs(agentKey);
+  }
+
+  /** Waits for a free send slot and, when pacing is on, for the next global rate slot. */
+  private async acquireSlot(): Promise<void> {
+    const concurrency = this.options.concurrency ?? 64;
+    while (this.inFlight >= concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.inFlight += 1;
+    const pacing = this.options.pacing;
+    if (!pacing) return;
+    const now = this.clock.now();
+    const slot = Math.max(now, this.nextGlobalSlotMs);
+    this.nextGlobalSlotMs = slot + 1000 / pacing.globalPerSecond;
+    if (slot > now) await this.sleep(slot - now);
+  }
+
+  private releaseSlot(): void {
+    this.inFlight -= 1;
+    this.slotWaiters.shift()?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(handle);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const handle = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+}

@@ -1,0 +1,115 @@
+// The outbox table: outgoing messages written in the agent's transaction, then claimed, delivered
+// and settled by the outbox worker. Synchronous statements; writes run inside a unit.
+import type { Database } from "./database.js";
+
+export interface OutboxRow {
+  id: number;
+  agentKey: string;
+  payload: unknown;
+  status: "pending" | "sending";
+  attempts: number;
+  nextAttemptAtMs: number;
+  createdAtMs: number;
+}
+
+interface Row {
+  id: number;
+  agent_key: string;
+  payload_json: string;
+  status: "pending" | "sending";
+  attempts: number;
+  next_attempt_at_ms: number;
+  created_at_ms: number;
+}
+
+export class Outbox {
+  private readonly enqueueStmt;
+  private readonly headStmt;
+  private readonly claimStmt;
+  private readonly sentStmt;
+  private readonly retryStmt;
+  private readonly failStmt;
+  private readonly keysStmt;
+  private readonly interruptedStmt;
+  private readonly resetInterruptedStmt;
+  private readonly pendingCountStmt;
+
+  constructor(db: Database) {
+    this.enqueueStmt = db.prepare(
+      `INSERT INTO outbox (agent_key, message_id, payload_json, next_attempt_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?)`,
+    );
+    this.headStmt = db.prepare(
+      `SELECT id, agent_key, payload_json, status, attempts, next_attempt_at_ms, created_at_ms FROM outbox
+       WHERE agent_key = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`,
+    );
+    this.claimStmt = db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`);
+    this.sentStmt = db.prepare(
+      `UPDATE outbox SET status = 'sent', sent_at_ms = ?, result_json = ?, last_error = NULL WHERE id = ?`,
+    );
+    this.retryStmt = db.prepare(
+      `UPDATE outbox SET status = 'pending', next_attempt_at_ms = ?, last_error = ? WHERE id = ?`,
+    );
+    this.failStmt = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`);
+    this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM outbox WHERE status IN ('pending', 'sending')`).pluck();
+    this.interruptedStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE status = 'sending'`).pluck();
+    this.resetInterruptedStmt = db.prepare(
+      `UPDATE outbox SET status = 'pending', last_error = 'interrupted: the process stopped during the send' WHERE status = 'sending'`,
+    );
+    this.pendingCountStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')`).pluck();
+  }
+
+  /** Write: run inside a unit. Returns the row id, which is also its place in the agent's order. */
+  enqueue(agentKey: string, messageId: string, payload: unknown, nowMs: number): number {
+    return Number(this.enqueueStmt.run(agentKey, messageId, JSON.stringify(payload), nowMs, nowMs).lastInsertRowid);
+  }
+
+  /** The agent's next undelivered row: per-agent order means only this one may be sent now. */
+  head(agentKey: string): OutboxRow | undefined {
+    const row = this.headStmt.get(agentKey) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      agentKey: row.agent_key,
+      payload: JSON.parse(row.payload_json),
+      status: row.status,
+      attempts: row.attempts,
+      nextAttemptAtMs: row.next_attempt_at_ms,
+      createdAtMs: row.created_at_ms,
+    };
+  }
+
+  /** Write: marks a row as being sent, durably, before the send: a crash then shows as 'sending'. */
+  claim(id: number): void {
+    this.claimStmt.run(id);
+  }
+
+  markSent(id: number, result: unknown, nowMs: number): void {
+    this.sentStmt.run(nowMs, JSON.stringify(result ?? null), id);
+  }
+
+  markRetry(id: number, nextAttemptAtMs: number, error: string): void {
+    this.retryStmt.run(nextAttemptAtMs, error, id);
+  }
+
+  markFailed(id: number, error: string): void {
+    this.failStmt.run(error, id);
+  }
+
+  keysWithUnsent(): string[] {
+    return this.keysStmt.all() as string[];
+  }
+
+  /**
+   * Recovery: rows left 'sending' by a crash may or may not have reached the receiver. The policy is
+   * to send them again (at-least-once); returns how many, for the metrics. Write: run inside a unit.
+   */
+  requeueInterrupted(): number {
+    const count = this.interruptedStmt.get() as number;
+    if (count > 0) this.resetInterruptedStmt.run();
+    return count;
+  }
+
+  unsentCount(): number {
+    return this.pendingCountStmt.get() as number;
+  }
+}

@@ -1,0 +1,121 @@
+// Routes work to agents by key. Each key has a mailbox: one message at a time, in arrival order,
+// read from the inbox table so that nothing is held only in memory. Different keys run concurrently.
+// Idle agents are dropped from memory (least recently used first) and rebuilt from storage.
+import type { Inbox } from "./inbox.js";
+import type { CachedState, MessageRunner } from "./message-runner.js";
+import type { Logger } from "./observer.js";
+
+interface Mailbox {
+  running: Promise<void> | undefined;
+  cache: { state?: CachedState };
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+export interface RouterOptions {
+  /** Agents kept in memory when idle; the least recently used beyond this are dropped. Default 10,000. */
+  maxResidentAgents: number;
+}
+
+export interface RouterHooks {
+  /** Called after a message's commit queued outgoing messages for the agent. */
+  sent(agentKey: string): void;
+  timersChanged(): void;
+}
+
+export class Router {
+  private readonly mailboxes = new Map<string, Mailbox>();
+  private stopping = false;
+
+  constructor(
+    private readonly inbox: Inbox,
+    private readonly runner: MessageRunner<unknown>,
+    private readonly hooks: RouterHooks,
+    private readonly options: RouterOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Tells the agent at `key` that it may have new messages; starts its mailbox if idle. */
+  wake(key: string): void {
+    if (this.stopping) return;
+    let mailbox = this.mailboxes.get(key);
+    if (mailbox) {
+      // Re-insert: Map order is our least-recently-used order.
+      this.mailboxes.delete(key);
+      this.mailboxes.set(key, mailbox);
+    } else {
+      mailbox = { running: undefined, cache: {}, retryTimer: undefined };
+      this.mailboxes.set(key, mailbox);
+      this.evictIdle();
+    }
+    if (mailbox.running || mailbox.retryTimer) return;
+    const box = mailbox;
+    box.running = this.drain(key, box).catch((error: unknown) => {
+      box.running = undefined;
+      // Most likely the database refused a write: the message is still pending, so try again soon.
+      this.log.error({ err: error, agentKey: key }, "mailbox stopped by an error; retrying in 1 s");
+      box.retryTimer = setTimeout(() => {
+        box.retryTimer = undefined;
+        this.wake(key);
+      }, 1000);
+    });
+  }
+
+  /** Stops taking new messages and waits for the ones being handled to finish. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const mailbox of this.mailboxes.values()) if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
+    await Promise.allSettled([...this.mailboxes.values()].map((m) => m.running));
+  }
+
+  /** Agents currently in memory. */
+  get residentAgents(): number {
+    return this.mailboxes.size;
+  }
+
+  /** Agents handling a message right now. */
+  get busyAgents(): number {
+    let busy = 0;
+    for (const m of this.mailboxes.values()) if (m.running) busy++;
+    return busy;
+  }
+
+  private async drain(key: string, mailbox: Mailbox): Promise<void> {
+    // Yield once: the caller (an HTTP handler) finishes answering before the agent starts work.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (;;) {
+      const message = this.stopping ? undefined : this.inbox.next(key);
+      if (!message) {
+        // Cleared in the same synchronous turn as the empty read, so a later wake starts a new drain.
+        mailbox.running = undefined;
+        return;
+      }
+      const outcome = await this.runner.run(message, mailbox.cache);
+      if (outcome.status === "retry") {
+        mailbox.running = undefined;
+        mailbox.retryTimer = setTimeout(() => {
+          mailbox.retryTimer = undefined;
+          this.wake(key);
+        }, outcome.delayMs);
+        return;
+      }
+      if (outcome.status === "parked") {
+        this.hooks.sent(key);
+        continue;
+      }
+      if (outcome.sent) this.hooks.sent(key);
+      if (outcome.timersChanged) this.hooks.timersChanged();
+    }
+  }
+
+  private evictIdle(): void {
+    const excess = this.mailboxes.size - this.options.maxResidentAgents;
+    if (excess <= 0) return;
+    let evicted = 0;
+    for (const [key, mailbox] of this.mailboxes) {
+      if (evicted >= excess) break;
+      if (mailbox.running || mailbox.retryTimer) continue;
+      this.mailboxes.delete(key);
+      evicted++;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+// The AgentContext implementation: gives each step its position, replays recorded steps, and
+// buffers cheap records (time, ids, sends, timers) until the next commit, so that what is committed
+// is always a prefix of what the handler did. It never commits on its own except for run/write.
+import { randomUUID } from "node:crypto";
+import type { AgentContext, Message, RunOptions } from "./agent.js";
+import type { Clock } from "./clock.js";
+import { crashPoint } from "./crash-points.js";
+import type { Database } from "./database.js";
+import { NonDeterminismError, PermanentError, RetryableError, describeError } from "./errors.js";
+import type { GroupCommitter } from "./group-commit.js";
+import type { Journal, JournalEntry } from "./journal.js";
+import type { Outbox } from "./outbox.js";
+import type { TimerStore } from "./timer-store.js";
+
+export interface StepContextDeps {
+  db: Database;
+  committer: GroupCommitter;
+  journal: Journal;
+  outbox: Outbox;
+  timers: TimerStore;
+  clock: Clock;
+}
+
+/** A buffered write; runs inside the next unit this message commits. */
+type PendingWrite = () => void;
+
+export class StepContext<S> implements AgentContext<S> {
+  private seq = 0;
+  private pending: PendingWrite[] = [];
+  private pendingSends = 0;
+  /** Set when the handler queued sends or changed timers, so the runtime wakes the right workers. */
+  sent = false;
+  timersChanged = false;
+
+  constructor(
+    private readonly deps: StepContextDeps,
+    readonly key: string,
+    readonly message: Message,
+    public state: S,
+    readonly stateWasReset: boolean,
+    private readonly recorded: Map<number, JournalEntry>,
+    /** Verification mode: every step must be in the journal; nothing is executed or written. */
+    private readonly replayOnly = false,
+  ) {}
+
+  now(): number {
+    return this.cheapStep("now", () => this.deps.clock.now());
+  }
+
+  randomId(): string {
+    return this.cheapStep("random-id", () => randomUUID());
+  }
+
+  send(payload: unknown): void {
+    const seq = this.take("send");
+    if (seq.recorded) return;
+    this.sent = true;
+    this.pendingSends += 1;
+    this.buffer(seq.seq, "send", undefined, () => {
+      this.deps.outbox.enqueue(this.key, this.message.id, payload, this.deps.clock.now());
+    });
+  }
+
+  setTimer(kind: string, fireAtMs: number, payload: unknown): string {
+    const seq = this.take("set-timer");
+    const id = `${this.message.id}#${seq.seq}`;
+    if (seq.recorded) return id;
+    this.timersChanged = true;
+    const payloadJson = JSON.stringify(payload ?? null);
+    this.buffer(seq.seq, "set-timer", id, () => {
+      this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs });
+    });
+    return id;
+  }
+
+  cancelTimer(timerId: string): void {
+    const seq = this.take("cancel-timer");
+    if (seq.recorded) return;
+    this.timersChanged = true;
+    this.buffer(seq.seq, "cancel-timer", undefined, () => {
+      this.deps.timers.cancel(timerId, this.key, this.deps.clock.now());
+    });
+  }
+
+  async run<T>(name: string, fn: () => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const step = this.take(`run:${name}`);
+    if (step.recorded) return replayResult<T>(step.recorded);
+    crashPoint("step.before");
+    // Outgoing messages queued before a slow call (a "typing…" action) go out before it.
+    if (this.pendingSends > 0) await this.commit(() => undefined);
+
+    const maxAttempts = options.maxAttempts ?? 3;
+    let backoffMs = options.initialBackoffMs ?? 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = roundTrip(await fn());
+        await this.commit(() => this.record(step.seq, `run:${name}`, { v: value }, null));
+        crashPoint("step.after-commit");
+        return value;
+      } catch (error) {
+        if (error instanceof PermanentError) {
+          await this.commit(() => this.record(step.seq, `run:${name}`, null, describeError(error)));
+          throw error;
+        }
+        if (attempt >= maxAttempts) throw error;
+        const wait = error instanceof RetryableError && error.retryAfterMs !== undefined ? error.retryAfterMs : backoffMs;
+        await sleep(wait);
+        backoffMs *= 2;
+      }
+    }
+  }
+
+  async write<T>(name: string, fn: () => T): Promise<T> {
+    const step = this.take(`write:${name}`);
+    if (step.recorded) return replayResult<T>(step.recorded);
+    crashPoint("step.before");
+    const outcome = await this.commit(() => {
+      try {
+        // Its own savepoint: a throwing write leaves nothing behind but its recorded error.
+        const value = roundTrip(this.deps.db.transaction(fn)());
+        this.record(step.seq, `write:${name}`, { v: value }, null);
+        return { ok: true as const, value };
+      } catch (error) {
+        this.record(step.seq, `write:${name}`, null, describeError(error));
+        return { ok: false as const, error };
+      }
+    });
+    crashPoint("step.after-commit");
+    if (!outcome.ok) throw toPermanent(outcome.error);
+    return outcome.value;
+  }
+
+  /** Hands the buffered writes to the runtime, which commits them with the message's completion. */
+  drainPending(): PendingWrite[] {
+    const writes = this.pending;
+    this.pending = [];
+    this.pendingSends = 0;
+    return writes;
+  }
+
+  /** How many steps the handler took; the replay check compares it. */
+  get steps(): number {
+    return this.seq;
+  }
+
+  // === internals
+
+  private take(name: string): { seq: number; recorded?: JournalEntry } {
+    const seq = this.seq++;
+    const recorded = this.recorded.get(seq);
+    if (recorded && recorded.stepName !== name) {
+      throw new NonDeterminismError(this.message.id, seq, recorded.stepName, name);
+    }
+    if (!recorded && this.replayOnly) {
+      throw new NonDeterminismError(this.message.id, seq, "(nothing)", name);
+    }
+    return { seq, recorded };
+  }
+
+  private cheapStep<T>(name: string, produce: () => T): T {
+    const step = this.take(name);
+    if (step.recorded) return replayResult<T>(step.recorded);
+    const value = produce();
+    this.buffer(step.seq, name, value, () => undefined);
+    return value;
+  }
+
+  private buffer(seq: number, name: string, value: unknown, write: PendingWrite): void {
+    this.pending.push(() => {
+      write();
+      this.record(seq, name, { v: value }, null);
+    });
+  }
+
+  private record(seq: number, name: string, output: { v: unknown } | null, error: object | null): void {
+    const entry: JournalEntry = {
+      seq,
+      stepName: name,
+      outputJson: output === null ? null : JSON.stringify(output),
+      errorJson: error === null ? null : JSON.stringify(error),
+    };
+    this.deps.journal.write(this.message.id, entry, this.deps.clock.now());
+  }
+
+  /** Commits the buffered writes, then `last`, in one unit of the shared transaction. */
+  private commit<T>(last: () => T): Promise<T> {
+    const writes = this.drainPending();
+    return this.deps.committer.submit(() => {
+      for (const write of writes) write();
+      return last();
+    });
+  }
+}
+
+function replayResult<T>(entry: JournalEntry): T {
+  if (entry.errorJson !== null) {
+    const { message } = JSON.parse(entry.errorJson) as { message: string };
+    throw new PermanentError(message);
+  }
+  return (JSON.parse(entry.outputJson ?? "{}") as { v: T }).v;
+}
+
+/** The first run returns what a replay would: the value as the journal's JSON gives it back. */
+function roundTrip<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function toPermanent(error: unknown): PermanentError {
+  return error instanceof PermanentError ? error : new PermanentError(describeError(error).message, { cause: error });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,58 @@
+// The timers table: armed timers by due time. Firing turns a timer into an inbox message.
+import type { Database } from "./database.js";
+
+export interface TimerRow {
+  id: string;
+  agentKey: string;
+  kind: string;
+  payloadJson: string;
+  fireAtMs: number;
+}
+
+export class TimerStore {
+  private readonly armStmt;
+  private readonly cancelStmt;
+  private readonly dueStmt;
+  private readonly earliestStmt;
+  private readonly firedStmt;
+
+  constructor(db: Database) {
+    this.armStmt = db.prepare(
+      `INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.cancelStmt = db.prepare(
+      `UPDATE timers SET canceled_at_ms = ? WHERE id = ? AND agent_key = ? AND fired_at_ms IS NULL`,
+    );
+    this.dueStmt = db.prepare(
+      `SELECT id, agent_key AS agentKey, kind, payload_json AS payloadJson, fire_at_ms AS fireAtMs FROM timers
+       WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
+    );
+    this.earliestStmt = db.prepare(
+      `SELECT MIN(fire_at_ms) FROM timers WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
+    ).pluck();
+    this.firedStmt = db.prepare(`UPDATE timers SET fired_at_ms = ? WHERE id = ?`);
+  }
+
+  /** Write: run inside a unit. Arming the same id twice keeps the first. */
+  arm(timer: TimerRow): void {
+    this.armStmt.run(timer.id, timer.agentKey, timer.kind, timer.payloadJson, timer.fireAtMs);
+  }
+
+  /** Write: run inside a unit. Only the agent that owns a timer can cancel it. */
+  cancel(id: string, agentKey: string, nowMs: number): boolean {
+    return this.cancelStmt.run(nowMs, id, agentKey).changes === 1;
+  }
+
+  due(nowMs: number): TimerRow[] {
+    return this.dueStmt.all(nowMs) as TimerRow[];
+  }
+
+  earliest(): number | null {
+    return this.earliestStmt.get() as number | null;
+  }
+
+  markFired(id: string, nowMs: number): void {
+    this.firedStmt.run(nowMs, id);
+  }
+}

@@ -1,0 +1,65 @@
+// Fires durable timers: one wake-up for the earliest armed timer; a due timer becomes an inbox
+// message "timer:<id>" for its agent, stored once (so a crash while firing cannot fire it twice).
+import type { Clock } from "./clock.js";
+import { crashPoint } from "./crash-points.js";
+import type { GroupCommitter } from "./group-commit.js";
+import type { Inbox } from "./inbox.js";
+import type { TimerMessage } from "./agent.js";
+import type { TimerStore } from "./timer-store.js";
+
+/** Timers are re-checked at least this often, so a clock jump or a long sleep cannot strand one. */
+const MAX_SLEEP_MS = 60_000;
+
+export class TimerService {
+  private handle: NodeJS.Timeout | undefined;
+  private firing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: TimerStore,
+    private readonly inbox: Inbox,
+    private readonly committer: GroupCommitter,
+    private readonly clock: Clock,
+    private readonly deliver: (agentKey: string) => void,
+  ) {}
+
+  /** Re-reads the earliest armed timer and sets the one wake-up for it. */
+  reschedule(): void {
+    if (this.stopped) return;
+    if (this.handle) clearTimeout(this.handle);
+    this.handle = undefined;
+    const earliest = this.store.earliest();
+    if (earliest === null) return;
+    const delay = Math.min(Math.max(0, earliest - this.clock.now()), MAX_SLEEP_MS);
+    this.handle = setTimeout(() => void this.fireDue(), delay);
+  }
+
+  /** Turns every due timer into an inbox message. Safe to call at any time (tests move a fake clock). */
+  fireDue(): Promise<void> {
+    this.firing ??= this.fire().finally(() => {
+      this.firing = undefined;
+      this.reschedule();
+    });
+    return this.firing;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.handle) clearTimeout(this.handle);
+  }
+
+  private async fire(): Promise<void> {
+    const now = this.clock.now();
+    const due = this.store.due(now);
+    if (due.length === 0) return;
+    crashPoint("timer.before-fire");
+    await this.committer.submit(() => {
+      for (const timer of due) {
+        const payload: TimerMessage = { timerId: timer.id, kind: timer.kind, payload: JSON.parse(timer.payloadJson) };
+        this.inbox.accept({ id: `timer:${timer.id}`, agentKey: timer.agentKey, kind: "timer", payload }, now);
+        this.store.markFired(timer.id, now);
+      }
+    });
+    for (const key of new Set(due.map((t) => t.agentKey))) this.deliver(key);
+  }
+}
