@@ -1,0 +1,37 @@
+// /add_movie: title, then year, then rating, as in the original bot.
+import { formatRating, MAX_YEAR, MIN_YEAR, parseRating, parseTitle, parseYear } from "../fields.js";
+import { ANSWER_PREFIX, type DialogSpec } from "./dialog.js";
+
+export const RATING_BUTTONS = [[1, 2, 3, 4, 5].map((n) => ({ text: "★".repeat(n), data: `${ANSWER_PREFIX}${n}` }))];
+
+export const addMovie: DialogSpec = {
+  name: "add_movie",
+  version: 1,
+  noun: "movie",
+  fields: [
+    { name: "title", prompt: "What's the movie's title?", parse: parseTitle },
+    { name: "year", prompt: `What year did it come out? (${MIN_YEAR}–${MAX_YEAR})`, parse: parseYear },
+    {
+      name: "rating",
+      prompt: "Your rating, 1 to 5 stars? Tap a button or type it (half stars like 3.5 are fine).",
+      parse: parseRating,
+      buttons: RATING_BUTTONS,
+    },
+  ],
+  async save(turn, data) {
+    const { ctx, deps } = turn;
+    const id = ctx.randomId();
+    const addedAtMs = ctx.now();
+    const entry = await ctx.write("add-entry", () =>
+      deps.media.add(turn.chatId, {
+        id,
+        kind: "movie",
+        title: data.title as string,
+        year: data.year as number,
+        rating: data.rating as number,
+        addedAtMs,
+      }),
+    );
+    return `Saved the movie: ${entry.title} (${entry.year}), ${formatRating(entry.rating!)}.`;
+  },
+};

@@ -1,0 +1,53 @@
+// What a chat said, read from the stored Telegram update with zod: a text (or command), a button
+// press, or something the bot does not handle. The agent never looks at raw updates elsewhere.
+import { z } from "zod";
+
+export type Incoming =
+  | { type: "text"; text: string; userId: number | undefined; messageId: number }
+  | { type: "button"; data: string; callbackQueryId: string; userId: number; messageId: number | undefined }
+  /** A message without text (a photo, a sticker): the bot says what it understands. */
+  | { type: "unsupported"; userId: number | undefined }
+  /** An update that needs no answer (an edit, a member change). */
+  | { type: "ignored" };
+
+const user = z.object({ id: z.number().int() });
+const updateShape = z.object({
+  message: z
+    .object({ message_id: z.number().int(), from: user.optional(), text: z.string().optional(), caption: z.string().optional() })
+    .optional(),
+  callback_query: z
+    .object({
+      id: z.string(),
+      from: user,
+      data: z.string().optional(),
+      message: z.object({ message_id: z.number().int() }).optional(),
+    })
+    .optional(),
+});
+
+export function readIncoming(payload: unknown): Incoming {
+  const parsed = updateShape.safeParse(payload);
+  if (!parsed.success) return { type: "ignored" };
+  const { message, callback_query: query } = parsed.data;
+  if (message) {
+    if (message.text === undefined) return { type: "unsupported", userId: message.from?.id };
+    return { type: "text", text: message.text, userId: message.from?.id, messageId: message.message_id };
+  }
+  if (query) {
+    return {
+      type: "button",
+      data: query.data ?? "",
+      callbackQueryId: query.id,
+      userId: query.from.id,
+      messageId: query.message?.message_id,
+    };
+  }
+  return { type: "ignored" };
+}
+
+/** "/add_movie@my_bot extra" → { name: "add_movie", args: "extra" }; not a command → undefined. */
+export function readCommand(text: string): { name: string; args: string } | undefined {
+  const match = /^\/([a-z0-9_]+)(?:@\w+)?(?:\s+([\s\S]*))?$/i.exec(text.trim());
+  if (!match) return undefined;
+  return { name: match[1]!.toLowerCase(), args: (match[2] ?? "").trim() };
+}

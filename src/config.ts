@@ -1,0 +1,78 @@
+// Reads the configuration from the environment (and .env via dotenv), validated with zod.
+// A missing or malformed variable becomes one line naming it; nothing else reads process.env.
+import { z } from "zod";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const schema = z
+  .object({
+    TELEGRAM_BOT_TOKEN: optionalText.pipe(
+      z.string().regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-def (the token BotFather gave you)").optional(),
+    ),
+    TELEGRAM_API_ROOT: z.url({ protocol: /^https?$/ }).default("https://api.telegram.org"),
+    WEBHOOK_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    WEBHOOK_SECRET: optionalText.pipe(
+      z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -").optional(),
+    ),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    PORT: z.coerce
+      .number({ error: "must be a port number from 0 to 65535" })
+      .int({ error: "must be a port number from 0 to 65535" })
+      .min(0, { error: "must be a port number from 0 to 65535" })
+      .max(65535, { error: "must be a port number from 0 to 65535" })
+      .default(8080),
+    DATABASE_PATH: z.string().min(1).default("./data/media-tracker.db"),
+    OPENAI_API_KEY: optionalText,
+    OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
+    OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    ALLOWED_USER_IDS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\s*-?\d+\s*(,\s*-?\d+\s*)*$/, "must be comma-separated numeric Telegram user ids")
+        .transform((v) => new Set(v.split(",").map((id) => id.trim())))
+        .optional(),
+    ),
+    LOG_LEVEL: z.enum(logLevels).default("info"),
+    TELEGRAM_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URL is set" });
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates an environment; throws a ConfigError whose message names each bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "configuration");
+    const shown = issue.code === "invalid_type" && env[name] === undefined ? "is required" : issue.message;
+    return `${name} ${shown}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${lines.join("; ")}. See .env.example.`);
+}
+
+/** The bot token is needed to talk to Telegram; the console chat runs without it. */
+export function requireToken(config: Config): string {
+  if (!config.TELEGRAM_BOT_TOKEN) {
+    throw new ConfigError(
+      "Invalid configuration: TELEGRAM_BOT_TOKEN is required (create a bot with @BotFather). See .env.example.",
+    );
+  }
+  return config.TELEGRAM_BOT_TOKEN;
+}

@@ -1,0 +1,59 @@
+// Process entry: read config, start the app, stop it cleanly on SIGTERM/SIGINT.
+import "dotenv/config";
+import { ConfigError, parseConfig } from "./config.js";
+import { startApp } from "./app.js";
+import { createLogger } from "./log.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL, [config.TELEGRAM_BOT_TOKEN, config.WEBHOOK_SECRET, config.OPENAI_API_KEY]);
+  let app;
+  try {
+    app = await startApp(config, log);
+  } catch (error) {
+    log.fatal({ err: error }, "could not start");
+    log.flush();
+    process.exitCode = 1;
+    return;
+  }
+  log.info({ database: config.DATABASE_PATH }, "media tracker is running");
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) {
+      log.warn("second signal: exiting now");
+      app.runtime.flush();
+      process.exit(1);
+    }
+    log.info({ signal }, "stopping: finishing the work in progress");
+    app.stop().then(
+      () => {
+        log.info("stopped cleanly");
+        log.flush();
+      },
+      (error: unknown) => {
+        log.error({ err: error }, "error while stopping");
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+
+  app.polling?.done.catch((error: unknown) => {
+    log.fatal({ err: error }, "polling stopped");
+    process.exitCode = 1;
+    void app.stop();
+  });
+}
+
+void main();

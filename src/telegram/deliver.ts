@@ -1,0 +1,67 @@
+// Turns one outbox payload into a Bot API call and says what happened in the runtime's terms:
+// sent (with the message id), retry (network, 5xx, 429 with its retry_after) or failed (a 4xx
+// that would fail again). It never throws.
+import { type Api, GrammyError, HttpError, InputFile } from "grammy";
+import type { DeliveryResult } from "../../runtime/index.js";
+import type { Outgoing } from "../../agents/media-tracker/outgoing.js";
+
+export function createDeliver(api: Api): (chatKey: string, payload: unknown) => Promise<DeliveryResult> {
+  return async (chatKey, payload) => {
+    try {
+      const result = await call(api, Number(chatKey), payload as Outgoing);
+      return { status: "sent", result };
+    } catch (error) {
+      return classify(error);
+    }
+  };
+}
+
+async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
+  switch (out.type) {
+    case "text": {
+      const reply_markup = out.buttons
+        ? { inline_keyboard: out.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) }
+        : undefined;
+      const message = await api.sendMessage(chatId, out.text, { reply_markup, link_preview_options: { is_disabled: true } });
+      return { messageId: message.message_id };
+    }
+    case "answer-button":
+      await api.answerCallbackQuery(out.callbackQueryId, out.text ? { text: out.text } : undefined);
+      return null;
+    case "clear-buttons":
+      await api.editMessageReplyMarkup(chatId, out.messageId, { reply_markup: { inline_keyboard: [] } });
+      return null;
+    case "document": {
+      const message = await api.sendDocument(chatId, new InputFile(Buffer.from(out.content, "utf8"), out.fileName), {
+        caption: out.caption,
+      });
+      return { messageId: message.message_id };
+    }
+    case "typing":
+      await api.sendChatAction(chatId, "typing");
+      return null;
+    default:
+      throw new UnknownPayloadError(out);
+  }
+}
+
+class UnknownPayloadError extends Error {
+  constructor(payload: unknown) {
+    super(`Unknown outgoing payload type: ${JSON.stringify(payload).slice(0, 100)}`);
+  }
+}
+
+export function classify(error: unknown): DeliveryResult {
+  if (error instanceof GrammyError) {
+    const description = `${error.error_code}: ${error.description}`;
+    if (error.error_code === 429) {
+      return { status: "retry", error: description, retryAfterMs: (error.parameters.retry_after ?? 1) * 1000 };
+    }
+    // 5xx is Telegram's trouble; 401 a revoked or mistyped token the operator can fix: keep the message.
+    if (error.error_code >= 500 || error.error_code === 401) return { status: "retry", error: description };
+    return { status: "failed", error: description };
+  }
+  if (error instanceof HttpError) return { status: "retry", error: error.message };
+  if (error instanceof UnknownPayloadError) return { status: "failed", error: error.message };
+  return { status: "retry", error: error instanceof Error ? error.message : String(error) };
+}
