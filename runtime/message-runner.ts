@@ -44,8 +44,10 @@ export class MessageRunner<S> {
     crashPoint("message.before-handle");
     let ctx: StepContext<S> | undefined;
     let startJson = "";
+    let baseJson: string | undefined;
     try {
-      const { state, wasReset } = this.loadState(row.agentKey, cache);
+      const { state, wasReset, storedJson } = this.loadState(row.agentKey, cache);
+      baseJson = storedJson;
       if (this.options.verifyReplay) startJson = JSON.stringify(state);
       ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, this.deps.journal.read(row.id));
       await this.agent.handle(ctx);
@@ -58,7 +60,8 @@ export class MessageRunner<S> {
     crashPoint("message.before-commit");
     await this.deps.committer.submit(() => {
       for (const write of writes) write();
-      if (stateJson !== cache.state?.json) {
+      // Unchanged state is not rewritten; a chat that never changed its state gets no row at all.
+      if (stateJson !== baseJson) {
         this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.clock.now());
       }
       this.inbox.markDone(row.id, this.deps.clock.now());
@@ -80,7 +83,7 @@ export class MessageRunner<S> {
       this.log.error({ err: error, messageId: row.id }, "onParked threw; parking without a notice");
     }
     await this.deps.committer.submit(() => {
-      this.inbox.markParked(row.id, reason, this.deps.clock.now());
+      this.inbox.markParked(row.id, row.attempts, reason, this.deps.clock.now());
       for (const notice of notices) this.deps.outbox.enqueue(row.agentKey, row.id, notice, this.deps.clock.now());
     });
     this.events.parked?.(row.kind);
@@ -88,13 +91,20 @@ export class MessageRunner<S> {
     return { sent: notices.length > 0 };
   }
 
-  private loadState(agentKey: string, cache: { state?: CachedState }): { state: S; wasReset: boolean } {
-    if (cache.state) return { state: JSON.parse(cache.state.json) as S, wasReset: false };
+  /**
+   * The state to hand the handler, and the JSON it is stored as now (`storedJson`), so that an
+   * unchanged state is not written again. Undefined `storedJson` means it must be written.
+   */
+  private loadState(agentKey: string, cache: { state?: CachedState }): { state: S; wasReset: boolean; storedJson?: string } {
+    if (cache.state) return { state: JSON.parse(cache.state.json) as S, wasReset: false, storedJson: cache.state.json };
     const stored = this.states.load(agentKey);
-    if (!stored) return { state: this.agent.initialState(), wasReset: false };
+    if (!stored) {
+      const initial = this.agent.initialState();
+      return { state: initial, wasReset: false, storedJson: JSON.stringify(initial) };
+    }
     if (stored.version === this.agent.stateVersion) {
       cache.state = { json: stored.json };
-      return { state: JSON.parse(stored.json) as S, wasReset: false };
+      return { state: JSON.parse(stored.json) as S, wasReset: false, storedJson: stored.json };
     }
     const migrated = stored.version < this.agent.stateVersion
       ? this.agent.migrateState?.(JSON.parse(stored.json), stored.version)

@@ -138,7 +138,7 @@ export class OutboxWorker {
       this.options.maxBackoffMs ?? 60_000,
     );
     const delay = outcome.retryAfterMs ?? backoff * (0.8 + Math.random() * 0.4);
-    this.outbox.markRetry(row.id, now + delay, outcome.error);
+    this.outbox.markRetry(row.id, Math.round(now + delay), outcome.error);
     this.events.sendRetried?.();
     this.log.info({ agentKey: row.agentKey, outboxId: row.id, error: outcome.error, delayMs: Math.round(delay) }, "send will be retried");
   }
