@@ -1,0 +1,69 @@
+// Outgoing messages through the outbox: Telegram's 429 retry_after, 5xx and resets are retried in
+// order; a 400 is recorded and not retried; the pacing keeps per-chat limits when it is on.
+import { afterEach, describe, expect, it } from "vitest";
+import { type TestApp, startTestApp } from "../support/test-app.js";
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+function outbox(app: TestApp, chatId: number) {
+  return app.app.db
+    .prepare("SELECT status, attempts, last_error AS lastError FROM outbox WHERE agent_key = ? ORDER BY id")
+    .all(String(chatId)) as Array<{ status: string; attempts: number; lastError: string | null }>;
+}
+
+describe("outbox delivery", () => {
+  it("waits out a 429 retry_after and keeps the chat's order", async () => {
+    t = await startTestApp();
+    t.api.failNext("sendMessage", 1, { status: 429, retryAfter: 1, description: "Too Many Requests: retry after 1" });
+    await t.say(31, "/start");
+    await t.say(31, "/add_movie");
+    await t.api.waitFor(() => t!.replies(31).length === 2, 10_000);
+    const [first, second] = t.replies(31);
+    expect(first).toContain("Hi!");
+    expect(second).toMatch(/title/i);
+    const failed = t.api.calls.find((c) => c.failedWith === 429)!;
+    const retried = t.api.calls.find((c) => c.method === "sendMessage" && !c.failedWith)!;
+    expect(retried.at - failed.at).toBeGreaterThanOrEqual(900);
+    expect(outbox(t, 31).map((r) => r.status)).toEqual(["sent", "sent"]);
+    expect(outbox(t, 31)[0]!.attempts).toBe(2);
+  });
+
+  it("retries 5xx and connection resets", async () => {
+    t = await startTestApp();
+    t.api.failNext("sendMessage", 1, { status: 500, description: "Internal Server Error" });
+    t.api.failNext("sendMessage", 1, "reset");
+    await t.say(32, "/help");
+    await t.api.waitFor(() => t!.replies(32).length === 1, 15_000);
+    expect(outbox(t, 32)).toMatchObject([{ status: "sent", attempts: 3 }]);
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/media_tracker_send_retries_total 2/);
+  });
+
+  it("records a 400 as failed, does not retry it, and delivers the next message", async () => {
+    t = await startTestApp();
+    t.api.failNext("sendMessage", 1, { status: 400, description: "Bad Request: chat not found" });
+    await t.say(33, "/help");
+    await t.say(33, "/movies");
+    await t.api.waitFor(() => t!.replies(33).length === 1);
+    const rows = outbox(t, 33);
+    expect(rows[0]).toMatchObject({ status: "failed", attempts: 1, lastError: "400: Bad Request: chat not found" });
+    expect(rows[1]).toMatchObject({ status: "sent" });
+    expect(t.replies(33)[0]).toMatch(/haven't added any movies/);
+  });
+
+  it("paces one chat to about one message a second when TELEGRAM_RATE_LIMIT is on", async () => {
+    t = await startTestApp({ TELEGRAM_RATE_LIMIT: "on" });
+    await t.say(34, "/help");
+    await t.say(34, "/help");
+    await t.say(35, "/help");
+    await t.api.waitFor(() => t!.replies(34).length === 2 && t!.replies(35).length === 1, 10_000);
+    const times = t.api.sent(34).map((c) => c.at);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
+    // Another chat is not held back by the first one's pacing.
+    expect(t.api.sent(35)[0]!.at - times[0]!).toBeLessThan(900);
+  });
+});

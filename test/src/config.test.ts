@@ -1,0 +1,56 @@
+// Configuration: defaults, and one clear line naming each bad variable.
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig, requireToken } from "../../src/config.js";
+
+describe("config", () => {
+  it("applies the contract's defaults", () => {
+    const config = parseConfig({ TELEGRAM_BOT_TOKEN: "123:abc" });
+    expect(config).toMatchObject({
+      TELEGRAM_API_ROOT: "https://api.telegram.org",
+      HOST: "0.0.0.0",
+      PORT: 8080,
+      DATABASE_PATH: "./data/media-tracker.db",
+      LOG_LEVEL: "info",
+      TELEGRAM_RATE_LIMIT: "on",
+    });
+    expect(config.WEBHOOK_URL).toBeUndefined();
+    expect(config.ALLOWED_USER_IDS).toBeUndefined();
+  });
+
+  it("treats empty variables from .env as unset", () => {
+    const config = parseConfig({ TELEGRAM_BOT_TOKEN: "123:abc", WEBHOOK_URL: "", ALLOWED_USER_IDS: " ", OPENAI_API_KEY: "" });
+    expect(config.WEBHOOK_URL).toBeUndefined();
+    expect(config.ALLOWED_USER_IDS).toBeUndefined();
+    expect(config.OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it("reads the allowlist as a set of ids", () => {
+    expect(parseConfig({ ALLOWED_USER_IDS: "1, 22,333" }).ALLOWED_USER_IDS).toEqual(new Set(["1", "22", "333"]));
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT must be a port number"],
+    [{ PORT: "70000" }, "PORT must be a port number"],
+    [{ TELEGRAM_BOT_TOKEN: "nope" }, "TELEGRAM_BOT_TOKEN must look like"],
+    [{ WEBHOOK_URL: "https://example.com/hook" }, "WEBHOOK_SECRET is required when WEBHOOK_URL is set"],
+    [{ WEBHOOK_URL: "https://example.com/hook", WEBHOOK_SECRET: "has space" }, "WEBHOOK_SECRET must be"],
+    [{ WEBHOOK_URL: "not a url", WEBHOOK_SECRET: "s" }, "WEBHOOK_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ TELEGRAM_RATE_LIMIT: "maybe" }, "TELEGRAM_RATE_LIMIT"],
+    [{ ALLOWED_USER_IDS: "alice,bob" }, "ALLOWED_USER_IDS must be comma-separated numeric"],
+  ])("names the bad variable in one line: %j", (env, expected) => {
+    try {
+      parseConfig(env as NodeJS.ProcessEnv);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(expected);
+      expect((error as Error).message).not.toContain("\n");
+    }
+  });
+
+  it("requires the token only where Telegram is needed", () => {
+    const config = parseConfig({});
+    expect(() => requireToken(config)).toThrow(/TELEGRAM_BOT_TOKEN is required/);
+  });
+});
