@@ -29,4 +29,6 @@ export interface MediaStore {
   /** The chat's entries, newest first. */
   list(chatId: string, options?: { kind?: EntryKind; limit?: number; offset?: number }): Entry[];
   count(chatId: string, kind?: EntryKind): number;
+  /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (for exports). */
+  everything(chatId?: string): Entry[];
 }

@@ -31,6 +31,8 @@ export function createMediaStore(db: Database): MediaStore {
   const listKind = db.prepare(
     `SELECT * FROM entries WHERE chat_id = ? AND kind = ? ORDER BY added_at_ms DESC, id DESC LIMIT ? OFFSET ?`,
   );
+  const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
+  const everyChat = db.prepare(`SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`);
   const countAll = db.prepare(`SELECT COUNT(*) FROM entries WHERE chat_id = ?`).pluck();
   const countKind = db.prepare(`SELECT COUNT(*) FROM entries WHERE chat_id = ? AND kind = ?`).pluck();
 
@@ -45,6 +47,10 @@ export function createMediaStore(db: Database): MediaStore {
     },
     count(chatId, kind) {
       return (kind ? countKind.get(chatId, kind) : countAll.get(chatId)) as number;
+    },
+    everything(chatId) {
+      const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
+      return (rows as Row[]).map(fromRow);
     },
   };
 }

@@ -1,0 +1,104 @@
+// `npm run chat -- --chat <id>`: the same agent, runtime and database as the bot, in the terminal.
+// Lines typed become messages; replies are printed; buttons are shown as numbered choices that a
+// bare number picks. No Telegram token needed.
+import "dotenv/config";
+import readline from "node:readline";
+import { Command, InvalidArgumentError } from "commander";
+import { createRuntime } from "../../runtime/index.js";
+import { createMediaTrackerAgent } from "../../agents/media-tracker/agent.js";
+import type { Button, Outgoing } from "../../agents/media-tracker/outgoing.js";
+import { openAppDatabase } from "../app.js";
+import { ConfigError, parseConfig } from "../config.js";
+import { createLogger } from "../log.js";
+import { createMediaStore } from "../store/media.js";
+
+const program = new Command()
+  .name("chat")
+  .description("Talk to the media tracker in the terminal, as chat <id>, on the bot's database.")
+  .requiredOption("--chat <id>", "the chat id to talk as", chatId)
+  .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
+  .action(async (options: { chat: string; database?: string }) => {
+    let config;
+    try {
+      config = parseConfig(process.env);
+    } catch (error) {
+      program.error(error instanceof ConfigError ? error.message : String(error));
+    }
+    await runConsole(options.chat, options.database ?? config!.DATABASE_PATH);
+  });
+
+function chatId(value: string): string {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError("a chat id is a whole number, like 42.");
+  return value;
+}
+
+async function runConsole(chat: string, database: string): Promise<void> {
+  const db = openAppDatabase(database);
+  const chatNumber = Number(chat);
+  let buttons: Button[] = [];
+  let nextMessageId = 1;
+  // Ids only need to be unique per chat and run; the clock keeps them apart across runs.
+  const session = Date.now().toString(36);
+  let counter = 0;
+
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
+  const print = (out: Outgoing): unknown => {
+    // Replies arrive while the prompt is shown: write over it, then show it again.
+    if (process.stdout.isTTY) process.stdout.write("\r\x1b[K");
+    switch (out.type) {
+      case "text": {
+        console.log(`bot> ${out.text.replace(/\n/g, "\n     ")}`);
+        buttons = out.buttons?.flat() ?? [];
+        if (buttons.length > 0) console.log(`     ${buttons.map((b, i) => `[${i + 1}] ${b.text}`).join("  ")}`);
+        return { messageId: nextMessageId++ };
+      }
+      case "answer-button":
+        if (out.text) console.log(`bot> (${out.text})`);
+        return null;
+      case "document":
+        console.log(`bot> [document ${out.fileName}, ${out.content.length} characters]`);
+        return { messageId: nextMessageId++ };
+      case "clear-buttons":
+      case "typing":
+        return null;
+    }
+  };
+
+  const runtime = createRuntime({
+    db,
+    agent: createMediaTrackerAgent({ media: createMediaStore(db) }),
+    deliver: async (_key, payload) => {
+      const result = print(payload as Outgoing);
+      if (process.stdin.isTTY) rl.prompt();
+      return { status: "sent", result };
+    },
+    logger: createLogger("warn", [], process.stderr),
+  });
+  await runtime.start();
+  console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);
+  rl.prompt();
+
+  for await (const line of rl) {
+    const text = line.trim();
+    if (text === "") {
+      rl.prompt();
+      continue;
+    }
+    const choice = /^\d+$/.test(text) ? buttons[Number(text) - 1] : undefined;
+    const id = `console:${chat}:${session}:${++counter}`;
+    const user = { id: chatNumber, is_bot: false, first_name: "Console" };
+    const chatRef = { id: chatNumber, type: chatNumber > 0 ? "private" : "group" };
+    const update = choice
+      ? { update_id: 0, callback_query: { id, from: user, chat_instance: chat, data: choice.data, message: { message_id: nextMessageId - 1, date: 0, chat: chatRef } } }
+      : { update_id: 0, message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatRef, from: user, text } };
+    await runtime.accept([{ id, agentKey: chat, kind: choice ? "callback_query" : "message", payload: update }]);
+  }
+  // Input ended (Ctrl+D or a piped script): let the last messages be handled and answered.
+  while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await runtime.stop();
+  db.close();
+}
+
+await program.parseAsync();

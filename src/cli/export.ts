@@ -1,0 +1,45 @@
+// `npm run --silent export -- --chat <id> --format json|csv [--out file]`, or `--all` for every
+// chat: prints (or writes) the list in the contract's export format. Reads the database only.
+import "dotenv/config";
+import fs from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export-formats.js";
+import { openAppDatabase } from "../app.js";
+import { ConfigError, parseConfig } from "../config.js";
+import { createMediaStore } from "../store/media.js";
+
+const program = new Command()
+  .name("export")
+  .description("Export a chat's media list (or every chat's) as JSON or CSV.")
+  .addOption(new Option("--chat <id>", "the chat id to export").argParser(chatId))
+  .option("--all", "export every chat (each entry carries its chatId)")
+  .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("json"))
+  .option("--out <file>", "write to this file instead of standard output")
+  .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
+  .action((options: { chat?: string; all?: boolean; format: ExportFormat; out?: string; database?: string }) => {
+    if (!options.chat === !options.all) program.error("error: give either --chat <id> or --all");
+    let database = options.database;
+    try {
+      database ??= parseConfig(process.env).DATABASE_PATH;
+    } catch (error) {
+      program.error(error instanceof ConfigError ? error.message : String(error));
+    }
+    if (!fs.existsSync(database!)) program.error(`error: no database at ${database} (set DATABASE_PATH or --database)`);
+    const db = openAppDatabase(database!);
+    try {
+      const store = createMediaStore(db);
+      const entries = store.everything(options.all ? undefined : options.chat);
+      const text = exportEntries(entries, options.format, { withChat: Boolean(options.all) });
+      if (options.out) fs.writeFileSync(options.out, text);
+      else process.stdout.write(text);
+    } finally {
+      db.close();
+    }
+  });
+
+function chatId(value: string): string {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError("a chat id is a whole number, like 123456789 or -1001234567890.");
+  return value;
+}
+
+program.parse();

@@ -1,0 +1,58 @@
+// The command-line tools as a user runs them: the console chat adds a movie on a database file,
+// and the export prints it in the contract's JSON and CSV.
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-cli-"));
+const database = path.join(dir, "cli.db");
+const run = promisify(execFile);
+
+function tool(script: string, args: string[], input?: string) {
+  const child = run(process.execPath, ["--import", "tsx", `src/cli/${script}.ts`, ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH, DATABASE_PATH: database },
+  });
+  if (input !== undefined) {
+    child.child.stdin!.end(input);
+  }
+  return child;
+}
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("command-line tools", () => {
+  it("the console chat runs a whole dialog, buttons as numbered choices", async () => {
+    const { stdout } = await tool("chat", ["--chat", "77"], "/add_movie\nBlade Runner, \"Final Cut\"\n1982\n4\n/movies\n");
+    expect(stdout).toContain("What's the movie's title?");
+    expect(stdout).toContain("[5] ★★★★★");
+    expect(stdout).toContain('Saved the movie: Blade Runner, "Final Cut" (1982), ★★★★☆ 4/5.');
+    expect(stdout).toContain("Your movies (1)");
+  });
+
+  it("exports the chat as contract JSON", async () => {
+    const { stdout } = await tool("export", ["--chat", "77", "--format", "json"]);
+    const entries = JSON.parse(stdout) as Array<Record<string, unknown>>;
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ kind: "movie", title: 'Blade Runner, "Final Cut"', year: 1982, rating: 4 });
+    expect(typeof entries[0]!.id).toBe("string");
+    expect(new Date(entries[0]!.addedAt as string).toISOString()).toBe(entries[0]!.addedAt);
+  });
+
+  it("exports CSV with a header and quoting that survives commas and quotes", async () => {
+    const { stdout } = await tool("export", ["--chat", "77", "--format", "csv"]);
+    const [header, row] = stdout.trim().split("\n");
+    expect(header).toBe("kind,title,author,year,season,episode,rating,text,id,addedAt");
+    expect(row).toMatch(/^movie,"Blade Runner, ""Final Cut""",,1982,,,4,,/);
+  });
+
+  it("refuses bad arguments with a clear message", async () => {
+    await expect(tool("export", ["--chat", "x"])).rejects.toMatchObject({ stderr: expect.stringContaining("a chat id is a whole number") });
+    await expect(tool("export", [])).rejects.toMatchObject({ stderr: expect.stringContaining("--chat <id> or --all") });
+  });
+});
