@@ -51,6 +51,16 @@ describe("command-line tools", () => {
     expect(row).toMatch(/^movie,"Blade Runner, ""Final Cut""",,1982,,,4,,/);
   });
 
+  it("backs the database up to a new file that exports the same list", async () => {
+    const copy = path.join(dir, "backup.db");
+    await tool("backup", [copy]);
+    expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
+    const original = await tool("export", ["--chat", "77"]);
+    const restored = await run(process.execPath, ["--import", "tsx", "src/cli/export.ts", "--chat", "77", "--database", copy], { cwd: root });
+    expect(restored.stdout).toBe(original.stdout);
+    await expect(tool("backup", [copy])).rejects.toMatchObject({ stderr: expect.stringContaining("exists") });
+  });
+
   it("refuses bad arguments with a clear message", async () => {
     await expect(tool("export", ["--chat", "x"])).rejects.toMatchObject({ stderr: expect.stringContaining("a chat id is a whole number") });
     await expect(tool("export", [])).rejects.toMatchObject({ stderr: expect.stringContaining("--chat <id> or --all") });
