@@ -52,7 +52,7 @@ export class Inbox {
     );
     this.doneStmt = db.prepare(`UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE id = ?`);
     this.parkStmt = db.prepare(
-      `UPDATE inbox SET status = 'parked', last_error = ?, completed_at_ms = ? WHERE id = ?`,
+      `UPDATE inbox SET status = 'parked', attempts = ?, last_error = ?, completed_at_ms = ? WHERE id = ?`,
     );
     this.failStmt = db.prepare(`UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
     this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`).pluck();
@@ -88,8 +88,9 @@ export class Inbox {
     this.doneStmt.run(nowMs, id);
   }
 
-  markParked(id: string, reason: string, nowMs: number): void {
-    this.parkStmt.run(reason, nowMs, id);
+  /** `attempts` counts every failed try, including the one that made it park. */
+  markParked(id: string, attempts: number, reason: string, nowMs: number): void {
+    this.parkStmt.run(attempts, reason, nowMs, id);
   }
 
   /** Counts one failed (or crashed) attempt. */

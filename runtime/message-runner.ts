@@ -45,17 +45,20 @@ export class MessageRunner<S> {
     let ctx: StepContext<S> | undefined;
     let startJson = "";
     let baseJson: string | undefined;
+    let stateJson: string;
     try {
       const { state, wasReset, storedJson } = this.loadState(row.agentKey, cache);
       baseJson = storedJson;
       if (this.options.verifyReplay) startJson = JSON.stringify(state);
       ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, this.deps.journal.read(row.id));
       await this.agent.handle(ctx);
+      // Serialised here so that a state JSON cannot hold counts as the message's failure (and parks it
+      // after maxAttempts), instead of failing the commit below on every retry.
+      stateJson = stateToJson(ctx.state);
     } catch (error) {
       return this.fail(row, message, error);
     }
 
-    const stateJson = JSON.stringify(ctx.state);
     const writes = ctx.drainPending();
     crashPoint("message.before-commit");
     await this.deps.committer.submit(() => {
@@ -141,4 +144,10 @@ export class MessageRunner<S> {
       throw new NonDeterminismError(row.id, ctx.steps, `${first.steps} steps`, `${ctx.steps} steps`);
     }
   }
+}
+
+function stateToJson(state: unknown): string {
+  const json = JSON.stringify(state) as string | undefined;
+  if (json === undefined) throw new TypeError("The agent state must be a JSON value (it was undefined or a function).");
+  return json;
 }

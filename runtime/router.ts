@@ -45,7 +45,7 @@ export class Router {
     } else {
       mailbox = { running: undefined, cache: {}, retryTimer: undefined };
       this.mailboxes.set(key, mailbox);
-      this.evictIdle();
+      this.evictIdle(key);
     }
     if (mailbox.running || mailbox.retryTimer) return;
     const box = mailbox;
@@ -107,13 +107,14 @@ export class Router {
     }
   }
 
-  private evictIdle(): void {
+  /** Never evicts `keep`: the mailbox being woken is about to start, though it still looks idle. */
+  private evictIdle(keep: string): void {
     const excess = this.mailboxes.size - this.options.maxResidentAgents;
     if (excess <= 0) return;
     let evicted = 0;
     for (const [key, mailbox] of this.mailboxes) {
       if (evicted >= excess) break;
-      if (mailbox.running || mailbox.retryTimer) continue;
+      if (key === keep || mailbox.running || mailbox.retryTimer) continue;
       this.mailboxes.delete(key);
       evicted++;
     }

@@ -72,7 +72,11 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const outbox = new Outbox(db);
   const timerStore = new TimerStore(db);
   const states = new AgentStateStore(db);
-  const deps = { db, committer, journal, outbox, timers: timerStore, clock };
+  const deps = {
+    db, committer, journal, outbox, timers: timerStore, clock,
+    sendsCommitted: (key: string) => worker.wake(key),
+    timersCommitted: () => timers.reschedule(),
+  };
 
   const runner = new MessageRunner(
     options.agent as AgentDefinition<unknown>, deps, inbox, states,

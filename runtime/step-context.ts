@@ -19,6 +19,13 @@ export interface StepContextDeps {
   outbox: Outbox;
   timers: TimerStore;
   clock: Clock;
+  /**
+   * Called when a run/write step committed buffered sends or timer changes before the message's
+   * completion: they are durable now and must go out (or be scheduled) even if the handler then
+   * fails, since its retry replays them from the journal and queues nothing new.
+   */
+  sendsCommitted?(agentKey: string): void;
+  timersCommitted?(): void;
 }
 
 /** A buffered write; runs inside the next unit this message commits. */
@@ -28,6 +35,7 @@ export class StepContext<S> implements AgentContext<S> {
   private seq = 0;
   private pending: PendingWrite[] = [];
   private pendingSends = 0;
+  private pendingTimerChanges = 0;
   /** Set when the handler queued sends or changed timers, so the runtime wakes the right workers. */
   sent = false;
   timersChanged = false;
@@ -54,6 +62,11 @@ export class StepContext<S> implements AgentContext<S> {
   send(payload: unknown): void {
     const seq = this.take("send");
     if (seq.recorded) return;
+    // Checked now, in the handler, so that a payload the outbox cannot store fails this message
+    // (counted, then parked) instead of failing its commit on every retry.
+    if ((JSON.stringify(payload) as string | undefined) === undefined) {
+      throw new TypeError("ctx.send: the payload must be a JSON value (it was undefined or a function).");
+    }
     this.sent = true;
     this.pendingSends += 1;
     this.buffer(seq.seq, "send", undefined, () => {
@@ -66,6 +79,7 @@ export class StepContext<S> implements AgentContext<S> {
     const id = `${this.message.id}#${seq.seq}`;
     if (seq.recorded) return id;
     this.timersChanged = true;
+    this.pendingTimerChanges += 1;
     const payloadJson = JSON.stringify(payload ?? null);
     this.buffer(seq.seq, "set-timer", id, () => {
       this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs });
@@ -77,6 +91,7 @@ export class StepContext<S> implements AgentContext<S> {
     const seq = this.take("cancel-timer");
     if (seq.recorded) return;
     this.timersChanged = true;
+    this.pendingTimerChanges += 1;
     this.buffer(seq.seq, "cancel-timer", undefined, () => {
       this.deps.timers.cancel(timerId, this.key, this.deps.clock.now());
     });
@@ -117,7 +132,7 @@ export class StepContext<S> implements AgentContext<S> {
     const outcome = await this.commit(() => {
       try {
         // Its own savepoint: a throwing write leaves nothing behind but its recorded error.
-        const value = roundTrip(this.deps.db.transaction(fn)());
+        const value = this.deps.db.transaction(() => roundTrip(fn()))();
         this.record(step.seq, `write:${name}`, { v: value }, null);
         return { ok: true as const, value };
       } catch (error) {
@@ -135,6 +150,7 @@ export class StepContext<S> implements AgentContext<S> {
     const writes = this.pending;
     this.pending = [];
     this.pendingSends = 0;
+    this.pendingTimerChanges = 0;
     return writes;
   }
 
@@ -183,12 +199,17 @@ export class StepContext<S> implements AgentContext<S> {
   }
 
   /** Commits the buffered writes, then `last`, in one unit of the shared transaction. */
-  private commit<T>(last: () => T): Promise<T> {
+  private async commit<T>(last: () => T): Promise<T> {
+    const sends = this.pendingSends > 0;
+    const timerChanges = this.pendingTimerChanges > 0;
     const writes = this.drainPending();
-    return this.deps.committer.submit(() => {
+    const value = await this.deps.committer.submit(() => {
       for (const write of writes) write();
       return last();
     });
+    if (sends) this.deps.sendsCommitted?.(this.key);
+    if (timerChanges) this.deps.timersCommitted?.();
+    return value;
   }
 }
 

@@ -1,0 +1,188 @@
+// Shared pieces for the runtime tests: a per-test fixture that stops runtimes and closes databases,
+// a fake clock, deferred promises, a recording deliver function and small database readers.
+import { randomUUID } from "node:crypto";
+import { afterEach } from "vitest";
+import {
+  type Clock,
+  type Database,
+  type Deliver,
+  type DeliveryResult,
+  type Logger,
+  type Runtime,
+  type RuntimeOptions,
+  type RecoveryReport,
+  createRuntime,
+} from "../../runtime/index.js";
+import { type TempDatabase, reopen, tempDatabase } from "../support/temp-database.js";
+
+let keyCounter = 0;
+/** A key no other test uses. */
+export function freshKey(prefix = "chat"): string {
+  keyCounter += 1;
+  // Not Math.random: some tests stub it.
+  return `${prefix}-${process.pid}-${keyCounter}-${randomUUID().slice(0, 8)}`;
+}
+
+export class FakeClock implements Clock {
+  constructor(public t = 1_700_000_000_000) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export interface DeliveryCall {
+  agentKey: string;
+  payload: unknown;
+  atMs: number;
+}
+
+/** A deliver function that records every call and answers with `answer` (default: sent). */
+export function recordingDeliver(
+  answer: (call: DeliveryCall, index: number) => DeliveryResult | Promise<DeliveryResult> = () => ({ status: "sent" }),
+): { deliver: Deliver; calls: DeliveryCall[] } {
+  const calls: DeliveryCall[] = [];
+  const deliver: Deliver = async (agentKey, payload) => {
+    const call = { agentKey, payload, atMs: Date.now() };
+    calls.push(call);
+    return answer(call, calls.length - 1);
+  };
+  return { deliver, calls };
+}
+
+export interface LogLine {
+  level: "debug" | "info" | "warn" | "error";
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+export function captureLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine["level"]) => (obj: object, msg?: string) => {
+    lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  };
+  return { logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }, lines };
+}
+
+export interface InboxRowView {
+  id: string;
+  agent_key: string;
+  kind: string;
+  status: "pending" | "done" | "parked";
+  attempts: number;
+  last_error: string | null;
+}
+
+export function inboxRow(db: Database, id: string): InboxRowView | undefined {
+  return db.prepare(`SELECT id, agent_key, kind, status, attempts, last_error FROM inbox WHERE id = ?`).get(id) as
+    | InboxRowView
+    | undefined;
+}
+
+export interface OutboxRowView {
+  id: number;
+  agent_key: string;
+  message_id: string;
+  payload: unknown;
+  status: "pending" | "sending" | "sent" | "failed";
+  attempts: number;
+  last_error: string | null;
+}
+
+export function outboxRows(db: Database, agentKey: string): OutboxRowView[] {
+  const rows = db
+    .prepare(
+      `SELECT id, agent_key, message_id, payload_json, status, attempts, last_error FROM outbox WHERE agent_key = ? ORDER BY id`,
+    )
+    .all(agentKey) as Array<Omit<OutboxRowView, "payload"> & { payload_json: string }>;
+  return rows.map(({ payload_json, ...rest }) => ({ ...rest, payload: JSON.parse(payload_json) as unknown }));
+}
+
+export function journalRows(db: Database, messageId: string): Array<{ seq: number; step_name: string; output_json: string | null; error_json: string | null }> {
+  return db
+    .prepare(`SELECT seq, step_name, output_json, error_json FROM journal WHERE message_id = ? ORDER BY seq`)
+    .all(messageId) as Array<{ seq: number; step_name: string; output_json: string | null; error_json: string | null }>;
+}
+
+export function inboxStatus(db: Database, id: string): InboxRowView["status"] | undefined {
+  return inboxRow(db, id)?.status;
+}
+
+/** Temp databases and started runtimes for one test; `cleanup` stops the runtimes, then removes the files. */
+export function createFixture() {
+  let runtimes: Runtime[] = [];
+  let extraDbs: Database[] = [];
+  let temps: TempDatabase[] = [];
+
+  return {
+    temp(): TempDatabase {
+      const temp = tempDatabase();
+      temps.push(temp);
+      return temp;
+    },
+    /** Opens the file again (a restarted process); closed after the test. */
+    reopen(file: string): Database {
+      const db = reopen(file);
+      extraDbs.push(db);
+      return db;
+    },
+    /** Creates a runtime, registers it for stopping after the test, and starts it. */
+    async start<S>(options: RuntimeOptions<S>): Promise<{ runtime: Runtime; report: RecoveryReport }> {
+      const runtime = createRuntime(options);
+      runtimes.push(runtime);
+      const report = await runtime.start();
+      return { runtime, report };
+    },
+    async cleanup(): Promise<void> {
+      for (const runtime of runtimes) await runtime.stop();
+      for (const db of extraDbs) if (db.open) db.close();
+      for (const temp of temps) temp.close();
+      runtimes = [];
+      extraDbs = [];
+      temps = [];
+    },
+  };
+}
+
+export type Fixture = ReturnType<typeof createFixture>;
+
+/** One per test file of sequential tests: cleans up after each test. */
+export function useRuntimeFixture(): Fixture {
+  const fixture = createFixture();
+  afterEach(() => fixture.cleanup());
+  return fixture;
+}
+
+/**
+ * For concurrent tests (each waits out real retry delays): a fixture owned by one test and cleaned
+ * up by that test's own onTestFinished, which the test context provides.
+ */
+export function runtimeFixture(onTestFinished: (fn: () => Promise<void>) => void): Fixture {
+  const fixture = createFixture();
+  onTestFinished(() => fixture.cleanup());
+  return fixture;
+}
+
+/** Stops a runtime and closes its database: what a process exit leaves behind is the file. */
+export async function shutDown(runtime: Runtime, db: Database): Promise<void> {
+  await runtime.stop();
+  db.close();
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { type DeliveryResult, type Pacing, defineAgent } from "../../runtime/index.js";
+import { settle, waitFor } from "../support/wait-for.js";
+import { type DeliveryCall, freshKey, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
+
+const fixture = useRuntimeFixture();
+
+/** Sends each string of the message's payload, in order. */
+const senderAgent = defineAgent<object>({
+  name: "sender",
+  stateVersion: 1,
+  initialState: () => ({}),
+  async handle(ctx) {
+    for (const text of ctx.message.payload as string[]) ctx.send({ text });
+  },
+});
+
+const textOf = (call: DeliveryCall) => (call.payload as { text: string }).text;
+
+async function sendAll(
+  texts: string[],
+  answer: (call: DeliveryCall, index: number) => DeliveryResult | Promise<DeliveryResult>,
+  pacing?: Pacing,
+) {
+  const temp = fixture.temp();
+  const delivery = recordingDeliver(answer);
+  const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver, pacing });
+  const key = freshKey();
+  await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: texts }]);
+  const settled = () => outboxRows(temp.db, key).length === texts.length && outboxRows(temp.db, key).every((r) => r.status === "sent" || r.status === "failed");
+  return { temp, runtime, key, delivery, settled };
+}
+
+describe("outbox worker", () => {
+  it("retries a transient failure and delivers the row once, recording every attempt", async () => {
+    let tries = 0;
+    const { temp, key, delivery, settled } = await sendAll(["hello"], () => {
+      tries += 1;
+      return tries <= 2 ? { status: "retry", error: `503 #${tries}`, retryAfterMs: 5 } : { status: "sent", result: { messageId: 77 } };
+    });
+
+    await waitFor(settled, 3000, "row settled");
+    await settle(30);
+
+    expect(delivery.calls.map(textOf)).toEqual(["hello", "hello", "hello"]);
+    const [row] = outboxRows(temp.db, key);
+    expect(row).toMatchObject({ status: "sent", attempts: 3, last_error: null });
+    const result = temp.db.prepare(`SELECT result_json FROM outbox WHERE id = ?`).pluck().get(row!.id) as string;
+    expect(JSON.parse(result)).toEqual({ messageId: 77 });
+  });
+
+  it("treats a deliver function that throws as a transient failure", async () => {
+    let tries = 0;
+    const { temp, key, delivery, settled } = await sendAll(["hello"], () => {
+      tries += 1;
+      if (tries === 1) throw new Error("socket hang up");
+      return { status: "sent" };
+    });
+
+    await waitFor(settled, 3000, "row settled");
+
+    expect(delivery.calls).toHaveLength(2);
+    expect(outboxRows(temp.db, key)[0]).toMatchObject({ status: "sent", attempts: 2 });
+  });
+
+  it("does not send an agent's next row before the previous one, even while that one is retried", async () => {
+    let firstTries = 0;
+    const { delivery, settled } = await sendAll(["first", "second", "third"], (call) => {
+      if (textOf(call) === "first" && ++firstTries <= 2) return { status: "retry", error: "429", retryAfterMs: 20 };
+      return { status: "sent" };
+    });
+
+    await waitFor(settled, 3000, "rows settled");
+
+    expect(delivery.calls.map(textOf)).toEqual(["first", "first", "first", "second", "third"]);
+  });
+
+  it("records a permanent failure and goes on with the next row", async () => {
+    const { temp, key, delivery, settled } = await sendAll(["refused", "fine"], (call) =>
+      textOf(call) === "refused" ? { status: "failed", error: "400: chat not found" } : { status: "sent" },
+    );
+
+    await waitFor(settled, 3000, "rows settled");
+
+    expect(delivery.calls.map(textOf)).toEqual(["refused", "fine"]);
+    expect(outboxRows(temp.db, key).map((r) => [r.status, r.attempts, r.last_error])).toEqual([
+      ["failed", 1, "400: chat not found"],
+      ["sent", 1, null],
+    ]);
+  });
+
+  it("keeps sending to other agents while one agent's row waits for a retry", async () => {
+    const temp = fixture.temp();
+    const slowKey = freshKey("slow");
+    const fastKey = freshKey("fast");
+    const delivery = recordingDeliver((call) =>
+      call.agentKey === slowKey ? { status: "retry", error: "flood wait", retryAfterMs: 60_000 } : { status: "sent" },
+    );
+    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
+
+    await runtime.accept([{ id: freshKey("m"), agentKey: slowKey, kind: "text", payload: ["stuck"] }]);
+    await waitFor(() => delivery.calls.length === 1);
+    await runtime.accept([{ id: freshKey("m"), agentKey: fastKey, kind: "text", payload: ["free"] }]);
+    await waitFor(() => outboxRows(temp.db, fastKey)[0]?.status === "sent", 2000, "the other agent's row sent");
+
+    expect(outboxRows(temp.db, slowKey)[0]).toMatchObject({ status: "pending", attempts: 1, last_error: "flood wait" });
+    expect(runtime.stats.unsentCount()).toBe(1);
+  });
+
+  it("paces two sends to one agent at least minIntervalMs apart", async () => {
+    const pacing: Pacing = { globalPerSecond: 1000, minIntervalMs: () => 50 };
+    const { delivery, settled } = await sendAll(["one", "two"], () => ({ status: "sent" }), pacing);
+
+    await waitFor(settled, 3000, "rows settled");
+
+    expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);
+    const gap = delivery.calls[1]!.atMs - delivery.calls[0]!.atMs;
+    expect(gap).toBeGreaterThanOrEqual(45);
+  });
+});

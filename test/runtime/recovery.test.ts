@@ -1,0 +1,185 @@
+import { describe, expect, it } from "vitest";
+import { type AgentContext, type Database, type Message, defineAgent } from "../../runtime/index.js";
+import { settle, waitFor } from "../support/wait-for.js";
+import {
+  deferred,
+  freshKey,
+  inboxRow,
+  inboxStatus,
+  journalRows,
+  outboxRows,
+  recordingDeliver,
+  shutDown,
+  useRuntimeFixture,
+} from "./harness.js";
+
+const fixture = useRuntimeFixture();
+
+function agentWith(handle: (ctx: AgentContext<object>) => Promise<void>, onParked?: (key: string, m: Message, reason: string) => unknown[]) {
+  return defineAgent<object>({ name: "recovery", stateVersion: 1, initialState: () => ({}), handle, onParked });
+}
+
+function insertPending(db: Database, row: { id: string; agentKey: string; payload?: unknown; attempts?: number }): void {
+  db.prepare(
+    `INSERT INTO inbox (id, agent_key, kind, payload_json, attempts, received_at_ms) VALUES (?, ?, 'text', ?, ?, 0)`,
+  ).run(row.id, row.agentKey, JSON.stringify(row.payload ?? null), row.attempts ?? 0);
+}
+
+function insertOutbox(db: Database, row: { agentKey: string; payload: unknown; status: "pending" | "sending"; attempts: number }): void {
+  db.prepare(
+    `INSERT INTO outbox (agent_key, message_id, payload_json, status, attempts, next_attempt_at_ms, created_at_ms)
+     VALUES (?, 'earlier-message', ?, ?, ?, 0, ?)`,
+  ).run(row.agentKey, JSON.stringify(row.payload), row.status, row.attempts, Date.now());
+}
+
+describe("restart and recovery", () => {
+  it("handles at start a message left pending in the inbox by an earlier process", async () => {
+    const temp = fixture.temp();
+    const key = freshKey();
+    const id = freshKey("m");
+    insertPending(temp.db, { id, agentKey: key, payload: { text: "left behind" } });
+    const seen: Message[] = [];
+
+    const { report } = await fixture.start({
+      db: temp.db,
+      agent: agentWith(async (ctx) => void seen.push(ctx.message)),
+      deliver: recordingDeliver().deliver,
+    });
+    await waitFor(() => inboxStatus(temp.db, id) === "done");
+
+    expect(report.agentsWithMessages).toEqual([key]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ id, kind: "text", payload: { text: "left behind" } });
+    // Observed: recovery cannot tell a crash from a clean stop, so the oldest pending message of each
+    // agent is charged one attempt at every start, even if it never ran.
+    expect(seen[0]!.attempts).toBe(1);
+    expect(inboxRow(temp.db, id)!.last_error).toMatch(/process stopped/);
+  });
+
+  it("does not re-execute a run step already in the journal after a restart", async () => {
+    const first = fixture.temp();
+    let calls = 0;
+    const results: unknown[] = [];
+    const handle = async (ctx: AgentContext<object>) => {
+      const value = await ctx.run("expensive", async () => {
+        calls += 1;
+        return { answer: 42, call: calls };
+      });
+      results.push(value);
+      if (ctx.message.attempts === 0) throw new Error("simulated crash after the step");
+    };
+    const key = freshKey();
+    const id = freshKey("m");
+    const one = await fixture.start({ db: first.db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    await one.runtime.accept([{ id, agentKey: key, kind: "text", payload: null }]);
+    await waitFor(() => inboxRow(first.db, id)?.attempts === 1, 3000, "first attempt failed");
+    await shutDown(one.runtime, first.db); // stops before the 1 s retry comes due
+
+    const db = fixture.reopen(first.file);
+    expect(inboxStatus(db, id)).toBe("pending");
+    expect(journalRows(db, id).map((r) => r.step_name)).toEqual(["run:expensive"]);
+    const two = await fixture.start({ db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    await waitFor(() => inboxStatus(db, id) === "done");
+
+    expect(two.report.agentsWithMessages).toEqual([key]);
+    expect(calls).toBe(1);
+    expect(results).toEqual([{ answer: 42, call: 1 }, { answer: 42, call: 1 }]);
+  });
+
+  it("finishes the message in progress on stop() and leaves the queued ones for the next start", async () => {
+    const first = fixture.temp();
+    const gate = deferred();
+    const started = deferred();
+    const handled: string[] = [];
+    const handle = async (ctx: AgentContext<object>) => {
+      if (ctx.message.payload === "slow") {
+        started.resolve();
+        await gate.promise;
+      }
+      handled.push(ctx.message.id);
+    };
+    const key = freshKey();
+    const [slow, queued] = [freshKey("slow"), freshKey("queued")];
+    const one = await fixture.start({ db: first.db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    await one.runtime.accept([
+      { id: slow, agentKey: key, kind: "text", payload: "slow" },
+      { id: queued, agentKey: key, kind: "text", payload: "quick" },
+    ]);
+    await started.promise;
+
+    const stopping = one.runtime.stop();
+    await expect(one.runtime.accept([{ id: freshKey("late"), agentKey: key, kind: "text", payload: null }])).rejects.toThrow(/not started/);
+    gate.resolve();
+    await stopping;
+    expect(inboxStatus(first.db, slow)).toBe("done");
+    expect(inboxStatus(first.db, queued)).toBe("pending");
+    first.db.close();
+
+    const db = fixture.reopen(first.file);
+    await fixture.start({ db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    await waitFor(() => inboxStatus(db, queued) === "done");
+    expect(handled).toEqual([slow, queued]);
+  });
+
+  it("sends again, at start, outbox rows left in status 'sending', and reports them", async () => {
+    const temp = fixture.temp();
+    const key = freshKey();
+    insertOutbox(temp.db, { agentKey: key, payload: { text: "was in flight" }, status: "sending", attempts: 1 });
+    insertOutbox(temp.db, { agentKey: key, payload: { text: "was waiting" }, status: "pending", attempts: 0 });
+    const delivery = recordingDeliver();
+
+    const { report } = await fixture.start({ db: temp.db, agent: agentWith(async () => {}), deliver: delivery.deliver });
+    await waitFor(() => delivery.calls.length === 2);
+
+    expect(report.interruptedSends).toBe(1);
+    expect(report.agentsWithSends).toEqual([key]);
+    expect(delivery.calls.map((c) => c.payload)).toEqual([{ text: "was in flight" }, { text: "was waiting" }]);
+    await waitFor(() => outboxRows(temp.db, key).every((r) => r.status === "sent"));
+    expect(outboxRows(temp.db, key).map((r) => r.attempts)).toEqual([2, 1]);
+    await settle(30);
+    expect(delivery.calls).toHaveLength(2);
+  });
+
+  it("parks at start a message that has crashed the process maxAttempts times, then handles the next one", async () => {
+    const temp = fixture.temp();
+    const key = freshKey();
+    const [crasher, next] = [freshKey("crasher"), freshKey("next")];
+    insertPending(temp.db, { id: crasher, agentKey: key, attempts: 2 });
+    insertPending(temp.db, { id: next, agentKey: key });
+    const handled: string[] = [];
+    const delivery = recordingDeliver();
+
+    const { report } = await fixture.start({
+      db: temp.db,
+      agent: agentWith(async (ctx) => void handled.push(ctx.message.id), (_key, m) => [{ text: `gave up on ${m.id}` }]),
+      deliver: delivery.deliver,
+      maxAttempts: 3,
+    });
+    await waitFor(() => inboxStatus(temp.db, next) === "done");
+
+    expect(report.parked).toBe(1);
+    expect(inboxRow(temp.db, crasher)).toMatchObject({ status: "parked", attempts: 3 });
+    expect(inboxRow(temp.db, crasher)!.last_error).toMatch(/crashed the process 3 times/);
+    expect(handled).toEqual([next]);
+    expect(report.agentsWithSends).toEqual([key]);
+    await waitFor(() => delivery.calls.length === 1);
+    expect(delivery.calls[0]!.payload).toEqual({ text: `gave up on ${crasher}` });
+  });
+
+  it("charges the restart only to each agent's oldest pending message", async () => {
+    const temp = fixture.temp();
+    const key = freshKey();
+    const [head, second] = [freshKey("head"), freshKey("second")];
+    insertPending(temp.db, { id: head, agentKey: key });
+    insertPending(temp.db, { id: second, agentKey: key });
+    const seen: Message[] = [];
+
+    await fixture.start({ db: temp.db, agent: agentWith(async (ctx) => void seen.push(ctx.message)), deliver: recordingDeliver().deliver });
+    await waitFor(() => inboxStatus(temp.db, second) === "done");
+
+    expect(seen.map((m) => [m.id, m.attempts])).toEqual([
+      [head, 1],
+      [second, 0],
+    ]);
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, it } from "vitest";
+import { type Database, PermanentError } from "../../runtime/index.js";
+import { waitFor } from "../support/wait-for.js";
+import { FakeClock, inboxRow, journalRows, runtimeFixture } from "./harness.js";
+import { finished, oneMessageRunner } from "./steps-harness.js";
+
+describe.concurrent("ctx.now and ctx.randomId", () => {
+  // Observed: cheap steps (now, randomId, send, timers) are only buffered. They become durable with the
+  // next commit: a run/write step or the message's completion. A failure before that commit drops
+  // them, so the retry draws fresh values; values drawn before a committed step are replayed.
+  it("replay the values drawn before a committed step, and draw new ones after it", async ({ expect, onTestFinished }) => {
+    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const clock = new FakeClock();
+    const observed: Array<{ before: { t: number; id: string }; after: { t: number; id: string } }> = [];
+    const { db, id } = await runOne(
+      async (ctx) => {
+        const before = { t: ctx.now(), id: ctx.randomId() };
+        await ctx.run("commit-point", async () => null);
+        const after = { t: ctx.now(), id: ctx.randomId() };
+        observed.push({ before, after });
+        if (ctx.message.attempts === 0) throw new Error("simulated crash");
+      },
+      { clock },
+    );
+
+    await waitFor(() => inboxRow(db, id)?.attempts === 1, 3000, "first attempt failed");
+    clock.advance(60_000); // the retry comes a second later (real time); move the fake time on meanwhile
+    await finished(db, id);
+
+    expect(observed).toHaveLength(2);
+    const [first, retry] = [observed[0]!, observed[1]!];
+    expect(retry.before).toEqual(first.before);
+    expect(retry.after.t).toBe(first.after.t + 60_000);
+    expect(retry.after.id).not.toBe(first.after.id);
+    expect(journalRows(db, id).map((r) => r.step_name)).toEqual(["now", "random-id", "run:commit-point", "now", "random-id"]);
+  });
+
+  it("draw new values on retry when nothing was committed before the failure", async ({ expect, onTestFinished }) => {
+    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const clock = new FakeClock();
+    const observed: Array<{ t: number; id: string }> = [];
+    const { db, id } = await runOne(
+      async (ctx) => {
+        observed.push({ t: ctx.now(), id: ctx.randomId() });
+        if (ctx.message.attempts === 0) throw new Error("simulated crash");
+      },
+      { clock },
+    );
+
+    await waitFor(() => inboxRow(db, id)?.attempts === 1, 3000, "first attempt failed");
+    clock.advance(5_000);
+    await finished(db, id);
+
+    expect(observed).toHaveLength(2);
+    expect(observed[1]!.t).toBe(observed[0]!.t + 5_000);
+    expect(observed[1]!.id).not.toBe(observed[0]!.id);
+  });
+});
+
+describe.concurrent("ctx.write", () => {
+  const createNotes = (db: Database) =>
+    db.exec(`CREATE TABLE notes (text TEXT NOT NULL)`);
+
+  it("runs the write once and returns its recorded result on retry", async ({ expect, onTestFinished }) => {
+    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    let writes = 0;
+    const results: unknown[] = [];
+    let dbRef!: Database;
+    const { db, id } = await runOne(
+      async (ctx) => {
+        const result = await ctx.write("add-note", () => {
+          writes += 1;
+          dbRef.prepare(`INSERT INTO notes (text) VALUES ('hello')`).run();
+          return { total: dbRef.prepare(`SELECT COUNT(*) FROM notes`).pluck().get() };
+        });
+        results.push(result);
+        if (ctx.message.attempts === 0) throw new Error("simulated crash");
+      },
+      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+    );
+
+    await finished(db, id);
+
+    expect(writes).toBe(1);
+    expect(results).toEqual([{ total: 1 }, { total: 1 }]);
+    expect(db.prepare(`SELECT text FROM notes`).pluck().all()).toEqual(["hello"]);
+    expect(inboxRow(db, id)).toMatchObject({ status: "done", attempts: 1 });
+  });
+
+  it("leaves no rows when the write throws, and rethrows its error as a PermanentError, also on replay", async ({ expect, onTestFinished }) => {
+    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    let writes = 0;
+    const caught: unknown[] = [];
+    let dbRef!: Database;
+    const { db, id } = await runOne(
+      async (ctx) => {
+        try {
+          await ctx.write("bad-note", () => {
+            writes += 1;
+            dbRef.prepare(`INSERT INTO notes (text) VALUES ('half written')`).run();
+            throw new TypeError("the note is invalid");
+          });
+        } catch (error) {
+          caught.push(error);
+        }
+        if (ctx.message.attempts === 0) throw new Error("simulated crash");
+      },
+      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+    );
+
+    await finished(db, id);
+
+    expect(writes).toBe(1);
+    expect(db.prepare(`SELECT COUNT(*) FROM notes`).pluck().get()).toBe(0);
+    expect(caught).toHaveLength(2);
+    for (const error of caught) {
+      expect(error).toBeInstanceOf(PermanentError);
+      expect((error as Error).message).toBe("the note is invalid");
+    }
+    expect(journalRows(db, id)).toEqual([
+      expect.objectContaining({ step_name: "write:bad-note", output_json: null, error_json: JSON.stringify({ name: "TypeError", message: "the note is invalid" }) }),
+    ]);
+  });
+
+  it("leaves no rows when the write's result cannot be journaled", async ({ expect, onTestFinished }) => {
+    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    let dbRef!: Database;
+    const caught: unknown[] = [];
+    const { db, id } = await runOne(
+      async (ctx) => {
+        try {
+          await ctx.write("bigint-result", () => {
+            dbRef.prepare(`INSERT INTO notes (text) VALUES ('kept?')`).run();
+            return 1n; // JSON cannot hold a BigInt
+          });
+        } catch (error) {
+          caught.push(error);
+        }
+      },
+      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+    );
+
+    await finished(db, id);
+
+    expect(caught).toHaveLength(1);
+    expect(caught[0]).toBeInstanceOf(PermanentError);
+    expect(db.prepare(`SELECT COUNT(*) FROM notes`).pluck().get()).toBe(0);
+  });
+});
