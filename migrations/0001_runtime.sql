@@ -61,3 +61,9 @@ CREATE TABLE timers (
   canceled_at_ms INTEGER
 ) STRICT;
 CREATE INDEX timers_armed ON timers (fire_at_ms) WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL;
+
+-- Small facts about the runtime itself, e.g. 'clean_stop': the last stop finished its work in progress.
+CREATE TABLE runtime_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;

@@ -6,6 +6,7 @@ import type { Inbox } from "./inbox.js";
 import type { MessageRunner } from "./message-runner.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
 import type { Outbox } from "./outbox.js";
+import type { RuntimeMeta } from "./runtime-meta.js";
 
 export interface RecoveryReport {
   /** Agents with pending inbox messages. */
@@ -18,6 +19,7 @@ export interface RecoveryReport {
 }
 
 export async function recover(
+  meta: RuntimeMeta,
   inbox: Inbox,
   outbox: Outbox,
   committer: GroupCommitter,
@@ -26,10 +28,12 @@ export async function recover(
   log: Logger,
   events: RuntimeEvents,
 ): Promise<RecoveryReport> {
-  // Only the oldest pending message of an agent can have been running when the process stopped.
+  // Only the oldest pending message of an agent can have been running when the process stopped,
+  // and none was if the last stop was clean (it lets the messages in progress finish).
   const heads = inbox.pendingHeads();
   const interruptedSends = await committer.submit(() => {
-    for (const id of heads) inbox.recordFailure(id, "the process stopped before this message was finished");
+    const cleanStop = meta.take("clean_stop") !== undefined;
+    if (!cleanStop) for (const id of heads) inbox.recordFailure(id, "the process stopped before this message was finished");
     return outbox.requeueInterrupted();
   });
   if (interruptedSends > 0) {

@@ -18,25 +18,22 @@ export interface PruneReport {
 export class Retention {
   private readonly statements;
 
-  constructor(private readonly db: Database, private readonly committer: GroupCommitter, private readonly clock: Clock) {
+  constructor(db: Database, private readonly committer: GroupCommitter, private readonly clock: Clock) {
     this.statements = {
-      // A journal matters only until its message is finished; keep it a while for inspection.
-      journal: db.prepare(
-        `DELETE FROM journal WHERE rowid IN (
-           SELECT j.rowid FROM journal j JOIN inbox i ON i.id = j.message_id
-           WHERE i.status = 'done' AND i.completed_at_ms < ? LIMIT ${BATCH})`,
-      ),
       // Telegram redelivers for a day at most and update ids only grow: old ids cannot come back.
-      inbox: db.prepare(
-        `DELETE FROM inbox WHERE seq IN (SELECT seq FROM inbox WHERE status = 'done' AND completed_at_ms < ? LIMIT ${BATCH})`,
-      ),
+      // A finished message's journal goes with it; it mattered only until the message was done.
+      oldMessages: db.prepare(
+        `SELECT id FROM inbox WHERE status = 'done' AND completed_at_ms < ? LIMIT ${BATCH}`,
+      ).pluck(),
+      journal: db.prepare(`DELETE FROM journal WHERE message_id = ?`),
+      inbox: db.prepare(`DELETE FROM inbox WHERE id = ?`),
       outbox: db.prepare(
         `DELETE FROM outbox WHERE id IN (
-           SELECT id FROM outbox WHERE status IN ('sent', 'failed') AND created_at_ms < ? LIMIT ${BATCH})`,
+           SELECT id FROM outbox WHERE status IN ('sent', 'failed') AND created_at_ms < @cutoff LIMIT ${BATCH})`,
       ),
       timers: db.prepare(
         `DELETE FROM timers WHERE id IN (
-           SELECT id FROM timers WHERE (fired_at_ms < ?1 OR canceled_at_ms < ?1) LIMIT ${BATCH})`,
+           SELECT id FROM timers WHERE (fired_at_ms < @cutoff OR canceled_at_ms < @cutoff) LIMIT ${BATCH})`,
       ),
     };
   }
@@ -45,9 +42,21 @@ export class Retention {
   async prune(olderThanMs: number): Promise<PruneReport> {
     const cutoff = this.clock.now() - olderThanMs;
     const report: PruneReport = { journal: 0, inbox: 0, outbox: 0, timers: 0 };
-    for (const kind of ["journal", "inbox", "outbox", "timers"] as const) {
+    const { oldMessages, journal, inbox, outbox, timers } = this.statements;
+    for (;;) {
+      const batch = await this.committer.submit(() => {
+        const ids = oldMessages.all(cutoff) as string[];
+        for (const id of ids) {
+          report.journal += journal.run(id).changes;
+          report.inbox += inbox.run(id).changes;
+        }
+        return ids.length;
+      });
+      if (batch < BATCH) break;
+    }
+    for (const [kind, statement] of [["outbox", outbox], ["timers", timers]] as const) {
       for (;;) {
-        const deleted = await this.committer.submit(() => this.statements[kind].run(cutoff).changes);
+        const deleted = await this.committer.submit(() => statement.run({ cutoff }).changes);
         report[kind] += deleted;
         if (deleted < BATCH) break;
       }

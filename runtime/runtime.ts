@@ -13,6 +13,8 @@ import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
 import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, recover } from "./recovery.js";
+import { type PruneReport, Retention } from "./retention.js";
+import { RuntimeMeta } from "./runtime-meta.js";
 import { Router } from "./router.js";
 import { TimerStore } from "./timer-store.js";
 import { TimerService } from "./timers.js";
@@ -34,6 +36,8 @@ export interface RuntimeOptions<S> {
   maxResidentAgents?: number;
   /** Sends in flight at once. Default 64. */
   sendConcurrency?: number;
+  /** Finished messages, sends and timers older than this are deleted (hourly). Default 30 days. */
+  retentionMs?: number;
 }
 
 export interface Runtime {
@@ -57,6 +61,8 @@ export interface Runtime {
   };
   /** Fires due timers now instead of at their wake-up (for tests with a fake clock). */
   fireDueTimers(): Promise<void>;
+  /** Deletes finished work older than the retention period now (it also runs hourly). */
+  prune(): Promise<PruneReport>;
 }
 
 export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
@@ -72,6 +78,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const outbox = new Outbox(db);
   const timerStore = new TimerStore(db);
   const states = new AgentStateStore(db);
+  const meta = new RuntimeMeta(db);
   const deps = {
     db, committer, journal, outbox, timers: timerStore, clock,
     sendsCommitted: (key: string) => worker.wake(key),
@@ -88,7 +95,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     concurrency: options.sendConcurrency,
   }, log, events);
   let router: Router;
-  const timers = new TimerService(timerStore, inbox, committer, clock, (key) => router.wake(key));
+  const timers = new TimerService(timerStore, inbox, committer, clock, (key) => router.wake(key), log);
   router = new Router(
     inbox, runner,
     { sent: (key) => worker.wake(key), timersChanged: () => timers.reschedule() },
@@ -96,7 +103,18 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     log,
   );
 
+  const retention = new Retention(db, committer, clock);
+  const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
+  const prune = () => {
+    retention.prune(retentionMs).then(
+      (report) => log.debug({ ...report }, "pruned finished work"),
+      (error: unknown) => log.warn({ err: error }, "pruning finished work failed; will try again"),
+    );
+  };
+  let pruneTimer: NodeJS.Timeout | undefined;
+
   let started = false;
+  let stopping: Promise<void> | undefined;
   return {
     async accept(messages) {
       if (!started) throw new Error("The runtime is not started: call start() first.");
@@ -112,20 +130,28 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     },
 
     async start() {
-      const report = await recover(inbox, outbox, committer, runner, maxAttempts, log, events);
+      const report = await recover(meta, inbox, outbox, committer, runner, maxAttempts, log, events);
       started = true;
       for (const key of report.agentsWithSends) worker.wake(key);
       for (const key of report.agentsWithMessages) router.wake(key);
       timers.reschedule();
+      pruneTimer = setInterval(prune, 3600_000);
+      pruneTimer.unref();
       return report;
     },
 
-    async stop() {
-      started = false;
-      timers.stop();
-      await router.stop();
-      await worker.stop();
-      committer.close();
+    stop() {
+      stopping ??= (async () => {
+        started = false;
+        clearInterval(pruneTimer);
+        timers.stop();
+        await router.stop();
+        await worker.stop();
+        // Every message in progress finished: the next start need not charge a crash to any of them.
+        await committer.submit(() => meta.set("clean_stop", String(clock.now())));
+        committer.close();
+      })();
+      return stopping;
     },
 
     flush: () => committer.flush(),
@@ -139,5 +165,6 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     },
 
     fireDueTimers: () => timers.fireDue(),
+    prune: () => retention.prune(retentionMs),
   };
 }

@@ -108,7 +108,7 @@ export class StepContext<S> implements AgentContext<S> {
     let backoffMs = options.initialBackoffMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = roundTrip(await fn());
+        const value = await fn().then((v) => roundTripOrPermanent(name, v));
         await this.commit(() => this.record(step.seq, `run:${name}`, { v: value }, null));
         crashPoint("step.after-commit");
         return value;
@@ -224,6 +224,15 @@ function replayResult<T>(entry: JournalEntry): T {
 /** The first run returns what a replay would: the value as the journal's JSON gives it back. */
 function roundTrip<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+/** A result the journal cannot hold is a bug in the step, not a passing fault: never re-run it. */
+function roundTripOrPermanent<T>(name: string, value: T): T {
+  try {
+    return roundTrip(value);
+  } catch (error) {
+    throw new PermanentError(`The result of step "${name}" cannot be stored as JSON: ${describeError(error).message}`);
+  }
 }
 
 function toPermanent(error: unknown): PermanentError {

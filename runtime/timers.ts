@@ -5,10 +5,13 @@ import { crashPoint } from "./crash-points.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Inbox } from "./inbox.js";
 import type { TimerMessage } from "./agent.js";
+import type { Logger } from "./observer.js";
 import type { TimerStore } from "./timer-store.js";
 
 /** Timers are re-checked at least this often, so a clock jump or a long sleep cannot strand one. */
 const MAX_SLEEP_MS = 60_000;
+/** After a failed firing (the database refused the write), wait this long before trying again. */
+const RETRY_AFTER_ERROR_MS = 5_000;
 
 export class TimerService {
   private handle: NodeJS.Timeout | undefined;
@@ -21,25 +24,38 @@ export class TimerService {
     private readonly committer: GroupCommitter,
     private readonly clock: Clock,
     private readonly deliver: (agentKey: string) => void,
+    private readonly log: Logger,
   ) {}
 
   /** Re-reads the earliest armed timer and sets the one wake-up for it. */
-  reschedule(): void {
+  reschedule(minDelayMs = 0): void {
     if (this.stopped) return;
     if (this.handle) clearTimeout(this.handle);
     this.handle = undefined;
     const earliest = this.store.earliest();
     if (earliest === null) return;
-    const delay = Math.min(Math.max(0, earliest - this.clock.now()), MAX_SLEEP_MS);
-    this.handle = setTimeout(() => void this.fireDue(), delay);
+    const delay = Math.min(Math.max(minDelayMs, earliest - this.clock.now()), MAX_SLEEP_MS);
+    this.handle = setTimeout(() => {
+      this.fireDue().catch(() => undefined);
+    }, delay);
   }
 
-  /** Turns every due timer into an inbox message. Safe to call at any time (tests move a fake clock). */
+  /**
+   * Turns every due timer into an inbox message. Safe to call at any time (tests move a fake clock).
+   * Rejects when the database refused the write; the timers stay armed and are tried again later.
+   */
   fireDue(): Promise<void> {
-    this.firing ??= this.fire().finally(() => {
-      this.firing = undefined;
-      this.reschedule();
-    });
+    let failed = false;
+    this.firing ??= this.fire()
+      .catch((error: unknown) => {
+        failed = true;
+        this.log.error({ err: error }, `could not fire due timers; trying again in ${RETRY_AFTER_ERROR_MS / 1000} s`);
+        throw error;
+      })
+      .finally(() => {
+        this.firing = undefined;
+        this.reschedule(failed ? RETRY_AFTER_ERROR_MS : 0);
+      });
     return this.firing;
   }
 
@@ -55,11 +71,20 @@ export class TimerService {
     crashPoint("timer.before-fire");
     await this.committer.submit(() => {
       for (const timer of due) {
-        const payload: TimerMessage = { timerId: timer.id, kind: timer.kind, payload: JSON.parse(timer.payloadJson) };
+        // Payloads are written by JSON.stringify; a row edited by hand into bad JSON fires with null.
+        const payload: TimerMessage = { timerId: timer.id, kind: timer.kind, payload: parseOrNull(timer.payloadJson) };
         this.inbox.accept({ id: `timer:${timer.id}`, agentKey: timer.agentKey, kind: "timer", payload }, now);
         this.store.markFired(timer.id, now);
       }
     });
     for (const key of new Set(due.map((t) => t.agentKey))) this.deliver(key);
+  }
+}
+
+function parseOrNull(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return null;
   }
 }

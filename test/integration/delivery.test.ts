@@ -21,7 +21,7 @@ describe("outbox delivery", () => {
     t.api.failNext("sendMessage", 1, { status: 429, retryAfter: 1, description: "Too Many Requests: retry after 1" });
     await t.say(31, "/start");
     await t.say(31, "/add_movie");
-    await t.api.waitFor(() => t!.replies(31).length === 2, 10_000);
+    await t.api.waitFor(() => t!.replies(31).length === 2 && outbox(t!, 31).every((r) => r.status === "sent"), 10_000);
     const [first, second] = t.replies(31);
     expect(first).toContain("Hi!");
     expect(second).toMatch(/title/i);
@@ -38,6 +38,8 @@ describe("outbox delivery", () => {
     t.api.failNext("sendMessage", 1, "reset");
     await t.say(32, "/help");
     await t.api.waitFor(() => t!.replies(32).length === 1, 15_000);
+    // The reply arrives before the commit that records it: wait for the record too.
+    await t.api.waitFor(() => outbox(t!, 32)[0]?.status === "sent");
     expect(outbox(t, 32)).toMatchObject([{ status: "sent", attempts: 3 }]);
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/media_tracker_send_retries_total 2/);
@@ -48,7 +50,7 @@ describe("outbox delivery", () => {
     t.api.failNext("sendMessage", 1, { status: 400, description: "Bad Request: chat not found" });
     await t.say(33, "/help");
     await t.say(33, "/movies");
-    await t.api.waitFor(() => t!.replies(33).length === 1);
+    await t.api.waitFor(() => t!.replies(33).length === 1 && outbox(t!, 33)[1]?.status === "sent");
     const rows = outbox(t, 33);
     expect(rows[0]).toMatchObject({ status: "failed", attempts: 1, lastError: "400: Bad Request: chat not found" });
     expect(rows[1]).toMatchObject({ status: "sent" });

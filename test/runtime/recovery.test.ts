@@ -50,8 +50,8 @@ describe("restart and recovery", () => {
     expect(report.agentsWithMessages).toEqual([key]);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ id, kind: "text", payload: { text: "left behind" } });
-    // Observed: recovery cannot tell a crash from a clean stop, so the oldest pending message of each
-    // agent is charged one attempt at every start, even if it never ran.
+    // No clean stop was recorded (the row was left by a process that died), so the oldest pending
+    // message of each agent is charged one attempt: it may have been running at the crash.
     expect(seen[0]!.attempts).toBe(1);
     expect(inboxRow(temp.db, id)!.last_error).toMatch(/process stopped/);
   });
@@ -181,5 +181,29 @@ describe("restart and recovery", () => {
       [head, 1],
       [second, 0],
     ]);
+  });
+
+  it("charges no attempt after a clean stop, which let the work in progress finish", async () => {
+    const temp = fixture.temp();
+    const key = freshKey();
+    const gate = deferred<void>();
+    const seen: Message[] = [];
+    const agent = agentWith(async (ctx) => {
+      seen.push(ctx.message);
+      if (seen.length === 1) await gate.promise;
+    });
+    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    await runtime.accept([
+      { id: `${key}-1`, agentKey: key, kind: "text", payload: 1 },
+      { id: `${key}-2`, agentKey: key, kind: "text", payload: 2 },
+    ]);
+    await waitFor(() => seen.length === 1);
+    const stopped = runtime.stop();
+    gate.resolve();
+    await stopped;
+
+    await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    await waitFor(() => inboxStatus(temp.db, `${key}-2`) === "done");
+    expect(seen.map((m) => [m.id, m.attempts])).toEqual([[`${key}-1`, 0], [`${key}-2`, 0]]);
   });
 });
