@@ -54,7 +54,9 @@ export class Inbox {
     this.parkStmt = db.prepare(
       `UPDATE inbox SET status = 'parked', attempts = ?, last_error = ?, completed_at_ms = ? WHERE id = ?`,
     );
-    this.failStmt = db.prepare(`UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
+    this.failStmt = db.prepare(
+      `UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`,
+    );
     this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`).pluck();
     // The oldest pending message of each agent: the only one that can have been running at a crash.
     this.headsStmt = db.prepare(

@@ -1,6 +1,11 @@
 // The runtime_meta table: small named facts about the runtime itself (e.g. that the last stop was clean).
 import type { Database } from "./database.js";
 
+/** Set by a stop that let every message in progress finish. */
+export const CLEAN_STOP = "clean_stop";
+/** The id of the message running alone during recovery; a crash then is blamed on it only. */
+export const ISOLATING = "isolating";
+
 export class RuntimeMeta {
   private readonly getStmt;
   private readonly setStmt;

@@ -14,7 +14,7 @@ import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, recover } from "./recovery.js";
 import { type PruneReport, Retention } from "./retention.js";
-import { RuntimeMeta } from "./runtime-meta.js";
+import { CLEAN_STOP, RuntimeMeta } from "./runtime-meta.js";
 import { Router } from "./router.js";
 import { TimerStore } from "./timer-store.js";
 import { TimerService } from "./timers.js";
@@ -148,7 +148,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         await router.stop();
         await worker.stop();
         // Every message in progress finished: the next start need not charge a crash to any of them.
-        await committer.submit(() => meta.set("clean_stop", String(clock.now())));
+        await committer.submit(() => meta.set(CLEAN_STOP, String(clock.now())));
         committer.close();
       })();
       return stopping;

@@ -72,7 +72,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
 
   const report = await rt.start();
   log.info(
-    { pending: report.agentsWithMessages.length, unsent: report.agentsWithSends.length, resent: report.interruptedSends, parked: report.parked },
+    { pending: report.agentsWithMessages.length, unsent: report.agentsWithSends.length, resent: report.interruptedSends, parked: report.parked, isolated: report.isolated },
     "recovered stored work",
   );
 

@@ -206,4 +206,47 @@ describe("restart and recovery", () => {
     await waitFor(() => inboxStatus(temp.db, `${key}-2`) === "done");
     expect(seen.map((m) => [m.id, m.attempts])).toEqual([[`${key}-1`, 0], [`${key}-2`, 0]]);
   });
+
+  it("blames only the message that ran alone when the process died during isolation", async () => {
+    const temp = fixture.temp();
+    const [x, y] = [freshKey(), freshKey()];
+    insertPending(temp.db, { id: `${x}-poison`, agentKey: x, attempts: 2 });
+    insertPending(temp.db, { id: `${y}-innocent`, agentKey: y, attempts: 1 });
+    temp.db.prepare("INSERT INTO runtime_meta (key, value) VALUES ('isolating', ?)").run(`${x}-poison`);
+    const seen: Array<[string, number]> = [];
+    await fixture.start({
+      db: temp.db,
+      agent: agentWith(async (ctx) => void seen.push([ctx.message.id, ctx.message.attempts])),
+      deliver: recordingDeliver().deliver,
+    });
+    await waitFor(() => seen.length === 2);
+    // x is charged its third crash; y, a bystander, keeps its one strike and is not isolated.
+    expect(seen).toEqual([[`${x}-poison`, 3], [`${y}-innocent`, 1]]);
+  });
+
+  it("runs repeat crash suspects one at a time, worst first, before any other message", async () => {
+    const temp = fixture.temp();
+    const [a, b, c] = [freshKey(), freshKey(), freshKey()];
+    insertPending(temp.db, { id: `${a}-1`, agentKey: a, attempts: 1 });
+    insertPending(temp.db, { id: `${b}-1`, agentKey: b, attempts: 2 });
+    insertPending(temp.db, { id: `${c}-1`, agentKey: c, attempts: 0 });
+    const events: string[] = [];
+    let running = 0;
+    let overlapped = false;
+    const agent = agentWith(async (ctx) => {
+      running++;
+      if (running > 1 && ctx.message.attempts >= 2) overlapped = true;
+      events.push(`start ${ctx.message.id}`);
+      await settle(20);
+      events.push(`end ${ctx.message.id}`);
+      running--;
+    });
+    const { report } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    await waitFor(() => events.length === 6);
+    // After the (unclean) restart every head got one more strike: b has 3, a has 2, c has 1.
+    expect(report.isolated).toBe(2);
+    expect(events.slice(0, 4)).toEqual([`start ${b}-1`, `end ${b}-1`, `start ${a}-1`, `end ${a}-1`]);
+    expect(overlapped).toBe(false);
+    expect(temp.db.prepare("SELECT COUNT(*) FROM runtime_meta WHERE key = 'isolating'").pluck().get()).toBe(0);
+  });
 });
