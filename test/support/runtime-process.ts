@@ -1,0 +1,37 @@
+// A child process for runtime crash tests, with a test agent and no Telegram: it accepts the
+// messages given in MT_MESSAGES (JSON [{id, key, text}]), handles everything pending, and exits 0
+// when idle. Texts drive the agent: "POISON" kills the process outright, "SLOW" takes a 1.5 s
+// external step (an LLM call, say), anything else is just recorded. Usage:
+//   node --import tsx test/support/runtime-process.ts <database file>
+import { createRuntime, defineAgent, migrate, openDatabase, readMigrations } from "../../runtime/index.js";
+import { MIGRATIONS_DIR } from "./temp-database.js";
+
+const db = openDatabase(process.argv[2]!);
+migrate(db, readMigrations(MIGRATIONS_DIR));
+
+const agent = defineAgent<{ handled: string[] }>({
+  name: "crash-test",
+  stateVersion: 1,
+  initialState: () => ({ handled: [] }),
+  async handle(ctx) {
+    const text = (ctx.message.payload as { text: string }).text;
+    if (text === "POISON") process.kill(process.pid, "SIGKILL");
+    if (text === "SLOW") await ctx.run("slow-call", () => new Promise((resolve) => setTimeout(() => resolve("ok"), 1500)));
+    ctx.state.handled.push(text);
+    ctx.send({ text: `handled ${text}` });
+  },
+  onParked: () => [{ text: "parked" }],
+});
+
+const runtime = createRuntime({ db, agent, deliver: async () => ({ status: "sent" }) });
+await runtime.start();
+const messages = JSON.parse(process.env.MT_MESSAGES ?? "[]") as Array<{ id: string; key: string; text: string }>;
+for (const m of messages) {
+  await runtime.accept([{ id: m.id, agentKey: m.key, kind: "text", payload: { text: m.text } }]);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+await runtime.stop();
+db.close();
