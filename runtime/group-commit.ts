@@ -23,7 +23,16 @@ export class GroupCommitter {
   private closed = false;
   readonly stats: GroupCommitStats = { commits: 0, units: 0 };
 
-  constructor(private readonly db: Database) {}
+  private readonly savepoint;
+  private readonly release;
+  private readonly rollbackTo;
+
+  constructor(private readonly db: Database) {
+    // Prepared once: a savepoint per unit, without building a transaction wrapper for each.
+    this.savepoint = db.prepare("SAVEPOINT unit");
+    this.release = db.prepare("RELEASE unit");
+    this.rollbackTo = db.prepare("ROLLBACK TO unit");
+  }
 
   /**
    * Queues `work` for the next shared transaction. Resolves with its result once committed.
@@ -51,10 +60,14 @@ export class GroupCommitter {
     try {
       this.db.transaction(() => {
         for (const item of batch) {
+          // Each unit in its own savepoint: a failing unit undoes only itself.
+          this.savepoint.run();
           try {
-            // A nested better-sqlite3 transaction is a savepoint: a failing unit undoes only itself.
-            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+            outcomes.push({ ok: true, value: item.work() });
+            this.release.run();
           } catch (error) {
+            this.rollbackTo.run();
+            this.release.run();
             outcomes.push({ ok: false, error });
           }
         }
