@@ -1,6 +1,6 @@
 // Process entry: read config, start the app, stop it cleanly on SIGTERM/SIGINT.
 import "dotenv/config";
-import { ConfigError, parseConfig } from "./config.js";
+import { ConfigError, parseConfig, requireToken } from "./config.js";
 import { startApp } from "./app.js";
 import { createLogger } from "./log.js";
 
@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = parseConfig(process.env);
+    requireToken(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
