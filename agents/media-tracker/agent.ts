@@ -1,16 +1,36 @@
 // The media-tracker chat agent: one per chat. Reads the incoming update, enforces the allowlist,
-// then sends it to a command or to the open dialog. All effects go through the runtime's context.
+// then sends it to the open dialog, a command, a button's handler or the file handler. All
+// effects go through the runtime's context.
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
-import { cancel, help, listMovies, start } from "./commands.js";
-import { ANSWER_PREFIX, type DialogSpec, answerDialog, startDialog } from "./dialogs/dialog.js";
-import { addMovie } from "./dialogs/add-movie.js";
+import { basicCommands, cancel, helpText } from "./commands/basics.js";
+import { listButtons, listCommands } from "./commands/lists.js";
+import { ANSWER_PREFIX, type DialogSpec, answerDialog, askAgain, startDialog } from "./dialogs/dialog.js";
+import { DIALOGS, dialogCommands } from "./dialogs/index.js";
 import { readCommand, readIncoming } from "./incoming.js";
-import { type ChatState, CHAT_STATE_VERSION, initialChatState } from "./state.js";
+import { type ButtonPress, type ButtonRoute, type CommandRoute, type SentFile, buttonData } from "./routes.js";
+import { type ChatState, CHAT_STATE_VERSION, type DialogState, initialChatState } from "./state.js";
 import { type MediaTrackerDeps, Turn } from "./turn.js";
 
 export type { MediaTrackerDeps } from "./turn.js";
 
-const DIALOGS: Record<string, DialogSpec> = { [addMovie.name]: addMovie };
+/** Button data prefix of the "drop the dialog?" question. */
+const DIALOG_BUTTON = "dlg";
+
+/** Every command, in the order /help and the menu show them. */
+export const COMMANDS: readonly CommandRoute[] = [
+  ...dialogCommands,
+  ...listCommands,
+  ...basicCommands(() => COMMANDS),
+];
+
+const BUTTONS: readonly ButtonRoute[] = [...listButtons, ...dialogButtons()];
+
+const commandsByName = new Map<string, CommandRoute>();
+for (const command of COMMANDS) for (const name of [command.name, ...(command.aliases ?? [])]) commandsByName.set(name, command);
+const buttonsByPrefix = new Map(BUTTONS.map((b) => [b.prefix, b]));
+
+/** The commands Telegram's menu shows (setMyCommands). */
+export const COMMAND_MENU = COMMANDS.filter((c) => c.listed !== false).map((c) => ({ command: c.name, description: c.description }));
 
 export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition<ChatState> {
   return defineAgent<ChatState>({
@@ -39,74 +59,112 @@ async function handle(turn: Turn): Promise<void> {
 
   switch (incoming.type) {
     case "unsupported":
-      turn.reply("I can only read text messages. Send /help to see what I can do.");
-      return;
+      turn.reply("I can only read text messages and files I can import. Send /help to see what I can do.");
+      return askOpenQuestion(turn);
+    case "document":
+      return receiveFile(turn, incoming.file);
     case "button":
-      return pressButton(turn, incoming.data, incoming.callbackQueryId, incoming.messageId);
+      return pressButton(turn, incoming.data, { callbackQueryId: incoming.callbackQueryId, messageId: incoming.messageId });
     case "text":
       return receiveText(turn, incoming.text);
   }
 }
 
 async function receiveText(turn: Turn, text: string): Promise<void> {
-  const command = readCommand(text);
-  const isCancel = command?.name === "cancel" || command?.name === "reset";
+  const parsed = readCommand(text);
+  const command = parsed ? commandsByName.get(parsed.name) : undefined;
   const open = openDialog(turn);
   if (open === "restarted") {
     // The old dialog's answer cannot be read by the new code; the restart asked its first question.
-    if (isCancel) cancel(turn, undefined);
+    if (command?.name === "cancel") cancel(turn, undefined);
     return;
   }
-
-  if (isCancel) return cancel(turn, open?.spec.noun);
-  if (open && (!command || command.name === "skip")) return answerDialog(turn, open.spec, open.state, text);
-
-  if (open && command) {
-    // A new command ends the dialog in progress; say so, so nothing is lost silently.
-    delete turn.state.dialog;
-    turn.reply(`(I dropped the ${open.spec.noun} you were adding.)`);
+  if (command?.name === "cancel") return cancel(turn, open?.spec.noun);
+  if (open && (!parsed || parsed.name === "skip")) return answerDialog(turn, open.spec, open.state, text);
+  if (!parsed) {
+    turn.reply(`I didn't understand that. Here's what I can do:\n\n${helpText(COMMANDS)}`);
+    return;
   }
   if (!command) {
-    turn.reply("I didn't understand that. Here's what I can do:\n\n" + helpLines());
+    turn.reply(`I don't know /${parsed.name}. Here's what I can do:\n\n${helpText(COMMANDS)}`);
+    return askOpenQuestion(turn);
+  }
+  if (open && command.name === "help") {
+    await command.run(turn, parsed.args);
+    return askAgain(turn, open.spec, open.state);
+  }
+  if (open) {
+    // Nothing typed into a dialog is dropped silently: ask first, and run the command if told to.
+    turn.state.pendingCommand = text;
+    turn.reply(`You're in the middle of adding a ${open.spec.noun}. Drop it and run /${parsed.name}?`, [[
+      { text: `Drop the ${open.spec.noun}`, data: buttonData(DIALOG_BUTTON, "drop") },
+      { text: "Keep going", data: buttonData(DIALOG_BUTTON, "keep") },
+    ]]);
     return;
   }
-  const dialog = DIALOGS[command.name];
-  if (dialog) return startDialog(turn, dialog);
-  switch (command.name) {
-    case "start":
-      return start(turn);
-    case "help":
-      return help(turn);
-    case "movies":
-      return listMovies(turn);
-    case "skip":
-      turn.reply("There's nothing to skip right now.");
-      return;
-    default:
-      turn.reply(`I don't know /${command.name}. Here's what I can do:\n\n${helpLines()}`);
-  }
+  await command.run(turn, parsed.args);
 }
 
-async function pressButton(turn: Turn, data: string, callbackQueryId: string, messageId: number | undefined): Promise<void> {
-  const opened = openDialog(turn);
-  const open = opened === "restarted" ? undefined : opened;
-  const field = open?.spec.fields[open.state.step];
-  const answer = data.startsWith(ANSWER_PREFIX) ? data.slice(ANSWER_PREFIX.length) : undefined;
-  // Only the buttons of the question being asked count; an old message's buttons are stale.
-  if (!open || !field?.buttons || answer === undefined || !field.buttons.flat().some((b) => b.data === data)) {
-    turn.send({ type: "answer-button", callbackQueryId, text: "That button is no longer active." });
-    return;
-  }
-  turn.send({ type: "answer-button", callbackQueryId });
-  if (messageId !== undefined) turn.send({ type: "clear-buttons", messageId });
-  await answerDialog(turn, open.spec, open.state, answer);
+async function pressButton(turn: Turn, data: string, press: ButtonPress): Promise<void> {
+  const [prefix = "", ...args] = data.split(":");
+  const route = buttonsByPrefix.get(prefix);
+  let toast: string | void = "That button is no longer active.";
+  if (route) toast = await route.run(turn, args, press);
+  turn.send({ type: "answer-button", callbackQueryId: press.callbackQueryId, ...(toast ? { text: toast } : {}) });
+}
+
+async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
+  void file;
+  turn.reply("I can't import files yet.");
+  return askOpenQuestion(turn);
+}
+
+// === Dialog glue: the answer buttons and the "drop the dialog?" question
+
+function dialogButtons(): ButtonRoute[] {
+  return [
+    {
+      // "answer:<value>": a button under the question being asked answers it.
+      prefix: ANSWER_PREFIX.slice(0, -1),
+      async run(turn, args, press) {
+        const open = openDialog(turn);
+        const data = `${ANSWER_PREFIX}${args.join(":")}`;
+        const field = open && open !== "restarted" ? open.spec.fields[open.state.step] : undefined;
+        // Only the buttons of the question being asked count; an old message's buttons are stale.
+        if (!open || open === "restarted" || !field?.buttons?.flat().some((b) => b.data === data)) {
+          return "That button is no longer active.";
+        }
+        if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
+        await answerDialog(turn, open.spec, open.state, args.join(":"));
+      },
+    },
+    {
+      prefix: DIALOG_BUTTON,
+      async run(turn, [choice], press) {
+        const pending = turn.state.pendingCommand;
+        if (pending === undefined) return "That button is no longer active.";
+        delete turn.state.pendingCommand;
+        if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
+        const open = openDialog(turn);
+        if (choice === "keep") {
+          if (open && open !== "restarted") askAgain(turn, open.spec, open.state);
+          return;
+        }
+        if (open && open !== "restarted") {
+          delete turn.state.dialog;
+          turn.reply(`OK, I dropped the ${open.spec.noun}.`);
+        }
+        await receiveText(turn, pending);
+      },
+    },
+  ];
 }
 
 /** The open dialog, if its code is still the version it started under; else it restarts visibly. */
-function openDialog(turn: Turn): { spec: DialogSpec; state: NonNullable<ChatState["dialog"]> } | "restarted" | undefined {
+function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "restarted" | undefined {
   const state = turn.state.dialog;
   if (!state) return undefined;
-  const spec = DIALOGS[state.name];
+  const spec = DIALOGS.get(state.name);
   if (spec && spec.version === state.version) return { spec, state };
   delete turn.state.dialog;
   if (spec) {
@@ -118,11 +176,13 @@ function openDialog(turn: Turn): { spec: DialogSpec; state: NonNullable<ChatStat
   return undefined;
 }
 
+/** After an aside (a sticker, an unknown command), repeat the question the dialog is waiting on. */
+function askOpenQuestion(turn: Turn): void {
+  const open = openDialog(turn);
+  if (open && open !== "restarted") askAgain(turn, open.spec, open.state);
+}
+
 function isAllowed(deps: MediaTrackerDeps, userId: number | undefined): boolean {
   if (!deps.allowedUserIds) return true;
   return userId !== undefined && deps.allowedUserIds.has(String(userId));
-}
-
-function helpLines(): string {
-  return "/add_movie, /movies, /cancel, /help";
 }

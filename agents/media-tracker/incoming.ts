@@ -1,10 +1,13 @@
 // What a chat said, read from the stored Telegram update with zod: a text (or command), a button
 // press, or something the bot does not handle. The agent never looks at raw updates elsewhere.
 import { z } from "zod";
+import type { SentFile } from "./routes.js";
 
 export type Incoming =
   | { type: "text"; text: string; userId: number | undefined; messageId: number }
   | { type: "button"; data: string; callbackQueryId: string; userId: number; messageId: number | undefined }
+  /** A file sent to the bot (an import). */
+  | { type: "document"; file: SentFile; userId: number | undefined }
   /** A message without text (a photo, a sticker): the bot says what it understands. */
   | { type: "unsupported"; userId: number | undefined }
   /** An update that needs no answer (an edit, a member change). */
@@ -13,7 +16,19 @@ export type Incoming =
 const user = z.object({ id: z.number().int() });
 const updateShape = z.object({
   message: z
-    .object({ message_id: z.number().int(), from: user.optional(), text: z.string().optional(), caption: z.string().optional() })
+    .object({
+      message_id: z.number().int(),
+      from: user.optional(),
+      text: z.string().optional(),
+      document: z
+        .object({
+          file_id: z.string(),
+          file_name: z.string().optional(),
+          file_size: z.number().optional(),
+          mime_type: z.string().optional(),
+        })
+        .optional(),
+    })
     .optional(),
   callback_query: z
     .object({
@@ -30,6 +45,11 @@ export function readIncoming(payload: unknown): Incoming {
   if (!parsed.success) return { type: "ignored" };
   const { message, callback_query: query } = parsed.data;
   if (message) {
+    if (message.document) {
+      const d = message.document;
+      const file: SentFile = { fileId: d.file_id, fileName: d.file_name, fileSize: d.file_size, mimeType: d.mime_type };
+      return { type: "document", file, userId: message.from?.id };
+    }
     if (message.text === undefined) return { type: "unsupported", userId: message.from?.id };
     return { type: "text", text: message.text, userId: message.from?.id, messageId: message.message_id };
   }

@@ -1,21 +1,47 @@
 // The media list as the agent sees it: the port it writes and reads entries through. The
-// application implements it on SQLite (src/store/media.ts); every call is scoped to one chat.
+// application implements it on SQLite (src/store/media.ts). Every call is scoped to one chat:
+// an id from another chat is simply not found. Calls are synchronous so that writes can run
+// inside a journaled ctx.write step.
 
 export type EntryKind = "book" | "movie" | "show" | "quote";
+export const ENTRY_KINDS: readonly EntryKind[] = ["book", "movie", "show", "quote"];
 
-export interface NewEntry {
-  id: string;
-  kind: EntryKind;
+export const BOOK_STATUSES = ["want", "reading", "finished", "dropped"] as const;
+export const SHOW_STATUSES = ["watching", "finished", "paused", "dropped"] as const;
+export type BookStatus = (typeof BOOK_STATUSES)[number];
+export type ShowStatus = (typeof SHOW_STATUSES)[number];
+
+/** The fields a person can set on an entry; which apply depends on the kind. */
+export interface EntryFields {
   title: string;
+  /** Books and quotes. */
   author?: string;
+  /** Movies (release year). */
   year?: number;
+  /** 1–5, half stars allowed. Books, movies, shows. */
   rating?: number;
+  /** Shows: where the person is. */
   season?: number;
   episode?: number;
+  /** Books: BookStatus; shows: ShowStatus. */
   status?: string;
+  /** Books. */
+  currentPage?: number;
+  /** Books: the day it was finished (YYYY-MM-DD). */
+  finishedOn?: string;
+  /** Movies: the day it was watched (YYYY-MM-DD). */
+  watchedOn?: string;
+  /** Quotes: the quote itself (title is then the work it comes from). */
   quoteText?: string;
   notes?: string;
+}
+
+export interface NewEntry extends EntryFields {
+  id: string;
+  kind: EntryKind;
   addedAtMs: number;
+  /** Where an imported entry came from; a second entry with the same key in a chat is refused. */
+  importKey?: string;
 }
 
 export interface Entry extends NewEntry {
@@ -23,12 +49,33 @@ export interface Entry extends NewEntry {
   updatedAtMs: number;
 }
 
+/** A change to an entry's fields; `null` clears an optional field. */
+export type EntryPatch = { [K in keyof EntryFields]?: EntryFields[K] | null };
+
+export interface ListQuery {
+  kind?: EntryKind;
+  status?: string;
+  /** Case-insensitive match in title, author, quote text and notes. */
+  text?: string;
+  limit?: number;
+  offset?: number;
+}
+
 export interface MediaStore {
-  /** Adds an entry to the chat's list; synchronous, so it can run inside a journaled write. */
+  /** Adds an entry; throws if its id (or import key) exists in the chat. */
   add(chatId: string, entry: NewEntry): Entry;
-  /** The chat's entries, newest first. */
-  list(chatId: string, options?: { kind?: EntryKind; limit?: number; offset?: number }): Entry[];
-  count(chatId: string, kind?: EntryKind): number;
-  /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (for exports). */
+  /** Adds the entries whose import key the chat does not have yet; returns how many of each. */
+  addMany(chatId: string, entries: NewEntry[]): { added: number; duplicates: number };
+  get(chatId: string, id: string): Entry | undefined;
+  /** Applies a patch; returns the updated entry, or undefined when the chat has no such entry. */
+  update(chatId: string, id: string, patch: EntryPatch, nowMs: number): Entry | undefined;
+  /** Deletes an entry; false when the chat has no such entry. */
+  remove(chatId: string, id: string): boolean;
+  /** Entries matching the query, newest first. */
+  list(chatId: string, query?: ListQuery): Entry[];
+  count(chatId: string, query?: Omit<ListQuery, "limit" | "offset">): number;
+  /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (exports). */
   everything(chatId?: string): Entry[];
+  /** Deletes all of a chat's entries; returns how many. */
+  removeAll(chatId: string): number;
 }

@@ -1,5 +1,6 @@
 // The chat agent's stored state. Dialog progress lives here (not in a replay log), versioned per
-// dialog so that a deploy that changes a dialog can tell an old one from a current one.
+// dialog so that a deploy that changes a dialog can tell an old one from a current one. Fields are
+// optional and additive: a state saved before a field existed reads as "not set".
 
 export interface DialogState {
   /** Which dialog (e.g. "add_movie"). */
@@ -10,13 +11,29 @@ export interface DialogState {
   step: number;
   /** Answers so far, by field name. */
   data: Record<string, unknown>;
+  /** The armed expiry timer, so that answering can re-arm it and an old timer is ignored. */
+  expiryTimerId?: string;
+}
+
+export interface ListState {
+  /** What the last list showed, so its page buttons need only an offset. */
+  kind?: "book" | "movie" | "show" | "quote";
+  status?: string;
+  text?: string;
+  title: string;
 }
 
 export interface ChatState {
   dialog?: DialogState;
+  /** A command typed during a dialog, waiting for "drop the dialog?" to be answered. */
+  pendingCommand?: string;
+  /** The last list shown (for its page buttons). */
+  list?: ListState;
+  /** An import read and summarised, waiting for its confirmation button. */
+  pendingImport?: { id: string; summary: string };
 }
 
-/** Bump when ChatState's shape changes, and teach migrateState the old shape. */
+/** Bump when ChatState's shape changes incompatibly, and teach migrateState the old shape. */
 export const CHAT_STATE_VERSION = 1;
 
 export function initialChatState(): ChatState {

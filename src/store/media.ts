@@ -1,6 +1,10 @@
-// The media list on SQLite: the entries table, always filtered by chat id, all SQL parameterised.
+// The media list on SQLite: the entries table. Every statement is filtered by chat id and takes
+// its values as parameters; text search escapes LIKE wildcards.
+import type { Statement } from "better-sqlite3";
 import type { Database } from "../../runtime/index.js";
-import type { Entry, EntryKind, MediaStore, NewEntry } from "../../agents/media-tracker/media-store.js";
+import type {
+  Entry, EntryKind, EntryPatch, ListQuery, MediaStore, NewEntry,
+} from "../../agents/media-tracker/media-store.js";
 
 interface Row {
   id: string;
@@ -13,44 +17,125 @@ interface Row {
   season: number | null;
   episode: number | null;
   status: string | null;
+  current_page: number | null;
+  finished_on: string | null;
+  watched_on: string | null;
   quote_text: string | null;
   notes: string | null;
+  import_key: string | null;
   added_at_ms: number;
   updated_at_ms: number;
 }
 
+/** Entry field → column, for inserts and patches. */
+const COLUMNS = {
+  title: "title",
+  author: "author",
+  year: "year",
+  rating: "rating",
+  season: "season",
+  episode: "episode",
+  status: "status",
+  currentPage: "current_page",
+  finishedOn: "finished_on",
+  watchedOn: "watched_on",
+  quoteText: "quote_text",
+  notes: "notes",
+} as const satisfies Record<keyof EntryPatch, string>;
+
 export function createMediaStore(db: Database): MediaStore {
   const insert = db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, quote_text, notes,
-       added_at_ms, updated_at_ms)
-     VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @quote_text, @notes,
-       @added_at_ms, @added_at_ms)`,
+    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
+       finished_on, watched_on, quote_text, notes, import_key, added_at_ms, updated_at_ms)
+     VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @added_at_ms)`,
   );
-  const byId = db.prepare(`SELECT * FROM entries WHERE id = ? AND chat_id = ?`);
-  const listAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms DESC, id DESC LIMIT ? OFFSET ?`);
-  const listKind = db.prepare(
-    `SELECT * FROM entries WHERE chat_id = ? AND kind = ? ORDER BY added_at_ms DESC, id DESC LIMIT ? OFFSET ?`,
+  const insertIfNew = db.prepare(
+    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
+       finished_on, watched_on, quote_text, notes, import_key, added_at_ms, updated_at_ms)
+     VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @added_at_ms)
+     ON CONFLICT DO NOTHING`,
   );
+  const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
+  const removeOne = db.prepare(`DELETE FROM entries WHERE chat_id = ? AND id = ?`);
+  const removeChat = db.prepare(`DELETE FROM entries WHERE chat_id = ?`);
   const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
   const everyChat = db.prepare(`SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`);
-  const countAll = db.prepare(`SELECT COUNT(*) FROM entries WHERE chat_id = ?`).pluck();
-  const countKind = db.prepare(`SELECT COUNT(*) FROM entries WHERE chat_id = ? AND kind = ?`).pluck();
+  // Patches set only the fields they name; prepared per set of fields and kept.
+  const updates = new Map<string, Statement<unknown[]>>();
+  const queries = new Map<string, Statement<unknown[]>>();
+
+  function where(chatId: string, query: Omit<ListQuery, "limit" | "offset">): { sql: string; params: unknown[] } {
+    const clauses = ["chat_id = ?"];
+    const params: unknown[] = [chatId];
+    if (query.kind) {
+      clauses.push("kind = ?");
+      params.push(query.kind);
+    }
+    if (query.status) {
+      clauses.push("status = ?");
+      params.push(query.status);
+    }
+    if (query.text) {
+      const like = `%${query.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      clauses.push(
+        `(lower(title) LIKE ? ESCAPE '\\' OR lower(coalesce(author, '')) LIKE ? ESCAPE '\\'
+          OR lower(coalesce(quote_text, '')) LIKE ? ESCAPE '\\' OR lower(coalesce(notes, '')) LIKE ? ESCAPE '\\')`,
+      );
+      params.push(like, like, like, like);
+    }
+    return { sql: clauses.join(" AND "), params };
+  }
+
+  function prepared(cache: Map<string, Statement<unknown[]>>, sql: string) {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }
 
   return {
     add(chatId, entry) {
       insert.run(toRow(chatId, entry));
-      return fromRow(byId.get(entry.id, chatId) as Row);
+      return fromRow(byId.get(chatId, entry.id) as Row);
     },
-    list(chatId, { kind, limit = 50, offset = 0 } = {}) {
-      const rows = kind ? listKind.all(chatId, kind, limit, offset) : listAll.all(chatId, limit, offset);
-      return (rows as Row[]).map(fromRow);
+    addMany(chatId, entries) {
+      let added = 0;
+      for (const entry of entries) added += insertIfNew.run(toRow(chatId, entry)).changes;
+      return { added, duplicates: entries.length - added };
     },
-    count(chatId, kind) {
-      return (kind ? countKind.get(chatId, kind) : countAll.get(chatId)) as number;
+    get(chatId, id) {
+      const row = byId.get(chatId, id) as Row | undefined;
+      return row ? fromRow(row) : undefined;
+    },
+    update(chatId, id, patch, nowMs) {
+      const fields = (Object.keys(patch) as Array<keyof EntryPatch>).filter((f) => f in COLUMNS && patch[f] !== undefined);
+      const sets = fields.map((f) => `${COLUMNS[f]} = ?`).concat("updated_at_ms = ?");
+      const statement = prepared(updates, `UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`);
+      const changed = statement.run(...fields.map((f) => patch[f] ?? null), nowMs, chatId, id).changes;
+      return changed === 1 ? fromRow(byId.get(chatId, id) as Row) : undefined;
+    },
+    remove(chatId, id) {
+      return removeOne.run(chatId, id).changes === 1;
+    },
+    list(chatId, query = {}) {
+      const { sql, params } = where(chatId, query);
+      const statement = prepared(queries, `SELECT * FROM entries WHERE ${sql} ORDER BY added_at_ms DESC, id DESC LIMIT ? OFFSET ?`);
+      return (statement.all(...params, query.limit ?? 50, query.offset ?? 0) as Row[]).map(fromRow);
+    },
+    count(chatId, query = {}) {
+      const { sql, params } = where(chatId, query);
+      return (prepared(queries, `SELECT COUNT(*) AS n FROM entries WHERE ${sql}`).get(...params) as { n: number }).n;
     },
     everything(chatId) {
       const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
       return (rows as Row[]).map(fromRow);
+    },
+    removeAll(chatId) {
+      return removeChat.run(chatId).changes;
     },
   };
 }
@@ -67,21 +152,31 @@ function toRow(chatId: string, e: NewEntry) {
     season: e.season ?? null,
     episode: e.episode ?? null,
     status: e.status ?? null,
+    current_page: e.currentPage ?? null,
+    finished_on: e.finishedOn ?? null,
+    watched_on: e.watchedOn ?? null,
     quote_text: e.quoteText ?? null,
     notes: e.notes ?? null,
+    import_key: e.importKey ?? null,
     added_at_ms: e.addedAtMs,
   };
 }
 
 function fromRow(r: Row): Entry {
-  const entry: Entry = { id: r.id, chatId: r.chat_id, kind: r.kind, title: r.title, addedAtMs: r.added_at_ms, updatedAtMs: r.updated_at_ms };
+  const entry: Entry = {
+    id: r.id, chatId: r.chat_id, kind: r.kind, title: r.title, addedAtMs: r.added_at_ms, updatedAtMs: r.updated_at_ms,
+  };
   if (r.author !== null) entry.author = r.author;
   if (r.year !== null) entry.year = r.year;
   if (r.rating !== null) entry.rating = r.rating;
   if (r.season !== null) entry.season = r.season;
   if (r.episode !== null) entry.episode = r.episode;
   if (r.status !== null) entry.status = r.status;
+  if (r.current_page !== null) entry.currentPage = r.current_page;
+  if (r.finished_on !== null) entry.finishedOn = r.finished_on;
+  if (r.watched_on !== null) entry.watchedOn = r.watched_on;
   if (r.quote_text !== null) entry.quoteText = r.quote_text;
   if (r.notes !== null) entry.notes = r.notes;
+  if (r.import_key !== null) entry.importKey = r.import_key;
   return entry;
 }

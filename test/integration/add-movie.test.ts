@@ -100,9 +100,12 @@ describe("/add_movie", () => {
     await t.say(7, "/add_movie");
     await expectReplies(t, 6, 4);
     await t.say(7, "/movies");
-    const other = await expectReplies(t, 7, 3);
-    expect(other[1]).toMatch(/dropped the movie/);
-    expect(other[2]).toMatch(/haven't added any movies/);
+    const asked = await expectReplies(t, 7, 2);
+    expect(asked[1]).toMatch(/middle of adding a movie. Drop it and run \/movies\?/);
+    await t.press(7, "dlg:drop");
+    const other = await expectReplies(t, 7, 4);
+    expect(other[2]).toMatch(/dropped the movie/);
+    expect(other[3]).toMatch(/haven't added any movies/);
   });
 
   it("answers only allowed users when ALLOWED_USER_IDS is set", async () => {

@@ -8,6 +8,7 @@ export const addMovie: DialogSpec = {
   name: "add_movie",
   version: 1,
   noun: "movie",
+  description: "add a movie (title, year, rating)",
   fields: [
     { name: "title", prompt: "What's the movie's title?", parse: parseTitle },
     { name: "year", prompt: `What year did it come out? (${MIN_YEAR}–${MAX_YEAR})`, parse: parseYear },

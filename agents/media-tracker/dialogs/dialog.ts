@@ -20,8 +20,12 @@ export interface DialogSpec {
   name: string;
   /** Bump whenever fields are added, removed or reordered. */
   version: number;
-  /** What is being added, for messages ("movie"). */
+  /** What is being added or changed, for messages ("movie"). */
   noun: string;
+  /** One line for /help and the command menu. */
+  description: string;
+  /** False for dialogs started by a button rather than a command (edits). Default: a command. */
+  command?: false;
   fields: FieldSpec[];
   /** Saves the answers (through a journaled write) and returns the confirmation text. */
   save(turn: Turn, data: Record<string, unknown>): Promise<string>;
@@ -72,6 +76,12 @@ export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogS
   const confirmation = await spec.save(turn, dialog.data);
   delete turn.state.dialog;
   turn.reply(confirmation);
+}
+
+/** Repeats the question the dialog is waiting on. */
+export function askAgain(turn: Turn, spec: DialogSpec, dialog: DialogState): void {
+  const field = spec.fields[dialog.step];
+  if (field) ask(turn, spec, field);
 }
 
 function ask(turn: Turn, spec: DialogSpec, field: FieldSpec): void {

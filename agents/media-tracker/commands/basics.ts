@@ -1,0 +1,24 @@
+// The commands every bot has: /start, /help, /cancel (alias /reset), and /skip outside a dialog.
+import type { CommandRoute } from "../routes.js";
+import type { Turn } from "../turn.js";
+
+/** The help text, built from every listed command so it never falls out of date. */
+export function helpText(commands: readonly CommandRoute[]): string {
+  const lines = commands.filter((c) => c.listed !== false).map((c) => `/${c.name}: ${c.description}`);
+  return ["I remember what you read, watch and quote.", "", ...lines].join("\n");
+}
+
+export function cancel(turn: Turn, noun: string | undefined): void {
+  delete turn.state.dialog;
+  delete turn.state.pendingCommand;
+  turn.reply(noun ? `OK, I dropped the ${noun} you were adding.` : "There's nothing to cancel.");
+}
+
+export function basicCommands(allCommands: () => readonly CommandRoute[]): CommandRoute[] {
+  return [
+    { name: "start", description: "say hello", listed: false, run: (turn) => turn.reply(`Hi! ${helpText(allCommands())}`) },
+    { name: "help", description: "what I can do", run: (turn) => turn.reply(helpText(allCommands())) },
+    { name: "cancel", aliases: ["reset"], description: "stop what we're doing (also /reset)", run: (turn) => cancel(turn, undefined) },
+    { name: "skip", description: "skip an optional question", listed: false, run: (turn) => turn.reply("There's nothing to skip right now.") },
+  ];
+}
