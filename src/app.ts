@@ -6,7 +6,7 @@ import type { Api } from "grammy";
 import {
   type Clock, type Database, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
 } from "../runtime/index.js";
-import { createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
+import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
 import type { AppLogger } from "./log.js";
@@ -14,6 +14,7 @@ import { createMetrics } from "./metrics.js";
 import { createMediaStore } from "./store/media.js";
 import { createTelegramApi } from "./telegram/api.js";
 import { createDeliver } from "./telegram/deliver.js";
+import { createFileSource } from "./telegram/files.js";
 import { type Poller, startPolling } from "./telegram/polling.js";
 import { type UpdateRoute, inboxId } from "./telegram/update.js";
 import { createWebhookHandler } from "./telegram/webhook.js";
@@ -47,7 +48,12 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
-  const agent = createMediaTrackerAgent({ media: createMediaStore(db), allowedUserIds: config.ALLOWED_USER_IDS });
+  const agent = createMediaTrackerAgent({
+    media: createMediaStore(db),
+    allowedUserIds: config.ALLOWED_USER_IDS,
+    files: createFileSource(api, token, config.TELEGRAM_API_ROOT),
+    dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,
+  });
 
   let runtime: Runtime | undefined;
   const metrics = createMetrics({
@@ -98,6 +104,9 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     isReady: () => ready,
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
   }, log);
+
+  // The command menu is a nicety: a failure to set it is logged, never fatal.
+  await api.setMyCommands(COMMAND_MENU).catch((error: unknown) => log.warn({ err: error }, "could not set the command menu"));
 
   let polling: Poller | undefined;
   if (config.WEBHOOK_URL) {

@@ -39,6 +39,11 @@ const schema = z
     ),
     LOG_LEVEL: z.enum(logLevels).default("info"),
     TELEGRAM_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
+    DIALOG_TIMEOUT_MINUTES: z.coerce
+      .number({ error: "must be a number of minutes (at least 1)" })
+      .int({ error: "must be a whole number of minutes" })
+      .min(1, { error: "must be at least 1 minute" })
+      .default(24 * 60),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {

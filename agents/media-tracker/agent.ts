@@ -3,11 +3,16 @@
 // effects go through the runtime's context.
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
+import { entryButtons } from "./commands/entry-actions.js";
+import { exportButtons, exportCommands } from "./commands/export.js";
 import { listButtons, listCommands } from "./commands/lists.js";
+import { privacyButtons, privacyCommands } from "./commands/privacy.js";
+import { progressButtons, progressCommands } from "./commands/progress.js";
 import { ANSWER_PREFIX, type DialogSpec, answerDialog, askAgain, startDialog } from "./dialogs/dialog.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
+import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
-import { type ButtonPress, type ButtonRoute, type CommandRoute, type SentFile, buttonData } from "./routes.js";
+import { type ButtonPress, type ButtonRoute, type CommandRoute, buttonData } from "./routes.js";
 import { type ChatState, CHAT_STATE_VERSION, type DialogState, initialChatState } from "./state.js";
 import { type MediaTrackerDeps, Turn } from "./turn.js";
 
@@ -20,10 +25,15 @@ const DIALOG_BUTTON = "dlg";
 export const COMMANDS: readonly CommandRoute[] = [
   ...dialogCommands,
   ...listCommands,
+  ...progressCommands,
+  ...exportCommands,
+  ...privacyCommands,
   ...basicCommands(() => COMMANDS),
 ];
 
-const BUTTONS: readonly ButtonRoute[] = [...listButtons, ...dialogButtons()];
+const BUTTONS: readonly ButtonRoute[] = [
+  ...listButtons, ...entryButtons, ...progressButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...dialogButtons(),
+];
 
 const commandsByName = new Map<string, CommandRoute>();
 for (const command of COMMANDS) for (const name of [command.name, ...(command.aliases ?? [])]) commandsByName.set(name, command);
@@ -62,7 +72,8 @@ async function handle(turn: Turn): Promise<void> {
       turn.reply("I can only read text messages and files I can import. Send /help to see what I can do.");
       return askOpenQuestion(turn);
     case "document":
-      return receiveFile(turn, incoming.file);
+      await receiveFile(turn, incoming.file);
+      return askOpenQuestion(turn);
     case "button":
       return pressButton(turn, incoming.data, { callbackQueryId: incoming.callbackQueryId, messageId: incoming.messageId });
     case "text":
@@ -111,12 +122,6 @@ async function pressButton(turn: Turn, data: string, press: ButtonPress): Promis
   let toast: string | void = "That button is no longer active.";
   if (route) toast = await route.run(turn, args, press);
   turn.send({ type: "answer-button", callbackQueryId: press.callbackQueryId, ...(toast ? { text: toast } : {}) });
-}
-
-async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
-  void file;
-  turn.reply("I can't import files yet.");
-  return askOpenQuestion(turn);
 }
 
 // === Dialog glue: the answer buttons and the "drop the dialog?" question

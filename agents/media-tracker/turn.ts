@@ -5,10 +5,19 @@ import type { MediaStore } from "./media-store.js";
 import { type Button, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
 
+/** Where sent files are fetched from (Telegram's getFile); reached only inside ctx.run. */
+export interface FileSource {
+  download(fileId: string): Promise<Buffer>;
+}
+
 export interface MediaTrackerDeps {
   media: MediaStore;
   /** The allowlist (ALLOWED_USER_IDS); undefined lets everyone in. */
   allowedUserIds?: ReadonlySet<string>;
+  /** Fetches files people send (imports); undefined where there is no Telegram (console chat). */
+  files?: FileSource;
+  /** A dialog left unanswered this long is dropped with a short note. Default 24 hours. */
+  dialogTimeoutMs?: number;
 }
 
 export class Turn {

@@ -26,8 +26,10 @@ async function rawPost(body: string, headers: Record<string, string> = {}, path 
 }
 
 describe("webhook", () => {
-  it("sets the webhook with the secret at start", () => {
+  it("sets the webhook with the secret and the command menu at start", () => {
     expect(t.api.webhook).toEqual({ url: "https://bot.example/telegram/hook", secret: SECRET });
+    const menu = t.api.calls.find((c) => c.method === "setMyCommands")!.params.commands as Array<{ command: string }>;
+    expect(menu.map((c) => c.command)).toEqual(expect.arrayContaining(["add_movie", "movies", "help", "cancel"]));
   });
 
   it("answers 200 and processes a valid update", async () => {
