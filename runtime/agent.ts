@@ -52,6 +52,12 @@ export interface AgentContext<S> {
   setTimer(kind: string, fireAtMs: number, payload: unknown): string;
   /** Disarms one of this agent's timers (no-op when already fired or canceled). */
   cancelTimer(timerId: string): void;
+  /**
+   * Deletes the runtime's record of this agent's past messages (payloads, journals, sent messages,
+   * spent timers), exactly once, like a write step. Pending work and this message are kept.
+   * Resolves with how many rows went. For "forget me" requests; the agent resets its own state.
+   */
+  eraseHistory(): Promise<number>;
 }
 
 /** What the payload of a "timer" message holds. */

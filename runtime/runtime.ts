@@ -1,6 +1,7 @@
 // Wires the runtime's parts together around one database: accept → inbox → router → agent →
 // outbox worker and timers. The application gives it an agent and a delivery function.
 import type { AgentDefinition } from "./agent.js";
+import { AgentHistory } from "./agent-history.js";
 import { AgentStateStore } from "./agent-state.js";
 import { type Clock, systemClock } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
@@ -79,8 +80,9 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const timerStore = new TimerStore(db);
   const states = new AgentStateStore(db);
   const meta = new RuntimeMeta(db);
+  const history = new AgentHistory(db);
   const deps = {
-    db, committer, journal, outbox, timers: timerStore, clock,
+    db, committer, journal, outbox, timers: timerStore, history, clock,
     sendsCommitted: (key: string) => worker.wake(key),
     timersCommitted: () => timers.reschedule(),
   };

@@ -9,6 +9,7 @@ import type { Database } from "./database.js";
 import { NonDeterminismError, PermanentError, RetryableError, describeError } from "./errors.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Journal, JournalEntry } from "./journal.js";
+import type { AgentHistory } from "./agent-history.js";
 import type { Outbox } from "./outbox.js";
 import type { TimerStore } from "./timer-store.js";
 
@@ -18,6 +19,7 @@ export interface StepContextDeps {
   journal: Journal;
   outbox: Outbox;
   timers: TimerStore;
+  history: AgentHistory;
   clock: Clock;
   /**
    * Called when a run/write step committed buffered sends or timer changes before the message's
@@ -143,6 +145,10 @@ export class StepContext<S> implements AgentContext<S> {
     crashPoint("step.after-commit");
     if (!outcome.ok) throw toPermanent(outcome.error);
     return outcome.value;
+  }
+
+  eraseHistory(): Promise<number> {
+    return this.write("erase-history", () => this.deps.history.erase(this.key, this.message.id));
   }
 
   /** Hands the buffered writes to the runtime, which commits them with the message's completion. */

@@ -29,6 +29,8 @@ export interface ChatState {
   pendingCommand?: string;
   /** The last list shown (for its page buttons). */
   list?: ListState;
+  /** The token of the last "/forget: are you sure?" question; only its buttons count. */
+  forgetToken?: string;
   /** An import read and summarised, waiting for its confirmation button. */
   pendingImport?: { id: string; summary: string };
 }
