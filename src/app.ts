@@ -11,6 +11,7 @@ import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
 import type { AppLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
+import { createImportStore } from "./store/imports.js";
 import { createMediaStore } from "./store/media.js";
 import { createTelegramApi } from "./telegram/api.js";
 import { createDeliver } from "./telegram/deliver.js";
@@ -52,6 +53,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     media: createMediaStore(db),
     allowedUserIds: config.ALLOWED_USER_IDS,
     files: createFileSource(api, token, config.TELEGRAM_API_ROOT),
+    imports: createImportStore(db),
     dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,
   });
 

@@ -8,7 +8,8 @@ import { exportButtons, exportCommands } from "./commands/export.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
-import { ANSWER_PREFIX, type DialogSpec, answerDialog, askAgain, startDialog } from "./dialogs/dialog.js";
+import { ANSWER_PREFIX, type DialogSpec, answerDialog, askAgain, endDialog, startDialog } from "./dialogs/dialog.js";
+import { handleTimer } from "./dialogs/expiry.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
 import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
@@ -58,6 +59,8 @@ export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition
 }
 
 async function handle(turn: Turn): Promise<void> {
+  // A durable timer came due (a dialog left unanswered); it carries no Telegram update.
+  if (turn.ctx.message.kind === "timer") return handleTimer(turn);
   const incoming = readIncoming(turn.ctx.message.payload);
   if (incoming.type === "ignored") return;
 
@@ -156,7 +159,7 @@ function dialogButtons(): ButtonRoute[] {
           return;
         }
         if (open && open !== "restarted") {
-          delete turn.state.dialog;
+          endDialog(turn);
           turn.reply(`OK, I dropped the ${open.spec.noun}.`);
         }
         await receiveText(turn, pending);
@@ -171,7 +174,13 @@ function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "res
   if (!state) return undefined;
   const spec = DIALOGS.get(state.name);
   if (spec && spec.version === state.version) return { spec, state };
-  delete turn.state.dialog;
+  // A dialog the new release knows how to carry over goes on where it was.
+  const migrated = spec?.migrate?.(state);
+  if (spec && migrated && migrated.version === spec.version && migrated.step >= 0 && migrated.step < spec.fields.length) {
+    turn.state.dialog = { ...migrated, name: spec.name, ...(state.expiryTimerId !== undefined ? { expiryTimerId: state.expiryTimerId } : {}) };
+    return { spec, state: turn.state.dialog };
+  }
+  endDialog(turn);
   if (spec) {
     turn.reply(`Sorry, I was updated and the way I ask for a ${spec.noun} changed, so let's start that one again.`);
     startDialog(turn, spec);

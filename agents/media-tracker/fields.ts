@@ -3,14 +3,86 @@
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export const MAX_TITLE_LENGTH = 300;
+export const MAX_AUTHOR_LENGTH = 200;
+export const MAX_QUOTE_LENGTH = 2000;
+
+/** Characters, as a person counts them: an emoji is one, not two UTF-16 units. */
+function charCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
+/**
+ * One line of text (a title, an author): control characters out, whitespace runs to one space.
+ * Invisible format characters (right-to-left marks, zero-width joiners in emoji) are kept, but a
+ * text made only of them counts as empty.
+ */
+function oneLine(input: string): string {
+  return input.replace(/[\p{Cc}\s]+/gu, " ").trim();
+}
+
+function isBlank(text: string): boolean {
+  return text.replace(/[\p{Cf}\p{Z}\s]/gu, "").length === 0;
+}
+
+function tooLong(what: string, length: number, max: number): string {
+  return `That ${what} is too long: ${length.toLocaleString("en-US")} characters, and the most I keep is ${max.toLocaleString("en-US")}. Please shorten it.`;
+}
 
 export function parseTitle(input: string): Parsed<string> {
-  const title = input.trim().replace(/\s+/g, " ");
-  if (title.length === 0) return { ok: false, error: "The title can't be empty." };
-  if (title.length > MAX_TITLE_LENGTH) return { ok: false, error: `That title is too long (at most ${MAX_TITLE_LENGTH} characters).` };
+  const title = oneLine(input);
+  if (isBlank(title)) return { ok: false, error: "The title can't be empty." };
+  const length = charCount(title);
+  if (length > MAX_TITLE_LENGTH) return { ok: false, error: tooLong("title", length, MAX_TITLE_LENGTH) };
   if (title.startsWith("/")) return { ok: false, error: "That looks like a command, not a title." };
   return { ok: true, value: title };
 }
+
+export function parseAuthor(input: string): Parsed<string> {
+  const author = oneLine(input);
+  if (isBlank(author)) return { ok: false, error: "The author can't be empty." };
+  const length = charCount(author);
+  if (length > MAX_AUTHOR_LENGTH) return { ok: false, error: tooLong("author's name", length, MAX_AUTHOR_LENGTH) };
+  if (author.startsWith("/")) return { ok: false, error: "That looks like a command, not an author." };
+  return { ok: true, value: author };
+}
+
+/** A quote keeps its line breaks (poems, dialogue); spaces at line ends and blank-line runs go. */
+export function parseQuoteText(input: string): Parsed<string> {
+  const text = input
+    .replace(/\r\n?/g, "\n")
+    .replace(/[^\S\n]+/g, " ")
+    .replace(/[\p{Cc}]/gu, (c) => (c === "\n" ? c : ""))
+    .split("\n").map((line) => line.trim()).join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+  if (isBlank(text)) return { ok: false, error: "The quote text can't be empty." };
+  const length = charCount(text);
+  if (length > MAX_QUOTE_LENGTH) return { ok: false, error: tooLong("quote", length, MAX_QUOTE_LENGTH) };
+  if (/^\/[a-z0-9_]+$/i.test(text)) return { ok: false, error: "That looks like a command, not a quote." };
+  return { ok: true, value: text };
+}
+
+export const MAX_SEASON = 100;
+export const MAX_EPISODE = 10_000;
+
+function parseCount(what: string, example: number, max: number): (input: string) => Parsed<number> {
+  return (input) => {
+    // "2", "Season 2", "S02", "ep. 5", "#5"
+    const text = input.trim().replace(/^(season|episode|ep\.?|s|e|#)\s*/i, "");
+    const range = `1–${max.toLocaleString("en-US")}`;
+    if (!/^\d{1,6}$/.test(text)) return { ok: false, error: `Please send the ${what} as a whole number, like ${example} (${range}).` };
+    const value = Number(text);
+    if (value < 1 || value > max) return { ok: false, error: `The ${what} must be a whole number from 1 to ${max.toLocaleString("en-US")}.` };
+    return { ok: true, value };
+  };
+}
+
+/** A season number, 1–100. */
+export const parseSeason = parseCount("season", 2, MAX_SEASON);
+/** An episode number within its season, 1–10,000 (long-running daily shows go past 1,000). */
+export const parseEpisode = parseCount("episode", 5, MAX_EPISODE);
 
 export const MIN_YEAR = 1870;
 export const MAX_YEAR = 2100;

@@ -42,6 +42,8 @@ export interface NewEntry extends EntryFields {
   addedAtMs: number;
   /** Where an imported entry came from; a second entry with the same key in a chat is refused. */
   importKey?: string;
+  /** When it last changed; defaults to addedAtMs (an import keeps the exported value). */
+  updatedAtMs?: number;
 }
 
 export interface Entry extends NewEntry {

@@ -1,6 +1,7 @@
 // One turn of the conversation: the runtime's context for this message, the agent's dependencies
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
+import type { ImportStore } from "./import/import-store.js";
 import type { MediaStore } from "./media-store.js";
 import { type Button, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
@@ -16,6 +17,8 @@ export interface MediaTrackerDeps {
   allowedUserIds?: ReadonlySet<string>;
   /** Fetches files people send (imports); undefined where there is no Telegram (console chat). */
   files?: FileSource;
+  /** Where imports wait for their confirmation; imports are refused without it. */
+  imports?: ImportStore;
   /** A dialog left unanswered this long is dropped with a short note. Default 24 hours. */
   dialogTimeoutMs?: number;
 }

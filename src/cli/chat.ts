@@ -1,7 +1,11 @@
 // `npm run chat -- --chat <id>`: the same agent, runtime and database as the bot, in the terminal.
 // Lines typed become messages; replies are printed; buttons are shown as numbered choices that a
-// bare number picks. No Telegram token needed.
+// bare number picks; "/file <path>" sends a file (an import); files the bot sends are saved to a
+// temporary folder. No Telegram token needed.
 import "dotenv/config";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import readline from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
 import { createRuntime } from "../../runtime/index.js";
@@ -27,6 +31,13 @@ const program = new Command()
     await runConsole(options.chat, options.database ?? config!.DATABASE_PATH);
   });
 
+/** Where files the bot sends (exports) are saved: one folder per run, made on first use. */
+let savedFilesDir: string | undefined;
+function outputDir(): string {
+  savedFilesDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "media-tracker-files-"));
+  return savedFilesDir;
+}
+
 function chatId(value: string): string {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError("a chat id is a whole number, like 42.");
   return value;
@@ -36,6 +47,7 @@ async function runConsole(chat: string, database: string): Promise<void> {
   const db = openAppDatabase(database);
   const chatNumber = Number(chat);
   let buttons: Button[] = [];
+  let lastButtonsMessageId = 0;
   let nextMessageId = 1;
   // Ids only need to be unique per chat and run; the clock keeps them apart across runs.
   const session = Date.now().toString(36);
@@ -48,16 +60,24 @@ async function runConsole(chat: string, database: string): Promise<void> {
     switch (out.type) {
       case "text": {
         console.log(`bot> ${out.text.replace(/\n/g, "\n     ")}`);
+        const messageId = nextMessageId++;
         buttons = out.buttons?.flat() ?? [];
-        if (buttons.length > 0) console.log(`     ${buttons.map((b, i) => `[${i + 1}] ${b.text}`).join("  ")}`);
-        return { messageId: nextMessageId++ };
+        if (buttons.length > 0) {
+          lastButtonsMessageId = messageId;
+          console.log(`     ${buttons.map((b, i) => `[${i + 1}] ${b.text}`).join("  ")}`);
+        }
+        return { messageId };
       }
       case "answer-button":
         if (out.text) console.log(`bot> (${out.text})`);
         return null;
-      case "document":
-        console.log(`bot> [document ${out.fileName}, ${out.content.length} characters]`);
+      case "document": {
+        // A terminal cannot show a file: save it where the person can open it, and say where.
+        const saved = path.join(outputDir(), out.fileName);
+        fs.writeFileSync(saved, out.content);
+        console.log(`bot> [file ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
         return { messageId: nextMessageId++ };
+      }
       case "clear-buttons":
       case "typing":
         return null;
@@ -66,7 +86,8 @@ async function runConsole(chat: string, database: string): Promise<void> {
 
   const runtime = createRuntime({
     db,
-    agent: createMediaTrackerAgent({ media: createMediaStore(db) }),
+    // "/file <path>" sends a local file, as attaching one in Telegram would (imports).
+    agent: createMediaTrackerAgent({ media: createMediaStore(db), files: { download: async (fileId) => fs.readFileSync(fileId) } }),
     deliver: async (_key, payload) => {
       const result = print(payload as Outgoing);
       if (process.stdin.isTTY) rl.prompt();
@@ -88,9 +109,18 @@ async function runConsole(chat: string, database: string): Promise<void> {
     const id = `console:${chat}:${session}:${++counter}`;
     const user = { id: chatNumber, is_bot: false, first_name: "Console" };
     const chatRef = { id: chatNumber, type: chatNumber > 0 ? "private" : "group" };
+    const message = { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatRef, from: user };
+    const file = /^\/file\s+(.+)$/.exec(text)?.[1]?.trim();
+    if (file !== undefined && !fs.existsSync(file)) {
+      console.log(`bot> (no file at ${file})`);
+      rl.prompt();
+      continue;
+    }
     const update = choice
-      ? { update_id: 0, callback_query: { id, from: user, chat_instance: chat, data: choice.data, message: { message_id: nextMessageId - 1, date: 0, chat: chatRef } } }
-      : { update_id: 0, message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatRef, from: user, text } };
+      ? { update_id: 0, callback_query: { id, from: user, chat_instance: chat, data: choice.data, message: { ...message, message_id: lastButtonsMessageId } } }
+      : file !== undefined
+        ? { update_id: 0, message: { ...message, document: { file_id: path.resolve(file), file_name: path.basename(file), file_size: fs.statSync(file).size } } }
+        : { update_id: 0, message: { ...message, text } };
     await runtime.accept([{ id, agentKey: chat, kind: choice ? "callback_query" : "message", payload: update }]);
   }
   // Input ended (Ctrl+D or a piped script): let the last messages be handled and answered.

@@ -1,16 +1,17 @@
-// `npm run --silent export -- --chat <id> --format json|csv [--out file]`, or `--all` for every
-// chat: prints (or writes) the list in the contract's export format. Reads the database only.
+// `npm run --silent export -- --chat <id> --format json|csv|goodreads|letterboxd|yamtrack [--out file]`,
+// or `--all` for every chat: prints (or writes) the list in the contract's export format (json, csv)
+// or in another service's import format. Reads the database only.
 import "dotenv/config";
 import fs from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export-formats.js";
+import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export/formats.js";
 import { openAppDatabase } from "../app.js";
 import { ConfigError, parseConfig } from "../config.js";
 import { createMediaStore } from "../store/media.js";
 
 const program = new Command()
   .name("export")
-  .description("Export a chat's media list (or every chat's) as JSON or CSV.")
+  .description("Export a chat's media list (or every chat's) as JSON or CSV, or as Goodreads, Letterboxd or Yamtrack CSV.")
   .addOption(new Option("--chat <id>", "the chat id to export").argParser(chatId))
   .option("--all", "export every chat (each entry carries its chatId)")
   .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("json"))

@@ -48,13 +48,13 @@ export function createMediaStore(db: Database): MediaStore {
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, added_at_ms, updated_at_ms)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @added_at_ms)`,
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @updated_at_ms)`,
   );
   const insertIfNew = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, added_at_ms, updated_at_ms)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @added_at_ms)
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @updated_at_ms)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
@@ -159,6 +159,7 @@ function toRow(chatId: string, e: NewEntry) {
     notes: e.notes ?? null,
     import_key: e.importKey ?? null,
     added_at_ms: e.addedAtMs,
+    updated_at_ms: e.updatedAtMs ?? e.addedAtMs,
   };
 }
 

@@ -161,8 +161,8 @@ describe("the same update delivered twice to the live bot", () => {
 
     const texts = h.texts(CHAT);
     expect(texts.length, h.describe()).toBe(2);
-    expect(texts[0]).toMatch(/^Hi! I remember the movies you watch\./);
-    expect(texts[1]).toMatch(/^I remember the movies you watch\./);
+    expect(texts[0]).toMatch(/^Hi! I remember what you read, watch and quote\./);
+    expect(texts[1]).toMatch(/^I remember what you read, watch and quote\./);
     const inbox = h.readDb((d) => d.prepare(`SELECT id, status FROM inbox WHERE agent_key = ? ORDER BY seq`).all(String(CHAT)));
     expect(inbox).toEqual([
       { id: "tg:1", status: "done" },

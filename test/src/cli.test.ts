@@ -7,6 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { openAppDatabase } from "../../src/app.js";
+import { createMediaStore } from "../../src/store/media.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-cli-"));
@@ -47,8 +49,39 @@ describe("command-line tools", () => {
   it("exports CSV with a header and quoting that survives commas and quotes", async () => {
     const { stdout } = await tool("export", ["--chat", "77", "--format", "csv"]);
     const [header, row] = stdout.trim().split("\n");
-    expect(header).toBe("kind,title,author,year,season,episode,rating,text,id,addedAt");
+    expect(header).toBe("kind,title,author,year,season,episode,rating,text,id,addedAt,status,currentPage,finishedOn,watchedOn,notes,updatedAt");
     expect(row).toMatch(/^movie,"Blade Runner, ""Final Cut""",,1982,,,4,,/);
+  });
+
+  it("exports Goodreads, Letterboxd and Yamtrack files, to --out, and every chat with --all", async () => {
+    const db = openAppDatabase(database);
+    const media = createMediaStore(db);
+    media.add("78", { id: "cli-b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4, status: "finished", notes: "multi\nline, \"quoted\" 🚀", addedAtMs: 1 });
+    media.add("78", { id: "cli-s1", kind: "show", title: "Dark", season: 1, episode: 3, status: "paused", addedAtMs: 2 });
+    media.add("78", { id: "cli-q1", kind: "quote", title: "Solaris", quoteText: "mirrors", addedAtMs: 3 });
+    db.close();
+
+    const goodreads = (await tool("export", ["--chat", "78", "--format", "goodreads"])).stdout;
+    expect(goodreads.split("\n")[0]).toMatch(/^Book Id,Title,Author,Author l-f,.*,My Rating,.*,Exclusive Shelf,My Review,Spoiler,Private Notes,/);
+    expect(goodreads).toContain('Dune,Frank Herbert,"Herbert, Frank"');
+    const letterboxd = (await tool("export", ["--chat", "77", "--format", "letterboxd"])).stdout;
+    expect(letterboxd).toMatch(/^Title,Year,Rating,WatchedDate,Rewatch,Tags,Review\n"Blade Runner, ""Final Cut""",1982,4,(\d{4}-\d\d-\d\d)?,,,\n$/);
+    const out = path.join(dir, "yamtrack.csv");
+    const written = await tool("export", ["--chat", "78", "--format", "yamtrack", "--out", out]);
+    expect(written.stdout).toBe("");
+    const yamtrack = fs.readFileSync(out, "utf8");
+    expect(yamtrack.split("\n")[0]).toBe("media_id,source,media_type,title,image,season_number,episode_number,score,progress,status,repeats,start_date,end_date,notes,created_at,progressed_at");
+    expect(yamtrack).toMatch(/\ncli-s1,manual,tv,Dark,.*,Paused,/);
+    expect(yamtrack).toMatch(/\ncli-s1,manual,season,Dark,,1,,,3,Paused,/);
+    expect(yamtrack).not.toContain("Solaris");
+
+    const all = JSON.parse((await tool("export", ["--all", "--format", "json"])).stdout) as Array<Record<string, unknown>>;
+    expect(all.map((e) => [e.chatId, e.kind])).toEqual([["77", "movie"], ["78", "book"], ["78", "show"], ["78", "quote"]]);
+    expect(all[1]).toMatchObject({ notes: "multi\nline, \"quoted\" 🚀", status: "finished" });
+    const allCsv = (await tool("export", ["--all", "--format", "csv", "--out", path.join(dir, "all.csv")])).stdout;
+    expect(allCsv).toBe("");
+    expect(fs.readFileSync(path.join(dir, "all.csv"), "utf8").split("\n")[0]).toMatch(/^chatId,kind,title,/);
+    await expect(tool("export", ["--chat", "78", "--format", "xml"])).rejects.toMatchObject({ stderr: expect.stringContaining("goodreads") });
   });
 
   it("backs the database up to a new file that exports the same list", async () => {

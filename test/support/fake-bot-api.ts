@@ -71,6 +71,13 @@ export interface FakeBotApi {
   clearCalls(): void;
   /** Queues an update for getUpdates (update_id assigned from 1 upward if missing) and wakes held polls. */
   pushUpdate(update: object): Record<string, unknown> & { update_id: number };
+  /**
+   * Makes a file downloadable as if a user had sent it: getFile(fileId) answers with a file_path,
+   * and GET /file/bot<token>/<file_path> serves `bytes`. Returns the file_path.
+   */
+  addFile(fileId: string, name: string, bytes: Buffer | string): string;
+  /** File downloads (GET /file/bot<token>/<path>) served so far, by file_path. */
+  readonly downloads: readonly string[];
   /** Closes the server and destroys every socket, including held long polls. Idempotent. */
   close(): Promise<void>;
 }
@@ -123,6 +130,9 @@ class FakeBotApiServer implements FakeBotApi {
   private port = 0;
   private closed: Promise<void> | undefined;
   private readonly botId: number;
+  /** Files users "sent", by file_id (see addFile). */
+  private readonly files = new Map<string, { path: string; bytes: Buffer }>();
+  readonly downloads: string[] = [];
 
   constructor(token: string) {
     this.token = token;
@@ -222,6 +232,12 @@ class FakeBotApiServer implements FakeBotApi {
     return withId;
   }
 
+  addFile(fileId: string, name: string, bytes: Buffer | string): string {
+    const path = `documents/file_${this.files.size + 1}_${name.replace(/[^\w.-]+/g, "_")}`;
+    this.files.set(fileId, { path, bytes: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes, "utf8") });
+    return path;
+  }
+
   close(): Promise<void> {
     if (this.closed) return this.closed;
     for (const t of this.timers) clearTimeout(t);
@@ -242,6 +258,18 @@ class FakeBotApiServer implements FakeBotApi {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const body = await readBody(req);
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (download && (req.method === "GET" || req.method === "HEAD")) {
+      const file = [...this.files.values()].find((f) => f.path === decodeURIComponent(download[2] ?? ""));
+      if (decodeURIComponent(download[1] ?? "") !== this.token || !file) {
+        writeJson(res, 404, { ok: false, error_code: 404, description: "Not Found" });
+        return;
+      }
+      this.downloads.push(file.path);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": file.bytes.length });
+      res.end(file.bytes);
+      return;
+    }
     const match = /^\/bot([^/]+)\/([A-Za-z0-9_]+)\/?$/.exec(url.pathname);
     if (!match) {
       writeJson(res, 404, { ok: false, error_code: 404, description: "Not Found" });
@@ -330,6 +358,16 @@ class FakeBotApiServer implements FakeBotApi {
         this.webhook = {};
         if (p.drop_pending_updates === true) this.queue = [];
         return this.ok(call, res, true);
+      case "getfile": {
+        const file = typeof p.file_id === "string" ? this.files.get(p.file_id) : undefined;
+        if (!file) return this.fail(call, res, 400, "Bad Request: invalid file_id");
+        return this.ok(call, res, {
+          file_id: p.file_id,
+          file_unique_id: `AgAD${String(p.file_id).slice(0, 8)}`,
+          file_size: file.bytes.length,
+          file_path: file.path,
+        });
+      }
       case "getwebhookinfo":
         return this.ok(call, res, {
           url: this.webhook.url ?? "",
@@ -522,6 +560,31 @@ export function makeTextUpdate(updateId: number, chatId: number, text: string, f
       from: userFrom(fromId),
       text,
       ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] } : {}),
+    },
+  };
+}
+
+/** A message with a document (a file the user sends), e.g. an import; register its bytes with addFile. */
+export function makeDocumentUpdate(
+  updateId: number,
+  chatId: number,
+  document: { fileId: string; fileName?: string; fileSize?: number; mimeType?: string },
+  fromId: number = chatId,
+) {
+  return {
+    update_id: updateId,
+    message: {
+      message_id: updateId,
+      date: unixNow(),
+      chat: userChat(chatId),
+      from: userFrom(fromId),
+      document: {
+        file_id: document.fileId,
+        file_unique_id: `AgAD${document.fileId.slice(0, 8)}`,
+        ...(document.fileName !== undefined ? { file_name: document.fileName } : {}),
+        ...(document.fileSize !== undefined ? { file_size: document.fileSize } : {}),
+        ...(document.mimeType !== undefined ? { mime_type: document.mimeType } : {}),
+      },
     },
   };
 }

@@ -6,6 +6,7 @@ import pino from "pino";
 import { type App, startApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
+import type { Clock } from "../../runtime/index.js";
 import { type FakeBotApi, makeCallbackUpdate, makeTextUpdate, postUpdate, startFakeBotApi } from "./fake-bot-api.js";
 
 export const SECRET = "test-secret_123";
@@ -26,9 +27,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}, polling = false): Promise<TestApp> {
+export interface TestAppOptions {
+  /** The runtime's clock (a fake one a test moves forward, then calls app.runtime.fireDueTimers()). */
+  clock?: Clock;
+  /** Put the database here (reused by a later app: a restart); the caller then removes the folder. */
+  dir?: string;
+  /** The update_id of the first `say`/`press` (a restarted app must not reuse the first app's ids). */
+  firstUpdateId?: number;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, polling = false, options: TestAppOptions = {}): Promise<TestApp> {
   const api = await startFakeBotApi();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-app-"));
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mt-app-"));
   const config = parseConfig({
     TELEGRAM_BOT_TOKEN: api.token,
     TELEGRAM_API_ROOT: api.apiRoot,
@@ -43,10 +53,10 @@ export async function startTestApp(env: Record<string, string> = {}, polling = f
   const logs: string[] = [];
   const sink = { write: (line: string) => void logs.push(line) } as unknown as pino.DestinationStream;
   const log = createLogger(config.LOG_LEVEL, [config.TELEGRAM_BOT_TOKEN, config.WEBHOOK_SECRET], sink);
-  const app = await startApp(config, log, { verifyReplay: true });
+  const app = await startApp(config, log, { verifyReplay: true, ...(options.clock ? { clock: options.clock } : {}) });
   const baseUrl = `http://127.0.0.1:${app.http.port}`;
   const webhookUrl = `${baseUrl}/telegram/hook`;
-  let nextUpdateId = 1;
+  let nextUpdateId = options.firstUpdateId ?? 1;
   return {
     app, api, dir, webhookUrl, baseUrl, logs,
     say: (chatId, text, fromId) => postUpdate(webhookUrl, makeTextUpdate(nextUpdateId++, chatId, text, fromId), SECRET),
@@ -58,7 +68,7 @@ export async function startTestApp(env: Record<string, string> = {}, polling = f
     async close() {
       await app.stop();
       await api.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,5 @@
 // The commands every bot has: /start, /help, /cancel (alias /reset), and /skip outside a dialog.
+import { endDialog } from "../dialogs/dialog.js";
 import type { CommandRoute } from "../routes.js";
 import type { Turn } from "../turn.js";
 
@@ -9,7 +10,7 @@ export function helpText(commands: readonly CommandRoute[]): string {
 }
 
 export function cancel(turn: Turn, noun: string | undefined): void {
-  delete turn.state.dialog;
+  endDialog(turn);
   delete turn.state.pendingCommand;
   turn.reply(noun ? `OK, I dropped the ${noun} you were adding.` : "There's nothing to cancel.");
 }

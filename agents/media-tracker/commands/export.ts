@@ -1,5 +1,85 @@
-// /export: the chat's whole list as documents.
-import type { ButtonRoute, CommandRoute } from "../routes.js";
+// /export: the chat's whole list as two documents (CSV and JSON, the contract's format), then
+// buttons for the files other services import (ex:goodreads, ex:letterboxd, ex:yamtrack).
+// `/export goodreads` (or letterboxd, yamtrack, csv, json) sends just that file.
+import {
+  EXPORT_FORMATS, type ExportFormat, SERVICE_FORMATS, SERVICE_KINDS, SERVICE_NAMES, type ServiceFormat, exportFile,
+} from "../export/formats.js";
+import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
+import type { Turn } from "../turn.js";
 
-export const exportCommands: CommandRoute[] = [];
-export const exportButtons: ButtonRoute[] = [];
+export const EXPORT_BUTTON = "ex";
+/** A document over this is not sent (Telegram bots may send up to 50 MB); the CLI has no limit. */
+export const MAX_DOCUMENT_BYTES = 45 * 1024 * 1024;
+
+const KIND_WORDS: Record<ServiceFormat, string> = { goodreads: "books", letterboxd: "movies", yamtrack: "books, movies and shows" };
+
+export const exportCommands: CommandRoute[] = [
+  {
+    name: "export",
+    description: "get your whole list as files (CSV, JSON, Goodreads, Letterboxd, Yamtrack)",
+    run(turn, args) {
+      const wanted = args.trim().toLowerCase();
+      if (wanted) {
+        if (!(EXPORT_FORMATS as readonly string[]).includes(wanted)) {
+          turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or e.g. /export goodreads.`);
+          return;
+        }
+        const left = sendExport(turn, wanted as ExportFormat);
+        if (left) turn.reply(left);
+        return;
+      }
+      const entries = turn.deps.media.everything(turn.chatId);
+      if (entries.length === 0) {
+        turn.reply("Your list is empty, so there's nothing to export yet.");
+        return;
+      }
+      for (const format of ["csv", "json"] as const) {
+        const file = exportFile(entries, format);
+        if (tooBig(turn, file.content, format)) return;
+        turn.send({ type: "document", fileName: file.fileName, content: file.content, caption: `Your list: ${count(entries.length)} (${format.toUpperCase()})` });
+      }
+      turn.reply("Moving to another service? Get a file it can import:", [
+        SERVICE_FORMATS.map((f) => ({ text: `${SERVICE_NAMES[f]} (${KIND_WORDS[f]})`, data: buttonData(EXPORT_BUTTON, f) })),
+      ]);
+    },
+  },
+];
+
+export const exportButtons: ButtonRoute[] = [
+  {
+    prefix: EXPORT_BUTTON,
+    run(turn, [format]) {
+      if (!(SERVICE_FORMATS as readonly string[]).includes(format ?? "")) return "That button is no longer active.";
+      return sendExport(turn, format as ServiceFormat);
+    },
+  },
+];
+
+/** Sends one format's file; returns what to say instead when there is nothing to send. */
+function sendExport(turn: Turn, format: ExportFormat): string | undefined {
+  const entries = turn.deps.media.everything(turn.chatId);
+  const file = exportFile(entries, format);
+  if (file.count === 0) {
+    const service = format in SERVICE_NAMES ? (format as ServiceFormat) : undefined;
+    return service ? `You have no ${SERVICE_KINDS[service].join("s, ")}s to export for ${SERVICE_NAMES[service]}.` : "Your list is empty, so there's nothing to export yet.";
+  }
+  if (tooBig(turn, file.content, format)) return undefined;
+  const name = format in SERVICE_NAMES ? SERVICE_NAMES[format as ServiceFormat] : format.toUpperCase();
+  const left = file.left > 0 ? `; ${count(file.left)} left out (${name} has no place for them)` : "";
+  turn.send({ type: "document", fileName: file.fileName, content: file.content, caption: `${name}: ${count(file.count)}${left}` });
+  return undefined;
+}
+
+function tooBig(turn: Turn, content: string, format: ExportFormat): boolean {
+  const bytes = Buffer.byteLength(content, "utf8");
+  if (bytes <= MAX_DOCUMENT_BYTES) return false;
+  turn.reply(
+    `Your list is too big to send here (${Math.ceil(bytes / (1024 * 1024))} MB as ${format}; I send files up to 45 MB). ` +
+      `Whoever runs this bot can export it with: npm run --silent export -- --chat ${turn.chatId} --format ${format} --out list.${format === "json" ? "json" : "csv"}`,
+  );
+  return true;
+}
+
+function count(n: number): string {
+  return `${n} ${n === 1 ? "entry" : "entries"}`;
+}

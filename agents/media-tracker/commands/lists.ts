@@ -1,32 +1,127 @@
-// The lists: /movies (more kinds, filters and pages come with the full tracker).
-import { formatRating } from "../fields.js";
-import type { Entry } from "../media-store.js";
-import type { ButtonRoute, CommandRoute } from "../routes.js";
+// The lists: /books, /movies, /shows, /quotes, /list (everything) and /find <text>, newest first,
+// a page at a time. Each page has one button per entry (its card, "e:<id>") and ◀ ▶ buttons
+// ("pg:<offset>") that re-run the query kept in state.list.
+import { ENTRY_BUTTON } from "./entry-actions.js";
+import { KIND_ICONS, KIND_PLURALS, entryButtonLabel, formatEntryLine, truncate } from "../entry-view.js";
+import { BOOK_STATUSES, type EntryKind, type ListQuery, SHOW_STATUSES } from "../media-store.js";
+import type { Button } from "../outgoing.js";
+import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
+import type { ListState } from "../state.js";
 import type { Turn } from "../turn.js";
 
-/** How many entries one list message shows; the rest are counted. */
-export const LIST_LIMIT = 30;
+/** Entries per page. */
+export const PAGE_SIZE = 8;
+export const PAGE_BUTTON = "pg";
+/** The longest entry id whose buttons ("ss:<id>:finished", "ed:<id>:episode") fit in 64 bytes. */
+const MAX_ENTRY_ID_BYTES = 50;
+/** Longest search text kept (and shown). */
+const MAX_SEARCH_LENGTH = 100;
 
-function listMovies(turn: Turn): void {
-  const total = turn.deps.media.count(turn.chatId, { kind: "movie" });
-  if (total === 0) {
-    turn.reply("You haven't added any movies yet. Add one with /add_movie.");
-    return;
-  }
-  const movies = turn.deps.media.list(turn.chatId, { kind: "movie", limit: LIST_LIMIT });
-  const lines = movies.map((m, i) => `${i + 1}. ${describeMovie(m)}`);
-  const more = total > movies.length ? `\n…and ${total - movies.length} more.` : "";
-  turn.reply(`Your movies (${total}):\n${lines.join("\n")}${more}`);
+const ADD_COMMAND: Record<EntryKind, string> = { book: "/add_book", movie: "/add_movie", show: "/add_show", quote: "/add_quote" };
+const STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
+
+/** /books [status], /shows [status]: a status filter; /movies, /quotes [text]: a text filter. */
+function listKind(kind: EntryKind) {
+  return (turn: Turn, args: string): void => {
+    const word = args.trim();
+    const plural = KIND_PLURALS[kind];
+    const statuses = STATUSES[kind];
+    if (word && statuses) {
+      const status = word.toLowerCase();
+      if (!statuses.includes(status)) {
+        turn.reply(
+          `"${truncate(word, 40)}" isn't a status for ${plural}. Try one of: ${statuses.join(", ")} ` +
+            `(for example /${plural} ${statuses[0]}), or /${plural} for all of them. To search, use /find.`,
+        );
+        return;
+      }
+      showList(turn, { kind, status, title: `Your ${plural} marked ${status}` }, 0);
+      return;
+    }
+    if (word) {
+      const text = truncate(word, MAX_SEARCH_LENGTH);
+      showList(turn, { kind, text, title: `Your ${plural} matching "${text}"` }, 0);
+      return;
+    }
+    showList(turn, { kind, title: `Your ${plural}` }, 0);
+  };
 }
 
-function describeMovie(m: Entry): string {
-  const year = m.year ? ` (${m.year})` : "";
-  const rating = m.rating ? `, ${formatRating(m.rating)}` : "";
-  return `${m.title}${year}${rating}`;
+function find(turn: Turn, args: string): void {
+  const text = truncate(args, MAX_SEARCH_LENGTH);
+  if (!text) {
+    turn.reply("What should I look for? Send it after the command, like /find dune. I search titles, authors, quotes and notes.");
+    return;
+  }
+  showList(turn, { text, title: `Matching "${text}"` }, 0);
+}
+
+/** Shows one page of the list described by `list` and remembers it for the page buttons. */
+export function showList(turn: Turn, list: ListState, offset: number): void {
+  const query: Omit<ListQuery, "limit" | "offset"> = {
+    ...(list.kind ? { kind: list.kind } : {}),
+    ...(list.status ? { status: list.status } : {}),
+    ...(list.text ? { text: list.text } : {}),
+  };
+  const total = turn.deps.media.count(turn.chatId, query);
+  if (total === 0) {
+    delete turn.state.list;
+    turn.reply(emptyMessage(list));
+    return;
+  }
+  // A page past the end (entries deleted since) shows the last page.
+  const start = Math.min(Math.max(0, offset), Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
+  const entries = turn.deps.media.list(turn.chatId, { ...query, limit: PAGE_SIZE, offset: start });
+  turn.state.list = list;
+
+  const pages = Math.ceil(total / PAGE_SIZE);
+  const mixed = !list.kind;
+  const lines = entries.map((e, i) => `${start + i + 1}. ${mixed ? `${KIND_ICONS[e.kind]} ` : ""}${formatEntryLine(e)}`);
+  const footer = pages > 1 ? `\n\nPage ${start / PAGE_SIZE + 1} of ${pages}. Tap an entry to see it, edit, rate or delete it.` : "\n\nTap an entry to see it, edit, rate or delete it.";
+  const body = `${list.title} (${total}):\n${lines.join("\n")}${footer}`;
+
+  const buttons: Button[][] = [];
+  // Ids longer than any id this bot makes would not fit the entry's own buttons' 64 bytes of data.
+  const entryButtons = entries
+    .map((e, i) => ({ e, n: start + i + 1 }))
+    .filter(({ e }) => Buffer.byteLength(e.id, "utf8") <= MAX_ENTRY_ID_BYTES)
+    .map(({ e, n }) => ({ text: `${n}. ${entryButtonLabel(e, 24)}`, data: buttonData(ENTRY_BUTTON, e.id) }));
+  for (let i = 0; i < entryButtons.length; i += 2) buttons.push(entryButtons.slice(i, i + 2));
+  const nav: Button[] = [];
+  if (start > 0) nav.push({ text: "◀ Newer", data: buttonData(PAGE_BUTTON, Math.max(0, start - PAGE_SIZE)) });
+  if (start + PAGE_SIZE < total) nav.push({ text: "Older ▶", data: buttonData(PAGE_BUTTON, start + PAGE_SIZE) });
+  if (nav.length) buttons.push(nav);
+  turn.reply(body, buttons);
+}
+
+function emptyMessage(list: ListState): string {
+  if (list.kind) {
+    const plural = KIND_PLURALS[list.kind];
+    if (list.status) return `You have no ${plural} marked ${list.status}. /${plural} shows all of them.`;
+    if (list.text) return `None of your ${plural} match "${list.text}". /${plural} shows all of them.`;
+    return `You haven't added any ${plural} yet. Add one with ${ADD_COMMAND[list.kind]}.`;
+  }
+  if (list.text) return `Nothing matches "${list.text}". /list shows everything you've added.`;
+  return "Your list is empty. Add something with /add_book, /add_movie, /add_show or /add_quote.";
 }
 
 export const listCommands: CommandRoute[] = [
-  { name: "movies", description: "your movies, newest first", run: listMovies },
+  { name: "books", description: "your books (add a status to filter: /books reading)", run: listKind("book") },
+  { name: "movies", description: "your movies, newest first", run: listKind("movie") },
+  { name: "shows", description: "your shows (add a status to filter: /shows watching)", run: listKind("show") },
+  { name: "quotes", description: "your quotes, newest first", run: listKind("quote") },
+  { name: "list", description: "everything you've added, newest first", run: (turn) => showList(turn, { title: "Everything" }, 0) },
+  { name: "find", description: "search titles, authors, quotes and notes: /find dune", run: find },
 ];
 
-export const listButtons: ButtonRoute[] = [];
+export const listButtons: ButtonRoute[] = [
+  {
+    // "pg:<offset>": another page of the last list shown.
+    prefix: PAGE_BUTTON,
+    run(turn, [offset]) {
+      const list = turn.state.list;
+      if (!list || !offset || !/^\d{1,6}$/.test(offset)) return "That button is no longer active.";
+      showList(turn, list, Number(offset));
+    },
+  },
+];

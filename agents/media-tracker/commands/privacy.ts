@@ -43,7 +43,10 @@ async function forget(turn: Turn, choice: string | undefined, token: string | un
   }
   const timer = turn.state.dialog?.expiryTimerId;
   if (timer) turn.ctx.cancelTimer(timer);
-  const entries = await turn.ctx.write("forget-entries", () => turn.deps.media.removeAll(turn.chatId));
+  const entries = await turn.ctx.write("forget-entries", () => {
+    turn.deps.imports?.removeAll(turn.chatId);
+    return turn.deps.media.removeAll(turn.chatId);
+  });
   await turn.ctx.eraseHistory();
   turn.ctx.state = initialChatState();
   turn.reply(`Done: I deleted ${entries} ${entries === 1 ? "entry" : "entries"} and everything else I kept about this chat.`);

@@ -1,8 +1,9 @@
-// /add_movie: title, then year, then rating, as in the original bot.
+// /add_movie: title, then year, then rating, as in the original bot; the watch date is the day added.
 import { formatRating, MAX_YEAR, MIN_YEAR, parseRating, parseTitle, parseYear } from "../fields.js";
 import { ANSWER_PREFIX, type DialogSpec } from "./dialog.js";
 
 export const RATING_BUTTONS = [[1, 2, 3, 4, 5].map((n) => ({ text: "★".repeat(n), data: `${ANSWER_PREFIX}${n}` }))];
+export const RATING_PROMPT = "Your rating, 1 to 5 stars? Tap a button or type it (half stars like 3.5 are fine).";
 
 export const addMovie: DialogSpec = {
   name: "add_movie",
@@ -14,7 +15,7 @@ export const addMovie: DialogSpec = {
     { name: "year", prompt: `What year did it come out? (${MIN_YEAR}–${MAX_YEAR})`, parse: parseYear },
     {
       name: "rating",
-      prompt: "Your rating, 1 to 5 stars? Tap a button or type it (half stars like 3.5 are fine).",
+      prompt: RATING_PROMPT,
       parse: parseRating,
       buttons: RATING_BUTTONS,
     },
@@ -23,6 +24,8 @@ export const addMovie: DialogSpec = {
     const { ctx, deps } = turn;
     const id = ctx.randomId();
     const addedAtMs = ctx.now();
+    // Added through the dialog means just watched: the watch date is the day it was added (UTC).
+    const watchedOn = new Date(addedAtMs).toISOString().slice(0, 10);
     const entry = await ctx.write("add-entry", () =>
       deps.media.add(turn.chatId, {
         id,
@@ -30,6 +33,7 @@ export const addMovie: DialogSpec = {
         title: data.title as string,
         year: data.year as number,
         rating: data.rating as number,
+        watchedOn,
         addedAtMs,
       }),
     );

@@ -26,28 +26,60 @@ export interface DialogSpec {
   description: string;
   /** False for dialogs started by a button rather than a command (edits). Default: a command. */
   command?: false;
+  /** False keeps the command out of /help and the menu (test dialogs). Default: listed. */
+  listed?: false;
   fields: FieldSpec[];
   /** Saves the answers (through a journaled write) and returns the confirmation text. */
   save(turn: Turn, data: Record<string, unknown>): Promise<string>;
+  /**
+   * Carries a dialog started under an older `version` over to this one, or returns undefined to
+   * restart it (with an apology). The result's `step` must point at the field the person was asked
+   * under the old version, since their next message answers that question. Without `migrate`,
+   * an old dialog always restarts.
+   */
+  migrate?(old: DialogState): DialogState | undefined;
 }
+
+/** The kind of the durable timer that drops a dialog left unanswered (see expiry.ts). */
+export const DIALOG_EXPIRY_TIMER = "dialog-expiry";
+/** How long a dialog waits for an answer when deps.dialogTimeoutMs is not set. */
+export const DEFAULT_DIALOG_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /** Button data that answers the current field of a dialog: "answer:<value>". */
 export const ANSWER_PREFIX = "answer:";
 
 export function startDialog(turn: Turn, spec: DialogSpec): void {
+  // A dialog still open here (a restart after a deploy) must not leave its timer armed.
+  if (turn.state.dialog) endDialog(turn);
   turn.state.dialog = { name: spec.name, version: spec.version, step: 0, data: {} };
+  armExpiry(turn, turn.state.dialog);
   ask(turn, spec, spec.fields[0]!);
 }
 
+/** Leaves the open dialog, if any: disarms its expiry timer and forgets its progress. */
+export function endDialog(turn: Turn): void {
+  const timerId = turn.state.dialog?.expiryTimerId;
+  if (timerId !== undefined) turn.ctx.cancelTimer(timerId);
+  delete turn.state.dialog;
+}
+
+/** (Re-)arms the timer that drops the dialog after the timeout without an accepted answer. */
+function armExpiry(turn: Turn, dialog: DialogState): void {
+  if (dialog.expiryTimerId !== undefined) turn.ctx.cancelTimer(dialog.expiryTimerId);
+  const timeoutMs = turn.deps.dialogTimeoutMs ?? DEFAULT_DIALOG_TIMEOUT_MS;
+  dialog.expiryTimerId = turn.ctx.setTimer(DIALOG_EXPIRY_TIMER, turn.ctx.now() + timeoutMs, { dialog: dialog.name });
+}
+
 /**
- * Takes one answer for the open dialog. `viaButton` answers come from the field's own buttons.
- * Returns false when the answer was not taken (the caller has nothing else to do: we re-asked).
+ * Takes one answer (typed, or a button's value) for the open dialog. A refused answer gets its
+ * reason and the same question; an accepted one moves on and re-arms the expiry timer; the last
+ * one saves the entry and ends the dialog.
  */
 export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogState, input: string): Promise<void> {
   const field = spec.fields[dialog.step];
   if (!field) {
     // A step past the end cannot be produced by this code; start over rather than guess.
-    delete turn.state.dialog;
+    endDialog(turn);
     turn.reply(`Sorry, I lost track of the ${spec.noun} you were adding. Please start again with /${spec.name}.`);
     return;
   }
@@ -70,11 +102,12 @@ export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogS
   dialog.step += 1;
   const next = spec.fields[dialog.step];
   if (next) {
+    armExpiry(turn, dialog);
     ask(turn, spec, next);
     return;
   }
   const confirmation = await spec.save(turn, dialog.data);
-  delete turn.state.dialog;
+  endDialog(turn);
   turn.reply(confirmation);
 }
 

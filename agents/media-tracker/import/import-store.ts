@@ -1,0 +1,30 @@
+// Where read imports wait for their confirmation: the port; src/store/imports.ts implements it on
+// SQLite. Every call is scoped to one chat, and synchronous so it can run inside ctx.write.
+import type { ImportSource, ImportedEntry, SkippedRow } from "./types.js";
+
+export interface StagedImport {
+  id: string;
+  chatId: string;
+  source: ImportSource;
+  entries: ImportedEntry[];
+  skipped: SkippedRow[];
+  summary: string;
+  createdAtMs: number;
+  appliedAtMs?: number;
+}
+
+export interface ImportStore {
+  /** Stores an import; the chat's other imports still waiting are dropped (one at a time). */
+  stage(staged: Omit<StagedImport, "appliedAtMs">): void;
+  get(chatId: string, id: string): StagedImport | undefined;
+  /** Marks an import applied and forgets its entries (they are in the list now). */
+  markApplied(chatId: string, id: string, atMs: number): void;
+  /** Drops an import still waiting; false when the chat has none with that id. */
+  discard(chatId: string, id: string): boolean;
+  /** Deletes every import of the chat, waiting or applied (/forget); returns how many. */
+  removeAll(chatId: string): number;
+  /** Which of these import keys the chat's entries already carry. */
+  existingKeys(chatId: string, keys: string[]): Set<string>;
+  /** Which of these entry ids the chat has (our own export imported into the chat it came from). */
+  existingIds(chatId: string, ids: string[]): Set<string>;
+}

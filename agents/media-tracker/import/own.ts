@@ -1,0 +1,77 @@
+// Our own export (JSON or CSV, see export/formats.ts) read back: every kind and every field, keyed
+// "mt:<id>" so that importing it twice, or into the chat it came from, adds nothing.
+import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
+import { toRating } from "../export/mappings.js";
+import type { ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
+import { cleanTitle, day, number, text, timeMs, wholeNumber } from "./values.js";
+
+export function isOwnCsv(headers: string[]): boolean {
+  return headers.includes("kind") && headers.includes("title") && (headers.includes("id") || headers.includes("addedAt"));
+}
+
+type Value = string | number | null | undefined;
+
+/** Reads our records (JSON objects or CSV rows as objects). */
+export function readOwn(
+  records: Array<{ where: string; values: Record<string, unknown> }>,
+  options: ReadOptions,
+): { entries: ImportedEntry[]; skipped: SkippedRow[] } {
+  const entries: ImportedEntry[] = [];
+  const skipped: SkippedRow[] = [];
+  const seen = new Set<string>();
+  for (const { where, values } of records) {
+    const get = (k: string): Value => {
+      const v = values[k];
+      return typeof v === "string" || typeof v === "number" ? v : undefined;
+    };
+    const str = (k: string): string | undefined => {
+      const v = get(k);
+      return v === undefined ? undefined : String(v);
+    };
+    const kind = str("kind")?.trim().toLowerCase() as EntryKind | undefined;
+    if (!kind || !ENTRY_KINDS.includes(kind)) {
+      skipped.push({ where, reason: kind ? `unknown kind "${kind}"` : "no kind" });
+      continue;
+    }
+    const title = cleanTitle(str("title"));
+    if (!title.ok) {
+      skipped.push({ where, reason: title.reason });
+      continue;
+    }
+    const sourceId = str("id")?.trim();
+    const addedAtMs = timeMs(str("addedAt")) ?? options.nowMs;
+    const key = sourceId ? `mt:${sourceId}` : `mt:${kind}|${title.value}|${addedAtMs}`;
+    if (seen.has(key)) {
+      skipped.push({ where, reason: "the same entry as an earlier one" });
+      continue;
+    }
+    seen.add(key);
+    const e: ImportedEntry = { id: options.newId(), kind, title: title.value, addedAtMs, importKey: key };
+    const updatedAtMs = timeMs(str("updatedAt"));
+    if (updatedAtMs !== undefined) e.updatedAtMs = updatedAtMs;
+    const author = text(str("author"));
+    if (author) e.author = author;
+    const year = wholeNumber(get("year"), 1);
+    if (year !== undefined) e.year = year;
+    const rating = toRating(number(get("rating")));
+    if (rating !== undefined) e.rating = rating;
+    const season = wholeNumber(get("season"));
+    if (season !== undefined) e.season = season;
+    const episode = wholeNumber(get("episode"));
+    if (episode !== undefined) e.episode = episode;
+    const status = text(str("status"))?.trim();
+    if (status) e.status = status;
+    const page = wholeNumber(get("currentPage"));
+    if (page !== undefined) e.currentPage = page;
+    const finished = day(str("finishedOn"));
+    if (finished) e.finishedOn = finished;
+    const watched = day(str("watchedOn"));
+    if (watched) e.watchedOn = watched;
+    const quote = text(kind === "quote" ? (str("text") ?? str("quoteText")) : undefined);
+    if (quote) e.quoteText = quote;
+    const notes = text(str("notes"));
+    if (notes) e.notes = notes;
+    entries.push(e);
+  }
+  return { entries, skipped };
+}

@@ -1,0 +1,214 @@
+// Readers for other services' files, by their published column names: the Goodreads library
+// export, Letterboxd's export (diary.csv, ratings.csv, watched.csv, reviews.csv) and import CSV,
+// and Yamtrack's CSV. Each turns rows into entries with a stable import key, or a skip reason.
+import type { EntryKind } from "../media-store.js";
+import { fromYamtrackScore, shelfToBookStatus, toRating, yamtrackToStatus } from "../export/mappings.js";
+import type { CsvTable, ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
+import { cleanTitle, day, lower, number, text, timeMs, wholeNumber } from "./values.js";
+
+export interface Parsed {
+  entries: ImportedEntry[];
+  skipped: SkippedRow[];
+}
+
+function where(table: CsvTable, row: number, withName: boolean): string {
+  return withName ? `${table.name} row ${row}` : `row ${row}`;
+}
+
+// === Goodreads
+
+export function isGoodreads(headers: string[]): boolean {
+  return headers.includes("Title") && (headers.includes("My Rating") || headers.includes("Exclusive Shelf") || headers.includes("Book Id"));
+}
+
+export function readGoodreads(table: CsvTable, options: ReadOptions): Parsed {
+  const out: Parsed = { entries: [], skipped: [] };
+  const seen = new Map<string, number>();
+  for (const { row, values: v } of table.rows) {
+    const title = cleanTitle(v["Title"]);
+    if (!title.ok) {
+      out.skipped.push({ where: `row ${row}`, reason: title.reason });
+      continue;
+    }
+    const author = text(v["Author"])?.trim().replace(/\s+/g, " ");
+    const bookId = v["Book Id"]?.trim();
+    const key = bookId ? `goodreads:${bookId}` : `goodreads:t:${lower(title.value)}|${lower(author ?? "")}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      out.skipped.push({ where: `row ${row}`, reason: `the same book as row ${first}` });
+      continue;
+    }
+    seen.set(key, row);
+    const myRating = number(v["My Rating"]);
+    const notes = [text(v["My Review"]), text(v["Private Notes"])].filter((n) => n !== undefined).join("\n\n");
+    const status = shelfToBookStatus(v["Exclusive Shelf"] ?? "");
+    const entry: ImportedEntry = {
+      id: options.newId(),
+      kind: "book",
+      title: title.value,
+      addedAtMs: timeMs(v["Date Added"]) ?? options.nowMs,
+      importKey: key,
+    };
+    if (author) entry.author = author;
+    const rating = myRating && myRating > 0 ? toRating(myRating) : undefined; // 0 = not rated
+    if (rating !== undefined) entry.rating = rating;
+    if (status) entry.status = status;
+    const read = day(v["Date Read"]);
+    if (read) entry.finishedOn = read;
+    if (notes) entry.notes = notes;
+    out.entries.push(entry);
+  }
+  return out;
+}
+
+// === Letterboxd
+
+export type LetterboxdFile = "diary" | "ratings" | "watched" | "reviews" | "watchlist" | "import";
+
+/** Which Letterboxd file a table is, by its columns (and name, for the watchlist). */
+export function letterboxdFile(headers: string[], fileName: string): LetterboxdFile | undefined {
+  if (headers.includes("Name") && (headers.includes("Letterboxd URI") || headers.includes("Date"))) {
+    if (/watchlist/i.test(fileName)) return "watchlist";
+    if (headers.includes("Review")) return "reviews";
+    if (headers.includes("Watched Date")) return "diary";
+    if (headers.includes("Rating")) return "ratings";
+    return "watched";
+  }
+  const importColumns = ["WatchedDate", "Rewatch", "Review", "Rating10", "LetterboxdURI", "tmdbID", "imdbID", "Directors"];
+  if (headers.includes("Title") && (importColumns.some((c) => headers.includes(c)) || (headers.includes("Year") && headers.includes("Rating")))) {
+    return "import";
+  }
+  return undefined;
+}
+
+interface Film {
+  entry: ImportedEntry;
+  /** Which file last set the rating (ratings.csv wins over the diary). */
+  ratedBy?: LetterboxdFile;
+}
+
+/** Reads one or more Letterboxd files (a ZIP's, or one CSV); a film seen in several is one entry. */
+export function readLetterboxd(tables: Array<{ table: CsvTable; file: LetterboxdFile }>, options: ReadOptions): Parsed {
+  const out: Parsed = { entries: [], skipped: [] };
+  const films = new Map<string, Film>();
+  const withName = tables.length > 1;
+  // Watched first (the log), then the diary (dates, ratings), then ratings and reviews.
+  const order: LetterboxdFile[] = ["watched", "import", "diary", "ratings", "reviews"];
+  const sorted = [...tables].sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file));
+  for (const { table, file } of sorted) {
+    for (const { row, values: v } of table.rows) {
+      const title = cleanTitle(file === "import" ? v["Title"] : v["Name"]);
+      const at = where(table, row, withName);
+      if (!title.ok) {
+        out.skipped.push({ where: at, reason: title.reason });
+        continue;
+      }
+      const year = wholeNumber(v["Year"], 1);
+      const key = `letterboxd:${lower(title.value)}|${year ?? ""}`;
+      let film = films.get(key);
+      const addedAtMs = timeMs(v["Date"]) ?? timeMs(v["WatchedDate"]) ?? options.nowMs;
+      if (!film) {
+        film = { entry: { id: options.newId(), kind: "movie", title: title.value, addedAtMs, importKey: key } };
+        if (year !== undefined) film.entry.year = year;
+        films.set(key, film);
+        out.entries.push(film.entry);
+      } else if (file !== "import") {
+        film.entry.addedAtMs = Math.min(film.entry.addedAtMs, addedAtMs);
+      }
+      const e = film.entry;
+      const rating = toRating(number(v["Rating"]) ?? (number(v["Rating10"]) !== undefined ? number(v["Rating10"])! / 2 : undefined));
+      if (rating !== undefined && (file === "ratings" || film.ratedBy !== "ratings")) {
+        e.rating = rating;
+        film.ratedBy = file;
+      }
+      const watched = day(v["Watched Date"] ?? v["WatchedDate"]);
+      if (watched && (!e.watchedOn || watched > e.watchedOn)) e.watchedOn = watched;
+      const review = text(v["Review"]);
+      if (review && !e.notes?.includes(review)) e.notes = e.notes ? `${e.notes}\n\n${review}` : review;
+    }
+  }
+  return out;
+}
+
+// === Yamtrack
+
+export function isYamtrack(headers: string[]): boolean {
+  return headers.includes("media_type") && headers.includes("title");
+}
+
+const YAMTRACK_KIND: Record<string, EntryKind> = {
+  movie: "movie", tv: "show", season: "show", episode: "show", anime: "show", book: "book", manga: "book", comic: "book",
+};
+
+export function readYamtrack(table: CsvTable, options: ReadOptions): Parsed {
+  const out: Parsed = { entries: [], skipped: [] };
+  const byKey = new Map<string, ImportedEntry>();
+  // A show's tv row, its season rows and its episode rows share (source, media_id): one entry.
+  const rank = (type: string) => (type === "tv" ? 0 : type === "season" ? 1 : type === "episode" ? 2 : 0);
+  const rows = [...table.rows].sort((a, b) => rank(a.values["media_type"] ?? "") - rank(b.values["media_type"] ?? ""));
+  for (const { row, values: v } of rows) {
+    const type = (v["media_type"] ?? "").trim().toLowerCase();
+    const kind = YAMTRACK_KIND[type];
+    if (!kind) {
+      out.skipped.push({ where: `row ${row}`, reason: type ? `${type} isn't something I track` : "no media_type" });
+      continue;
+    }
+    const title = cleanTitle(v["title"]);
+    if (!title.ok) {
+      out.skipped.push({ where: `row ${row}`, reason: title.reason });
+      continue;
+    }
+    const id = v["media_id"]?.trim() || lower(title.value);
+    const group = kind === "show" ? "tv" : type;
+    const key = `yamtrack:${v["source"]?.trim() || "manual"}:${group}:${id}`;
+    const season = wholeNumber(v["season_number"], 0);
+    const episodeNumber = wholeNumber(v["episode_number"], 0);
+    const progress = wholeNumber(v["progress"], 0);
+    const status = v["status"] ? yamtrackToStatus(kind, v["status"]) : undefined;
+    const rating = fromYamtrackScore(number(v["score"]));
+    let e = byKey.get(key);
+    if (e && type !== "season" && type !== "episode") {
+      out.skipped.push({ where: `row ${row}`, reason: "the same item as an earlier row" });
+      continue;
+    }
+    if (!e) {
+      e = {
+        id: options.newId(),
+        kind,
+        title: title.value,
+        addedAtMs: timeMs(v["created_at"]) ?? timeMs(v["start_date"]) ?? timeMs(v["progress_changed"]) ?? options.nowMs,
+        importKey: key,
+      };
+      if (status) e.status = status;
+      if (rating !== undefined) e.rating = rating;
+      byKey.set(key, e);
+      out.entries.push(e);
+    }
+    const notes = text(v["notes"]);
+    if (notes && !e.notes) e.notes = notes;
+    if (kind === "movie") {
+      const watched = day(v["end_date"]);
+      if (watched) e.watchedOn = watched;
+    } else if (kind === "book") {
+      const finished = day(v["end_date"]);
+      if (finished && e.status === "finished") e.finishedOn = finished;
+      if (progress && e.status !== "finished" && type === "book") e.currentPage = progress;
+    } else if (type === "season" && season !== undefined) {
+      if (e.season === undefined || season > e.season) {
+        e.season = season;
+        if (progress) e.episode = progress;
+        else delete e.episode;
+      }
+      if (e.rating === undefined && rating !== undefined) e.rating = rating;
+      if (!e.status && status) e.status = status;
+    } else if (type === "episode" && season !== undefined && episodeNumber !== undefined) {
+      if (e.season === undefined || season > e.season || (season === e.season && episodeNumber > (e.episode ?? 0))) {
+        e.season = season;
+        e.episode = episodeNumber;
+      }
+    } else if (type === "anime" && progress) {
+      e.episode = progress;
+    }
+  }
+  return out;
+}

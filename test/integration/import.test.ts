@@ -1,0 +1,163 @@
+// Imports end to end: a file sent to the bot is downloaded from the (fake) Bot API, summarised with
+// Import/Cancel buttons, and applied once; the same file again adds nothing; bad files are refused.
+import { strToU8, zipSync } from "fflate";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMediaStore } from "../../src/store/media.js";
+import { makeDocumentUpdate, postUpdate } from "../support/fake-bot-api.js";
+import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+let updateId = 5000;
+let fileNo = 0;
+/** Sends a file as a user would; returns once the bot has answered it. */
+async function sendFile(app: TestApp, chatId: number, name: string, bytes: Buffer | string, fileSize?: number): Promise<string> {
+  const before = app.replies(chatId).length;
+  const fileId = `FILE${++fileNo}`;
+  app.api.addFile(fileId, name, bytes);
+  const size = fileSize ?? (typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.length);
+  const res = await postUpdate(app.webhookUrl, makeDocumentUpdate(updateId++, chatId, { fileId, fileName: name, fileSize: size }), SECRET);
+  expect(res.status).toBe(200);
+  await app.api.waitFor(() => app.replies(chatId).length > before);
+  return app.replies(chatId).at(-1)!;
+}
+function importButton(app: TestApp, chatId: number): string | undefined {
+  const markup = JSON.stringify(app.api.sent(chatId).at(-1)?.params.reply_markup ?? {});
+  return /"(im:[^"]+)"/.exec(markup)?.[1];
+}
+async function press(app: TestApp, chatId: number, data: string): Promise<string | undefined> {
+  const replies = app.replies(chatId).length;
+  const answers = app.api.calls.filter((c) => c.method === "answerCallbackQuery").length;
+  await app.press(chatId, data);
+  await app.api.waitFor(() => app.api.calls.filter((c) => c.method === "answerCallbackQuery").length > answers);
+  const toast = app.api.calls.filter((c) => c.method === "answerCallbackQuery").at(-1)!.params.text as string | undefined;
+  return app.replies(chatId).length > replies ? app.replies(chatId).at(-1) : toast;
+}
+function entries(app: TestApp, chatId: number) {
+  return createMediaStore(app.app.db).everything(String(chatId));
+}
+
+const GOODREADS = [
+  "Book Id,Title,Author,Author l-f,Additional Authors,ISBN,ISBN13,My Rating,Average Rating,Publisher,Binding,Number of Pages,Year Published,Original Publication Year,Date Read,Date Added,Bookshelves,Bookshelves with positions,Exclusive Shelf,My Review,Spoiler,Private Notes,Read Count,Owned Copies",
+  `1215032,"The Wise Man's Fear (The Kingkiller Chronicle, #2)",Patrick Rothfuss,"Rothfuss, Patrick",,"=""0756404738""","=""9780756404734""",5,4.55,DAW Books,Hardcover,994,2011,2011,2022/01/30,2022/01/25,,,read,,,,1,0`,
+  `28825810,Ghosts of the Tristan Basin,Brian McClellan,"McClellan, Brian",,,,0,4.29,Amazon,Kindle Edition,90,2016,2016,,2025/07/02,to-read,to-read (#30),to-read,,,,0,0`,
+  `39298848,"White Sand, Volume 3",Brandon Sanderson,"Sanderson, Brandon",,,,3,3.64,Dynamite,Hardcover,160,2019,2019,,2021/08/11,,,currently-reading,,,"note 1
+note 2",1,0`,
+  `5,,Nobody,,,,,4,,,,,,,,2021/08/11,,,read,,,,1,0`,
+].join("\n");
+
+describe("importing a Goodreads library export", () => {
+  it("summarises, imports on the button, and adds nothing the second time", async () => {
+    t = await startTestApp();
+    const summary = await sendFile(t, 1, "goodreads_library_export.csv", GOODREADS);
+    expect(summary).toMatch(/^Goodreads library export \(goodreads_library_export\.csv\): 3 books\./);
+    expect(summary).toContain("row 5: no title");
+    expect(entries(t, 1)).toEqual([]);
+    const button = importButton(t, 1)!;
+    expect(button).toMatch(/^im:/);
+
+    const result = await press(t, 1, button);
+    expect(result).toBe("Imported 3 entries; 0 were already in your list; skipped 1.\n• row 5: no title");
+    const books = entries(t, 1).map((e) => [e.title, e.rating, e.status]);
+    expect(books).toEqual([
+      ["White Sand, Volume 3", 3, "reading"],
+      ["The Wise Man's Fear (The Kingkiller Chronicle, #2)", 5, "finished"],
+      ["Ghosts of the Tristan Basin", undefined, "want"],
+    ]);
+
+    // The same button again, and the same file again: nothing more.
+    expect(await press(t, 1, button)).toMatch(/imported already/);
+    const again = await sendFile(t, 1, "goodreads_library_export.csv", GOODREADS);
+    expect(again).toMatch(/3 are already in your list/);
+    expect(again).toMatch(/Nothing new to import/);
+    expect(importButton(t, 1)).toBeUndefined();
+    expect(entries(t, 1)).toHaveLength(3);
+  });
+
+  it("Cancel imports nothing; forged and stale buttons are refused", async () => {
+    t = await startTestApp();
+    await sendFile(t, 2, "books.csv", GOODREADS);
+    const id = importButton(t, 2)!.slice(3);
+    expect(await press(t, 2, "im:not-a-real-import")).toMatch(/no longer active/);
+    // Another chat can't press this chat's import.
+    expect(await press(t, 3, `im:${id}`)).toMatch(/no longer active/);
+    expect(entries(t, 3)).toEqual([]);
+    expect(await press(t, 2, `ic:${id}`)).toMatch(/imported nothing/);
+    expect(await press(t, 2, `im:${id}`)).toMatch(/no longer active/);
+    expect(entries(t, 2)).toEqual([]);
+  });
+});
+
+describe("importing Letterboxd and Yamtrack", () => {
+  it("imports a Letterboxd ZIP, then diary.csv alone adds nothing", async () => {
+    t = await startTestApp();
+    const diary = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n2024-08-18,The Godfather,1972,https://boxd.it/a,4.5,,,2024-08-18\n2024-08-19,\"Paris, Texas\",1984,https://boxd.it/b,0.5,,,2024-08-19\n";
+    const zip = zipSync({
+      "diary.csv": strToU8(diary),
+      "ratings.csv": strToU8("Date,Name,Year,Letterboxd URI,Rating\n2024-08-20,The Godfather,1972,https://boxd.it/c,5\n"),
+      "watched.csv": strToU8("Date,Name,Year,Letterboxd URI\n2024-08-18,The Godfather,1972,https://boxd.it/c\n2024-08-19,\"Paris, Texas\",1984,https://boxd.it/d\n2024-08-20,Heat,1995,https://boxd.it/e\n"),
+    });
+    const summary = await sendFile(t, 4, "letterboxd-me-2024-08-20.zip", Buffer.from(zip));
+    expect(summary).toMatch(/^Letterboxd export .*: 3 movies\./);
+    expect(await press(t, 4, importButton(t, 4)!)).toMatch(/^Imported 3 entries; 0 were already/);
+    expect(entries(t, 4).map((e) => [e.title, e.year, e.rating, e.watchedOn]).sort()).toEqual([
+      ["Heat", 1995, undefined, undefined],
+      ["Paris, Texas", 1984, 1, "2024-08-19"],
+      ["The Godfather", 1972, 5, "2024-08-18"],
+    ]);
+    const again = await sendFile(t, 4, "diary.csv", diary);
+    expect(again).toMatch(/2 movies\.\n2 are already in your list\.[\s\S]*Nothing new/);
+  });
+
+  it("imports a Yamtrack CSV with scores halved and statuses mapped", async () => {
+    t = await startTestApp();
+    const csv = [
+      "media_id,source,media_type,title,image,season_number,episode_number,score,progress,status,repeats,start_date,end_date,notes,created_at",
+      "1668,tmdb,tv,Friends,,,,8,24,In progress,0,2024-02-09,,,2024-02-09T12:00:00Z",
+      "1668,tmdb,season,Friends,,3,,,7,In progress,0,2024-02-09,,,2024-02-09T12:00:00Z",
+      "10494,tmdb,movie,Perfect Blue,,,,9.0,1,Completed,0,,2024-02-09,\"so good,\nreally\",2024-02-09T12:00:00Z",
+      "OL1,openlibrary,book,Dune,,,,10,0,Planning,0,,,,2024-02-09T12:00:00Z",
+      "227,mal,game,Some Game,,,,,,Completed,0,,,,",
+    ].join("\n");
+    const summary = await sendFile(t, 5, "yamtrack.csv", csv);
+    expect(summary).toMatch(/^Yamtrack export \(yamtrack\.csv\): 1 book, 1 movie, 1 show\./);
+    expect(summary).toContain("row 6: game isn't something I track");
+    await press(t, 5, importButton(t, 5)!);
+    const byTitle = Object.fromEntries(entries(t, 5).map((e) => [e.title, e]));
+    expect(byTitle["Friends"]).toMatchObject({ kind: "show", rating: 4, status: "watching", season: 3, episode: 7 });
+    expect(byTitle["Perfect Blue"]).toMatchObject({ kind: "movie", rating: 4.5, watchedOn: "2024-02-09", notes: "so good,\nreally" });
+    expect(byTitle["Dune"]).toMatchObject({ kind: "book", rating: 5, status: "want" });
+  });
+});
+
+describe("files that can't be imported", () => {
+  it("refuses other file types, files over 5 MB, malformed and unknown files, storing nothing", async () => {
+    t = await startTestApp();
+    expect(await sendFile(t, 6, "photo.png", "x")).toMatch(/CSV, JSON or ZIP/);
+    expect(await sendFile(t, 6, "big.csv", "x", 6 * 1024 * 1024)).toMatch(/up to 5 MB/);
+    expect(await sendFile(t, 6, "bad.csv", 'Title,Author\n"unclosed,x\n')).toMatch(/malformed/);
+    expect(await sendFile(t, 6, "other.csv", "foo,bar\n1,2\n")).toMatch(/recognise/);
+    expect(await sendFile(t, 6, "bad.zip", Buffer.from([0x50, 0x4b, 3, 4, 9, 9]))).toMatch(/ZIP/);
+    expect(await sendFile(t, 6, "list.json", '{"nope": 1}')).toMatch(/isn't one of my exports/);
+    expect(entries(t, 6)).toEqual([]);
+    expect(t.app.db.prepare("SELECT COUNT(*) FROM imports").pluck().get()).toBe(0);
+  });
+
+  it("says when Telegram won't give the file", async () => {
+    t = await startTestApp();
+    await postUpdate(t.webhookUrl, makeDocumentUpdate(updateId++, 7, { fileId: "UNKNOWN", fileName: "x.csv", fileSize: 10 }), SECRET);
+    await t.api.waitFor(() => t!.replies(7).length === 1);
+    expect(t.replies(7)[0]).toMatch(/couldn't get that file/);
+  });
+
+  it("our own export sent back to the same chat is all already there", async () => {
+    t = await startTestApp();
+    createMediaStore(t.app.db).add("8", { id: "x1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 });
+    const json = JSON.stringify([{ kind: "movie", title: "Heat", year: 1995, id: "x1", addedAt: new Date(1).toISOString() }]);
+    expect(await sendFile(t, 8, "media-tracker.json", json)).toMatch(/1 is already in your list[\s\S]*Nothing new/);
+  });
+});

@@ -1,0 +1,178 @@
+// The lists through the front door: pages with ◀ ▶ buttons, one button per entry, filters by
+// status and text, /find, and messages that stay far below Telegram's 4096 characters.
+import { afterEach, describe, expect, it } from "vitest";
+import type { RecordedCall } from "../support/fake-bot-api.js";
+import { type TestApp, startTestApp } from "../support/test-app.js";
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  // Every handler here must replay to the same steps and state (verifyReplay logs it otherwise).
+  const replayErrors = t?.logs.filter((l) => l.includes("replay check failed")) ?? [];
+  await t?.close();
+  t = undefined;
+  expect(replayErrors).toEqual([]);
+});
+
+interface Seed {
+  id: string;
+  kind: "book" | "movie" | "show" | "quote";
+  title: string;
+  author?: string;
+  year?: number;
+  rating?: number;
+  season?: number;
+  episode?: number;
+  status?: string;
+  currentPage?: number;
+  quoteText?: string;
+  notes?: string;
+  addedAtMs?: number;
+}
+
+/** Test set-up only: rows straight into the entries table (the app reads them like any other). */
+function seed(app: TestApp, chatId: number, entries: Seed[]): void {
+  const insert = app.app.db.prepare(
+    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page, quote_text, notes, added_at_ms, updated_at_ms)
+     VALUES (@id, @chat, @kind, @title, @author, @year, @rating, @season, @episode, @status, @currentPage, @quoteText, @notes, @addedAtMs, @addedAtMs)`,
+  );
+  entries.forEach((e, i) =>
+    insert.run({
+      author: null, year: null, rating: null, season: null, episode: null, status: null, currentPage: null, quoteText: null, notes: null,
+      addedAtMs: 1_700_000_000_000 + i * 1000,
+      ...e,
+      chat: String(chatId),
+    }),
+  );
+}
+
+async function replies(app: TestApp, chatId: number, count: number): Promise<string[]> {
+  await app.api.waitFor(() => app.replies(chatId).length >= count, 10_000);
+  return app.replies(chatId);
+}
+
+function messages(app: TestApp, chatId: number): RecordedCall[] {
+  return app.api.sent(chatId).filter((c) => c.method === "sendMessage");
+}
+
+function buttonsOf(call: RecordedCall | undefined): Array<{ text: string; data: string }> {
+  const markup = call?.params.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data: string }>> } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().map((b) => ({ text: b.text, data: b.callback_data }));
+}
+
+describe("lists", () => {
+  it("pages 20 movies with ◀ ▶ buttons, newest first, every message well under 4096 characters", async () => {
+    t = await startTestApp();
+    const long = "x".repeat(290);
+    seed(t, 1, Array.from({ length: 20 }, (_, i) => ({ id: `m${i + 1}`, kind: "movie" as const, title: `Movie ${i + 1} ${long}`, year: 2000 + i, rating: 4 })));
+
+    await t.say(1, "/movies");
+    const [first] = await replies(t, 1, 1);
+    expect(first).toMatch(/Your movies \(20\)/);
+    expect(first).toMatch(/^1\. Movie 20 x+…/m);
+    expect(first).toMatch(/^8\. Movie 13 /m);
+    expect(first).not.toContain("Movie 12 ");
+    expect(first).toMatch(/Page 1 of 3/);
+    const page1 = buttonsOf(messages(t, 1)[0]);
+    expect(page1.filter((b) => b.data.startsWith("e:")).map((b) => b.data)).toEqual(["e:m20", "e:m19", "e:m18", "e:m17", "e:m16", "e:m15", "e:m14", "e:m13"]);
+    expect(page1.filter((b) => b.data.startsWith("pg:"))).toEqual([{ text: "Older ▶", data: "pg:8" }]);
+
+    await t.press(1, "pg:8");
+    const second = (await replies(t, 1, 2))[1]!;
+    expect(second).toMatch(/^9\. Movie 12 /m);
+    expect(second).toMatch(/^16\. Movie 5 /m);
+    expect(second).toMatch(/Page 2 of 3/);
+    expect(buttonsOf(messages(t, 1)[1]).filter((b) => b.data.startsWith("pg:")).map((b) => b.data)).toEqual(["pg:0", "pg:16"]);
+
+    await t.press(1, "pg:16");
+    const third = (await replies(t, 1, 3))[2]!;
+    expect(third).toMatch(/^17\. Movie 4 /m);
+    expect(third).toMatch(/^20\. Movie 1 /m);
+    expect(buttonsOf(messages(t, 1)[2]).filter((b) => b.data.startsWith("pg:")).map((b) => b.data)).toEqual(["pg:8"]);
+
+    for (const text of t.replies(1)) expect(text.length).toBeLessThan(2000);
+    for (const call of messages(t, 1)) for (const b of buttonsOf(call)) expect(Buffer.byteLength(b.data)).toBeLessThanOrEqual(64);
+  });
+
+  it("keeps a page of very long quotes short", async () => {
+    t = await startTestApp();
+    seed(t, 2, Array.from({ length: 10 }, (_, i) => ({ id: `q${i}`, kind: "quote" as const, title: "W".repeat(300), author: "A".repeat(200), quoteText: `${i} ${"q".repeat(1990)}` })));
+    await t.say(2, "/quotes");
+    const [page] = await replies(t, 2, 1);
+    expect(page!.length).toBeLessThan(4096);
+    expect(page!.split("\n").filter((l) => /^\d+\. «/.test(l))).toHaveLength(8);
+    await t.say(2, "/list");
+    expect((await replies(t, 2, 2))[1]!.length).toBeLessThan(4096);
+  });
+
+  it("filters books and shows by status, and explains an unknown status", async () => {
+    t = await startTestApp();
+    seed(t, 3, [
+      { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4, status: "reading", currentPage: 120 },
+      { id: "b2", kind: "book", title: "Emma", author: "Jane Austen", status: "finished" },
+      { id: "b3", kind: "book", title: "Ulysses", status: "want" },
+      { id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" },
+      { id: "s2", kind: "show", title: "Lost", status: "dropped" },
+    ]);
+    await t.say(3, "/books finished");
+    await t.say(3, "/books done");
+    await t.say(3, "/books READING");
+    await t.say(3, "/shows watching");
+    await t.say(3, "/shows paused");
+    await t.say(3, "/books");
+    const [finished, done, reading, watching, paused, all] = await replies(t, 3, 6);
+    expect(finished).toMatch(/Your books marked finished \(1\):/);
+    expect(finished).toContain("Emma — Jane Austen, finished");
+    expect(finished).not.toContain("Dune");
+    expect(done).toMatch(/isn't a status/);
+    expect(done).toContain("want, reading, finished, dropped");
+    expect(reading).toContain("1. Dune — Frank Herbert, ★★★★☆ 4/5, reading, p. 120");
+    expect(watching).toContain("Severance S2E5, watching");
+    expect(watching).not.toContain("Lost");
+    expect(paused).toMatch(/no shows marked paused/);
+    expect(all).toMatch(/Your books \(3\)/);
+    expect(buttonsOf(messages(t, 3)[5]).map((b) => b.data)).toEqual(["e:b3", "e:b2", "e:b1"]);
+  });
+
+  it("finds by text across kinds, says when nothing matches, and asks what to find", async () => {
+    t = await startTestApp();
+    seed(t, 4, [
+      { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert" },
+      { id: "m1", kind: "movie", title: "Dune: Part Two", year: 2024 },
+      { id: "q1", kind: "quote", title: "Children of Dune", quoteText: "Fear is the mind-killer." },
+      { id: "m2", kind: "movie", title: "Heat", year: 1995 },
+      { id: "q2", kind: "quote", title: "Hamlet", quoteText: "To be, or not to be", author: "Shakespeare" },
+    ]);
+    await t.say(4, "/find dune");
+    await t.say(4, "/find MIND-killer");
+    await t.say(4, "/find zzz");
+    await t.say(4, "/find");
+    await t.say(4, "/list");
+    const [dune, mind, none, usage, list] = await replies(t, 4, 5);
+    expect(dune).toMatch(/\(3\)/);
+    expect(dune).toContain("Dune — Frank Herbert");
+    expect(dune).toContain("Dune: Part Two (2024)");
+    expect(dune).toContain("«Fear is the mind-killer.» — Children of Dune");
+    expect(dune).not.toContain("Heat");
+    expect(mind).toMatch(/\(1\)/);
+    expect(none).toMatch(/Nothing matches "zzz"/);
+    expect(usage).toMatch(/What should I look for.*\/find dune/);
+    expect(list).toMatch(/Everything \(5\)/);
+    expect(list).toMatch(/^1\. 💬 «To be, or not to be» — Shakespeare, Hamlet/m);
+  });
+
+  it("says an empty list is empty and names the command that adds to it; stale page buttons are refused", async () => {
+    t = await startTestApp();
+    await t.press(5, "pg:8");
+    await t.say(5, "/books");
+    await t.say(5, "/shows");
+    await t.say(5, "/quotes");
+    await t.say(5, "/list");
+    const [books, shows, quotes, list] = await replies(t, 5, 4);
+    expect(books).toMatch(/haven't added any books.*\/add_book/);
+    expect(shows).toMatch(/\/add_show/);
+    expect(quotes).toMatch(/\/add_quote/);
+    expect(list).toMatch(/empty/);
+    await t.api.waitFor(() => t!.api.calls.some((c) => c.method === "answerCallbackQuery"));
+    expect(t.api.calls.find((c) => c.method === "answerCallbackQuery")!.params.text).toBe("That button is no longer active.");
+  });
+});
