@@ -7,12 +7,11 @@ import {
   type Clock, type Database, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
 } from "../runtime/index.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
+import { createAgentDeps } from "./agent-deps.js";
 import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
 import type { AppLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
-import { createImportStore } from "./store/imports.js";
-import { createMediaStore } from "./store/media.js";
 import { createTelegramApi } from "./telegram/api.js";
 import { createDeliver } from "./telegram/deliver.js";
 import { createFileSource } from "./telegram/files.js";
@@ -49,13 +48,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
-  const agent = createMediaTrackerAgent({
-    media: createMediaStore(db),
-    allowedUserIds: config.ALLOWED_USER_IDS,
-    files: createFileSource(api, token, config.TELEGRAM_API_ROOT),
-    imports: createImportStore(db),
-    dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,
-  });
+  const agent = createMediaTrackerAgent(createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT)));
 
   let runtime: Runtime | undefined;
   const metrics = createMetrics({

@@ -8,7 +8,7 @@ import { exportButtons, exportCommands } from "./commands/export.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
-import { ANSWER_PREFIX, type DialogSpec, answerDialog, askAgain, endDialog, startDialog } from "./dialogs/dialog.js";
+import { ANSWER_PREFIX, type DialogSpec, activityOf, answerDialog, askAgain, endDialog, startDialog } from "./dialogs/dialog.js";
 import { handleTimer } from "./dialogs/expiry.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
 import { importButtons, receiveFile } from "./import/receive.js";
@@ -110,7 +110,7 @@ async function receiveText(turn: Turn, text: string): Promise<void> {
   if (open) {
     // Nothing typed into a dialog is dropped silently: ask first, and run the command if told to.
     turn.state.pendingCommand = text;
-    turn.reply(`You're in the middle of adding a ${open.spec.noun}. Drop it and run /${parsed.name}?`, [[
+    turn.reply(`You're in the middle of ${activityOf(open.spec)}. Drop it and run /${parsed.name}?`, [[
       { text: `Drop the ${open.spec.noun}`, data: buttonData(DIALOG_BUTTON, "drop") },
       { text: "Keep going", data: buttonData(DIALOG_BUTTON, "keep") },
     ]]);

@@ -8,13 +8,13 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
-import { createRuntime } from "../../runtime/index.js";
+import { type Runtime, createRuntime } from "../../runtime/index.js";
 import { createMediaTrackerAgent } from "../../agents/media-tracker/agent.js";
 import type { Button, Outgoing } from "../../agents/media-tracker/outgoing.js";
 import { openAppDatabase } from "../app.js";
-import { ConfigError, parseConfig } from "../config.js";
+import { type Config, ConfigError, parseConfig } from "../config.js";
 import { createLogger } from "../log.js";
-import { createMediaStore } from "../store/media.js";
+import { createAgentDeps } from "../agent-deps.js";
 
 const program = new Command()
   .name("chat")
@@ -28,8 +28,15 @@ const program = new Command()
     } catch (error) {
       program.error(error instanceof ConfigError ? error.message : String(error));
     }
-    await runConsole(options.chat, options.database ?? config!.DATABASE_PATH);
+    await runConsole(options.chat, { ...config!, DATABASE_PATH: options.database ?? config!.DATABASE_PATH });
   });
+
+/** Resolves when every message is handled and every reply printed. */
+async function idle(runtime: Runtime): Promise<void> {
+  while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /** Where files the bot sends (exports) are saved: one folder per run, made on first use. */
 let savedFilesDir: string | undefined;
@@ -43,7 +50,8 @@ function chatId(value: string): string {
   return value;
 }
 
-async function runConsole(chat: string, database: string): Promise<void> {
+async function runConsole(chat: string, config: Config): Promise<void> {
+  const database = config.DATABASE_PATH;
   const db = openAppDatabase(database);
   const chatNumber = Number(chat);
   let buttons: Button[] = [];
@@ -87,7 +95,11 @@ async function runConsole(chat: string, database: string): Promise<void> {
   const runtime = createRuntime({
     db,
     // "/file <path>" sends a local file, as attaching one in Telegram would (imports).
-    agent: createMediaTrackerAgent({ media: createMediaStore(db), files: { download: async (fileId) => fs.readFileSync(fileId) } }),
+    // The allowlist guards Telegram; whoever runs the console already has the database.
+    agent: createMediaTrackerAgent({
+      ...createAgentDeps(db, config, { download: async (fileId) => fs.readFileSync(fileId) }),
+      allowedUserIds: undefined,
+    }),
     deliver: async (_key, payload) => {
       const result = print(payload as Outgoing);
       if (process.stdin.isTTY) rl.prompt();
@@ -122,11 +134,11 @@ async function runConsole(chat: string, database: string): Promise<void> {
         ? { update_id: 0, message: { ...message, document: { file_id: path.resolve(file), file_name: path.basename(file), file_size: fs.statSync(file).size } } }
         : { update_id: 0, message: { ...message, text } };
     await runtime.accept([{ id, agentKey: chat, kind: choice ? "callback_query" : "message", payload: update }]);
+    // One line at a time, as a person reads the answer before typing: a number then picks from the
+    // buttons of the reply it answers, also when a script pipes the lines in.
+    await idle(runtime);
   }
-  // Input ended (Ctrl+D or a piped script): let the last messages be handled and answered.
-  while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await idle(runtime);
   await runtime.stop();
   db.close();
 }

@@ -15,10 +15,10 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-cli-"));
 const database = path.join(dir, "cli.db");
 const run = promisify(execFile);
 
-function tool(script: string, args: string[], input?: string) {
+function tool(script: string, args: string[], input?: string, databasePath = database) {
   const child = run(process.execPath, ["--import", "tsx", `src/cli/${script}.ts`, ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, DATABASE_PATH: database },
+    env: { PATH: process.env.PATH, DATABASE_PATH: databasePath },
   });
   if (input !== undefined) {
     child.child.stdin!.end(input);
@@ -35,6 +35,25 @@ describe("command-line tools", () => {
     expect(stdout).toContain("[5] ★★★★★");
     expect(stdout).toContain('Saved the movie: Blade Runner, "Final Cut" (1982), ★★★★☆ 4/5.');
     expect(stdout).toContain("Your movies (1)");
+  });
+
+  it("the console chat imports a file sent with /file, pages lists with numbered buttons and saves exports", async () => {
+    const csv = path.join(dir, "goodreads_library_export.csv");
+    fs.writeFileSync(csv, [
+      "Book Id,Title,Author,Author l-f,Additional Authors,ISBN,ISBN13,My Rating,Average Rating,Publisher,Binding,Number of Pages,Year Published,Original Publication Year,Date Read,Date Added,Bookshelves,Bookshelves with positions,Exclusive Shelf,My Review,Spoiler,Private Notes,Read Count,Owned Copies",
+      `11,Dune,Frank Herbert,"Herbert, Frank",,,,5,4.2,,,,1965,1965,2024/01/02,2023/12/01,,,read,"Great, ""spice""",,,1,0`,
+      `12,Hyperion,Dan Simmons,"Simmons, Dan",,,,0,4.2,,,,1989,1989,,2023/12/01,,,to-read,,,,0,0`,
+    ].join("\n"));
+    const { stdout } = await tool("chat", ["--chat", "78"], `/file ${csv}\n1\n/books\n/export\n`, path.join(dir, "console.db"));
+    expect(stdout).toContain("Goodreads library export");
+    expect(stdout).toContain("Imported 2 entries");
+    expect(stdout).toMatch(/Your books \(2\)/);
+    expect(stdout).toMatch(/\[1\] 1\. (Dune|Hyperion)/);
+    const saved = /\[file media-tracker\.json saved to (.+?)\]/.exec(stdout)?.[1];
+    expect(saved).toBeDefined();
+    const exported = JSON.parse(fs.readFileSync(saved!, "utf8")) as Array<{ title: string; notes?: string }>;
+    expect(exported.map((e) => e.title).sort()).toEqual(["Dune", "Hyperion"]);
+    expect(exported.find((e) => e.title === "Dune")!.notes).toContain('Great, "spice"');
   });
 
   it("exports the chat as contract JSON", async () => {

@@ -12,7 +12,7 @@ export function helpText(commands: readonly CommandRoute[]): string {
 export function cancel(turn: Turn, noun: string | undefined): void {
   endDialog(turn);
   delete turn.state.pendingCommand;
-  turn.reply(noun ? `OK, I dropped the ${noun} you were adding.` : "There's nothing to cancel.");
+  turn.reply(noun ? `OK, I dropped the ${noun}.` : "There's nothing to cancel.");
 }
 
 export function basicCommands(allCommands: () => readonly CommandRoute[]): CommandRoute[] {

@@ -22,6 +22,8 @@ export interface DialogSpec {
   version: number;
   /** What is being added or changed, for messages ("movie"). */
   noun: string;
+  /** What the person is doing, for "(/cancel to stop …)" and "in the middle of …". Default "adding a <noun>". */
+  activity?: string;
   /** One line for /help and the command menu. */
   description: string;
   /** False for dialogs started by a button rather than a command (edits). Default: a command. */
@@ -80,7 +82,7 @@ export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogS
   if (!field) {
     // A step past the end cannot be produced by this code; start over rather than guess.
     endDialog(turn);
-    turn.reply(`Sorry, I lost track of the ${spec.noun} you were adding. Please start again with /${spec.name}.`);
+    turn.reply(`Sorry, I lost track of the ${spec.noun}. Please start again.`);
     return;
   }
   if (input.trim().toLowerCase() === "/skip") {
@@ -119,5 +121,10 @@ export function askAgain(turn: Turn, spec: DialogSpec, dialog: DialogState): voi
 
 function ask(turn: Turn, spec: DialogSpec, field: FieldSpec): void {
   const skip = field.optional ? " Send /skip to leave it out." : "";
-  turn.reply(`${field.prompt}${skip}\n(/cancel to stop adding this ${spec.noun})`, field.buttons);
+  turn.reply(`${field.prompt}${skip}\n(/cancel to stop ${activityOf(spec)})`, field.buttons);
+}
+
+/** "adding a movie", "changing an entry": what an open dialog is doing, for messages. */
+export function activityOf(spec: DialogSpec): string {
+  return spec.activity ?? `adding a ${spec.noun}`;
 }

@@ -55,6 +55,7 @@ function editDialog(edit: EditableField): DialogSpec {
     name: editDialogName(edit.key),
     version: 1,
     noun: "change",
+    activity: `changing the ${edit.label}`,
     description: `change an entry's ${edit.label}`,
     command: false,
     fields: [{ name: edit.key, prompt: edit.prompt, parse: edit.parse, optional: edit.optional }],
