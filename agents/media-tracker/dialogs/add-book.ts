@@ -1,7 +1,7 @@
 // /add_book: title, then author, then rating, as in the original bot.
 import { formatRating, parseAuthor, parseRating, parseTitle } from "../fields.js";
 import { RATING_BUTTONS, RATING_PROMPT } from "./add-movie.js";
-import type { DialogSpec } from "./dialog.js";
+import { type DialogSpec, saveNewEntry } from "./dialog.js";
 
 export const addBook: DialogSpec = {
   name: "add_book",
@@ -14,19 +14,12 @@ export const addBook: DialogSpec = {
     { name: "rating", prompt: RATING_PROMPT, parse: parseRating, buttons: RATING_BUTTONS },
   ],
   async save(turn, data) {
-    const { ctx, deps } = turn;
-    const id = ctx.randomId();
-    const addedAtMs = ctx.now();
-    const entry = await ctx.write("add-entry", () =>
-      deps.media.add(turn.chatId, {
-        id,
-        kind: "book",
-        title: data.title as string,
-        author: data.author as string,
-        rating: data.rating as number,
-        addedAtMs,
-      }),
-    );
+    const entry = await saveNewEntry(turn, () => ({
+      kind: "book",
+      title: data.title as string,
+      author: data.author as string,
+      rating: data.rating as number,
+    }));
     return `Saved the book: ${entry.title} by ${entry.author!}, ${formatRating(entry.rating!)}.`;
   },
 };

@@ -1,6 +1,6 @@
 // /add_movie: title, then year, then rating, as in the original bot; the watch date is the day added.
 import { formatRating, MAX_YEAR, MIN_YEAR, parseRating, parseTitle, parseYear } from "../fields.js";
-import { ANSWER_PREFIX, type DialogSpec } from "./dialog.js";
+import { ANSWER_PREFIX, type DialogSpec, saveNewEntry } from "./dialog.js";
 
 export const RATING_BUTTONS = [[1, 2, 3, 4, 5].map((n) => ({ text: "★".repeat(n), data: `${ANSWER_PREFIX}${n}` }))];
 export const RATING_PROMPT = "Your rating, 1 to 5 stars? Tap a button or type it (half stars like 3.5 are fine).";
@@ -21,22 +21,14 @@ export const addMovie: DialogSpec = {
     },
   ],
   async save(turn, data) {
-    const { ctx, deps } = turn;
-    const id = ctx.randomId();
-    const addedAtMs = ctx.now();
-    // Added through the dialog means just watched: the watch date is the day it was added (UTC).
-    const watchedOn = new Date(addedAtMs).toISOString().slice(0, 10);
-    const entry = await ctx.write("add-entry", () =>
-      deps.media.add(turn.chatId, {
-        id,
-        kind: "movie",
-        title: data.title as string,
-        year: data.year as number,
-        rating: data.rating as number,
-        watchedOn,
-        addedAtMs,
-      }),
-    );
+    const entry = await saveNewEntry(turn, (addedAtMs) => ({
+      kind: "movie",
+      title: data.title as string,
+      year: data.year as number,
+      rating: data.rating as number,
+      // Added through the dialog means just watched: the watch date is the day it was added (UTC).
+      watchedOn: new Date(addedAtMs).toISOString().slice(0, 10),
+    }));
     return `Saved the movie: ${entry.title} (${entry.year}), ${formatRating(entry.rating!)}.`;
   },
 };

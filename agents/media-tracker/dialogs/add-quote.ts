@@ -1,7 +1,7 @@
 // /add_quote: the quote text, then the title of the work it comes from, then its author, as in the
 // original bot. The entry's title is the work's; the quote itself is its quoteText.
 import { parseAuthor, parseQuoteText, parseTitle, MAX_QUOTE_LENGTH } from "../fields.js";
-import type { DialogSpec } from "./dialog.js";
+import { type DialogSpec, saveNewEntry } from "./dialog.js";
 
 export const addQuote: DialogSpec = {
   name: "add_quote",
@@ -18,19 +18,12 @@ export const addQuote: DialogSpec = {
     { name: "author", prompt: "Who's the author?", parse: parseAuthor },
   ],
   async save(turn, data) {
-    const { ctx, deps } = turn;
-    const id = ctx.randomId();
-    const addedAtMs = ctx.now();
-    const entry = await ctx.write("add-entry", () =>
-      deps.media.add(turn.chatId, {
-        id,
-        kind: "quote",
-        title: data.title as string,
-        quoteText: data.text as string,
-        author: data.author as string,
-        addedAtMs,
-      }),
-    );
+    const entry = await saveNewEntry(turn, () => ({
+      kind: "quote",
+      title: data.title as string,
+      quoteText: data.text as string,
+      author: data.author as string,
+    }));
     return `Saved the quote from ${entry.title} by ${entry.author!}:\n“${entry.quoteText!}”`;
   },
 };

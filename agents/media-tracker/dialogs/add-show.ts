@@ -2,7 +2,7 @@
 // original bot. A show added this way is one being watched.
 import { formatRating, MAX_EPISODE, MAX_SEASON, parseEpisode, parseRating, parseSeason, parseTitle } from "../fields.js";
 import { RATING_BUTTONS, RATING_PROMPT } from "./add-movie.js";
-import { ANSWER_PREFIX, type DialogSpec } from "./dialog.js";
+import { ANSWER_PREFIX, type DialogSpec, saveNewEntry } from "./dialog.js";
 
 export const addShow: DialogSpec = {
   name: "add_show",
@@ -26,22 +26,15 @@ export const addShow: DialogSpec = {
     },
   ],
   async save(turn, data) {
-    const { ctx, deps } = turn;
-    const id = ctx.randomId();
-    const addedAtMs = ctx.now();
     const rating = data.rating as number | undefined;
-    const entry = await ctx.write("add-entry", () =>
-      deps.media.add(turn.chatId, {
-        id,
-        kind: "show",
-        title: data.title as string,
-        season: data.season as number,
-        episode: data.episode as number,
-        ...(rating !== undefined ? { rating } : {}),
-        status: "watching",
-        addedAtMs,
-      }),
-    );
+    const entry = await saveNewEntry(turn, () => ({
+      kind: "show",
+      title: data.title as string,
+      season: data.season as number,
+      episode: data.episode as number,
+      ...(rating !== undefined ? { rating } : {}),
+      status: "watching",
+    }));
     const rated = entry.rating !== undefined && entry.rating !== null ? `, ${formatRating(entry.rating)}` : "";
     return `Saved the show: ${entry.title}, season ${entry.season!}, episode ${entry.episode!}${rated}.`;
   },

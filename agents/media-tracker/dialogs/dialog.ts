@@ -2,6 +2,7 @@
 // wrong, accept /skip for optional fields, and save when the last field is answered. Progress is
 // plain state (step + answers), so a dialog can wait for days and survives restarts and deploys.
 import type { Parsed } from "../fields.js";
+import type { Entry, NewEntry } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import type { DialogState } from "../state.js";
 import type { Turn } from "../turn.js";
@@ -127,4 +128,15 @@ function ask(turn: Turn, spec: DialogSpec, field: FieldSpec): void {
 /** "adding a movie", "changing an entry": what an open dialog is doing, for messages. */
 export function activityOf(spec: DialogSpec): string {
   return spec.activity ?? `adding a ${spec.noun}`;
+}
+
+/**
+ * Saves a dialog's new entry exactly once: a recorded id and time, then one journaled write.
+ * `fields` gets the time it was added (e.g. for a movie's watch date).
+ */
+export async function saveNewEntry(turn: Turn, fields: (addedAtMs: number) => Omit<NewEntry, "id" | "addedAtMs">): Promise<Entry> {
+  const id = turn.ctx.randomId();
+  const addedAtMs = turn.ctx.now();
+  const entry: NewEntry = { ...fields(addedAtMs), id, addedAtMs };
+  return turn.ctx.write("add-entry", () => turn.deps.media.add(turn.chatId, entry));
 }

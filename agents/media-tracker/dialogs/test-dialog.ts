@@ -5,7 +5,7 @@
 //   v3: a, b, c + migrate     — a field added at the end: an old dialog carries on with its answers
 // It saves a quote entry (title a, quote text b, author c) so the test can check what was stored.
 import { parseAuthor, parseQuoteText, parseTitle } from "../fields.js";
-import type { DialogSpec, FieldSpec } from "./dialog.js";
+import { type DialogSpec, type FieldSpec, saveNewEntry } from "./dialog.js";
 
 const FIELDS: Record<string, FieldSpec> = {
   a: { name: "a", prompt: "Test dialog: what's field a (a title)?", parse: parseTitle },
@@ -27,19 +27,12 @@ export function testDialog(version: number): DialogSpec | undefined {
     listed: false,
     fields: order.map((name) => FIELDS[name]!),
     async save(turn, data) {
-      const { ctx, deps } = turn;
-      const id = ctx.randomId();
-      const addedAtMs = ctx.now();
-      const entry = await ctx.write("add-entry", () =>
-        deps.media.add(turn.chatId, {
-          id,
-          kind: "quote",
-          title: data.a as string,
-          quoteText: data.b as string,
-          ...(data.c !== undefined ? { author: data.c as string } : {}),
-          addedAtMs,
-        }),
-      );
+      const entry = await saveNewEntry(turn, () => ({
+        kind: "quote",
+        title: data.a as string,
+        quoteText: data.b as string,
+        ...(data.c !== undefined ? { author: data.c as string } : {}),
+      }));
       return `Saved the test entry (v${version}): a=${entry.title}, b=${entry.quoteText!}, c=${entry.author ?? "-"}.`;
     },
   };
