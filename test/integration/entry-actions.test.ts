@@ -201,7 +201,7 @@ describe("entry buttons", () => {
     seed(t, 5, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", notes: "old" }]);
     await t.press(5, "ef:b1");
     expect((await replies(t, 5, 1))[0]).toMatch(/What do you want to change in «Dune»\?/);
-    expect(buttonData(lastMessage(t, 5))).toEqual(["ed:b1:title", "ed:b1:author", "ed:b1:page", "ed:b1:notes"]);
+    expect(buttonData(lastMessage(t, 5))).toEqual(["ed:b1:title", "ed:b1:author", "ed:b1:rating", "ed:b1:page", "ed:b1:notes"]);
 
     await t.press(5, "ed:b1:title");
     await t.say(5, "   ");
@@ -232,6 +232,15 @@ describe("entry buttons", () => {
     expect(s[16]).toMatch(/whole number/);
     expect(s[18]).toBe("Changed the page: Dune Messiah, p. 250");
     expect(row(t, 5, "b1")).toMatchObject({ author: null, notes: "old", current_page: 250 });
+
+    // A typed rating in an edit takes half stars, which the star buttons cannot give.
+    await t.press(5, "ed:b1:rating");
+    await t.say(5, "6");
+    await t.say(5, "3.5");
+    const u = await replies(t, 5, 24);
+    expect(u[21]).toMatch(/1 to 5/);
+    expect(u[23]).toMatch(/^Changed the rating: Dune Messiah.*3\.5\/5/);
+    expect(row(t, 5, "b1")!.rating).toBe(3.5);
   });
 
   it("an edit asks before replacing a dialog in progress, and /cancel drops the edit", async () => {

@@ -5,7 +5,7 @@
 import { entryRef, formatEntryLine } from "../entry-view.js";
 import { orClear, parseNotes, parsePage } from "../edit-fields.js";
 import {
-  MAX_YEAR, MIN_YEAR, type Parsed, parseAuthor, parseEpisode, parseQuoteText, parseSeason, parseTitle, parseYear,
+  MAX_YEAR, MIN_YEAR, type Parsed, parseAuthor, parseEpisode, parseQuoteText, parseRating, parseSeason, parseTitle, parseYear,
 } from "../fields.js";
 import type { Entry, EntryFields, EntryKind } from "../media-store.js";
 import type { Turn } from "../turn.js";
@@ -34,6 +34,7 @@ export const EDITABLE_FIELDS: readonly EditableField[] = [
   { key: "year", label: "year", field: "year", kinds: ["movie"], optional: false, prompt: `What's the new year? (${MIN_YEAR}–${MAX_YEAR})`, parse: parseYear },
   { key: "season", label: "season", field: "season", kinds: ["show"], optional: false, prompt: "Which season are you on? (a number, like 2)", parse: parseSeason },
   { key: "episode", label: "episode", field: "episode", kinds: ["show"], optional: false, prompt: "Which episode are you on? (a number, like 5)", parse: parseEpisode },
+  { key: "rating", label: "rating", field: "rating", kinds: ["book", "movie", "show"], optional: true, prompt: `Your new rating, 1 to 5 stars? Half stars like 3.5 are fine.${CLEAR_HINT}`, parse: orClear(parseRating) },
   { key: "page", label: "page", field: "currentPage", kinds: ["book"], optional: true, prompt: `Which page are you on?${CLEAR_HINT}`, parse: orClear(parsePage) },
   { key: "notes", label: "notes", field: "notes", kinds: ["book", "movie", "show", "quote"], optional: true, prompt: `What notes should it have? (they replace the old ones)${CLEAR_HINT}`, parse: orClear(parseNotes) },
 ];
