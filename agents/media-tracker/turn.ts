@@ -2,6 +2,7 @@
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
 import type { ImportStore } from "./import/import-store.js";
+import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
 import { type Button, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
@@ -19,6 +20,8 @@ export interface MediaTrackerDeps {
   files?: FileSource;
   /** Where imports wait for their confirmation; imports are refused without it. */
   imports?: ImportStore;
+  /** The language model for plain-language messages; undefined when no OPENAI_API_KEY is set. */
+  model?: LanguageModel;
   /** A dialog left unanswered this long is dropped with a short note. Default 24 hours. */
   dialogTimeoutMs?: number;
 }
