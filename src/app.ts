@@ -48,7 +48,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
-  const agent = createMediaTrackerAgent(createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT)));
+  const agent = createMediaTrackerAgent(createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log));
 
   let runtime: Runtime | undefined;
   const metrics = createMetrics({

@@ -30,6 +30,11 @@ const schema = z
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
     OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    OPENAI_TIMEOUT_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds (more than 0)" })
+      .positive({ error: "must be more than 0 seconds" })
+      .max(600, { error: "must be at most 600 seconds" })
+      .default(30),
     ALLOWED_USER_IDS: optionalText.pipe(
       z
         .string()

@@ -92,12 +92,13 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     }
   };
 
+  const log = createLogger("warn", [config.OPENAI_API_KEY], process.stderr);
   const runtime = createRuntime({
     db,
     // "/file <path>" sends a local file, as attaching one in Telegram would (imports).
     // The allowlist guards Telegram; whoever runs the console already has the database.
     agent: createMediaTrackerAgent({
-      ...createAgentDeps(db, config, { download: async (fileId) => fs.readFileSync(fileId) }),
+      ...createAgentDeps(db, config, { download: async (fileId) => fs.readFileSync(fileId) }, log),
       allowedUserIds: undefined,
     }),
     deliver: async (_key, payload) => {
@@ -105,7 +106,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
       if (process.stdin.isTTY) rl.prompt();
       return { status: "sent", result };
     },
-    logger: createLogger("warn", [], process.stderr),
+    logger: log,
   });
   await runtime.start();
   console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);

@@ -52,7 +52,7 @@ export async function startTestApp(env: Record<string, string> = {}, polling = f
   });
   const logs: string[] = [];
   const sink = { write: (line: string) => void logs.push(line) } as unknown as pino.DestinationStream;
-  const log = createLogger(config.LOG_LEVEL, [config.TELEGRAM_BOT_TOKEN, config.WEBHOOK_SECRET], sink);
+  const log = createLogger(config.LOG_LEVEL, [config.TELEGRAM_BOT_TOKEN, config.WEBHOOK_SECRET, config.OPENAI_API_KEY], sink);
   const app = await startApp(config, log, { verifyReplay: true, ...(options.clock ? { clock: options.clock } : {}) });
   const baseUrl = `http://127.0.0.1:${app.http.port}`;
   const webhookUrl = `${baseUrl}/telegram/hook`;
