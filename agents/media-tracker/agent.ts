@@ -13,6 +13,7 @@ import { handleTimer } from "./dialogs/expiry.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
 import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
+import { LLM_RETRY_TIMER, handleRetryTimer, llmButtons, receiveFreeText } from "./llm/conversation.js";
 import { type ButtonPress, type ButtonRoute, type CommandRoute, buttonData } from "./routes.js";
 import { type ChatState, CHAT_STATE_VERSION, type DialogState, initialChatState } from "./state.js";
 import { type MediaTrackerDeps, Turn } from "./turn.js";
@@ -33,7 +34,7 @@ export const COMMANDS: readonly CommandRoute[] = [
 ];
 
 const BUTTONS: readonly ButtonRoute[] = [
-  ...listButtons, ...entryButtons, ...progressButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...dialogButtons(),
+  ...listButtons, ...entryButtons, ...progressButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
 ];
 
 const commandsByName = new Map<string, CommandRoute>();
@@ -59,8 +60,8 @@ export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition
 }
 
 async function handle(turn: Turn): Promise<void> {
-  // A durable timer came due (a dialog left unanswered); it carries no Telegram update.
-  if (turn.ctx.message.kind === "timer") return handleTimer(turn);
+  // A durable timer came due (a dialog left unanswered, a retry of the language model); it carries no Telegram update.
+  if (turn.ctx.message.kind === "timer") return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
   const incoming = readIncoming(turn.ctx.message.payload);
   if (incoming.type === "ignored") return;
 
@@ -95,10 +96,8 @@ async function receiveText(turn: Turn, text: string): Promise<void> {
   }
   if (command?.name === "cancel") return cancel(turn, open?.spec.noun);
   if (open && (!parsed || parsed.name === "skip")) return answerDialog(turn, open.spec, open.state, text);
-  if (!parsed) {
-    turn.reply(`I didn't understand that. Here's what I can do:\n\n${helpText(COMMANDS)}`);
-    return;
-  }
+  // Plain words: the language model's conversation, or a short hint at the commands without one.
+  if (!parsed) return receiveFreeText(turn, text);
   if (!command) {
     turn.reply(`I don't know /${parsed.name}. Here's what I can do:\n\n${helpText(COMMANDS)}`);
     return askOpenQuestion(turn);
@@ -194,6 +193,11 @@ function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "res
 function askOpenQuestion(turn: Turn): void {
   const open = openDialog(turn);
   if (open && open !== "restarted") askAgain(turn, open.spec, open.state);
+}
+
+function timerKind(turn: Turn): unknown {
+  const payload = turn.ctx.message.payload;
+  return typeof payload === "object" && payload !== null ? (payload as { kind?: unknown }).kind : undefined;
 }
 
 function isAllowed(deps: MediaTrackerDeps, userId: number | undefined): boolean {

@@ -1,6 +1,7 @@
 // The chat agent's stored state. Dialog progress lives here (not in a replay log), versioned per
 // dialog so that a deploy that changes a dialog can tell an old one from a current one. Fields are
 // optional and additive: a state saved before a field existed reads as "not set".
+import type { ChatMessage } from "./llm/model.js";
 
 export interface DialogState {
   /** Which dialog (e.g. "add_movie"). */
@@ -23,6 +24,41 @@ export interface ListState {
   title: string;
 }
 
+/** One turn the person saw: what they wrote, or what the bot answered (conversation memory). */
+export interface LlmMemoryTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
+/** A plain-language request in progress: the model's conversation so far, kept so it can go on later. */
+export interface LlmConversation {
+  /** What the person wrote (the request this conversation answers). */
+  userText: string;
+  /** The messages after the system prompt (memory, the request, the model's tool calls and their results); built at the first model call. */
+  messages?: ChatMessage[];
+  /** What the person saw of it (request, questions, answers), added to the memory when it ends. */
+  transcript: LlmMemoryTurn[];
+  /** Model answers with invalid tool calls so far (the second one ends it with a question to the person). */
+  invalid: number;
+  /** Model calls so far. */
+  rounds: number;
+}
+
+export interface LlmState {
+  /** The last turns of the chat, the model's context (bounded by tokens; /cancel and /forget clear it). */
+  turns?: LlmMemoryTurn[];
+  /** A question the model asked with buttons ("lc:<token>:<n>"); the answer continues its conversation. */
+  question?: { token: string; choices: string[]; conversation: LlmConversation };
+  /** Requests waiting for the model to be reachable again, oldest first. */
+  waiting?: LlmConversation[];
+  /** When the first waiting request could not be answered (the give-up clock). */
+  waitingSinceMs?: number;
+  /** The armed "llm-retry" timer; only this one counts. */
+  retryTimerId?: string;
+  /** Retries so far (for the backoff). */
+  retries?: number;
+}
+
 export interface ChatState {
   dialog?: DialogState;
   /** A command typed during a dialog, waiting for "drop the dialog?" to be answered. */
@@ -33,6 +69,8 @@ export interface ChatState {
   forgetToken?: string;
   /** An import read and summarised, waiting for its confirmation button. */
   pendingImport?: { id: string; summary: string };
+  /** The language model's conversation memory and pending work (only with a model set up). */
+  llm?: LlmState;
 }
 
 /** Bump when ChatState's shape changes incompatibly, and teach migrateState the old shape. */

@@ -1,5 +1,6 @@
 // The commands every bot has: /start, /help, /cancel (alias /reset), and /skip outside a dialog.
 import { endDialog } from "../dialogs/dialog.js";
+import { clearConversation } from "../llm/memory.js";
 import type { CommandRoute } from "../routes.js";
 import type { Turn } from "../turn.js";
 
@@ -12,7 +13,9 @@ export function helpText(commands: readonly CommandRoute[]): string {
 export function cancel(turn: Turn, noun: string | undefined): void {
   endDialog(turn);
   delete turn.state.pendingCommand;
-  turn.reply(noun ? `OK, I dropped the ${noun}.` : "There's nothing to cancel.");
+  // The language model's memory of the conversation goes too (and any question it asked).
+  const forgot = clearConversation(turn);
+  turn.reply(noun ? `OK, I dropped the ${noun}.` : forgot ? "OK, I've cleared our conversation." : "There's nothing to cancel.");
 }
 
 export function basicCommands(allCommands: () => readonly CommandRoute[]): CommandRoute[] {

@@ -1,6 +1,7 @@
 // /privacy says what the bot keeps and where; /forget deletes all of the chat's data (entries,
 // dialog progress, the runtime's record of its messages) after a confirmation button.
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
+import { clearConversation } from "../llm/memory.js";
 import { initialChatState } from "../state.js";
 import type { Turn } from "../turn.js";
 
@@ -10,6 +11,7 @@ const PRIVACY_TEXT = [
   "What I keep about this chat:",
   "• your entries: titles, authors, years, ratings, progress, quotes and notes;",
   "• where you are in a dialog, so we can carry on later;",
+  "• with a language model set up: the last few messages you typed in plain words and my answers, so it can follow the conversation (/cancel clears them);",
   "• a record of your recent messages and my replies, so that nothing is lost or done twice if I restart (finished ones are deleted after 30 days).",
   "",
   "Where: in one SQLite file on the server of whoever runs this bot. It is not shared with anyone else. " +
@@ -43,6 +45,8 @@ async function forget(turn: Turn, choice: string | undefined, token: string | un
   }
   const timer = turn.state.dialog?.expiryTimerId;
   if (timer) turn.ctx.cancelTimer(timer);
+  // The conversation memory goes with the state below; a retry of waiting requests must not fire.
+  clearConversation(turn);
   const entries = await turn.ctx.write("forget-entries", () => {
     turn.deps.imports?.removeAll(turn.chatId);
     return turn.deps.media.removeAll(turn.chatId);
