@@ -118,12 +118,17 @@ async function receiveText(turn: Turn, text: string): Promise<void> {
   await command.run(turn, parsed.args);
 }
 
-async function pressButton(turn: Turn, data: string, press: ButtonPress): Promise<void> {
+async function pressButton(turn: Turn, data: string, press: Omit<ButtonPress, "acknowledge">): Promise<void> {
   const [prefix = "", ...args] = data.split(":");
   const route = buttonsByPrefix.get(prefix);
-  let toast: string | void = "That button is no longer active.";
-  if (route) toast = await route.run(turn, args, press);
-  turn.send({ type: "answer-button", callbackQueryId: press.callbackQueryId, ...(toast ? { text: toast } : {}) });
+  let answered = false;
+  const answer = (toast?: string) => {
+    if (answered) return;
+    answered = true;
+    turn.send({ type: "answer-button", callbackQueryId: press.callbackQueryId, ...(toast ? { text: toast } : {}) });
+  };
+  const toast = route ? await route.run(turn, args, { ...press, acknowledge: () => answer() }) : "That button is no longer active.";
+  answer(toast || undefined);
 }
 
 // === Dialog glue: the answer buttons and the "drop the dialog?" question

@@ -20,6 +20,8 @@ export interface ButtonPress {
   callbackQueryId: string;
   /** The message the button was under, when Telegram says. */
   messageId: number | undefined;
+  /** Answers the press now (stops the button's spinner) before slow work such as a model call. */
+  acknowledge(): void;
 }
 
 export interface ButtonRoute {

@@ -232,6 +232,12 @@ describe("plain-language tracking with the LLM", () => {
     const messages = fake.requests[2]!.body.messages as Array<{ role: string; content: string | null; tool_calls?: unknown[] }>;
     expect(messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Dune was a 5", "Dune (2021 movie)"]);
     expect(messages.filter((m) => m.role === "assistant" && m.tool_calls)).toHaveLength(2);
+    // The press's answer (which stops the spinner) was committed for delivery before the model was
+    // asked again, not after the whole conversation.
+    const answerRow = t.app.db
+      .prepare("SELECT created_at_ms AS at FROM outbox WHERE agent_key = '6' AND payload_json LIKE '%answer-button%' ORDER BY id LIMIT 1")
+      .get() as { at: number };
+    expect(answerRow.at).toBeLessThanOrEqual(fake.requests[2]!.at);
     await t.api.waitFor(() => t.api.calls.some((c) => c.method === "editMessageReplyMarkup"));
     // A spent button does nothing.
     await t.press(6, choices[0]!);

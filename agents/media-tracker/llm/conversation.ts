@@ -276,6 +276,7 @@ export const llmButtons: ButtonRoute[] = [
       const question = turn.state.llm?.question;
       const choice = question && question.token === token && /^\d$/.test(index ?? "") ? question.choices[Number(index)] : undefined;
       if (choice === undefined) return "That button is no longer active.";
+      press.acknowledge();
       if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
       await receiveFreeText(turn, choice);
     },
