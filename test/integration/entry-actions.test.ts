@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-bot-api.js";
+import { seed, replies } from "../support/entries.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 const apps: TestApp[] = [];
@@ -27,40 +28,12 @@ async function start(options: Parameters<typeof startTestApp>[2] = {}): Promise<
   return app;
 }
 
-interface Seed {
-  id: string;
-  kind: "book" | "movie" | "show" | "quote";
-  title: string;
-  author?: string;
-  year?: number;
-  rating?: number;
-  status?: string;
-  quoteText?: string;
-  finishedOn?: string;
-  notes?: string;
-}
 
-function seed(app: TestApp, chatId: number, entries: Seed[]): void {
-  const insert = app.app.db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, status, quote_text, finished_on, notes, added_at_ms, updated_at_ms)
-     VALUES (@id, @chat, @kind, @title, @author, @year, @rating, @status, @quoteText, @finishedOn, @notes, @addedAtMs, @addedAtMs)`,
-  );
-  entries.forEach((e, i) =>
-    insert.run({
-      author: null, year: null, rating: null, status: null, quoteText: null, finishedOn: null, notes: null,
-      addedAtMs: 1_700_000_000_000 + i * 1000, ...e, chat: String(chatId),
-    }),
-  );
-}
 
 function row(app: TestApp, chatId: number, id: string) {
   return app.app.db.prepare("SELECT * FROM entries WHERE chat_id = ? AND id = ?").get(String(chatId), id) as Record<string, unknown> | undefined;
 }
 
-async function replies(app: TestApp, chatId: number, count: number): Promise<string[]> {
-  await app.api.waitFor(() => app.replies(chatId).length >= count, 10_000);
-  return app.replies(chatId);
-}
 
 function toasts(app: TestApp): unknown[] {
   return app.api.calls.filter((c) => c.method === "answerCallbackQuery").map((c) => c.params.text);

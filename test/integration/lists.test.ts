@@ -2,6 +2,7 @@
 // status and text, /find, and messages that stay far below Telegram's 4096 characters.
 import { afterEach, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-bot-api.js";
+import { seed, replies } from "../support/entries.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -13,42 +14,8 @@ afterEach(async () => {
   expect(replayErrors).toEqual([]);
 });
 
-interface Seed {
-  id: string;
-  kind: "book" | "movie" | "show" | "quote";
-  title: string;
-  author?: string;
-  year?: number;
-  rating?: number;
-  season?: number;
-  episode?: number;
-  status?: string;
-  currentPage?: number;
-  quoteText?: string;
-  notes?: string;
-  addedAtMs?: number;
-}
 
-/** Test set-up only: rows straight into the entries table (the app reads them like any other). */
-function seed(app: TestApp, chatId: number, entries: Seed[]): void {
-  const insert = app.app.db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page, quote_text, notes, added_at_ms, updated_at_ms)
-     VALUES (@id, @chat, @kind, @title, @author, @year, @rating, @season, @episode, @status, @currentPage, @quoteText, @notes, @addedAtMs, @addedAtMs)`,
-  );
-  entries.forEach((e, i) =>
-    insert.run({
-      author: null, year: null, rating: null, season: null, episode: null, status: null, currentPage: null, quoteText: null, notes: null,
-      addedAtMs: 1_700_000_000_000 + i * 1000,
-      ...e,
-      chat: String(chatId),
-    }),
-  );
-}
 
-async function replies(app: TestApp, chatId: number, count: number): Promise<string[]> {
-  await app.api.waitFor(() => app.replies(chatId).length >= count, 10_000);
-  return app.replies(chatId);
-}
 
 function messages(app: TestApp, chatId: number): RecordedCall[] {
   return app.api.sent(chatId).filter((c) => c.method === "sendMessage");

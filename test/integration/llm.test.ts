@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { splitText } from "../../agents/media-tracker/outgoing.js";
 import type { RecordedCall } from "../support/fake-bot-api.js";
 import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.js";
+import { type Seed, seed as seedAt, replies } from "../support/entries.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 const apps: TestApp[] = [];
@@ -41,27 +42,15 @@ function tool(name: string, args: unknown): { name: string; arguments: string | 
   return { name, arguments: args as object };
 }
 
-function seed(t: TestApp, chatId: number, entries: Array<Record<string, unknown> & { id: string; kind: string; title: string }>): void {
-  const insert = t.app.db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, quote_text, finished_on, notes, added_at_ms, updated_at_ms)
-     VALUES (@id, @chat, @kind, @title, @author, @year, @rating, @season, @episode, @status, @quoteText, @finishedOn, @notes, @addedAtMs, @addedAtMs)`,
-  );
-  entries.forEach((e, i) =>
-    insert.run({
-      author: null, year: null, rating: null, season: null, episode: null, status: null, quoteText: null, finishedOn: null, notes: null,
-      addedAtMs: Date.UTC(2024, 0, 1) + i * 1000, ...e, chat: String(chatId),
-    }),
-  );
+
+function seed(t: TestApp, chatId: number, entries: Seed[]): void {
+  seedAt(t, chatId, entries, Date.UTC(2024, 0, 1));
 }
 
 function rows(t: TestApp, chatId: number): Array<Record<string, unknown>> {
   return t.app.db.prepare("SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms").all(String(chatId)) as Array<Record<string, unknown>>;
 }
 
-async function replies(t: TestApp, chatId: number, count: number, timeoutMs = 10_000): Promise<string[]> {
-  await t.api.waitFor(() => t.replies(chatId).length >= count, timeoutMs);
-  return t.replies(chatId);
-}
 
 function lastMessage(t: TestApp, chatId: number): RecordedCall {
   return t.api.sent(chatId).filter((c) => c.method === "sendMessage").at(-1)!;

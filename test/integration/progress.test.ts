@@ -2,6 +2,7 @@
 // title matching) and /page with its checks.
 import { afterEach, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../support/fake-bot-api.js";
+import { seed, replies } from "../support/entries.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -12,35 +13,12 @@ afterEach(async () => {
   expect(replayErrors).toEqual([]);
 });
 
-interface Seed {
-  id: string;
-  kind: "book" | "show";
-  title: string;
-  author?: string;
-  season?: number;
-  episode?: number;
-  status?: string;
-  currentPage?: number;
-}
 
-function seed(app: TestApp, chatId: number, entries: Seed[]): void {
-  const insert = app.app.db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, season, episode, status, current_page, added_at_ms, updated_at_ms)
-     VALUES (@id, @chat, @kind, @title, @author, @season, @episode, @status, @currentPage, @addedAtMs, @addedAtMs)`,
-  );
-  entries.forEach((e, i) =>
-    insert.run({ author: null, season: null, episode: null, status: null, currentPage: null, addedAtMs: 1_700_000_000_000 + i * 1000, ...e, chat: String(chatId) }),
-  );
-}
 
 function row(app: TestApp, chatId: number, id: string) {
   return app.app.db.prepare("SELECT season, episode, status, current_page FROM entries WHERE chat_id = ? AND id = ?").get(String(chatId), id);
 }
 
-async function replies(app: TestApp, chatId: number, count: number): Promise<string[]> {
-  await app.api.waitFor(() => app.replies(chatId).length >= count, 10_000);
-  return app.replies(chatId);
-}
 
 function toasts(app: TestApp): unknown[] {
   return app.api.calls.filter((c) => c.method === "answerCallbackQuery").map((c) => c.params.text);
