@@ -78,6 +78,8 @@ export interface FakeBotApi {
   addFile(fileId: string, name: string, bytes: Buffer | string): string;
   /** File downloads (GET /file/bot<token>/<path>) served so far, by file_path. */
   readonly downloads: readonly string[];
+  /** Calls `listener` with each call as it is recorded (the benchmarks time replies with it); returns an unsubscribe. */
+  onCall(listener: (call: RecordedCall) => void): () => void;
   /** Closes the server and destroys every socket, including held long polls. Idempotent. */
   close(): Promise<void>;
 }
@@ -114,6 +116,7 @@ const SEND_LIKE = /^(send(?!chataction$)|editmessage|copymessage|forwardmessage)
 class FakeBotApiServer implements FakeBotApi {
   readonly token: string;
   readonly calls: RecordedCall[] = [];
+  private readonly listeners = new Set<(call: RecordedCall) => void>();
   webhook: { url?: string; secret?: string } = {};
   lastOffset: number | undefined;
 
@@ -238,6 +241,11 @@ class FakeBotApiServer implements FakeBotApi {
     return path;
   }
 
+  onCall(listener: (call: RecordedCall) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   close(): Promise<void> {
     if (this.closed) return this.closed;
     for (const t of this.timers) clearTimeout(t);
@@ -289,6 +297,7 @@ class FakeBotApiServer implements FakeBotApi {
     const call: RecordedCall = { method, params: parsed.params, at: Date.now() };
     if (parsed.files.length) call.files = parsed.files;
     this.calls.push(call);
+    for (const listener of this.listeners) listener(call);
 
     if (token !== this.token) {
       call.failedWith = 401;

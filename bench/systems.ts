@@ -1,0 +1,200 @@
+// The three systems the bench compares, started the same way: a child process tree that takes
+// Telegram webhook POSTs on HOST:PORT/telegram, checks the secret header, answers GET /healthz once
+// ready, and sends its replies to the fake Bot API. Ours runs with synchronous=FULL (its default);
+// the peers keep their own packages under bench/peers/<name>/ and are installed on first use.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { RssSampler, processTree, treeCpuSeconds } from "./proc.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const SECRET = "bench-secret_0123456789";
+export const WEBHOOK_PATH = "/telegram";
+const READY_TIMEOUT_MS = 60_000;
+
+export type SystemName = "ours" | "grammy" | "restate";
+export const SYSTEMS: readonly SystemName[] = ["ours", "grammy", "restate"];
+
+export const LABELS: Record<SystemName, string> = {
+  ours: "media-tracker",
+  grammy: "grammY peer",
+  restate: "Restate peer",
+};
+
+export interface StartOptions {
+  apiRoot: string;
+  token: string;
+  /** Folder for the system's storage (ours: bot.db; peers: whatever they keep). */
+  dataDir: string;
+  /** Ours only: Telegram's send limits (`TELEGRAM_RATE_LIMIT`). The peers never pace. */
+  rateLimit?: "on" | "off";
+  /** Ours only: write a V8 CPU profile of the main thread here. */
+  profileDir?: string;
+}
+
+export interface Running {
+  name: SystemName;
+  pid: number;
+  port: number;
+  /** performance-independent wall clock (Date.now()) when the process was spawned and when /healthz first answered 200. */
+  spawnedAt: number;
+  readyAt: number;
+  cpuSeconds(): number;
+  sampleRss(): RssSampler;
+  /** SIGTERM and wait (SIGKILL after 20 s). */
+  stop(): Promise<void>;
+  /** Output lines kept for error messages. */
+  tail: string[];
+}
+
+function peerDir(name: Exclude<SystemName, "ours">): string {
+  return path.join(ROOT, "bench", "peers", name);
+}
+
+/** Why a system cannot run here, or undefined when it can. */
+export function unavailable(name: SystemName): string | undefined {
+  if (name === "ours") return undefined;
+  const dir = peerDir(name);
+  if (!fs.existsSync(path.join(dir, "package.json"))) return `bench/peers/${name} is missing`;
+  return undefined;
+}
+
+/** Installs a peer's own packages the first time (or after its lockfile changed). */
+export function preparePeer(name: SystemName, say: (line: string) => void): void {
+  if (name === "ours") return;
+  const dir = peerDir(name);
+  const lock = path.join(dir, "package-lock.json");
+  const stamp = path.join(dir, "node_modules", ".package-lock.json");
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  say(`bench: installing the ${LABELS[name]}'s packages (npm ci in bench/peers/${name}, first use only)`);
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function command(name: SystemName, options: StartOptions, port: number): Promise<{ args: string[]; cwd: string; env: NodeJS.ProcessEnv }> {
+  const common = {
+    TELEGRAM_BOT_TOKEN: options.token,
+    TELEGRAM_API_ROOT: options.apiRoot,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    WEBHOOK_SECRET: SECRET,
+  };
+  if (name === "ours") {
+    return {
+      args: [...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []), "--import", "tsx", "src/main.ts"],
+      cwd: ROOT,
+      env: {
+        ...common,
+        WEBHOOK_URL: `http://127.0.0.1:${port}${WEBHOOK_PATH}`,
+        DATABASE_PATH: path.join(options.dataDir, "bot.db"),
+        TELEGRAM_RATE_LIMIT: options.rateLimit ?? "off",
+        LOG_LEVEL: "warn",
+        OPENAI_API_KEY: "", // the LLM stays off whatever a local .env says (set variables win over .env)
+        ALLOWED_USER_IDS: "",
+      },
+    };
+  }
+  const env: NodeJS.ProcessEnv = { ...common, WEBHOOK_PATH, DATA_DIR: options.dataDir };
+  if (name === "restate") {
+    env.RESTATE_INGRESS_PORT = String(await freePort());
+    env.RESTATE_ADMIN_PORT = String(await freePort());
+    env.RESTATE_NODE_PORT = String(await freePort());
+    env.SERVICE_PORT = String(await freePort());
+  }
+  return { args: ["--import", "tsx", name === "grammy" ? "bot.ts" : "start.ts"], cwd: peerDir(name), env };
+}
+
+/** Starts a system and resolves once its /healthz answers 200. */
+export async function startSystem(name: SystemName, options: StartOptions): Promise<Running> {
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const port = await freePort();
+  const { args, cwd, env } = await command(name, options, port);
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    if (tail.length > 40) tail.splice(0, tail.length - 40);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  children.add(child);
+  void exited.then(() => children.delete(child));
+
+  const deadline = spawnedAt + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${LABELS[name]} exited during start-up (${child.exitCode ?? child.signalCode}):\n${tail.join("\n")}`);
+    }
+    if ((await getStatus(port, "/healthz")) === 200) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${LABELS[name]} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${tail.join("\n")}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const readyAt = Date.now();
+  const pid = child.pid!;
+  return {
+    name,
+    pid,
+    port,
+    spawnedAt,
+    readyAt,
+    tail,
+    cpuSeconds: () => treeCpuSeconds(pid),
+    sampleRss: () => new RssSampler(pid),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Every system still running, killed if the bench itself is interrupted. */
+const children = new Set<ChildProcess>();
+export function killAll(): void {
+  for (const child of children) {
+    // The whole tree: the Restate peer's server is a grandchild.
+    for (const pid of child.pid ? processTree(child.pid).reverse() : []) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function getStatus(port: number, urlPath: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", () => resolve(undefined));
+    req.setTimeout(1000, () => req.destroy());
+  });
+}
