@@ -50,7 +50,8 @@ export class Inbox {
       `SELECT seq, id, agent_key, kind, payload_json, attempts, received_at_ms FROM inbox
        WHERE agent_key = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
     );
-    this.doneStmt = db.prepare(`UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE id = ?`);
+    // By seq, the table's integer key: one b-tree step instead of a lookup through the id index.
+    this.doneStmt = db.prepare(`UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE seq = ?`);
     this.parkStmt = db.prepare(
       `UPDATE inbox SET status = 'parked', attempts = ?, last_error = ?, completed_at_ms = ? WHERE id = ?`,
     );
@@ -86,8 +87,8 @@ export class Inbox {
     };
   }
 
-  markDone(id: string, nowMs: number): void {
-    this.doneStmt.run(nowMs, id);
+  markDone(seq: number, nowMs: number): void {
+    this.doneStmt.run(nowMs, seq);
   }
 
   /** `attempts` counts every failed try, including the one that made it park. */

@@ -38,7 +38,8 @@ export class MessageRunner<S> {
     private readonly events: RuntimeEvents,
   ) {}
 
-  async run(row: InboxMessage, cache: { state?: CachedState }): Promise<RunOutcome> {
+  /** `neverRun`: the message was stored by this process and not taken before, so it has no journal yet. */
+  async run(row: InboxMessage, cache: { state?: CachedState }, neverRun = false): Promise<RunOutcome> {
     const started = performance.now();
     const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
     crashPoint("message.before-handle");
@@ -50,7 +51,7 @@ export class MessageRunner<S> {
       const { state, wasReset, storedJson } = this.loadState(row.agentKey, cache);
       baseJson = storedJson;
       if (this.options.verifyReplay) startJson = JSON.stringify(state);
-      ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, this.deps.journal.read(row.id));
+      ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, neverRun ? new Map() : this.deps.journal.read(row.id));
       await this.agent.handle(ctx);
       // Serialised here so that a state JSON cannot hold counts as the message's failure (and parks it
       // after maxAttempts), instead of failing the commit below on every retry.
@@ -67,7 +68,7 @@ export class MessageRunner<S> {
       if (stateJson !== baseJson) {
         this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.clock.now());
       }
-      this.inbox.markDone(row.id, this.deps.clock.now());
+      this.inbox.markDone(row.seq, this.deps.clock.now());
     });
     cache.state = { json: stateJson };
     crashPoint("message.after-commit");

@@ -1,7 +1,9 @@
-// Routes work to agents by key. Each key has a mailbox: one message at a time, in arrival order,
-// read from the inbox table so that nothing is held only in memory. Different keys run concurrently.
-// Idle agents are dropped from memory (least recently used first) and rebuilt from storage.
-import type { Inbox } from "./inbox.js";
+// Routes work to agents by key. Each key has a mailbox: one message at a time, in arrival order.
+// The inbox table is the truth; a message just committed by `accept` is also handed to its mailbox
+// in memory, so the common case (a new message for an idle agent) needs no read back. Anything else
+// (start-up, timers, a retry) marks the mailbox to read the table until it is empty. Different keys
+// run concurrently. Idle agents are dropped from memory (least recently used first).
+import type { Inbox, InboxMessage } from "./inbox.js";
 import type { CachedState, MessageRunner } from "./message-runner.js";
 import type { Logger } from "./observer.js";
 
@@ -9,6 +11,12 @@ interface Mailbox {
   running: Promise<void> | undefined;
   cache: { state?: CachedState };
   retryTimer: NodeJS.Timeout | undefined;
+  /** Messages committed by this process's accept, not yet taken, in seq order. */
+  fresh: InboxMessage[];
+  /** The table may hold pending messages the mailbox has not been handed: read it until empty. */
+  readTable: boolean;
+  /** The highest seq taken so far: a message handed over again (read and handed in the same turn) is skipped. */
+  lastSeq: number;
 }
 
 export interface RouterOptions {
@@ -34,8 +42,11 @@ export class Router {
     private readonly log: Logger,
   ) {}
 
-  /** Tells the agent at `key` that it may have new messages; starts its mailbox if idle. */
-  wake(key: string): void {
+  /**
+   * Tells the agent at `key` that it may have new messages; starts its mailbox if idle. `committed` is
+   * the message when the caller has just stored it: then the table need not be read for it.
+   */
+  wake(key: string, committed?: InboxMessage): void {
     if (this.stopping) return;
     let mailbox = this.mailboxes.get(key);
     if (mailbox) {
@@ -43,14 +54,22 @@ export class Router {
       this.mailboxes.delete(key);
       this.mailboxes.set(key, mailbox);
     } else {
-      mailbox = { running: undefined, cache: {}, retryTimer: undefined };
+      // A key without a mailbox has no pending message this process does not know of: recovery,
+      // timers and retries all wake with `readTable`, and only idle, drained mailboxes are evicted.
+      mailbox = { running: undefined, cache: {}, retryTimer: undefined, fresh: [], readTable: false, lastSeq: 0 };
       this.mailboxes.set(key, mailbox);
       this.evictIdle(key);
+    }
+    if (committed) {
+      if (committed.seq > mailbox.lastSeq) mailbox.fresh.push(committed);
+    } else {
+      mailbox.readTable = true;
     }
     if (mailbox.running || mailbox.retryTimer) return;
     const box = mailbox;
     box.running = this.drain(key, box).catch((error: unknown) => {
       box.running = undefined;
+      box.readTable = true;
       // Most likely the database refused a write: the message is still pending, so try again soon.
       this.log.error({ err: error, agentKey: key }, "mailbox stopped by an error; retrying in 1 s");
       box.retryTimer = setTimeout(() => {
@@ -83,15 +102,18 @@ export class Router {
     // Yield once: the caller (an HTTP handler) finishes answering before the agent starts work.
     await new Promise<void>((resolve) => setImmediate(resolve));
     for (;;) {
-      const message = this.stopping ? undefined : this.inbox.next(key);
+      const message = this.stopping ? undefined : this.take(key, mailbox);
       if (!message) {
         // Cleared in the same synchronous turn as the empty read, so a later wake starts a new drain.
         mailbox.running = undefined;
         return;
       }
-      const outcome = await this.runner.run(message, mailbox.cache);
+      const outcome = await this.runner.run(message.row, mailbox.cache, message.neverRun);
       if (outcome.status === "retry") {
         mailbox.running = undefined;
+        // The table has its new attempt count.
+        mailbox.readTable = true;
+        mailbox.fresh = [];
         mailbox.retryTimer = setTimeout(() => {
           mailbox.retryTimer = undefined;
           this.wake(key);
@@ -104,6 +126,25 @@ export class Router {
       }
       if (outcome.sent) this.hooks.sent(key);
       if (outcome.timersChanged) this.hooks.timersChanged();
+    }
+  }
+
+  /** The mailbox's next message: from the table while it must be read, else the oldest handed-over one. */
+  private take(key: string, mailbox: Mailbox): { row: InboxMessage; neverRun: boolean } | undefined {
+    if (mailbox.readTable) {
+      const row = this.inbox.next(key);
+      if (row) {
+        mailbox.lastSeq = Math.max(mailbox.lastSeq, row.seq);
+        return { row, neverRun: false };
+      }
+      mailbox.readTable = false;
+    }
+    for (;;) {
+      const row = mailbox.fresh.shift();
+      if (!row) return undefined;
+      if (row.seq <= mailbox.lastSeq) continue; // already read from the table
+      mailbox.lastSeq = row.seq;
+      return { row, neverRun: true };
     }
   }
 

@@ -126,7 +126,11 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       messages.forEach((m, i) => {
         const outcome = outcomes[i]!;
         events.accepted?.(m.kind, outcome.status);
-        if (outcome.status === "stored") router.wake(m.agentKey);
+        if (outcome.status === "stored") {
+          router.wake(m.agentKey, {
+            seq: outcome.seq, id: m.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs: now,
+          });
+        }
       });
       return outcomes;
     },
