@@ -6,6 +6,7 @@
 //           time and its updates in order, as Telegram delivers a chat's updates: every step writes.
 //
 //   npx tsx load.ts [--workload hint|dialog] [--updates 20000] [--concurrency 64] [--synchronous NORMAL|FULL]
+//                   [--cpu-prof-dir DIR]   (the peer writes a V8 CPU profile there when it stops)
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       concurrency: { type: "string", default: "64" },
       synchronous: { type: "string", default: "NORMAL" },
       workload: { type: "string", default: "hint" },
+      "cpu-prof-dir": { type: "string" },
     },
   });
   const updates = Number(values.updates);
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     dataDir,
     secret: SECRET,
     extraEnv: { SQLITE_SYNCHRONOUS: values.synchronous },
+    ...(values["cpu-prof-dir"] ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof-dir"])}`] } : {}),
   });
   try {
     const warm = await run(peer.port, workload(values.workload, 1, WARMUP, 9_000_000), concurrency);

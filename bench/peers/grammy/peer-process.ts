@@ -26,9 +26,11 @@ export async function startPeer(options: {
   dataDir: string;
   secret: string;
   extraEnv?: Record<string, string>;
+  /** Extra node flags before `--import tsx`, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }): Promise<PeerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "bot.ts"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "bot.ts"], {
     cwd: PEER_DIR,
     env: {
       ...process.env,
