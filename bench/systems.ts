@@ -62,7 +62,11 @@ export function unavailable(name: SystemName): string | undefined {
   return undefined;
 }
 
-/** Installs a peer's own packages the first time (or after its lockfile changed). */
+/**
+ * Installs a peer's own packages the first time (or after its lockfile changed). Install scripts are
+ * skipped and better-sqlite3's native module is taken from the project's own install when it is the
+ * same version: building it from source takes minutes on a small machine, and is the same file.
+ */
 export function preparePeer(name: SystemName, say: (line: string) => void): void {
   if (name === "ours") return;
   const dir = peerDir(name);
@@ -70,7 +74,19 @@ export function preparePeer(name: SystemName, say: (line: string) => void): void
   const stamp = path.join(dir, "node_modules", ".package-lock.json");
   if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= fs.statSync(lock).mtimeMs) return;
   say(`bench: installing the ${LABELS[name]}'s packages (npm ci in bench/peers/${name}, first use only)`);
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  const npm = (args: string[]) => execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  npm(["ci", "--ignore-scripts"]);
+  const theirs = path.join(dir, "node_modules", "better-sqlite3");
+  if (fs.existsSync(theirs)) {
+    const ours = path.join(ROOT, "node_modules", "better-sqlite3");
+    const version = (p: string) => (JSON.parse(fs.readFileSync(path.join(p, "package.json"), "utf8")) as { version: string }).version;
+    if (fs.existsSync(path.join(ours, "build")) && version(ours) === version(theirs)) {
+      fs.cpSync(path.join(ours, "build"), path.join(theirs, "build"), { recursive: true });
+    } else {
+      npm(["rebuild", "better-sqlite3"]);
+    }
+  }
+  if (fs.existsSync(path.join(dir, "node_modules", "esbuild"))) npm(["rebuild", "esbuild"]);
 }
 
 export async function freePort(): Promise<number> {
