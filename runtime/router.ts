@@ -6,6 +6,7 @@
 import type { Inbox, InboxMessage } from "./inbox.js";
 import type { CachedState, MessageRunner } from "./message-runner.js";
 import type { Logger } from "./observer.js";
+import type { WorkGate } from "./work-gate.js";
 
 interface Mailbox {
   running: Promise<void> | undefined;
@@ -40,6 +41,7 @@ export class Router {
     private readonly hooks: RouterHooks,
     private readonly options: RouterOptions,
     private readonly log: Logger,
+    private readonly gate: WorkGate,
   ) {}
 
   /**
@@ -108,7 +110,13 @@ export class Router {
         mailbox.running = undefined;
         return;
       }
-      const outcome = await this.runner.run(message.row, mailbox.cache, message.neverRun);
+      await this.gate.enter();
+      let outcome;
+      try {
+        outcome = await this.runner.run(message.row, mailbox.cache, message.neverRun);
+      } finally {
+        this.gate.leave();
+      }
       if (outcome.status === "retry") {
         mailbox.running = undefined;
         // The table has its new attempt count.

@@ -19,6 +19,7 @@ import { CLEAN_STOP, RuntimeMeta } from "./runtime-meta.js";
 import { Router } from "./router.js";
 import { TimerStore } from "./timer-store.js";
 import { TimerService } from "./timers.js";
+import { WorkGate } from "./work-gate.js";
 
 export interface RuntimeOptions<S> {
   db: Database;
@@ -35,6 +36,8 @@ export interface RuntimeOptions<S> {
   /** Test aid: replay every handled message against its journal and fail on any difference. */
   verifyReplay?: boolean;
   maxResidentAgents?: number;
+  /** Messages handled at once across all agents (a model call in `ctx.run` does not count while it waits). Default 64. */
+  maxConcurrentMessages?: number;
   /** Sends in flight at once. Default 64. */
   sendConcurrency?: number;
   /** Finished messages, sends and timers older than this are deleted (hourly). Default 30 days. */
@@ -81,8 +84,10 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const states = new AgentStateStore(db);
   const meta = new RuntimeMeta(db);
   const history = new AgentHistory(db);
+  const gate = new WorkGate(options.maxConcurrentMessages ?? 64);
   const deps = {
     db, committer, journal, outbox, timers: timerStore, history, clock,
+    outside: <T>(work: () => Promise<T>) => gate.outside(work),
     sendsCommitted: (key: string) => worker.wake(key),
     timersCommitted: () => timers.reschedule(),
   };
@@ -103,6 +108,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     { sent: (key) => worker.wake(key), timersChanged: () => timers.reschedule() },
     { maxResidentAgents: options.maxResidentAgents ?? 10_000 },
     log,
+    gate,
   );
 
   const retention = new Retention(db, committer, clock);

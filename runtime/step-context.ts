@@ -28,6 +28,8 @@ export interface StepContextDeps {
    */
   sendsCommitted?(agentKey: string): void;
   timersCommitted?(): void;
+  /** Runs a wait on the outside world (a `run` step's call, its back-off) without holding a handler's place. */
+  outside?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** A buffered write; runs inside the next unit this message commits. */
@@ -110,7 +112,7 @@ export class StepContext<S> implements AgentContext<S> {
     let backoffMs = options.initialBackoffMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = await fn().then((v) => roundTripOrPermanent(name, v));
+        const value = await this.outside(fn).then((v) => roundTripOrPermanent(name, v));
         await this.commit(() => this.record(step.seq, `run:${name}`, { v: value }, null));
         crashPoint("step.after-commit");
         return value;
@@ -121,7 +123,7 @@ export class StepContext<S> implements AgentContext<S> {
         }
         if (attempt >= maxAttempts) throw error;
         const wait = error instanceof RetryableError && error.retryAfterMs !== undefined ? error.retryAfterMs : backoffMs;
-        await sleep(wait);
+        await this.outside(() => sleep(wait));
         backoffMs *= 2;
       }
     }
@@ -166,6 +168,10 @@ export class StepContext<S> implements AgentContext<S> {
   }
 
   // === internals
+
+  private outside<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.outside ? this.deps.outside(work) : work();
+  }
 
   private take(name: string): { seq: number; recorded?: JournalEntry } {
     const seq = this.seq++;
