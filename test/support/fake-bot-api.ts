@@ -46,7 +46,9 @@ export interface RecordedCall {
 export type FailResponse =
   | { status: number; description?: string; retryAfter?: number }
   | "reset"
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Answer normally once `until` settles: the test holds the call in flight as long as it needs. */
+  | { until: Promise<unknown> };
 
 export interface FakeBotApi {
   /** e.g. "http://127.0.0.1:54321" (no trailing slash, as grammY requires). */
@@ -333,6 +335,10 @@ class FakeBotApiServer implements FakeBotApi {
         }, rule.delayMs);
         this.timers.add(t);
       });
+      if (this.closed || res.destroyed) return;
+    }
+    if (rule && "until" in rule) {
+      await rule.until.catch(() => undefined);
       if (this.closed || res.destroyed) return;
     }
     this.answer(method, call, res);
