@@ -33,3 +33,13 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   db.pragma("foreign_keys = ON");
   return db;
 }
+
+/**
+ * True for a failure of the database itself rather than of the work given to it: locked past the
+ * busy timeout, disk full, an I/O error, out of memory. Nothing was written; the same work can
+ * succeed once the fault passes, so it is never a message's or a step's own outcome.
+ */
+export function isDatabaseFault(error: unknown): boolean {
+  if (!(error instanceof BetterSqlite3.SqliteError)) return false;
+  return /^SQLITE_(BUSY|LOCKED|FULL|IOERR|NOMEM)/.test(error.code);
+}

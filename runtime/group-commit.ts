@@ -66,12 +66,17 @@ export class GroupCommitter {
             outcomes.push({ ok: true, value: item.work() });
             this.release.run();
           } catch (error) {
+            // SQLite ends the whole transaction on some faults (disk full, I/O): then nothing of the
+            // batch can commit, and every unit fails with that fault.
+            if (!this.db.inTransaction) throw error;
             this.rollbackTo.run();
             this.release.run();
             outcomes.push({ ok: false, error });
           }
         }
-      })();
+        // IMMEDIATE takes the write lock once, up front: a database locked by another process makes
+        // the batch wait one busy_timeout and fail, instead of each unit waiting its own in turn.
+      }).immediate();
     } catch (commitError) {
       for (const item of batch) item.reject(commitError);
       return;

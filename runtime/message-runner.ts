@@ -4,6 +4,7 @@
 import type { AgentDefinition, Message } from "./agent.js";
 import type { AgentStateStore } from "./agent-state.js";
 import { crashPoint } from "./crash-points.js";
+import { isDatabaseFault } from "./database.js";
 import { NonDeterminismError, PermanentError, describeError } from "./errors.js";
 import type { InboxMessage } from "./inbox.js";
 import type { Inbox } from "./inbox.js";
@@ -128,6 +129,9 @@ export class MessageRunner<S> {
   }
 
   private async fail(row: InboxMessage, message: Message, error: unknown): Promise<RunOutcome> {
+    // The database failed, not the message: not charged (a long lock or a full disk must not park
+    // good messages); the router tries it again shortly.
+    if (isDatabaseFault(error)) throw error;
     const reason = `${describeError(error).name}: ${describeError(error).message}`;
     const attempts = row.attempts + 1;
     if (error instanceof NonDeterminismError || attempts >= this.options.maxAttempts) {

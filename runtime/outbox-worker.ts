@@ -116,8 +116,26 @@ export class OutboxWorker {
     crashPoint("outbox.after-send");
     const now = this.clock.now();
     this.lastSentAt.set(row.agentKey, now);
-    await this.committer.submit(() => this.settle(row, outcome, now));
+    await this.record(row, outcome, now);
     crashPoint("outbox.after-record");
+  }
+
+  /**
+   * Records what the send did, retrying while the database refuses (locked, disk full): giving up
+   * would leave the row 'sending', and the lane would send an accepted message a second time.
+   */
+  private async record(row: OutboxRow, outcome: DeliveryResult, now: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.committer.submit(() => this.settle(row, outcome, now));
+        return;
+      } catch (error) {
+        // Stopping: the row stays 'sending' and the next start sends it again (the documented crash window).
+        if (this.stopping) throw error;
+        this.log.error({ err: error, agentKey: row.agentKey, outboxId: row.id }, "could not record a send; retrying in 1 s");
+        await this.sleep(1000);
+      }
+    }
   }
 
   private settle(row: OutboxRow, outcome: DeliveryResult, now: number): void {

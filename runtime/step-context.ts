@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { AgentContext, Message, RunOptions } from "./agent.js";
 import type { Clock } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import type { Database } from "./database.js";
+import { type Database, isDatabaseFault } from "./database.js";
 import { NonDeterminismError, PermanentError, RetryableError, describeError } from "./errors.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Journal, JournalEntry } from "./journal.js";
@@ -140,6 +140,8 @@ export class StepContext<S> implements AgentContext<S> {
         this.record(step.seq, `write:${name}`, { v: value }, null);
         return { ok: true as const, value };
       } catch (error) {
+        // A locked or full database is not the write's outcome: fail the unit, record nothing, retry later.
+        if (isDatabaseFault(error)) throw error;
         this.record(step.seq, `write:${name}`, null, describeError(error));
         return { ok: false as const, error };
       }

@@ -1,7 +1,8 @@
 // A local fake of the Telegram Bot API for tests: node:http on 127.0.0.1 with a random port.
 // Point grammY's client at it with `new Api(token, { apiRoot: fake.apiRoot })`. It records every
 // call, answers with realistic results, can be told to fail (HTTP error with Telegram's error
-// JSON, connection reset, or delay), and serves long polling from a queue of pushed updates.
+// JSON, connection reset, or delay; the next few calls, or every matching call for a while), and
+// serves long polling from a queue of pushed updates.
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -45,7 +46,9 @@ export interface RecordedCall {
 export type FailResponse =
   | { status: number; description?: string; retryAfter?: number }
   | "reset"
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Answer normally once `until` settles: the test holds the call in flight as long as it needs. */
+  | { until: Promise<unknown> };
 
 export interface FakeBotApi {
   /** e.g. "http://127.0.0.1:54321" (no trailing slash, as grammY requires). */
@@ -65,7 +68,12 @@ export interface FakeBotApi {
   waitFor(predicate: (api: FakeBotApi) => boolean, timeoutMs?: number, label?: string): Promise<void>;
   /** The next `count` calls of `method` ("*" = any method) get `response` instead of a normal answer. */
   failNext(method: string, count: number, response: FailResponse): void;
-  /** Drops all pending failNext rules. */
+  /**
+   * A fault for a while: every call for which `match(method, params)` is true gets `response`
+   * (e.g. one chat's sends, or all sendMessage calls) until the returned function ends it.
+   */
+  failWhile(match: (method: string, params: Record<string, unknown>) => boolean, response: FailResponse): () => void;
+  /** Drops all pending failNext and failWhile rules. */
   clearFailures(): void;
   /** Forgets recorded calls (not updates, webhook or message counters). */
   clearCalls(): void;
@@ -99,6 +107,8 @@ interface FailRule {
   method: string;
   remaining: number;
   response: FailResponse;
+  /** failWhile's test; such a rule never runs out. */
+  match?: (method: string, params: Record<string, unknown>) => boolean;
 }
 
 interface PollWaiter {
@@ -210,6 +220,14 @@ class FakeBotApiServer implements FakeBotApi {
     this.rules.push({ method: method.toLowerCase(), remaining: count, response });
   }
 
+  failWhile(match: (method: string, params: Record<string, unknown>) => boolean, response: FailResponse): () => void {
+    const rule: FailRule = { method: "*", remaining: Number.POSITIVE_INFINITY, response, match };
+    this.rules.push(rule);
+    return () => {
+      this.rules = this.rules.filter((r) => r !== rule);
+    };
+  }
+
   clearFailures(): void {
     this.rules = [];
   }
@@ -305,7 +323,7 @@ class FakeBotApiServer implements FakeBotApi {
       return;
     }
 
-    const rule = this.takeRule(method);
+    const rule = this.takeRule(method, call.params);
     if (rule === "reset") {
       call.failedWith = -1;
       call.reset = true;
@@ -328,12 +346,18 @@ class FakeBotApiServer implements FakeBotApi {
       });
       if (this.closed || res.destroyed) return;
     }
+    if (rule && "until" in rule) {
+      await rule.until.catch(() => undefined);
+      if (this.closed || res.destroyed) return;
+    }
     this.answer(method, call, res);
   }
 
-  private takeRule(method: string): FailResponse | undefined {
+  private takeRule(method: string, params: Record<string, unknown>): FailResponse | undefined {
     const lower = method.toLowerCase();
-    const rule = this.rules.find((r) => r.remaining > 0 && (r.method === "*" || r.method === lower));
+    const rule = this.rules.find(
+      (r) => r.remaining > 0 && (r.method === "*" || r.method === lower) && (r.match === undefined || r.match(method, params)),
+    );
     if (!rule) return undefined;
     rule.remaining -= 1;
     if (rule.remaining <= 0) this.rules = this.rules.filter((r) => r !== rule);
