@@ -15,8 +15,8 @@ export interface PeerProcess {
   webhookUrl: string;
   /** Milliseconds from spawn to the first 200 from /healthz. */
   startupMs: number;
-  /** Sends SIGTERM and resolves with the exit code (null if killed by a signal). */
-  stop(): Promise<number | null>;
+  /** Sends the signal (SIGTERM by default) and resolves with the exit code (null if killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export function freePort(): Promise<number> {
@@ -75,8 +75,8 @@ export async function startPeer(options: { apiRoot: string; token: string; secre
     baseUrl,
     webhookUrl: `${baseUrl}/telegram`,
     startupMs,
-    stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };

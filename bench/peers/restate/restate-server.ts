@@ -30,21 +30,31 @@ function binaryPath(): string {
   }
 }
 
+/** True if `file args…` runs and exits 0 here (a probe of what this machine allows). */
+function works(file: string, args: string[]): boolean {
+  return spawnSync(file, args, { stdio: "ignore" }).status === 0;
+}
+
 /**
- * restate-server 1.7 always starts a "check-latest-release" task that asks api.github.com for the
- * newest release (no setting turns it off; disable-telemetry covers only the usage ping). This
- * machine must send nothing off loopback, so where a private mount namespace is allowed (root), the
- * server runs with an empty resolv.conf: the lookup then goes to 127.0.0.1:53 and fails there.
- * Elsewhere the server is started as is. Either way it changes nothing else the server does.
+ * How the server is started; each wrapper execs into the next, so the child's pid is the server's
+ * and signals reach it, and each is used only where this machine has it.
+ * - setpriv --pdeathsig KILL: the server dies with the peer's node process, so a peer killed with
+ *   SIGKILL (as crash tests do) takes its whole tree down and a restart finds the ports and the
+ *   data directory free, as with any single-process bot.
+ * - unshare -m with an empty resolv.conf: restate-server 1.7 always starts a "check-latest-release"
+ *   task that asks api.github.com for the newest release (no setting turns it off;
+ *   disable-telemetry covers only the usage ping). This machine must send nothing off loopback;
+ *   with no resolver configured the lookup goes to 127.0.0.1:53 and fails there. Needs root.
+ * Neither changes anything else the server does.
  */
 function command(binary: string): { file: string; args: string[] } {
-  const isolated = spawnSync("unshare", ["-m", "sh", "-c", "mount --bind /dev/null /etc/resolv.conf"], { stdio: "ignore" });
-  if (isolated.status !== 0) return { file: binary, args: ["--no-logo"] };
-  // unshare and sh exec into the server: the child's pid is the server's, so signals reach it.
-  return {
-    file: "unshare",
-    args: ["-m", "sh", "-c", 'mount --bind /dev/null /etc/resolv.conf && exec "$0" "$@"', binary, "--no-logo"],
-  };
+  const wrappers: string[] = [];
+  if (works("setpriv", ["--pdeathsig", "KILL", "true"])) wrappers.push("setpriv", "--pdeathsig", "KILL", "--");
+  if (works("unshare", ["-m", "sh", "-c", "mount --bind /dev/null /etc/resolv.conf"])) {
+    wrappers.push("unshare", "-m", "sh", "-c", 'mount --bind /dev/null /etc/resolv.conf && exec "$0" "$@"');
+  }
+  const [file, ...args] = [...wrappers, binary, "--no-logo"];
+  return { file: file!, args };
 }
 
 export function spawnRestateServer(options: { host: string; baseDir: string; ports: RestatePorts; logFilter: string }): RestateServer {
@@ -116,10 +126,21 @@ export async function registerDeployment(adminUrl: string, uri: string, serviceN
   await admin(adminUrl, "POST", "/deployments", { uri, force: true });
 }
 
+/**
+ * Invocations that are queued or running (not completed, suspended, paused or backing off), from the
+ * admin API's SQL view of the server's state.
+ */
+export async function countActiveInvocations(adminUrl: string): Promise<number> {
+  const result = (await admin(adminUrl, "POST", "/query", {
+    query: "SELECT count(*) AS n FROM sys_invocation WHERE status IN ('pending', 'ready', 'running')",
+  })) as { rows?: { n?: number }[] };
+  return Number(result.rows?.[0]?.n ?? 0);
+}
+
 async function admin(adminUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${adminUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });

@@ -2,9 +2,12 @@
 // (and its restate-server) as child processes. Not part of the test suite; run it from this folder:
 //   node --import tsx smoke.ts
 // It walks /start, the /add_movie dialog (an invalid year, a button press, a typed rating), /movies
-// and the hint; posts one update twice and checks it is handled once; then SIGTERMs the peer,
-// restarts it on the same DATA_DIR (with new ports) and checks the movies are still listed.
+// and the hint; posts one update twice and checks it is handled once; SIGTERMs the peer right after
+// a burst (all answered once, exit 0), restarts it on the same DATA_DIR with new ports (the movies
+// are still listed); then SIGKILLs it right after another burst, restarts, and checks that burst is
+// answered too.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +25,39 @@ import { type PeerProcess, startPeer } from "./peer-process.js";
 const SECRET = "smoke-secret_0123456789";
 const CHAT = 4242;
 const WAIT_MS = 60_000;
+const BURST = 200;
+const BURST_BEFORE_SIGTERM = 5_000_000;
+const BURST_BEFORE_SIGKILL = 6_000_000;
+
+/** Replies per chat of the burst whose chats start at base. */
+function burstReplies(fake: FakeBotApi, base: number): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const call of fake.sent()) {
+    const chat = Number(call.params.chat_id);
+    if (chat >= base && chat < base + BURST) counts.set(chat, (counts.get(chat) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** One "hello" to each of BURST chats from base, 16 at a time; resolves after the last 200. */
+async function postBurst(peer: PeerProcess, base: number): Promise<void> {
+  const burst = Array.from({ length: BURST }, (_, i) => makeTextUpdate(id(), base + i, "hello"));
+  for (let i = 0; i < burst.length; i += 16) await Promise.all(burst.slice(i, i + 16).map((u) => post(peer, u)));
+}
+
+function childPids(pid: number): number[] {
+  const out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).trim();
+  return out === "" ? [] : out.split(/\s+/).map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let nextUpdateId = 1000;
 const id = (): number => nextUpdateId++;
@@ -123,9 +159,16 @@ async function main(): Promise<void> {
     assert.match(textOf(afterDuplicate[0]!), /^Your movies:/);
     step("same update_id posted twice -> handled once");
 
+    // A burst on other chats, then SIGTERM right after the last 200: the peer lets the accepted
+    // updates finish before it stops restate-server, so none is answered twice.
+    await postBurst(peer, BURST_BEFORE_SIGTERM);
+    const pendingAtSigterm = BURST - burstReplies(fake, BURST_BEFORE_SIGTERM).size;
     const exitCode = await peer.stop();
     assert.equal(exitCode, 0, "SIGTERM -> exit 0");
-    step("SIGTERM -> exit 0");
+    const afterSigterm = burstReplies(fake, BURST_BEFORE_SIGTERM);
+    assert.equal(afterSigterm.size, BURST, "every update accepted before SIGTERM is answered before the exit");
+    assert.ok([...afterSigterm.values()].every((n) => n === 1), "none answered twice");
+    step(`SIGTERM -> exit 0, after answering the ${pendingAtSigterm} burst updates still pending when it came`);
 
     peer = await startPeer(options);
     console.log(`peer restarted on the same DATA_DIR (new ports), ready ${Math.round(peer.startupMs)} ms after spawn`);
@@ -133,6 +176,24 @@ async function main(): Promise<void> {
     assert.match(listAfterRestart, /Inception \(2010\) rated 4\/5/);
     assert.match(listAfterRestart, /Heat \(1995\) rated 5\/5/);
     step("after restart, /movies still lists both movies");
+
+    // A crash: SIGKILL right after a burst's last 200. restate-server dies with the peer; whatever
+    // was accepted is durable in Restate and answered after the restart.
+    await postBurst(peer, BURST_BEFORE_SIGKILL);
+    const pendingAtSigkill = BURST - burstReplies(fake, BURST_BEFORE_SIGKILL).size;
+    const children = childPids(peer.child.pid!);
+    assert.ok(children.length > 0, "restate-server runs as the peer's child");
+    await peer.stop("SIGKILL");
+    const deadline = Date.now() + WAIT_MS;
+    while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(!children.some(alive), "restate-server died with the peer");
+    peer = await startPeer(options);
+    await fake.waitFor((api) => burstReplies(api, BURST_BEFORE_SIGKILL).size === BURST, WAIT_MS, "every burst update answered after the crash");
+    const repeated = [...burstReplies(fake, BURST_BEFORE_SIGKILL).values()].filter((n) => n > 1).length;
+    step(
+      `SIGKILL with ${pendingAtSigkill} burst updates unanswered: restate-server died too; after the restart all ${BURST} answered ` +
+        `(${repeated} twice: a send whose result the crash kept from the journal is made again)`,
+    );
 
     // Exactly one sendMessage per accepted message (and per live button press), over the whole run.
     assert.equal(fake.sent(CHAT).length, accepted);

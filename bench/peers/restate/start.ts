@@ -3,8 +3,8 @@
 // 2. serves the SDK endpoint with the MovieChat virtual object (HTTP/2 on 127.0.0.1);
 // 3. registers that endpoint with the admin API;
 // 4. opens the webhook receiver; from then on GET /healthz answers 200.
-// SIGTERM/SIGINT stop everything (restate-server included) and exit 0; if restate-server dies on its
-// own, the peer exits non-zero.
+// SIGTERM/SIGINT stop everything (restate-server included, after the accepted updates are handled,
+// for at most 10 s) and exit 0; if restate-server dies on its own, the peer exits non-zero.
 import "./sdk-prelude.js";
 import http from "node:http";
 import http2 from "node:http2";
@@ -13,10 +13,11 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as restate from "@restatedev/restate-sdk";
 import { HANDLER_NAME, movieChat, OBJECT_NAME } from "./movie-chat.js";
-import { registerDeployment, type RestateServer, spawnRestateServer, waitUntilServing } from "./restate-server.js";
+import { countActiveInvocations, registerDeployment, type RestateServer, spawnRestateServer, waitUntilServing } from "./restate-server.js";
 import { createWebhookServer } from "./webhook.js";
 
 const START_TIMEOUT_MS = 120_000;
+const DRAIN_TIMEOUT_MS = 10_000;
 
 function env(name: string): string | undefined {
   const value = process.env[name];
@@ -73,20 +74,36 @@ async function stop(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   ready = false;
-  // Webhooks first (nothing new comes in), then the server (no new invocations), then the endpoint.
-  for (const server of [...servers].reverse()) {
-    server.close();
-    if (server instanceof http.Server) server.closeAllConnections();
-  }
   const child = restateServer?.child;
-  if (child && child.exitCode === null && child.signalCode === null) {
+  const running = child !== undefined && child.exitCode === null && child.signalCode === null;
+  // Webhooks first: nothing new comes in.
+  const webhook = servers.find((s) => s instanceof http.Server);
+  webhook?.close();
+  if (webhook instanceof http.Server) webhook.closeAllConnections();
+  // Then let the accepted updates finish (bounded): restate-server aborts the invocations still
+  // running when it stops, and a Bot API call whose result was not yet journaled would be made
+  // again after the restart. Restate itself stays correct without this; it only avoids repeats.
+  if (running && restateServer && exitCode === 0) await drain(restateServer.adminUrl);
+  // Then the server (it stops invoking), and the endpoint last.
+  if (child && running) {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     await exited;
     clearTimeout(timer);
   }
+  for (const server of servers) if (server !== webhook) server.close();
   process.exit(exitCode);
+}
+
+async function drain(adminUrl: string): Promise<void> {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const active = await countActiveInvocations(adminUrl).catch(() => 0);
+    if (active === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  log(`stopping with invocations still active after ${DRAIN_TIMEOUT_MS} ms; they resume on the next start`);
 }
 
 process.on("SIGTERM", () => void stop(0));
