@@ -138,7 +138,10 @@ export function movieChat(botApi: BotApiConfig) {
   return restate.object({
     name: OBJECT_NAME,
     handlers: {
-      [HANDLER_NAME]: async (ctx: restate.ObjectContext, update: TelegramUpdate): Promise<void> => {
+      [HANDLER_NAME]: async (ctx: restate.ObjectContext, update: TelegramUpdate | null): Promise<void> => {
+        // Only the webhook receiver should call this, with a parsed update; anything else is refused
+        // for good (a TerminalError is not retried).
+        if (typeof update !== "object" || update === null) throw new restate.TerminalError("expected a Telegram update");
         if (update.callback_query) await onButton(ctx, update.callback_query);
         else if (update.message) await onMessage(ctx, update.message.text);
       },
