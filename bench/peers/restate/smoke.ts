@@ -26,17 +26,29 @@ const SECRET = "smoke-secret_0123456789";
 const CHAT = 4242;
 const WAIT_MS = 60_000;
 const BURST = 200;
+/** Sends the fake Bot API holds (answers only after the kill) in the SIGKILL burst. */
+const HELD_SENDS = 10;
 const BURST_BEFORE_SIGTERM = 5_000_000;
 const BURST_BEFORE_SIGKILL = 6_000_000;
 
-/** Replies per chat of the burst whose chats start at base. */
-function burstReplies(fake: FakeBotApi, base: number): Map<number, number> {
+/** sendMessage calls that reached the fake Bot API, per chat of the burst whose chats start at base. */
+function burstArrivals(fake: FakeBotApi, base: number): Map<number, number> {
   const counts = new Map<number, number>();
   for (const call of fake.sent()) {
     const chat = Number(call.params.chat_id);
     if (chat >= base && chat < base + BURST) counts.set(chat, (counts.get(chat) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Chats of that burst with a sendMessage the fake answered (a call still held by a delay is not). */
+function burstAnswered(fake: FakeBotApi, base: number): Set<number> {
+  const chats = new Set<number>();
+  for (const call of fake.sent()) {
+    const chat = Number(call.params.chat_id);
+    if (chat >= base && chat < base + BURST && call.result !== undefined) chats.add(chat);
+  }
+  return chats;
 }
 
 /** One "hello" to each of BURST chats from base, 16 at a time; resolves after the last 200. */
@@ -162,12 +174,11 @@ async function main(): Promise<void> {
     // A burst on other chats, then SIGTERM right after the last 200: the peer lets the accepted
     // updates finish before it stops restate-server, so none is answered twice.
     await postBurst(peer, BURST_BEFORE_SIGTERM);
-    const pendingAtSigterm = BURST - burstReplies(fake, BURST_BEFORE_SIGTERM).size;
+    const pendingAtSigterm = BURST - burstAnswered(fake, BURST_BEFORE_SIGTERM).size;
     const exitCode = await peer.stop();
     assert.equal(exitCode, 0, "SIGTERM -> exit 0");
-    const afterSigterm = burstReplies(fake, BURST_BEFORE_SIGTERM);
-    assert.equal(afterSigterm.size, BURST, "every update accepted before SIGTERM is answered before the exit");
-    assert.ok([...afterSigterm.values()].every((n) => n === 1), "none answered twice");
+    assert.equal(burstAnswered(fake, BURST_BEFORE_SIGTERM).size, BURST, "every update accepted before SIGTERM is answered before the exit");
+    assert.ok([...burstArrivals(fake, BURST_BEFORE_SIGTERM).values()].every((n) => n === 1), "none sent twice");
     step(`SIGTERM -> exit 0, after answering the ${pendingAtSigterm} burst updates still pending when it came`);
 
     peer = await startPeer(options);
@@ -178,21 +189,26 @@ async function main(): Promise<void> {
     step("after restart, /movies still lists both movies");
 
     // A crash: SIGKILL right after a burst's last 200. restate-server dies with the peer; whatever
-    // was accepted is durable in Restate and answered after the restart.
+    // was accepted is durable in Restate and answered after the restart. The fake Bot API holds the
+    // burst's first sends until the kill, so some invocations are surely mid-send when it comes.
+    fake.failNext("sendMessage", HELD_SENDS, { delayMs: 600_000 });
     await postBurst(peer, BURST_BEFORE_SIGKILL);
-    const pendingAtSigkill = BURST - burstReplies(fake, BURST_BEFORE_SIGKILL).size;
+    const pendingAtSigkill = BURST - burstAnswered(fake, BURST_BEFORE_SIGKILL).size;
     const children = childPids(peer.child.pid!);
     assert.ok(children.length > 0, "restate-server runs as the peer's child");
     await peer.stop("SIGKILL");
     const deadline = Date.now() + WAIT_MS;
     while (children.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(!children.some(alive), "restate-server died with the peer");
+    assert.ok(pendingAtSigkill >= HELD_SENDS, "the held sends were unanswered at the kill");
+    fake.clearFailures();
     peer = await startPeer(options);
-    await fake.waitFor((api) => burstReplies(api, BURST_BEFORE_SIGKILL).size === BURST, WAIT_MS, "every burst update answered after the crash");
-    const repeated = [...burstReplies(fake, BURST_BEFORE_SIGKILL).values()].filter((n) => n > 1).length;
+    await fake.waitFor((api) => burstAnswered(api, BURST_BEFORE_SIGKILL).size === BURST, WAIT_MS, "every burst update answered after the crash");
+    const twice = [...burstArrivals(fake, BURST_BEFORE_SIGKILL).values()].filter((n) => n > 1).length;
     step(
-      `SIGKILL with ${pendingAtSigkill} burst updates unanswered: restate-server died too; after the restart all ${BURST} answered ` +
-        `(${repeated} twice: a send whose result the crash kept from the journal is made again)`,
+      `SIGKILL with ${pendingAtSigkill} burst updates unanswered (${HELD_SENDS} of them mid-send): restate-server died too; ` +
+        `after the restart all ${BURST} answered; ${twice} sendMessage calls reached the Bot API twice ` +
+        "(a send in flight at the kill has no journaled result, so the replay makes it again)",
     );
 
     // Exactly one sendMessage per accepted message (and per live button press), over the whole run.
