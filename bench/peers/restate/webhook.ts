@@ -34,7 +34,8 @@ export function createWebhookServer(options: WebhookOptions): http.Server {
       return void reply(res, 401, "unauthorized");
     }
     readBody(req, (body) => {
-      if (body === undefined) return void reply(res, 413, "too large");
+      if (body === "too large") return void reply(res, 413, "too large");
+      if (body === "failed") return void res.destroy();
       let update: unknown;
       try {
         update = JSON.parse(body.toString("utf8"));
@@ -83,7 +84,7 @@ function forward(agent: http.Agent, url: string, idempotencyKey: string, body: B
   req.end(body);
 }
 
-function readBody(req: http.IncomingMessage, done: (body: Buffer | undefined) => void): void {
+function readBody(req: http.IncomingMessage, done: (body: Buffer | "too large" | "failed") => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = false;
@@ -92,8 +93,8 @@ function readBody(req: http.IncomingMessage, done: (body: Buffer | undefined) =>
     if (size > MAX_BODY_BYTES) tooLarge = true;
     else chunks.push(chunk);
   });
-  req.on("end", () => done(tooLarge ? undefined : Buffer.concat(chunks)));
-  req.on("error", () => done(undefined));
+  req.on("end", () => done(tooLarge ? "too large" : Buffer.concat(chunks)));
+  req.on("error", () => done("failed"));
 }
 
 function reply(res: http.ServerResponse, status: number, text: string): void {
