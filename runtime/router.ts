@@ -20,6 +20,9 @@ interface Mailbox {
   lastSeq: number;
 }
 
+/** Beyond this many messages handed over in memory, new ones are read back from the table instead. */
+const MAX_FRESH_HELD = 1_000;
+
 export interface RouterOptions {
   /** Agents kept in memory when idle; the least recently used beyond this are dropped. Default 10,000. */
   maxResidentAgents: number;
@@ -34,6 +37,8 @@ export interface RouterHooks {
 export class Router {
   private readonly mailboxes = new Map<string, Mailbox>();
   private stopping = false;
+  /** Messages held in mailboxes' `fresh` lists, all agents together. */
+  private freshHeld = 0;
 
   constructor(
     private readonly inbox: Inbox,
@@ -62,9 +67,13 @@ export class Router {
       this.mailboxes.set(key, mailbox);
       this.evictIdle(key);
     }
-    if (committed) {
-      if (committed.seq > mailbox.lastSeq) mailbox.fresh.push(committed);
+    if (committed && this.freshHeld < MAX_FRESH_HELD) {
+      if (committed.seq > mailbox.lastSeq) {
+        mailbox.fresh.push(committed);
+        this.freshHeld++;
+      }
     } else {
+      // Under a burst, the backlog waits in the table, not in memory.
       mailbox.readTable = true;
     }
     if (mailbox.running || mailbox.retryTimer) return;
@@ -72,6 +81,7 @@ export class Router {
     box.running = this.drain(key, box).catch((error: unknown) => {
       box.running = undefined;
       box.readTable = true;
+      this.dropFresh(box);
       // Most likely the database refused a write: the message is still pending, so try again soon.
       this.log.error({ err: error, agentKey: key }, "mailbox stopped by an error; retrying in 1 s");
       box.retryTimer = setTimeout(() => {
@@ -121,7 +131,7 @@ export class Router {
         mailbox.running = undefined;
         // The table has its new attempt count.
         mailbox.readTable = true;
-        mailbox.fresh = [];
+        this.dropFresh(mailbox);
         mailbox.retryTimer = setTimeout(() => {
           mailbox.retryTimer = undefined;
           this.wake(key);
@@ -150,10 +160,16 @@ export class Router {
     for (;;) {
       const row = mailbox.fresh.shift();
       if (!row) return undefined;
+      this.freshHeld--;
       if (row.seq <= mailbox.lastSeq) continue; // already read from the table
       mailbox.lastSeq = row.seq;
       return { row, neverRun: true };
     }
+  }
+
+  private dropFresh(mailbox: Mailbox): void {
+    this.freshHeld -= mailbox.fresh.length;
+    mailbox.fresh = [];
   }
 
   /** Never evicts `keep`: the mailbox being woken is about to start, though it still looks idle. */
