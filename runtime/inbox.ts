@@ -7,6 +7,8 @@ export interface NewMessage {
   agentKey: string;
   kind: string;
   payload: unknown;
+  /** `payload` as the JSON text it arrived in, when the caller has it: stored as is, not serialised again. */
+  payloadJson?: string;
 }
 
 export interface InboxMessage {
@@ -68,7 +70,7 @@ export class Inbox {
 
   /** Stores a message unless one with its id exists. Write: run inside a unit. */
   accept(message: NewMessage, nowMs: number): AcceptOutcome {
-    const info = this.insert.run(message.id, message.agentKey, message.kind, JSON.stringify(message.payload), nowMs);
+    const info = this.insert.run(message.id, message.agentKey, message.kind, message.payloadJson ?? JSON.stringify(message.payload), nowMs);
     return info.changes === 1 ? { status: "stored", seq: Number(info.lastInsertRowid) } : { status: "duplicate" };
   }
 

@@ -77,8 +77,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     "recovered stored work",
   );
 
-  const toMessage = (update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>) => ({
-    id: inboxId(route.updateId), agentKey: route.chatId, kind: route.kind, payload: update,
+  const toMessage = (update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>, json?: string) => ({
+    id: inboxId(route.updateId), agentKey: route.chatId, kind: route.kind, payload: update, payloadJson: json,
   });
 
   let ready = false;
@@ -88,7 +88,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     webhookPath = new URL(config.WEBHOOK_URL).pathname;
     webhook = createWebhookHandler({
       secret: config.WEBHOOK_SECRET!,
-      accept: async (update, route) => (await rt.accept([toMessage(update, route)]))[0]!,
+      accept: async (update, route, json) => (await rt.accept([toMessage(update, route, json)]))[0]!,
       rejected: (reason) => metrics.rejected.inc({ reason }),
       log,
     });

@@ -12,7 +12,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface WebhookOptions {
   secret: string;
   /** Stores a routed update; resolves after the commit. */
-  accept(update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>): Promise<AcceptOutcome>;
+  accept(update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>, json: string): Promise<AcceptOutcome>;
   rejected(reason: string): void;
   log: AppLogger;
   maxBodyBytes?: number;
@@ -38,9 +38,10 @@ export function createWebhookHandler(options: WebhookOptions) {
     if (body === "too-large") return tooLarge();
     if (body === "aborted") return;
 
+    const text = body.toString("utf8");
     let json: unknown;
     try {
-      json = JSON.parse(body.toString("utf8"));
+      json = JSON.parse(text);
     } catch {
       return refuse(res, 400, "malformed JSON", "malformed-json");
     }
@@ -52,7 +53,7 @@ export function createWebhookHandler(options: WebhookOptions) {
     }
 
     try {
-      const outcome = await options.accept(parsed.update, parsed.route);
+      const outcome = await options.accept(parsed.update, parsed.route, text);
       reply(res, 200, { ok: true, status: outcome.status });
     } catch (error) {
       // Not stored, so not acknowledged: Telegram delivers it again later.
