@@ -32,7 +32,7 @@ export function parseWholeNumber(input: string, what: string, min: number, max: 
 }
 
 /** A book's current page: 0 (not started) to MAX_PAGE. */
-export const parsePage = (input: string): Parsed<number> => parseWholeNumber(input.replace(/^(p\.?|page)\s*/i, ""), "page", 0, MAX_PAGE);
+export const parsePage = (input: string): Parsed<number> => parseWholeNumber(input.trim().replace(/^(page|p\.?)\s*/i, ""), "page", 0, MAX_PAGE);
 
 /** For optional fields: a clear word gives null (remove the value), anything else goes to `parse`. */
 export function orClear<T>(parse: (input: string) => Parsed<T>): (input: string) => Parsed<T | null> {
