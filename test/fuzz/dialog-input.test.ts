@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALOGS } from "../../agents/media-tracker/dialogs/index.js";
 import { readCommand } from "../../agents/media-tracker/incoming.js";
 import { MAX_EPISODE, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR } from "../../agents/media-tracker/fields.js";
-import { MAX_TEXT_LENGTH, type Outgoing } from "../../agents/media-tracker/outgoing.js";
-import { makeCallbackUpdate, makeTextUpdate, postUpdate } from "../support/fake-bot-api.js";
-import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
-import { waitFor } from "../support/wait-for.js";
+import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
+import { type Answer, postHandled } from "../support/handled.js";
+import { type TestApp, startTestApp } from "../support/test-app.js";
 
 /** Fixed so runs repeat; FUZZ_SEED=<n> explores other inputs (fast-check prints the seed of a failure). */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
@@ -31,31 +30,9 @@ afterAll(async () => {
 let nextUpdateId = 1;
 let nextChat = 700_000;
 
-interface Answer {
-  texts: string[];
-  /** Toasts of answered button presses ("" for an answer without a toast). */
-  toasts: string[];
-  all: Outgoing[];
-}
-
 /** Posts one update, waits until it is handled and its answers delivered, and returns those answers. */
-async function post(chat: number, update: { update_id: number }): Promise<Answer> {
-  const res = await postUpdate(t.webhookUrl, update, SECRET);
-  expect(res.status).toBe(200);
-  const id = `tg:${update.update_id}`;
-  const db = t.app.db;
-  await waitFor(() => {
-    const status = db.prepare("SELECT status FROM inbox WHERE id = ?").pluck().get(id);
-    const unsent = db.prepare("SELECT COUNT(*) FROM outbox WHERE agent_key = ? AND status IN ('pending', 'sending')").pluck().get(String(chat));
-    return status !== undefined && status !== "pending" && unsent === 0;
-  }, 15_000, `update ${id} handled and answered`);
-  expect(db.prepare("SELECT status FROM inbox WHERE id = ?").pluck().get(id)).toBe("done");
-  const rows = db.prepare("SELECT payload_json, status FROM outbox WHERE message_id = ? ORDER BY id").all(id) as Array<{ payload_json: string; status: string }>;
-  for (const row of rows) expect(row.status).toBe("sent");
-  const all = rows.map((r) => JSON.parse(r.payload_json) as Outgoing);
-  const texts = all.flatMap((o) => (o.type === "text" ? [o.text] : []));
-  for (const text of texts) expect(text.length).toBeLessThanOrEqual(MAX_TEXT_LENGTH);
-  return { texts, toasts: all.flatMap((o) => (o.type === "answer-button" ? [o.text ?? ""] : [])), all };
+function post(chat: number, update: { update_id: number }): Promise<Answer> {
+  return postHandled(t, chat, update);
 }
 
 function say(chat: number, text: string): Promise<Answer> {
