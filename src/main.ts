@@ -22,8 +22,9 @@ async function main(): Promise<void> {
     app = await startApp(config, log);
   } catch (error) {
     log.fatal({ err: error }, "could not start");
-    log.flush();
-    process.exitCode = 1;
+    // startApp may have opened the database, the HTTP server and the runtime before failing:
+    // exit instead of hanging half-started (a supervisor then sees the failure and restarts).
+    log.flush(() => process.exit(1));
     return;
   }
   log.info({ database: config.DATABASE_PATH }, "media tracker is running");

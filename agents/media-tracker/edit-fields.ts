@@ -14,8 +14,15 @@ export function isClearWord(input: string): boolean {
 
 /** Notes: free text that keeps its line breaks, at most MAX_NOTES_LENGTH characters. */
 export function parseNotes(input: string): Parsed<string> {
-  const value = input.replace(/\r\n?/g, "\n").replace(/[^\S\n]+/g, " ").replace(/\n{3,}/g, "\n\n").trim();
-  if (value.length === 0) return { ok: false, error: "The notes can't be empty." };
+  const value = input
+    .replace(/\r\n?/g, "\n")
+    .replace(/[^\S\n]+/g, " ")
+    // Control characters (NUL, bell, …) go, as in titles and quotes; line breaks stay.
+    .replace(/\p{Cc}/gu, (c) => (c === "\n" ? c : ""))
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+  // Only invisible characters (zero-width spaces, direction marks) count as empty too.
+  if (value.replace(/[\p{Cf}\p{Z}\s]/gu, "").length === 0) return { ok: false, error: "The notes can't be empty." };
   const length = Array.from(value).length;
   if (length > MAX_NOTES_LENGTH) return { ok: false, error: `Those notes are too long (${length} characters, at most ${MAX_NOTES_LENGTH}). Please shorten them.` };
   if (/^\/[a-z0-9_]+$/i.test(value)) return { ok: false, error: "That looks like a command, not notes." };
@@ -32,7 +39,7 @@ export function parseWholeNumber(input: string, what: string, min: number, max: 
 }
 
 /** A book's current page: 0 (not started) to MAX_PAGE. */
-export const parsePage = (input: string): Parsed<number> => parseWholeNumber(input.replace(/^(p\.?|page)\s*/i, ""), "page", 0, MAX_PAGE);
+export const parsePage = (input: string): Parsed<number> => parseWholeNumber(input.trim().replace(/^(page|p\.?)\s*/i, ""), "page", 0, MAX_PAGE);
 
 /** For optional fields: a clear word gives null (remove the value), anything else goes to `parse`. */
 export function orClear<T>(parse: (input: string) => Parsed<T>): (input: string) => Parsed<T | null> {

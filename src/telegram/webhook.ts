@@ -27,7 +27,9 @@ export function createWebhookHandler(options: WebhookOptions) {
     const given = req.headers["x-telegram-bot-api-secret-token"];
     // Compare digests: equal length, constant time, whatever the caller sent.
     if (typeof given !== "string" || !timingSafeEqual(digest(given), expected)) {
-      return refuse(res, 401, "wrong or missing secret token", "secret");
+      // The body of a stranger's request is never read: closing the connection spares draining it
+      // (up to whatever length it declared) and lets a shutdown finish without waiting for it.
+      return refuse(res, 401, "wrong or missing secret token", "secret", { Connection: "close" });
     }
     const declared = Number(req.headers["content-length"] ?? 0);
     // Refused before (or while) reading: the rest of the body is never buffered, and the connection closes.

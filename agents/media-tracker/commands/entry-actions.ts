@@ -2,6 +2,7 @@
 // starts an edit dialog), rate ("rt:<id>" → "rs:<id>:<1-5>"), change status ("st:<id>" →
 // "ss:<id>:<status>") and delete ("dl:<id>" → "dy:<id>" yes / "dn:<id>" no). Button data may be
 // forged or stale: every id is looked up in this chat's own entries first.
+import { activityOf } from "../dialogs/dialog.js";
 import { editableFields, startEdit } from "../dialogs/edit-entry.js";
 import { DIALOGS } from "../dialogs/index.js";
 import { entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
@@ -88,8 +89,9 @@ function edit(turn: Turn, entry: Entry, [key]: string[], press: ButtonPress): st
   if (!field) return "That button is no longer active.";
   const open = turn.state.dialog;
   if (open) {
-    const noun = DIALOGS.get(open.name)?.noun ?? "dialog";
-    turn.reply(`You're in the middle of adding a ${noun}. Finish it or /cancel it first, then tap the button again.`);
+    const spec = DIALOGS.get(open.name);
+    // "changing the title" for an open edit, not "adding a change".
+    turn.reply(`You're in the middle of ${spec ? activityOf(spec) : "a dialog"}. Finish it or /cancel it first, then tap the button again.`);
     return;
   }
   clearButtons(turn, press);

@@ -1,7 +1,9 @@
 // Our own export (JSON or CSV, see export/formats.ts) read back: every kind and every field, keyed
 // "mt:<id>" so that importing it twice, or into the chat it came from, adds nothing.
-import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
+import { BOOK_STATUSES, ENTRY_KINDS, type EntryKind, SHOW_STATUSES } from "../media-store.js";
 import { toRating } from "../export/mappings.js";
+import { MAX_PAGE } from "../edit-fields.js";
+import { MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
 import type { ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
 import { cleanTitle, day, number, text, timeMs, wholeNumber } from "./values.js";
 
@@ -10,6 +12,9 @@ export function isOwnCsv(headers: string[]): boolean {
 }
 
 type Value = string | number | null | undefined;
+
+/** The statuses each kind can have; a status the bot would not offer is left out. */
+const KIND_STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
 
 /** Reads our records (JSON objects or CSV rows as objects). */
 export function readOwn(
@@ -51,17 +56,17 @@ export function readOwn(
     if (updatedAtMs !== undefined) e.updatedAtMs = updatedAtMs;
     const author = text(str("author"));
     if (author) e.author = author;
-    const year = wholeNumber(get("year"), 1);
+    const year = wholeNumber(get("year"), MIN_YEAR, MAX_YEAR);
     if (year !== undefined) e.year = year;
     const rating = toRating(number(get("rating")));
     if (rating !== undefined) e.rating = rating;
-    const season = wholeNumber(get("season"));
+    const season = wholeNumber(get("season"), 0, MAX_SEASON);
     if (season !== undefined) e.season = season;
-    const episode = wholeNumber(get("episode"));
+    const episode = wholeNumber(get("episode"), 0, MAX_EPISODE);
     if (episode !== undefined) e.episode = episode;
-    const status = text(str("status"))?.trim();
-    if (status) e.status = status;
-    const page = wholeNumber(get("currentPage"));
+    const status = str("status")?.trim().toLowerCase();
+    if (status && KIND_STATUSES[kind]?.includes(status)) e.status = status;
+    const page = wholeNumber(get("currentPage"), 0, MAX_PAGE);
     if (page !== undefined) e.currentPage = page;
     const finished = day(str("finishedOn"));
     if (finished) e.finishedOn = finished;

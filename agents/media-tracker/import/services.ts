@@ -2,6 +2,8 @@
 // export, Letterboxd's export (diary.csv, ratings.csv, watched.csv, reviews.csv) and import CSV,
 // and Yamtrack's CSV. Each turns rows into entries with a stable import key, or a skip reason.
 import type { EntryKind } from "../media-store.js";
+import { MAX_PAGE } from "../edit-fields.js";
+import { MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
 import { fromYamtrackScore, shelfToBookStatus, toRating, yamtrackToStatus } from "../export/mappings.js";
 import type { CsvTable, ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
 import { cleanTitle, day, lower, number, text, timeMs, wholeNumber } from "./values.js";
@@ -103,7 +105,7 @@ export function readLetterboxd(tables: Array<{ table: CsvTable; file: Letterboxd
         out.skipped.push({ where: at, reason: title.reason });
         continue;
       }
-      const year = wholeNumber(v["Year"], 1);
+      const year = wholeNumber(v["Year"], MIN_YEAR, MAX_YEAR);
       const key = `letterboxd:${lower(title.value)}|${year ?? ""}`;
       let film = films.get(key);
       const addedAtMs = timeMs(v["Date"]) ?? timeMs(v["WatchedDate"]) ?? options.nowMs;
@@ -161,9 +163,9 @@ export function readYamtrack(table: CsvTable, options: ReadOptions): Parsed {
     const id = v["media_id"]?.trim() || lower(title.value);
     const group = kind === "show" ? "tv" : type;
     const key = `yamtrack:${v["source"]?.trim() || "manual"}:${group}:${id}`;
-    const season = wholeNumber(v["season_number"], 0);
-    const episodeNumber = wholeNumber(v["episode_number"], 0);
-    const progress = wholeNumber(v["progress"], 0);
+    const season = wholeNumber(v["season_number"], 0, MAX_SEASON);
+    const episodeNumber = wholeNumber(v["episode_number"], 0, MAX_EPISODE);
+    const progress = wholeNumber(v["progress"], 0, kind === "book" ? MAX_PAGE : MAX_EPISODE);
     const status = v["status"] ? yamtrackToStatus(kind, v["status"]) : undefined;
     const rating = fromYamtrackScore(number(v["score"]));
     let e = byKey.get(key);

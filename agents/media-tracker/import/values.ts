@@ -25,9 +25,10 @@ export function number(raw: string | number | null | undefined): number | undefi
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function wholeNumber(raw: string | number | null | undefined, min = 0): number | undefined {
+/** A whole number from `min` to `max`, else undefined: out of range is as unreadable as "abc" (the store keeps only what a dialog would take). */
+export function wholeNumber(raw: string | number | null | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const n = number(raw);
-  return n !== undefined && Number.isInteger(n) && n >= min ? n : undefined;
+  return n !== undefined && Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
 /** "2024-02-09", "2024/02/09", "2024-02-09T12:00:00Z", "2024-02-09 12:00:00+00:00" → "2024-02-09". */

@@ -1,0 +1,269 @@
+// Property tests of the import reader (agents/media-tracker/import/): arbitrary bytes, random CSV
+// (random headers, quotes, BOMs, line ends), random and damaged ZIPs, and random JSON shaped like
+// our export. The reader never throws; it refuses with a sentence or returns only valid entries,
+// which a real SQLite store then accepts; and our own export read back gives the same entries.
+import { strToU8, zipSync } from "fflate";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { exportFile } from "../../agents/media-tracker/export/formats.js";
+import { readImportFile } from "../../agents/media-tracker/import/read.js";
+import type { ImportRead, ImportedEntry } from "../../agents/media-tracker/import/types.js";
+import { BOOK_STATUSES, ENTRY_KINDS, type Entry, SHOW_STATUSES } from "../../agents/media-tracker/media-store.js";
+import { MAX_EPISODE, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR } from "../../agents/media-tracker/fields.js";
+import { MAX_PAGE } from "../../agents/media-tracker/edit-fields.js";
+import { createMediaStore } from "../../src/store/media.js";
+import { tempDatabase } from "../support/temp-database.js";
+
+/** Fixed so runs repeat; FUZZ_SEED=<n> explores other inputs (fast-check prints the seed of a failure). */
+const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
+const database = tempDatabase();
+const store = createMediaStore(database.db);
+afterAll(() => database.close());
+
+let nextId = 0;
+const options = { nowMs: Date.UTC(2025, 5, 1), newId: () => `fz-${++nextId}` };
+
+// === What a valid entry is (the rules the dialogs enforce, and what the store can hold)
+
+const STATUSES: Record<string, readonly string[]> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
+const MAX_DATE_MS = 8.64e15;
+
+function isDay(v: unknown): boolean {
+  return typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v;
+}
+function isWhole(v: unknown, min: number, max: number): boolean {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max;
+}
+function isText(v: unknown): boolean {
+  return typeof v === "string" && v.trim() !== "";
+}
+
+/** Why an entry is invalid, or undefined when it is fine. */
+function invalidity(e: ImportedEntry): string | undefined {
+  if (!ENTRY_KINDS.includes(e.kind)) return `kind ${String(e.kind)}`;
+  if (typeof e.title !== "string" || e.title !== e.title.trim() || e.title === "" || /\s{2}/.test(e.title)) return `title ${JSON.stringify(e.title)}`;
+  if ([...e.title].length > MAX_TITLE_LENGTH) return "title too long";
+  if (!isText(e.id) || !isText(e.importKey)) return "no id or import key";
+  if (!isWhole(e.addedAtMs, -MAX_DATE_MS, MAX_DATE_MS)) return `addedAtMs ${e.addedAtMs}`;
+  if (e.updatedAtMs !== undefined && !isWhole(e.updatedAtMs, -MAX_DATE_MS, MAX_DATE_MS)) return `updatedAtMs ${e.updatedAtMs}`;
+  if (e.rating !== undefined && !(typeof e.rating === "number" && e.rating >= 1 && e.rating <= 5 && Number.isInteger(e.rating * 2))) return `rating ${e.rating}`;
+  if (e.year !== undefined && !isWhole(e.year, MIN_YEAR, MAX_YEAR)) return `year ${e.year}`;
+  if (e.season !== undefined && !isWhole(e.season, 0, MAX_SEASON)) return `season ${e.season}`;
+  if (e.episode !== undefined && !isWhole(e.episode, 0, MAX_EPISODE)) return `episode ${e.episode}`;
+  if (e.currentPage !== undefined && !isWhole(e.currentPage, 0, MAX_PAGE)) return `currentPage ${e.currentPage}`;
+  if (e.status !== undefined && !STATUSES[e.kind]?.includes(e.status)) return `status ${JSON.stringify(e.status)} for a ${e.kind}`;
+  if (e.finishedOn !== undefined && !isDay(e.finishedOn)) return `finishedOn ${e.finishedOn}`;
+  if (e.watchedOn !== undefined && !isDay(e.watchedOn)) return `watchedOn ${e.watchedOn}`;
+  for (const k of ["author", "quoteText", "notes"] as const) if (e[k] !== undefined && !isText(e[k])) return `${k} blank`;
+  return undefined;
+}
+
+let chat = 0;
+/** The reader's result is well-formed; every entry is valid and a real store takes them all. */
+function checkRead(result: ImportRead): void {
+  if (!result.ok) {
+    expect(typeof result.error).toBe("string");
+    expect(result.error.trim().length).toBeGreaterThan(0);
+    return;
+  }
+  for (const s of result.skipped) {
+    expect(isText(s.where) && isText(s.reason)).toBe(true);
+  }
+  for (const e of result.entries) {
+    const why = invalidity(e);
+    if (why) throw new Error(`invalid entry (${why}): ${JSON.stringify(e)}`);
+  }
+  expect(new Set(result.entries.map((e) => e.id)).size).toBe(result.entries.length);
+  expect(new Set(result.entries.map((e) => e.importKey)).size).toBe(result.entries.length);
+  const { added } = store.addMany(`fuzz-${++chat}`, result.entries);
+  expect(added).toBe(result.entries.length);
+}
+
+function read(bytes: Uint8Array, name: string): ImportRead {
+  return readImportFile(bytes, name, options);
+}
+
+// === Generators
+
+const OWN_COLUMNS = ["kind", "title", "author", "year", "season", "episode", "rating", "text", "quoteText", "id", "addedAt", "status", "currentPage", "finishedOn", "watchedOn", "notes", "updatedAt"];
+const SERVICE_COLUMNS = [
+  "Book Id", "Title", "Author", "My Rating", "Exclusive Shelf", "Date Read", "Date Added", "My Review", "Private Notes",
+  "Date", "Name", "Year", "Letterboxd URI", "Rating", "Rating10", "Watched Date", "WatchedDate", "Review", "Rewatch", "tmdbID",
+  "media_id", "source", "media_type", "title", "season_number", "episode_number", "score", "progress", "status", "notes",
+  "start_date", "end_date", "created_at", "progress_changed",
+];
+const header = fc.oneof(fc.constantFrom(...OWN_COLUMNS, ...SERVICE_COLUMNS), fc.string({ maxLength: 12 }));
+
+/** Cell values that poke at every reader: numbers of every shape, dates, statuses, kinds, hostile text. */
+const cell = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: "grapheme", maxLength: 20 }),
+  fc.constantFrom("", " ", "\t", "0", "-1", "0.5", "3.5", "4,5", "5", "6", "10", "11", "1e3", "1e21", "1e308", "1e400", "-0", "NaN", "Infinity", "-Infinity", "0x10", "9007199254740993", "1869", "1870", "2100", "2101", "99999"),
+  fc.double().map(String),
+  fc.integer().map(String),
+  fc.constantFrom("2024-02-09", "2024/2/9", "2024-02-30", "2024-13-01", "0000-01-01", "9999-12-31", "2024-02-09T12:00:00Z", "+275760-09-13T00:00:00Z", "-271821-04-20", "yesterday", "1", "2024-02-09 25:61:00"),
+  fc.constantFrom(...ENTRY_KINDS, "BOOK", " show ", "film", "tv", "season", "episode", "anime", "manga", "podcast"),
+  fc.constantFrom(...BOOK_STATUSES, ...SHOW_STATUSES, "read", "to-read", "currently-reading", "dnf", "Completed", "In progress", "Planning", "Paused", "Dropped", "Repeating", "banana"),
+  fc.constantFrom("\u200f", "\u0000", "🎬👩‍👩‍👧", "שלום", "a\nb", "\"quoted\"", "a,b", "=cmd()", "/start"),
+  fc.string({ maxLength: 400 }),
+);
+
+function quoteCell(value: string, style: "auto" | "always" | "never" | "broken"): string {
+  if (style === "never") return value;
+  if (style === "broken") return `"${value}`;
+  if (style === "always" || /[",\r\n]/.test(value)) return `"${value.replace(/"/g, '""')}"`;
+  return value;
+}
+
+const csvText = fc.record({
+  headers: fc.array(header, { minLength: 0, maxLength: 10 }),
+  rows: fc.array(fc.array(cell, { maxLength: 12 }), { maxLength: 8 }),
+  quoting: fc.constantFrom("auto", "auto", "always", "never", "broken") as fc.Arbitrary<"auto" | "always" | "never" | "broken">,
+  lineEnd: fc.constantFrom("\n", "\r\n", "\r"),
+  bom: fc.boolean(),
+  trailing: fc.constantFrom("", "\n", "\n\n", ",", "\""),
+}).map(({ headers, rows, quoting, lineEnd, bom, trailing }) => {
+  const line = (cells: string[]) => cells.map((c) => quoteCell(c, quoting)).join(",");
+  return `${bom ? "\uFEFF" : ""}${[line(headers), ...rows.map(line)].join(lineEnd)}${trailing}`;
+});
+
+/** A record shaped like our export: the right keys (and some others) with any JSON value. */
+const ownRecord = fc.dictionary(
+  fc.oneof(fc.constantFrom(...OWN_COLUMNS), fc.string({ maxLength: 8 })),
+  fc.oneof(cell, fc.double(), fc.integer(), fc.constant(null), fc.boolean(), fc.jsonValue({ maxDepth: 2 })),
+  { maxKeys: 14 },
+);
+const ownJson = fc.oneof(
+  fc.array(fc.oneof(ownRecord, ownRecord, fc.jsonValue({ maxDepth: 2 })), { maxLength: 10 }).map((a) => JSON.stringify(a)),
+  fc.array(ownRecord, { maxLength: 6 }).map((entries) => JSON.stringify({ entries })),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+  fc.tuple(fc.array(ownRecord, { maxLength: 4 }), fc.nat()).map(([a, cut]) => {
+    const text = JSON.stringify(a);
+    return text.slice(0, cut % (text.length + 1));
+  }),
+);
+
+const LETTERBOXD_NAMES = ["diary.csv", "ratings.csv", "watched.csv", "reviews.csv", "watchlist.csv", "letterboxd-x/diary.csv", "deleted/diary.csv", "profile.csv", "DIARY.CSV"];
+const zipBytes = fc.oneof(
+  fc.array(fc.tuple(fc.constantFrom(...LETTERBOXD_NAMES), csvText), { maxLength: 4 }).map((files) => zipSync(Object.fromEntries(files.map(([n, t]) => [n, strToU8(t)])))),
+  fc.tuple(fc.array(fc.tuple(fc.constantFrom(...LETTERBOXD_NAMES), csvText), { minLength: 1, maxLength: 3 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }))
+    .map(([files, cut, flipAt, flip]) => {
+      const zip = zipSync(Object.fromEntries(files.map(([n, t]) => [n, strToU8(t)])));
+      const damaged = zip.slice(0, Math.max(2, cut % (zip.length + 1)));
+      if (damaged.length > 2) damaged[2 + (flipAt % (damaged.length - 2))]! ^= flip;
+      return damaged;
+    }),
+  fc.uint8Array({ maxLength: 300 }).map((rest) => Uint8Array.from([0x50, 0x4b, ...rest])),
+  fc.uint8Array({ maxLength: 300 }).map((rest) => Uint8Array.from([0x50, 0x4b, 0x03, 0x04, ...rest])),
+);
+
+const fileName = fc.constantFrom("export.csv", "diary.csv", "watchlist.csv", "ratings.csv", "media-tracker.json", "x.zip", "goodreads_library_export.csv");
+
+// === Properties
+
+describe("import reader under random input", () => {
+  it("arbitrary bytes: a refusal with a reason, or valid entries only", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 2000 }),
+          fc.tuple(fc.constantFrom([0xef, 0xbb, 0xbf], [0x5b], [0x7b], [0x50, 0x4b], [0xff, 0xfe]), fc.uint8Array({ maxLength: 500 })).map(([head, rest]) => Uint8Array.from([...head, ...rest])),
+        ),
+        fileName,
+        (bytes, name) => checkRead(read(bytes, name)),
+      ),
+      { numRuns: 400, seed: SEED },
+    );
+  });
+
+  it("random CSV (headers, quoting, BOM, line ends): a refusal with a reason, or valid entries only", () => {
+    fc.assert(
+      fc.property(csvText, fileName, (text, name) => checkRead(read(strToU8(text), name))),
+      { numRuns: 800, seed: SEED },
+    );
+  });
+
+  it("CSV with a known service's or our own columns and hostile values: valid entries only", () => {
+    const knownHeaders = fc.constantFrom(
+      OWN_COLUMNS,
+      ["Book Id", "Title", "Author", "My Rating", "Exclusive Shelf", "Date Read", "Date Added", "My Review"],
+      ["Date", "Name", "Year", "Letterboxd URI", "Rating", "Rewatch", "Tags", "Watched Date"],
+      ["Title", "Year", "Rating10", "WatchedDate", "Review"],
+      ["media_id", "source", "media_type", "title", "season_number", "episode_number", "score", "progress", "status", "notes", "start_date", "end_date", "created_at"],
+    );
+    fc.assert(
+      fc.property(knownHeaders, fc.array(fc.array(cell, { minLength: 4, maxLength: 17 }), { minLength: 1, maxLength: 10 }), (headers, rows) => {
+        const text = [headers, ...rows].map((r) => r.map((c) => quoteCell(c, "auto")).join(",")).join("\n");
+        checkRead(read(strToU8(text), "export.csv"));
+      }),
+      { numRuns: 800, seed: SEED },
+    );
+  });
+
+  it("random and damaged ZIP files: a refusal with a reason, or valid entries only", () => {
+    fc.assert(fc.property(zipBytes, (bytes) => checkRead(read(bytes, "letterboxd.zip"))), { numRuns: 300, seed: SEED });
+  });
+
+  it("random JSON shaped like our export (and truncated JSON): a refusal with a reason, or valid entries only", () => {
+    fc.assert(fc.property(ownJson, (text) => checkRead(read(strToU8(text), "media-tracker.json"))), { numRuns: 800, seed: SEED });
+  });
+});
+
+// === Round trip: export, then import, gives the same entries
+
+const day = fc.date({ min: new Date(Date.UTC(1900, 0, 1)), max: new Date(Date.UTC(2099, 11, 31)), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const title = fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }).map((s) => s.replace(/\s+/g, " ").trim()).filter((s) => s !== "");
+const words = fc.string({ unit: "grapheme", minLength: 1, maxLength: 80 }).filter((s) => s.trim() !== "");
+const rating = fc.integer({ min: 2, max: 10 }).map((n) => n / 2);
+const timeMs = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2090, 0, 1) });
+
+const entry: fc.Arbitrary<Entry> = fc.oneof(
+  fc.record({ kind: fc.constant("book" as const), title, author: fc.option(words, { nil: undefined }), rating: fc.option(rating, { nil: undefined }), status: fc.option(fc.constantFrom(...BOOK_STATUSES), { nil: undefined }), currentPage: fc.option(fc.integer({ min: 0, max: MAX_PAGE }), { nil: undefined }), finishedOn: fc.option(day, { nil: undefined }), notes: fc.option(words, { nil: undefined }) }, { requiredKeys: ["kind", "title"] }),
+  fc.record({ kind: fc.constant("movie" as const), title, year: fc.option(fc.integer({ min: MIN_YEAR, max: MAX_YEAR }), { nil: undefined }), rating: fc.option(rating, { nil: undefined }), watchedOn: fc.option(day, { nil: undefined }), notes: fc.option(words, { nil: undefined }) }, { requiredKeys: ["kind", "title"] }),
+  fc.record({ kind: fc.constant("show" as const), title, season: fc.option(fc.integer({ min: 1, max: MAX_SEASON }), { nil: undefined }), episode: fc.option(fc.integer({ min: 1, max: MAX_EPISODE }), { nil: undefined }), rating: fc.option(rating, { nil: undefined }), status: fc.option(fc.constantFrom(...SHOW_STATUSES), { nil: undefined }), notes: fc.option(words, { nil: undefined }) }, { requiredKeys: ["kind", "title"] }),
+  fc.record({ kind: fc.constant("quote" as const), title, author: fc.option(words, { nil: undefined }), quoteText: fc.option(words, { nil: undefined }), notes: fc.option(words, { nil: undefined }) }, { requiredKeys: ["kind", "title"] }),
+).chain((fields) =>
+  fc.record({ id: fc.uuid(), addedAtMs: timeMs, updatedAtMs: timeMs }).map((meta) => {
+    const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    return { ...clean, ...meta, chatId: "1" } as Entry;
+  }),
+);
+
+/** What an entry says, without the ids a new import gives it. */
+function content(e: Entry | ImportedEntry): Record<string, unknown> {
+  const { id: _id, chatId: _chat, importKey: _key, ...rest } = e as Entry & { importKey?: string };
+  return rest;
+}
+
+describe("our own export read back", () => {
+  it.each(["json", "csv"] as const)("%s: export then import gives the same entries, keyed by their ids", (format) => {
+    fc.assert(
+      fc.property(fc.uniqueArray(entry, { selector: (e) => e.id, maxLength: 12 }), (entries) => {
+        const file = exportFile(entries, format);
+        const result = read(strToU8(file.content), file.fileName);
+        if (!result.ok) throw new Error(result.error);
+        expect(result.source).toBe("media-tracker");
+        expect(result.skipped).toEqual([]);
+        expect(result.entries.map((e) => e.importKey)).toEqual(entries.map((e) => `mt:${e.id}`));
+        expect(result.entries.map(content)).toEqual(entries.map(content));
+        checkRead(result);
+      }),
+      { numRuns: 200, seed: SEED },
+    );
+  });
+});
+
+describe("cases the fuzzer found", () => {
+  it("leaves out numbers out of range (a season of 1e21 used to reach the store and fail the whole import) and statuses the bot doesn't offer", () => {
+    const own = read(strToU8("kind,title,year,season,episode,currentPage,status,id\nshow,X,,1e21,-3,,banana,a\nmovie,Y,1,,,,want,b\nbook,Z,,,,1e400,Reading,c\n"), "x.csv");
+    checkRead(own);
+    expect(own.ok && own.entries.map(content)).toEqual([
+      { kind: "show", title: "X", addedAtMs: options.nowMs },
+      { kind: "movie", title: "Y", addedAtMs: options.nowMs },
+      { kind: "book", title: "Z", addedAtMs: options.nowMs, status: "reading" },
+    ]);
+    const letterboxd = read(strToU8("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Old,1,x,4\n"), "ratings.csv");
+    checkRead(letterboxd);
+    expect(letterboxd.ok && letterboxd.entries[0]!.year).toBeUndefined();
+  });
+});
