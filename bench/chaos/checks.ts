@@ -1,0 +1,104 @@
+// The invariants of a chaos run, checked after quiescence against what the chats sent, the replies
+// the fake Bot API received and the bot's SQLite file: nothing acknowledged is lost, no entry is
+// saved twice or missing, replies come in order, and a reply is delivered twice only when a kill
+// fell between Telegram accepting the send and the bot recording it.
+import type { KillRecord } from "./bot-supervisor.js";
+import type { ChatLog } from "./chat-driver.js";
+import type { Reply } from "./reply-index.js";
+
+export interface ReplyCheck {
+  expected: number;
+  delivered: number;
+  /** Second copies of a reply, all of them. */
+  duplicated: number;
+  /** Second copies no kill can explain (the first copy's process was not killed in a send window). */
+  unexplainedDuplicates: string[];
+  outOfOrder: string[];
+  /** Replies that match no update of the chat. */
+  unexpected: string[];
+  /** Indexes (into the chat's acknowledged updates) whose reply never arrived. */
+  missing: number[];
+}
+
+/**
+ * Lines up a chat's replies with its acknowledged updates, in order. A reply matching the next
+ * expected one is a match; one matching the previous one again is a duplicate; anything else is out
+ * of order (it matches another update) or unexpected (it matches none).
+ */
+export function checkReplies(chat: ChatLog, replies: readonly Reply[], kills: readonly KillRecord[]): ReplyCheck {
+  const expected = chat.updates.filter((u) => u.ackedAt !== undefined);
+  const matched: Array<Reply | undefined> = new Array(expected.length);
+  const check: ReplyCheck = { expected: expected.length, delivered: replies.length, duplicated: 0, unexplainedDuplicates: [], outOfOrder: [], unexpected: [], missing: [] };
+  let next = 0;
+  const where = (r: Reply) => `chat ${chat.chatId}: ${JSON.stringify(r.text.slice(0, 60))} at ${new Date(r.at).toISOString()}`;
+  const duplicate = (first: Reply, again: Reply) => {
+    check.duplicated += 1;
+    if (!inSendWindow(first, kills)) check.unexplainedDuplicates.push(where(again));
+  };
+  for (const reply of replies) {
+    if (next < expected.length && expected[next]!.reply.test(reply.text)) {
+      matched[next++] = reply;
+      continue;
+    }
+    if (next > 0 && expected[next - 1]!.reply.test(reply.text)) {
+      duplicate(matched[next - 1]!, reply);
+      continue;
+    }
+    const later = expected.findIndex((u, i) => i > next && matched[i] === undefined && u.reply.test(reply.text));
+    const earlier = expected.findIndex((u, i) => i < next - 1 && u.reply.test(reply.text));
+    if (later >= 0) {
+      check.outOfOrder.push(`${where(reply)} came before the reply to update ${expected[next]?.updateId}`);
+      matched[later] = reply;
+    } else if (earlier >= 0) {
+      check.outOfOrder.push(`${where(reply)} repeats an older reply after newer ones`);
+      duplicate(matched[earlier]!, reply);
+    } else {
+      check.unexpected.push(where(reply));
+    }
+  }
+  for (let i = 0; i < expected.length; i++) if (matched[i] === undefined) check.missing.push(i);
+  return check;
+}
+
+/**
+ * A duplicate is allowed when the process that delivered the first copy was then killed in a way
+ * that can fall between Telegram's answer and the bot's record of it: an external SIGKILL, or the
+ * crash point armed exactly there (outbox.after-send).
+ */
+function inSendWindow(first: Reply, kills: readonly KillRecord[]): boolean {
+  return kills.some(
+    (k) =>
+      k.start.spawnAt <= first.at &&
+      first.at <= (k.start.exitAt ?? Infinity) &&
+      (k.outcome !== "crash-point" || (k.plan.kind === "armed" && k.plan.point === "outbox.after-send")),
+  );
+}
+
+export interface EntryCheck {
+  expected: number;
+  stored: number;
+  duplicated: string[];
+  missing: string[];
+  /** Stored entries no conversation of the chat added. */
+  unexpected: string[];
+}
+
+/** Compares each chat's expected entries with the rows of the entries table. */
+export function checkEntries(chats: readonly ChatLog[], rows: ReadonlyArray<{ chat_id: string; kind: string; title: string }>): EntryCheck {
+  const check: EntryCheck = { expected: 0, stored: rows.length, duplicated: [], missing: [], unexpected: [] };
+  const stored = new Map<string, number>();
+  for (const r of rows) stored.set(`${r.chat_id}|${r.kind}|${r.title}`, (stored.get(`${r.chat_id}|${r.kind}|${r.title}`) ?? 0) + 1);
+  const wanted = new Set<string>();
+  for (const chat of chats) {
+    for (const e of chat.expectedEntries) {
+      check.expected += 1;
+      const key = `${chat.chatId}|${e.kind}|${e.title}`;
+      wanted.add(key);
+      const n = stored.get(key) ?? 0;
+      if (n === 0) check.missing.push(key);
+      if (n > 1) check.duplicated.push(`${key} ×${n}`);
+    }
+  }
+  for (const key of stored.keys()) if (!wanted.has(key)) check.unexpected.push(key);
+  return check;
+}
