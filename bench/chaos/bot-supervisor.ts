@@ -86,6 +86,7 @@ export class BotSupervisor {
       outcome = bot.exitInfo ? "crash-point" : "armed-not-reached";
       bot.kill("SIGKILL");
     } else {
+      if (plan.after === "ready") await bot.ready.catch(() => undefined);
       await raceExit(bot, plan.delayMs);
       outcome = "external";
       bot.kill("SIGKILL");

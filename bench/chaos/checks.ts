@@ -1,7 +1,7 @@
 // The invariants of a chaos run, checked after quiescence against what the chats sent, the replies
 // the fake Bot API received and the bot's SQLite file: nothing acknowledged is lost, no entry is
-// saved twice or missing, replies come in order, and a reply is delivered twice only when a kill
-// fell between Telegram accepting the send and the bot recording it.
+// saved twice or missing, each update wrote its reply once and replies come in order, and a reply
+// is delivered twice only when a kill fell between Telegram accepting the send and the bot recording it.
 import type { KillRecord } from "./bot-supervisor.js";
 import type { ChatLog } from "./chat-driver.js";
 import type { Reply } from "./reply-index.js";
@@ -11,8 +11,12 @@ export interface ReplyCheck {
   delivered: number;
   /** Second copies of a reply, all of them. */
   duplicated: number;
-  /** Second copies no kill can explain (the first copy's process was not killed in a send window). */
+  /** Second copies no kill can explain (the process that sent the first copy was never killed). */
   unexplainedDuplicates: string[];
+  /** For each explained copy: ms from the first copy to the death of the process that sent it. */
+  windowsMs: number[];
+  /** The chat's outbox holds a number of text intents other than one per acknowledged update. */
+  extraIntents: string[];
   outOfOrder: string[];
   /** Replies that match no update of the chat. */
   unexpected: string[];
@@ -25,16 +29,21 @@ export interface ReplyCheck {
  * expected one is a match; one matching the previous one again is a duplicate; anything else is out
  * of order (it matches another update) or unexpected (it matches none).
  */
-export function checkReplies(chat: ChatLog, replies: readonly Reply[], kills: readonly KillRecord[]): ReplyCheck {
+export function checkReplies(chat: ChatLog, replies: readonly Reply[], intents: number, kills: readonly KillRecord[]): ReplyCheck {
   const expected = chat.updates.filter((u) => u.ackedAt !== undefined);
   const matched: Array<Reply | undefined> = new Array(expected.length);
-  const check: ReplyCheck = { expected: expected.length, delivered: replies.length, duplicated: 0, unexplainedDuplicates: [], outOfOrder: [], unexpected: [], missing: [] };
+  const check: ReplyCheck = { expected: expected.length, delivered: replies.length, duplicated: 0, unexplainedDuplicates: [], windowsMs: [], extraIntents: [], outOfOrder: [], unexpected: [], missing: [] };
   let next = 0;
   const where = (r: Reply) => `chat ${chat.chatId}: ${JSON.stringify(r.text.slice(0, 60))} at ${new Date(r.at).toISOString()}`;
   const duplicate = (first: Reply, again: Reply) => {
     check.duplicated += 1;
-    if (!inSendWindow(first, kills)) check.unexplainedDuplicates.push(where(again));
+    const gap = sendWindowMs(first, kills);
+    if (gap === undefined) check.unexplainedDuplicates.push(`${where(again)}, first copy ${describeProcessAt(first.at, kills)}`);
+    else check.windowsMs.push(gap);
   };
+  if (intents !== expected.length) {
+    check.extraIntents.push(`chat ${chat.chatId}: ${intents} text replies written for ${expected.length} acknowledged updates`);
+  }
   for (const reply of replies) {
     if (next < expected.length && expected[next]!.reply.test(reply.text)) {
       matched[next++] = reply;
@@ -61,17 +70,23 @@ export function checkReplies(chat: ChatLog, replies: readonly Reply[], kills: re
 }
 
 /**
- * A duplicate is allowed when the process that delivered the first copy was then killed in a way
- * that can fall between Telegram's answer and the bot's record of it: an external SIGKILL, or the
- * crash point armed exactly there (outbox.after-send).
+ * A second copy is allowed when the process that delivered the first copy was killed before it
+ * recorded the send: any kill can fall there, since the outbox sends while other work runs (and
+ * the record waits for a group commit). The caller checks separately that the chat has exactly one
+ * outbox intent per update, so a copy is always the same intent sent again, never a second one.
+ * Returns the gap between the first copy and that death (the window we keep small), or undefined.
  */
-function inSendWindow(first: Reply, kills: readonly KillRecord[]): boolean {
-  return kills.some(
-    (k) =>
-      k.start.spawnAt <= first.at &&
-      first.at <= (k.start.exitAt ?? Infinity) &&
-      (k.outcome !== "crash-point" || (k.plan.kind === "armed" && k.plan.point === "outbox.after-send")),
-  );
+function sendWindowMs(first: Reply, kills: readonly KillRecord[]): number | undefined {
+  const k = kills.find((k) => k.start.spawnAt <= first.at && first.at <= (k.start.exitAt ?? Infinity));
+  return k?.start.exitAt !== undefined ? k.start.exitAt - first.at : undefined;
+}
+
+/** Which process delivered a reply at `at`, and how it ended: for failure messages. */
+function describeProcessAt(at: number, kills: readonly KillRecord[]): string {
+  const k = kills.find((k) => k.start.spawnAt <= at && at <= (k.start.exitAt ?? Infinity));
+  if (!k) return `at ${new Date(at).toISOString()} from the last bot (never killed)`;
+  const how = k.plan.kind === "armed" ? `MT_CRASH_AT=${k.plan.crashAt}` : `SIGKILL ${k.plan.delayMs} ms after ${k.plan.after}`;
+  return `at ${new Date(at).toISOString()} from pid ${k.start.pid} (${how}, ${k.outcome}, died at ${new Date(k.start.exitAt ?? 0).toISOString()})`;
 }
 
 export interface EntryCheck {

@@ -20,7 +20,19 @@ export interface ChaosReport {
   durationSec: number;
   updates: { sent: number; posts: number; acknowledged: number; processed: number; lost: number };
   entries: { expected: number; stored: number; duplicated: number; missing: number; unexpected: number };
-  replies: { expected: number; delivered: number; duplicated: number; duplicatedOutsideCrashWindow: number; outOfOrder: number; unexpected: number };
+  replies: {
+    expected: number;
+    delivered: number;
+    /** Second copies of a reply (the same outbox intent sent again after a kill). */
+    duplicated: number;
+    duplicatedOutsideCrashWindow: number;
+    /** The longest time from a duplicated reply's first copy to the death of the process that sent it. */
+    maxDuplicateWindowMs: number | null;
+    /** Chats whose outbox holds more (or fewer) text replies than acknowledged updates. */
+    intentMismatches: number;
+    outOfOrder: number;
+    unexpected: number;
+  };
   kills: { total: number; crashPoint: Record<string, number>; external: number; armedNotReached: number };
   recovery: {
     /** Restart spawn → /healthz 200. */
@@ -61,6 +73,8 @@ export function buildReport(input: ReportInput): ChaosReport {
   const sum = (f: (c: ReplyCheck) => number) => replyChecks.reduce((a, c) => a + f(c), 0);
   const unexplained = replyChecks.flatMap((c) => c.unexplainedDuplicates);
   const outOfOrder = replyChecks.flatMap((c) => c.outOfOrder);
+  const extraIntents = replyChecks.flatMap((c) => c.extraIntents);
+  const windows = replyChecks.flatMap((c) => c.windowsMs);
   const unexpected = replyChecks.flatMap((c) => c.unexpected);
 
   const failures: string[] = [];
@@ -74,6 +88,7 @@ export function buildReport(input: ReportInput): ChaosReport {
   fail("entries missing", entryCheck.missing);
   fail("entries no conversation added", entryCheck.unexpected);
   fail("replies duplicated outside a crash window", unexplained);
+  fail("chats whose outbox does not hold one reply per update", extraIntents);
   fail("replies out of order", outOfOrder);
   fail("replies matching no update", unexpected);
   fail("unexpected bot exits", supervisor.unexpectedExits);
@@ -99,6 +114,8 @@ export function buildReport(input: ReportInput): ChaosReport {
       delivered: sum((c) => c.delivered),
       duplicated: sum((c) => c.duplicated),
       duplicatedOutsideCrashWindow: unexplained.length,
+      maxDuplicateWindowMs: windows.length ? Math.max(...windows) : null,
+      intentMismatches: extraIntents.length,
       outOfOrder: outOfOrder.length,
       unexpected: unexpected.length,
     },
@@ -138,7 +155,8 @@ export function formatReport(r: ChaosReport): string {
     `chaos run: seed ${r.seed}, ${r.chats} chats, ${r.kills.total} kills, ${r.durationSec} s`,
     `updates   sent ${r.updates.sent} (${r.updates.posts} POSTs), acknowledged ${r.updates.acknowledged}, processed ${r.updates.processed}, lost ${r.updates.lost}`,
     `entries   expected ${r.entries.expected}, stored ${r.entries.stored}, duplicated ${r.entries.duplicated}, missing ${r.entries.missing}, unexpected ${r.entries.unexpected}`,
-    `replies   expected ${r.replies.expected}, delivered ${r.replies.delivered}, duplicated ${r.replies.duplicated} (outside a crash window: ${r.replies.duplicatedOutsideCrashWindow}), out of order ${r.replies.outOfOrder}, unexpected ${r.replies.unexpected}`,
+    `replies   expected ${r.replies.expected}, delivered ${r.replies.delivered}, out of order ${r.replies.outOfOrder}, unexpected ${r.replies.unexpected}, chats whose outbox ≠ one reply per update ${r.replies.intentMismatches}`,
+    `          duplicated ${r.replies.duplicated} (a send the killed bot had not recorded; outside that window: ${r.replies.duplicatedOutsideCrashWindow}; first copy → kill: max ${r.replies.maxDuplicateWindowMs ?? "-"} ms)`,
     `kills     crash points ${r.kills.total - r.kills.external - r.kills.armedNotReached} (${kinds || "none"}); external SIGKILL ${r.kills.external}; armed but not reached (then SIGKILL) ${r.kills.armedNotReached}`,
     `recovery  restart → /healthz 200: ${ms(r.recovery.ready)}`,
     `          restart → next reply:   ${ms(r.recovery.nextReply)}`,

@@ -75,7 +75,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       options,
       durationMs: workloadMs,
       chats: logs,
-      replyChecks: logs.map((chat) => checkReplies(chat, replies.replies(chat.chatId), supervisor.kills)),
+      replyChecks: logs.map((chat) => checkReplies(chat, replies.replies(chat.chatId), db.textIntents.get(String(chat.chatId)) ?? 0, supervisor.kills)),
       entryCheck: checkEntries(logs, db.entries),
       processed: db.done,
       supervisor,
@@ -96,12 +96,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-function readDatabase(file: string): { entries: Array<{ chat_id: string; kind: string; title: string }>; done: Set<string> } {
+interface DatabaseFacts {
+  entries: Array<{ chat_id: string; kind: string; title: string }>;
+  /** Inbox ids of the messages handled to the end. */
+  done: Set<string>;
+  /** Text messages the bot decided to send (outbox intents), per chat. */
+  textIntents: Map<string, number>;
+}
+
+function readDatabase(file: string): DatabaseFacts {
   const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   try {
     const entries = db.prepare("SELECT chat_id, kind, title FROM entries").all() as Array<{ chat_id: string; kind: string; title: string }>;
     const done = new Set(db.prepare("SELECT id FROM inbox WHERE status = 'done'").pluck().all() as string[]);
-    return { entries, done };
+    const intents = db
+      .prepare("SELECT agent_key AS chat, COUNT(*) AS n FROM outbox WHERE json_extract(payload_json, '$.type') = 'text' GROUP BY agent_key")
+      .all() as Array<{ chat: string; n: number }>;
+    return { entries, done, textIntents: new Map(intents.map((r) => [r.chat, r.n])) };
   } finally {
     db.close();
   }
