@@ -22,6 +22,8 @@ export interface SentUpdate {
 export interface ChatLog {
   chatId: number;
   updates: SentUpdate[];
+  /** Conversations started, by name ("/add_book", "message to the model", …). */
+  conversations: Record<string, number>;
   /** Entries the chat must have: one per adding conversation whose last update was acknowledged. */
   expectedEntries: Array<{ kind: EntryKind; title: string }>;
   /** Set when the chat gave up (an update never acknowledged, a reply never arrived). */
@@ -46,12 +48,13 @@ const RETRY_POST_MS = [100, 200, 300, 500];
 const POLL_MS = 25;
 
 export async function runChat(ctx: ChatContext): Promise<ChatLog> {
-  const log: ChatLog = { chatId: ctx.chatId, updates: [], expectedEntries: [] };
+  const log: ChatLog = { chatId: ctx.chatId, updates: [], conversations: {}, expectedEntries: [] };
   const counts: Counts = { book: 0, movie: 0, show: 0, quote: 0 };
   let cursor = 0; // replies before this index are accounted for
   let lastPromptId: number | undefined;
   for (let n = 1; ctx.keepGoing(); n++) {
     const conversation = nextConversation(ctx.rng, ctx.chatId, n, counts);
+    log.conversations[conversation.name] = (log.conversations[conversation.name] ?? 0) + 1;
     for (const [i, step] of conversation.steps.entries()) {
       const sent: SentUpdate = { updateId: ctx.nextUpdateId(), label: step.label, conversation: conversation.name, reply: step.reply, posts: 0 };
       log.updates.push(sent);

@@ -18,6 +18,9 @@ export interface ChaosReport {
   seed: number;
   chats: number;
   durationSec: number;
+  /** Conversations the chats ran, by name; modelCalls: requests the fake model got (two per message to it without crashes). */
+  conversations: Record<string, number>;
+  modelCalls: number;
   updates: { sent: number; posts: number; acknowledged: number; processed: number; lost: number };
   entries: { expected: number; stored: number; duplicated: number; missing: number; unexpected: number };
   replies: {
@@ -59,6 +62,7 @@ export interface ReportInput {
   replies: ReplyIndex;
   finalExit: ExitInfo;
   dbPath: string;
+  modelCalls: number;
 }
 
 const SHOWN = 5; // examples per failure kind
@@ -101,6 +105,8 @@ export function buildReport(input: ReportInput): ChaosReport {
     seed: input.options.seed,
     chats: input.options.chats,
     durationSec: round(input.durationMs / 1000),
+    conversations: sumRecords(chats.map((c) => c.conversations)),
+    modelCalls: input.modelCalls,
     updates: { sent: sent.length, posts: sent.reduce((a, u) => a + u.posts, 0), acknowledged: acked.length, processed: acked.length - notProcessed.length, lost: lostIds.size },
     entries: {
       expected: entryCheck.expected,
@@ -153,6 +159,7 @@ export function formatReport(r: ChaosReport): string {
   const ms = (s: Spread) => (s.count ? `median ${s.medianMs} ms, max ${s.maxMs} ms (${s.count} restarts)` : "n/a");
   return [
     `chaos run: seed ${r.seed}, ${r.chats} chats, ${r.kills.total} kills, ${r.durationSec} s`,
+    `ran       ${Object.entries(r.conversations).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(", ")}; model calls ${r.modelCalls}`,
     `updates   sent ${r.updates.sent} (${r.updates.posts} POSTs), acknowledged ${r.updates.acknowledged}, processed ${r.updates.processed}, lost ${r.updates.lost}`,
     `entries   expected ${r.entries.expected}, stored ${r.entries.stored}, duplicated ${r.entries.duplicated}, missing ${r.entries.missing}, unexpected ${r.entries.unexpected}`,
     `replies   expected ${r.replies.expected}, delivered ${r.replies.delivered}, out of order ${r.replies.outOfOrder}, unexpected ${r.replies.unexpected}, chats whose outbox ≠ one reply per update ${r.replies.intentMismatches}`,
@@ -178,6 +185,12 @@ function spread(values: number[]): Spread {
 function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
+}
+
+function sumRecords(records: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, n] of Object.entries(r)) out[k] = (out[k] ?? 0) + n;
   return out;
 }
 

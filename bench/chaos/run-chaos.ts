@@ -1,5 +1,5 @@
 // The chaos runner as a module (used by `npm run chaos` and by test/crash/random-crash.test.ts):
-// a fake Bot API, the real bot as a child process on a temporary SQLite file (production
+// a fake Bot API and a fake language model, the real bot as a child process on a temporary SQLite file (production
 // durability), scripted conversations from many chats at once, and SIGKILLs from a seeded plan,
 // each followed by a restart. Once the kills are done it lets a clean bot finish the work, stops it,
 // and checks the invariants against the database and the replies.
@@ -12,6 +12,7 @@ import { startFakeBotApi } from "../../test/support/fake-bot-api.js";
 import { BotSupervisor } from "./bot-supervisor.js";
 import { type ChatLog, runChat } from "./chat-driver.js";
 import { checkEntries, checkReplies } from "./checks.js";
+import { startChaosModel } from "./fake-model.js";
 import { killPlan } from "./kill-plan.js";
 import { ReplyIndex } from "./reply-index.js";
 import { buildReport, type ChaosReport } from "./report.js";
@@ -38,9 +39,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   if ((options.kills === undefined) === (options.durationSec === undefined)) throw new Error("runChaos: give kills or durationSec");
   const log = options.log ?? (() => undefined);
   const api = await startFakeBotApi();
+  const model = await startChaosModel();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-chaos-"));
   const dbPath = path.join(dir, "chaos.db");
-  const supervisor = new BotSupervisor({ api, dbPath, port: await freePort(), secret: SECRET, log });
+  const env = { OPENAI_API_KEY: "chaos-key", OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: "chaos-model", OPENAI_TIMEOUT_SECONDS: "10" };
+  const supervisor = new BotSupervisor({ api, dbPath, port: await freePort(), secret: SECRET, env, log });
   const replies = new ReplyIndex(api);
   const t0 = Date.now();
   let winding = false;
@@ -82,6 +85,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       replies,
       finalExit,
       dbPath,
+      modelCalls: model.requests.length,
     });
     if (report.ok && !options.keepDatabase) fs.rmSync(dir, { recursive: true, force: true });
     return report;
@@ -93,6 +97,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     deadline = 0;
     if (supervisor.starts.length > 0 && !supervisor.bot.exitInfo) supervisor.bot.kill("SIGKILL");
     await api.close();
+    await model.close();
   }
 }
 

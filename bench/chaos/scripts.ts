@@ -2,6 +2,7 @@
 // button press) and the reply it must get, recognised by its text. Chosen from a seeded generator,
 // so a seed always gives the same conversations. Titles carry the chat and a counter, so every
 // entry a chat adds is unique and can be found in the entries table.
+import { llmMessage, llmReply } from "./fake-model.js";
 import type { Rng } from "./rng.js";
 
 export type EntryKind = "book" | "movie" | "show" | "quote";
@@ -30,7 +31,7 @@ const RATING_PROMPT = /^Your rating, 1 to 5 stars\?/;
 
 /** The next conversation for a chat; `n` numbers the chat's conversations, `counts` its entries so far. */
 export function nextConversation(rng: Rng, chatId: number, n: number, counts: Counts): Conversation {
-  const kind = rng.pick(["add_book", "add_movie", "add_show", "add_quote", "add_book", "add_movie", "list"] as const);
+  const kind = rng.pick(["add_book", "add_movie", "add_show", "add_quote", "add_book", "add_movie", "list", "llm"] as const);
   const tag = `c${chatId}-${n}`;
   switch (kind) {
     case "add_book": {
@@ -93,6 +94,15 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
           text(title, /^Who's the author\?/),
           text(`Writer ${tag}`, new RegExp(`^Saved the quote from ${escape(title)} by Writer ${escape(tag)}:`)),
         ],
+      };
+    }
+    case "llm": {
+      // Plain language: the (fake) model adds the book with a tool call, then confirms.
+      const title = `Novel ${tag}`;
+      return {
+        name: "message to the model",
+        adds: { kind: "book", title },
+        steps: [text(llmMessage(title, rng.int(1, 5)), new RegExp(`^${escape(llmReply(title))}$`))],
       };
     }
     case "list": {
