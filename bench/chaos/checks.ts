@@ -14,7 +14,7 @@ export interface ReplyCheck {
   /** Second copies no kill can explain (the process that sent the first copy was never killed). */
   unexplainedDuplicates: string[];
   /** For each explained copy: ms from the first copy to the death of the process that sent it. */
-  windowsMs: number[];
+  windows: Array<{ ms: number; what: string }>;
   /** The chat's outbox holds a number of text intents other than one per acknowledged update. */
   extraIntents: string[];
   outOfOrder: string[];
@@ -32,14 +32,14 @@ export interface ReplyCheck {
 export function checkReplies(chat: ChatLog, replies: readonly Reply[], intents: number, kills: readonly KillRecord[]): ReplyCheck {
   const expected = chat.updates.filter((u) => u.ackedAt !== undefined);
   const matched: Array<Reply | undefined> = new Array(expected.length);
-  const check: ReplyCheck = { expected: expected.length, delivered: replies.length, duplicated: 0, unexplainedDuplicates: [], windowsMs: [], extraIntents: [], outOfOrder: [], unexpected: [], missing: [] };
+  const check: ReplyCheck = { expected: expected.length, delivered: replies.length, duplicated: 0, unexplainedDuplicates: [], windows: [], extraIntents: [], outOfOrder: [], unexpected: [], missing: [] };
   let next = 0;
   const where = (r: Reply) => `chat ${chat.chatId}: ${JSON.stringify(r.text.slice(0, 60))} at ${new Date(r.at).toISOString()}`;
   const duplicate = (first: Reply, again: Reply) => {
     check.duplicated += 1;
     const gap = sendWindowMs(first, kills);
     if (gap === undefined) check.unexplainedDuplicates.push(`${where(again)}, first copy ${describeProcessAt(first.at, kills)}`);
-    else check.windowsMs.push(gap);
+    else check.windows.push({ ms: gap, what: `${where(again)}, first copy ${describeProcessAt(first.at, kills)}` });
   };
   if (intents !== expected.length) {
     check.extraIntents.push(`chat ${chat.chatId}: ${intents} text replies written for ${expected.length} acknowledged updates`);

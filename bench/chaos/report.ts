@@ -29,8 +29,10 @@ export interface ChaosReport {
     /** Second copies of a reply (the same outbox intent sent again after a kill). */
     duplicated: number;
     duplicatedOutsideCrashWindow: number;
-    /** The longest time from a duplicated reply's first copy to the death of the process that sent it. */
-    maxDuplicateWindowMs: number | null;
+    /** From a duplicated reply's first copy to the death of the process that sent it (the crash window). */
+    duplicateWindow: Spread;
+    /** Which copy had the widest window, and the process that sent its first copy (to look into). */
+    widestDuplicateWindow?: string;
     /** Chats whose outbox holds more (or fewer) text replies than acknowledged updates. */
     intentMismatches: number;
     outOfOrder: number;
@@ -78,7 +80,8 @@ export function buildReport(input: ReportInput): ChaosReport {
   const unexplained = replyChecks.flatMap((c) => c.unexplainedDuplicates);
   const outOfOrder = replyChecks.flatMap((c) => c.outOfOrder);
   const extraIntents = replyChecks.flatMap((c) => c.extraIntents);
-  const windows = replyChecks.flatMap((c) => c.windowsMs);
+  const windows = replyChecks.flatMap((c) => c.windows);
+  const widest = windows.reduce<(typeof windows)[number] | undefined>((w, x) => (w && w.ms >= x.ms ? w : x), undefined);
   const unexpected = replyChecks.flatMap((c) => c.unexpected);
 
   const failures: string[] = [];
@@ -120,7 +123,8 @@ export function buildReport(input: ReportInput): ChaosReport {
       delivered: sum((c) => c.delivered),
       duplicated: sum((c) => c.duplicated),
       duplicatedOutsideCrashWindow: unexplained.length,
-      maxDuplicateWindowMs: windows.length ? Math.max(...windows) : null,
+      duplicateWindow: spread(windows.map((w) => w.ms)),
+      ...(widest ? { widestDuplicateWindow: widest.what } : {}),
       intentMismatches: extraIntents.length,
       outOfOrder: outOfOrder.length,
       unexpected: unexpected.length,
@@ -156,14 +160,15 @@ export function formatReport(r: ChaosReport): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([point, n]) => `${point} ${n}`)
     .join(", ");
-  const ms = (s: Spread) => (s.count ? `median ${s.medianMs} ms, max ${s.maxMs} ms (${s.count} restarts)` : "n/a");
+  const ms = (s: Spread, of = "restarts") => (s.count ? `median ${s.medianMs} ms, max ${s.maxMs} ms (${s.count} ${of})` : "n/a");
   return [
     `chaos run: seed ${r.seed}, ${r.chats} chats, ${r.kills.total} kills, ${r.durationSec} s`,
     `ran       ${Object.entries(r.conversations).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(", ")}; model calls ${r.modelCalls}`,
     `updates   sent ${r.updates.sent} (${r.updates.posts} POSTs), acknowledged ${r.updates.acknowledged}, processed ${r.updates.processed}, lost ${r.updates.lost}`,
     `entries   expected ${r.entries.expected}, stored ${r.entries.stored}, duplicated ${r.entries.duplicated}, missing ${r.entries.missing}, unexpected ${r.entries.unexpected}`,
     `replies   expected ${r.replies.expected}, delivered ${r.replies.delivered}, out of order ${r.replies.outOfOrder}, unexpected ${r.replies.unexpected}, chats whose outbox ≠ one reply per update ${r.replies.intentMismatches}`,
-    `          duplicated ${r.replies.duplicated} (a send the killed bot had not recorded; outside that window: ${r.replies.duplicatedOutsideCrashWindow}; first copy → kill: max ${r.replies.maxDuplicateWindowMs ?? "-"} ms)`,
+    `          duplicated ${r.replies.duplicated} (a send the killed bot had not recorded; outside that window: ${r.replies.duplicatedOutsideCrashWindow}; first copy → kill: ${ms(r.replies.duplicateWindow, "copies")})`,
+    ...(r.replies.widestDuplicateWindow ? [`          widest window: ${r.replies.widestDuplicateWindow}`] : []),
     `kills     crash points ${r.kills.total - r.kills.external - r.kills.armedNotReached} (${kinds || "none"}); external SIGKILL ${r.kills.external}; armed but not reached (then SIGKILL) ${r.kills.armedNotReached}`,
     `recovery  restart → /healthz 200: ${ms(r.recovery.ready)}`,
     `          restart → next reply:   ${ms(r.recovery.nextReply)}`,
