@@ -47,6 +47,7 @@ export function checkReplies(chat: ChatLog, replies: readonly Reply[], intents: 
   for (const reply of replies) {
     if (next < expected.length && expected[next]!.reply.test(reply.text)) {
       matched[next++] = reply;
+      while (next < expected.length && matched[next] !== undefined) next++; // passed by an out-of-order reply
       continue;
     }
     if (next > 0 && expected[next - 1]!.reply.test(reply.text)) {
