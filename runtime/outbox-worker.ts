@@ -37,6 +37,9 @@ export interface OutboxWorkerOptions {
   maxBackoffMs?: number;
 }
 
+/** Telegram's per-second limits, measured over a slightly longer window to allow for network jitter. */
+const RATE_WINDOW_MS = 1050;
+
 export class OutboxWorker {
   private readonly lanes = new Map<string, Promise<void>>();
   private readonly lastSentAt = new Map<string, number>();
@@ -44,6 +47,8 @@ export class OutboxWorker {
   private inFlight = 0;
   private readonly slotWaiters: Array<() => void> = [];
   private nextGlobalSlotMs = 0;
+  /** When pacing is on: the sends dispatched (or about to be) within the last window, at most globalPerSecond. */
+  private readonly recentDispatches: Array<{ at: number }> = [];
   private stopping = false;
 
   constructor(
@@ -105,7 +110,11 @@ export class OutboxWorker {
   }
 
   private async deliverRow(row: OutboxRow): Promise<void> {
+    const dispatch = await this.reserveDispatch();
+    if (dispatch === "stopped") return; // still pending: the next start sends it
     await this.committer.submit(() => this.outbox.claim(row.id));
+    // The real dispatch time, after the claim's commit, is what the rate window counts.
+    if (dispatch) dispatch.at = this.clock.now();
     crashPoint("outbox.before-send");
     let outcome: DeliveryResult;
     try {
@@ -179,6 +188,30 @@ export class OutboxWorker {
     const slot = Math.max(now, this.nextGlobalSlotMs);
     this.nextGlobalSlotMs = slot + 1000 / pacing.globalPerSecond;
     if (slot > now) await this.sleep(slot - now);
+  }
+
+  /**
+   * The hard limit behind the even spacing of acquireSlot: a late timer or a slow commit can bunch
+   * sends up, so no send starts while globalPerSecond others started within the last window. The
+   * window is a little over a second, since Telegram sees arrivals, not our clock.
+   */
+  private async reserveDispatch(): Promise<{ at: number } | "stopped" | undefined> {
+    const pacing = this.options.pacing;
+    if (!pacing) return undefined;
+    for (;;) {
+      const now = this.clock.now();
+      for (let i = this.recentDispatches.length - 1; i >= 0; i--) {
+        if (now - this.recentDispatches[i]!.at >= RATE_WINDOW_MS) this.recentDispatches.splice(i, 1);
+      }
+      if (this.recentDispatches.length < pacing.globalPerSecond) {
+        const reserved = { at: now };
+        this.recentDispatches.push(reserved);
+        return reserved;
+      }
+      const oldest = Math.min(...this.recentDispatches.map((d) => d.at));
+      await this.sleep(Math.max(1, oldest + RATE_WINDOW_MS - now));
+      if (this.stopping) return "stopped";
+    }
   }
 
   private releaseSlot(): void {
