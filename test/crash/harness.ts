@@ -106,17 +106,32 @@ export class CrashHarness {
   }
 
   private async replace(bot: BotProcess, during: string, timeoutMs: number): Promise<void> {
-    const exit = await Promise.race([bot.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (!exit) {
-      throw new Error(`${during}: expected the bot to have died, but it is still running after ${timeoutMs} ms.\n${this.describe()}`);
+    for (;;) {
+      const exit = await Promise.race([bot.exited, sleep(timeoutMs).then(() => undefined)]);
+      if (!exit) {
+        throw new Error(`${during}: expected the bot to have died, but it is still running after ${timeoutMs} ms.\n${this.describe()}`);
+      }
+      if (exit.signal !== "SIGKILL") {
+        throw new Error(`${during}: the bot exited with ${JSON.stringify(exit)}, not SIGKILL.\n${this.describe()}`);
+      }
+      const crash = { during, exit, output: bot.output() };
+      this.crashes.push(crash);
+      this.note(`pid ${bot.pid} died (${exit.signal}): ${during}`);
+      const next = await this.start(this.rearm(crash), false);
+      try {
+        await next.ready;
+        this.note(`pid ${next.pid} ready`);
+        return;
+      } catch (error) {
+        // Recovery runs unfinished messages before the bot is ready: a re-armed point may kill it there.
+        if (next.exitInfo?.signal !== "SIGKILL") {
+          next.kill("SIGKILL");
+          throw error;
+        }
+        bot = next;
+        during = "while starting (recovery)";
+      }
     }
-    if (exit.signal !== "SIGKILL") {
-      throw new Error(`${during}: the bot exited with ${JSON.stringify(exit)}, not SIGKILL.\n${this.describe()}`);
-    }
-    const crash = { during, exit, output: bot.output() };
-    this.crashes.push(crash);
-    this.note(`pid ${bot.pid} died (${exit.signal}): ${during}`);
-    await this.start(this.rearm(crash));
   }
 
   /**
