@@ -4,8 +4,14 @@
 // MT_CRASH_AT=name          die the first time `name` is reached
 // MT_CRASH_AT=name@3        die the third time
 // MT_CRASH_AT=name@3,other  several points, each with its own count
+// MT_CRASH_TRACE=file        append each point's name to `file` as it is reached (before any kill
+//                            there), so a test can count the occurrences of a run
+
+import fs from "node:fs";
 
 const armed = parse(process.env.MT_CRASH_AT);
+const traceFile = process.env.MT_CRASH_TRACE || null;
+const active = armed !== null || traceFile !== null;
 const seen = new Map<string, number>();
 
 function parse(spec: string | undefined): Map<string, number> | null {
@@ -30,13 +36,16 @@ export const CRASH_POINTS = [
   "outbox.after-send",
   "outbox.after-record",
   "timer.before-fire",
+  // The media tracker's own: inside the import's write, its entries inserted, nothing committed.
+  "import.mid-apply",
 ] as const;
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /** Kills the process here if a test armed this point for this occurrence. */
 export function crashPoint(name: CrashPointName): void {
-  if (armed === null) return;
-  const at = armed.get(name);
+  if (!active) return;
+  if (traceFile !== null) fs.appendFileSync(traceFile, `${name}\n`);
+  const at = armed?.get(name);
   if (at === undefined) return;
   const count = (seen.get(name) ?? 0) + 1;
   seen.set(name, count);

@@ -18,6 +18,15 @@ export interface CrashRecord {
   output: string;
 }
 
+export interface HarnessOptions {
+  /** More environment variables for every child (e.g. the language model's). */
+  env?: Record<string, string>;
+  /** What node runs (startBot's nodeArgs), e.g. a prebuilt bundle. */
+  nodeArgs?: string[];
+  /** Each child appends the crash points it reaches to its own file (MT_CRASH_TRACE); see pointTraces(). */
+  tracePoints?: boolean;
+}
+
 export class CrashHarness {
   readonly dbPath: string;
   /** One entry per child that died (SIGKILL) and was restarted. */
@@ -29,19 +38,28 @@ export class CrashHarness {
   /** What the test did and saw, with times, for failure messages. */
   private readonly trace: string[] = [];
   private readonly t0 = Date.now();
+  /**
+   * MT_CRASH_AT for the child started after a crash (undefined: a clean one). A test that kills the
+   * bot again and again sets it; it is asked once per restart.
+   */
+  rearm: (crash: CrashRecord) => string | undefined = () => undefined;
+  /** POSTs of one update before `send` gives up (several concurrent sends may each lose a few to crashes). */
+  maxPosts = 4;
+  private restarting: Promise<void> | undefined;
 
   private constructor(
     readonly api: FakeBotApi,
     readonly dir: string,
     readonly port: number,
+    private readonly options: HarnessOptions,
   ) {
     this.dbPath = path.join(dir, "bot.db");
   }
 
-  static async create(): Promise<CrashHarness> {
+  static async create(options: HarnessOptions = {}): Promise<CrashHarness> {
     const api = await startFakeBotApi();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crash-test-"));
-    return new CrashHarness(api, dir, await freePort());
+    return new CrashHarness(api, dir, await freePort(), options);
   }
 
   get bot(): BotProcess {
@@ -63,24 +81,57 @@ export class CrashHarness {
       secret: SECRET,
       crashAt,
       waitUntilReady,
+      env: {
+        ...this.options.env,
+        ...(this.options.tracePoints ? { MT_CRASH_TRACE: this.traceFile(this.starts.length) } : {}),
+      },
+      ...(this.options.nodeArgs ? { nodeArgs: this.options.nodeArgs } : {}),
     });
     this.note(`started pid ${this.current.pid}${waitUntilReady ? " (ready)" : ""}`);
     return this.current;
   }
 
-  /** Waits for the current child to die by SIGKILL (a crash point), records it, starts a clean one. */
-  async restartAfterCrash(during: string, timeoutMs = 10_000): Promise<void> {
-    const bot = this.bot;
-    const exit = await Promise.race([bot.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (!exit) {
-      throw new Error(`${during}: expected the bot to have died, but it is still running after ${timeoutMs} ms.\n${this.describe()}`);
+  /**
+   * Waits for the child to die by SIGKILL (a crash point), records it, starts the next one (clean,
+   * or as `rearm` says). Safe to call from several concurrent sends: `failed` is the child the
+   * caller saw fail; if it was replaced already, or a restart is under way, this just waits for it.
+   */
+  async restartAfterCrash(during: string, timeoutMs = 10_000, failed: BotProcess = this.bot): Promise<void> {
+    if (this.restarting) return this.restarting;
+    if (failed !== this.current) return;
+    this.restarting = this.replace(failed, during, timeoutMs).finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  private async replace(bot: BotProcess, during: string, timeoutMs: number): Promise<void> {
+    for (;;) {
+      const exit = await Promise.race([bot.exited, sleep(timeoutMs).then(() => undefined)]);
+      if (!exit) {
+        throw new Error(`${during}: expected the bot to have died, but it is still running after ${timeoutMs} ms.\n${this.describe()}`);
+      }
+      if (exit.signal !== "SIGKILL") {
+        throw new Error(`${during}: the bot exited with ${JSON.stringify(exit)}, not SIGKILL.\n${this.describe()}`);
+      }
+      const crash = { during, exit, output: bot.output() };
+      this.crashes.push(crash);
+      this.note(`pid ${bot.pid} died (${exit.signal}): ${during}`);
+      const next = await this.start(this.rearm(crash), false);
+      try {
+        await next.ready;
+        this.note(`pid ${next.pid} ready`);
+        return;
+      } catch (error) {
+        // Recovery runs unfinished messages before the bot is ready: a re-armed point may kill it there.
+        if (next.exitInfo?.signal !== "SIGKILL") {
+          next.kill("SIGKILL");
+          throw error;
+        }
+        bot = next;
+        during = "while starting (recovery)";
+      }
     }
-    if (exit.signal !== "SIGKILL") {
-      throw new Error(`${during}: the bot exited with ${JSON.stringify(exit)}, not SIGKILL.\n${this.describe()}`);
-    }
-    this.crashes.push({ during, exit, output: bot.output() });
-    this.note(`pid ${bot.pid} died (${exit.signal}): ${during}`);
-    await this.start();
   }
 
   /**
@@ -92,33 +143,51 @@ export class CrashHarness {
     let posts = 0;
     for (;;) {
       posts += 1;
-      if (posts > 4) throw new Error(`${label}: no 200 after ${posts - 1} POSTs.\n${this.describe()}`);
-      const res = await this.bot.post(update);
+      if (posts > this.maxPosts) throw new Error(`${label}: no 200 after ${posts - 1} POSTs.\n${this.describe()}`);
+      const bot = this.bot;
+      const res = await bot.post(update);
       this.note(`POST ${label} → ${res === "connection-failed" ? res : res.status}`);
       if (res !== "connection-failed" && res.status === 200) break;
       if (res !== "connection-failed") {
         throw new Error(`${label}: webhook answered ${res.status} ${res.body}.\n${this.describe()}`);
       }
       // No 200: Telegram would deliver it again, to whatever is listening once the bot is back.
-      await this.restartAfterCrash(`${label} (POST #${posts} failed)`);
+      await this.restartAfterCrash(`${label} (POST #${posts} failed)`, undefined, bot);
     }
     await this.waitOrRestart(label, arrived, timeoutMs);
     this.note(`${label}: reply arrived`);
     return posts;
   }
 
-  /** Waits for `predicate`; if the child dies meanwhile, restarts it (clean) and keeps waiting. */
+  /**
+   * Waits for `predicate`; if the child dies meanwhile, restarts it and keeps waiting. The time
+   * allowed counts from the last restart, so a run of crashes does not use it up.
+   */
   async waitOrRestart(label: string, predicate: (api: FakeBotApi) => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    let deadline = Date.now() + timeoutMs;
     for (;;) {
       if (predicate(this.api)) return;
-      if (this.bot.exitInfo) {
-        await this.restartAfterCrash(`${label} (while waiting for its reply)`);
+      const bot = this.bot;
+      if (bot.exitInfo || this.restarting) {
+        await this.restartAfterCrash(`${label} (while waiting for its reply)`, undefined, bot);
+        deadline = Date.now() + timeoutMs;
         continue;
       }
       if (Date.now() > deadline) throw new Error(`${label}: its reply did not arrive within ${timeoutMs} ms.\n${this.describe()}`);
       await sleep(10);
     }
+  }
+
+  /** The crash points each child reached, in order, one list per start (with tracePoints). */
+  pointTraces(): string[][] {
+    return this.starts.map((_, i) => {
+      const file = this.traceFile(i + 1);
+      return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+    });
+  }
+
+  private traceFile(start: number): string {
+    return path.join(this.dir, `points-${start}.trace`);
   }
 
   /** Records a line in the trace shown by describe(). */
@@ -143,6 +212,11 @@ export class CrashHarness {
     } finally {
       db.close();
     }
+  }
+
+  /** Changes the database beside the running bot (WAL lets a short write in between its commits). */
+  writeDb<T>(write: (db: BetterSqlite3.Database) => T): T {
+    return this.readDb(write);
   }
 
   /** Successful calls that reached the chat (sendMessage, edits, callback answers), in order. */

@@ -8,6 +8,7 @@
 //    by import key, and the import marked applied), so a crash, a second press or the same file
 //    again adds nothing twice.
 import { randomUUID } from "node:crypto";
+import { crashPoint } from "../../../runtime/crash-points.js";
 import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
 import { type ButtonRoute, type SentFile, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
@@ -106,6 +107,8 @@ export const importButtons: ButtonRoute[] = [
         const haveIds = imports.existingIds(turn.chatId, ownIds(staged.entries));
         const fresh = staged.entries.filter((e) => !haveIds.has(ownId(e) ?? ""));
         const { added } = turn.deps.media.addMany(turn.chatId, fresh);
+        // A crash test's point: the entries are in, the import not yet marked, nothing committed.
+        crashPoint("import.mid-apply");
         imports.markApplied(turn.chatId, id, nowMs);
         return { status: "applied" as const, added, already: staged.entries.length - added, skipped: staged.skipped };
       });
