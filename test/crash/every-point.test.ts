@@ -25,10 +25,9 @@
 // point (about 36 kills, 20 s), stride ceil(n / KILLS_PER_POINT), the first kill at an offset that
 // rotates every hour (MT_EVERY_POINT_OFFSET=k repeats a run), so successive runs cover every
 // occurrence. The report at the end lists which occurrences were killed.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CRASH_POINTS, type CrashPointName } from "../../runtime/crash-points.js";
 import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.js";
-import { type BotBundle, bundleBot } from "./bundle.js";
 import { type CleanRun, checkRun, countBy, describeCleanRun, runScript, scriptModel } from "./conversation-script.js";
 import { CrashHarness } from "./harness.js";
 
@@ -68,22 +67,16 @@ interface PointReport {
 }
 
 describe("crash at every point of a scripted session", () => {
-  let bundle: BotBundle;
   let clean: (CleanRun & { counts: Map<string, number> }) | undefined;
   const reports: PointReport[] = [];
   const open: Array<{ h: CrashHarness; model: FakeOpenAi }> = [];
   const t0 = Date.now();
-
-  beforeAll(async () => {
-    bundle = await bundleBot();
-  });
 
   afterAll(async () => {
     for (const { h, model } of open.splice(0)) {
       await h.close();
       await model.close();
     }
-    bundle?.remove();
     const lines = reports.map(
       (r) =>
         `  ${r.point.padEnd(22)} ${String(r.occurrences).padStart(3)} occurrences, ${String(r.killedAt.length).padStart(3)} kills ` +
@@ -104,7 +97,6 @@ describe("crash at every point of a scripted session", () => {
     const model = await startFakeOpenAi();
     scriptModel(model);
     const h = await CrashHarness.create({
-      nodeArgs: bundle.nodeArgs,
       tracePoints: true,
       env: { OPENAI_API_KEY: "test-key", OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: "test-model", OPENAI_TIMEOUT_SECONDS: "10" },
     });

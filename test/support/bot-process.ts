@@ -25,9 +25,8 @@ export interface StartBotOptions {
   /** How long to wait for readiness. Default 15 s. */
   readyTimeoutMs?: number;
   /**
-   * What node runs, relative to the repository root. Default: src/main.ts through tsx. A crash test
-   * that restarts the bot hundreds of times passes a prebuilt bundle of the same entry (see
-   * test/crash/bundle.ts), which starts several times faster.
+   * What node runs, relative to the repository root. Default: what `npm start` runs, src/launch.mjs
+   * (the bundled bot, rebuilt when a source changed), which also restarts several times faster than tsx.
    */
   nodeArgs?: string[];
 }
@@ -92,7 +91,7 @@ export async function startBot(options: StartBotOptions): Promise<BotProcess> {
     ...options.env,
   });
 
-  const child = spawn(process.execPath, options.nodeArgs ?? ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, options.nodeArgs ?? ["src/launch.mjs"], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
