@@ -30,6 +30,11 @@ const WARMUP_BASE = 9_000_000;
 const INGEST_BASE = 1_000_000;
 const DIALOG_BASE = 2_000_000;
 const HISTORY_BASE = 3_000_000;
+// Update ids: the cached history is built with ids from HISTORY_IDS, measured against it with ids from
+// MEASURE_IDS, so that no measured update is a duplicate of one in the history (the run's own counter
+// starts at 10,000,000 and stays far below both).
+const HISTORY_IDS = 500_000_000;
+const MEASURE_IDS = 900_000_000;
 
 export const movieDialog = (i: number) => ["/add_movie", `Bench Movie ${i}`, String(1950 + (i % 70)), String(1 + (i % 5))];
 
@@ -206,7 +211,7 @@ async function historyCache(ctx: Context, name: SystemName): Promise<{ dir: stri
   const system = await startSystem(name, startOptions(ctx, data));
   try {
     const run = await playDialogs({
-      fake: ctx.fake, target: target(system), ids: ctx.ids, chatBase: HISTORY_BASE, chats: HISTORY_CHATS, parallel: 500,
+      fake: ctx.fake, target: target(system), ids: new UpdateIds(HISTORY_IDS), chatBase: HISTORY_BASE, chats: HISTORY_CHATS, parallel: 500,
       connections: CONNECTIONS, script: (i) => ["/start", ...movieDialog(i)], stepTimeoutMs: REPLY_TIMEOUT_MS,
     });
     if (run.incomplete) throw new Error(`${name}: ${run.incomplete} chats did not finish while building the history`);
@@ -218,6 +223,8 @@ async function historyCache(ctx: Context, name: SystemName): Promise<{ dir: stri
 }
 
 export async function recovery(ctx: Context, name: SystemName): Promise<RecoveryResult> {
+  // Update ids apart from every id the cached history holds (it was built by an earlier run's counter).
+  ctx = { ...ctx, ids: new UpdateIds(MEASURE_IDS) };
   const cache = await historyCache(ctx, name);
   const dataDir = path.join(ctx.workDir, `${name}-recovery`);
   fs.cpSync(path.join(cache.dir, "data"), dataDir, { recursive: true });

@@ -6,6 +6,7 @@ import { crashPoint } from "./crash-points.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
+import { WorkGate } from "./work-gate.js";
 
 /** What the application's delivery function says happened to one send. */
 export type DeliveryResult =
@@ -44,8 +45,8 @@ export class OutboxWorker {
   private readonly lanes = new Map<string, Promise<void>>();
   private readonly lastSentAt = new Map<string, number>();
   private readonly sleepers = new Set<() => void>();
-  private inFlight = 0;
-  private readonly slotWaiters: Array<() => void> = [];
+  /** Sends in flight, handed over in arrival order: a lane that just woke never loses its turn to a newcomer. */
+  private readonly sendSlots: WorkGate;
   private nextGlobalSlotMs = 0;
   /** When pacing is on: the sends dispatched (or about to be) within the last window, at most globalPerSecond. */
   private readonly recentDispatches: Array<{ at: number }> = [];
@@ -58,7 +59,9 @@ export class OutboxWorker {
     private readonly options: OutboxWorkerOptions,
     private readonly log: Logger,
     private readonly events: RuntimeEvents,
-  ) {}
+  ) {
+    this.sendSlots = new WorkGate(options.concurrency ?? 64);
+  }
 
   /** Makes sure the agent's lane is delivering; call after committing rows for it. */
   wake(agentKey: string): void {
@@ -179,9 +182,7 @@ export class OutboxWorker {
 
   /** Waits for a free send slot and, when pacing is on, for the next global rate slot. */
   private async acquireSlot(): Promise<void> {
-    const concurrency = this.options.concurrency ?? 64;
-    while (this.inFlight >= concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    this.inFlight += 1;
+    await this.sendSlots.enter();
     const pacing = this.options.pacing;
     if (!pacing) return;
     const now = this.clock.now();
@@ -215,8 +216,7 @@ export class OutboxWorker {
   }
 
   private releaseSlot(): void {
-    this.inFlight -= 1;
-    this.slotWaiters.shift()?.();
+    this.sendSlots.leave();
   }
 
   private sleep(ms: number): Promise<void> {

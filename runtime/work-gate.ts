@@ -1,4 +1,8 @@
-// Bounds how many messages are being handled at once across all agents. Under a burst (thousands
+// Bounds how many of something run at once, handing a freed place to the longest waiter (no
+// newcomer can take it first, so nothing waits behind a stream of later arrivals). The runtime
+// uses one for messages being handled and one for sends in flight.
+//
+// Messages: bounds how many are being handled at once across all agents. Under a burst (thousands
 // of chats with something to do) an unbounded fan-out keeps every handler, its state and its
 // promises alive together: memory grows and each event-loop turn is crowded with agent work, so the
 // webhook's own answers wait. A few dozen at a time keep the group commits full and leave room for
