@@ -142,8 +142,8 @@ export interface DialogResult {
   violations?: { perChat: number; global: number };
 }
 
-export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | "off", chats = DIALOG_CHATS): Promise<DialogResult> {
-  const system = await startSystem(name, startOptions(ctx, path.join(ctx.workDir, `${name}-dialog-${rateLimit}`), { rateLimit }));
+export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | "off", chats = DIALOG_CHATS, profileDir?: string): Promise<DialogResult> {
+  const system = await startSystem(name, startOptions(ctx, path.join(ctx.workDir, `${name}-dialog-${rateLimit}`), { rateLimit, profileDir }));
   try {
     await warmUp(ctx, system);
     const callsBefore = ctx.fake.calls.length;

@@ -10,6 +10,7 @@ export interface SystemFigures {
   limits?: DialogResult;
   recovery?: RecoveryResult;
   profile?: ProfileSummary;
+  dialogProfile?: ProfileSummary;
   error?: string;
 }
 
@@ -104,10 +105,10 @@ export function printReport(f: Figures, machine: Record<string, unknown>, jsonOn
   out("");
   out("targets (issue 7):");
   for (const x of t) out(`  ${x.holds === null ? "n/a " : x.holds ? "HOLDS" : "MISSED"}  ${x.target}: ${x.measured}`);
-  const profile = f.ours?.profile;
-  if (profile) {
+  for (const [phase, profile] of [["ingest", f.ours?.profile], ["dialog (whole run)", f.ours?.dialogProfile]] as const) {
+    if (!profile) continue;
     out("");
-    out(`our bot's main thread during ingest (${profile.sampledMs} ms sampled, ${profile.idlePct}% idle), top by self time:`);
+    out(`our bot's main thread, ${phase} (${profile.sampledMs} ms sampled, ${profile.idlePct}% idle), top by self time:`);
     for (const e of profile.self) out(`${cell(e.ms, 9)} ms ${cell(e.pct, 5)}%  ${e.fn}  ${e.where}`);
     out("our functions by inclusive time:");
     for (const e of profile.inclusive) out(`${cell(e.ms, 9)} ms ${cell(e.pct, 5)}%  ${e.fn}  ${e.where}`);

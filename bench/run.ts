@@ -6,7 +6,7 @@
 //   npm run bench -- --systems ours,grammy     a subset
 //   npm run bench -- --phases ingest,dialog    ingest | dialog | limits | recovery
 //   npm run bench -- --updates 20000           ingest size
-//   npm run bench -- --profile                 CPU-profile our bot's ingest and print its top functions
+//   npm run bench -- --profile                 CPU-profile our bot's ingest and dialog runs, print the top functions
 //   npm run bench -- --json-only               only the JSON line on stdout
 //
 // Progress and the systems' own warnings go to stderr.
@@ -95,7 +95,9 @@ async function main(): Promise<number> {
             result.ingest = ingest;
             if (profileDir) result.profile = summarizeProfile(profileDir, 15, window);
           } else if (phase === "dialog") {
-            result.dialog = await phases.dialogs(ctx, name, "off");
+            const profileDir = options.profile && name === "ours" ? fs.mkdtempSync(`${workDir}/profile-`) : undefined;
+            result.dialog = await phases.dialogs(ctx, name, "off", undefined, profileDir);
+            if (profileDir) result.dialogProfile = summarizeProfile(profileDir, 15, undefined);
           } else if (phase === "limits") {
             result.limits = await phases.dialogs(ctx, name, "on");
           } else {

@@ -113,8 +113,11 @@ async function command(name: SystemName, options: StartOptions, port: number): P
   };
   if (name === "ours") {
     return {
-      // As `npm start` runs it (package.json), plus the profiler when asked.
-      args: [...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []), ...OUR_NODE_FLAGS, "src/launch.mjs"],
+      // As `npm start` runs it (package.json). Profiled, the same code runs through tsx instead of the
+      // bundle, so that each sample names its source file.
+      args: options.profileDir
+        ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, ...OUR_NODE_FLAGS, "--import", "tsx", "src/main.ts"]
+        : [...OUR_NODE_FLAGS, "src/launch.mjs"],
       cwd: ROOT,
       env: {
         ...common,
