@@ -33,7 +33,7 @@ function isStale() {
 }
 
 async function buildBundle() {
-  const { build } = await import("esbuild");
+  const { build, stop } = await import("esbuild");
   const temporary = `${BUNDLE}.${process.pid}.tmp`;
   await build({
     entryPoints: [path.join(ROOT, "src", "main.ts")],
@@ -56,6 +56,8 @@ async function buildBundle() {
     outfile: temporary,
     logLevel: "error",
   });
+  // esbuild's service process would otherwise live as long as the bot, with its memory.
+  await stop();
   // Renamed into place: a bot started meanwhile never loads a half-written bundle.
   fs.renameSync(temporary, BUNDLE);
 }
