@@ -91,28 +91,24 @@ export class OutboxWorker {
 
   private async runLane(agentKey: string): Promise<void> {
     while (!this.stopping) {
-      // A place among the sends in flight first: thousands of lanes may wait here, holding no row.
-      await this.sendSlots.enter();
-      let waitMs: number;
+      const row = this.outbox.head(agentKey);
+      if (!row) {
+        // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
+        this.lanes.delete(agentKey);
+        return;
+      }
+      const waitMs = Math.max(row.nextAttemptAtMs, this.nextAllowedFor(agentKey)) - this.clock.now();
+      if (waitMs > 0) {
+        await this.sleep(waitMs);
+        continue;
+      }
+      await this.acquireSlot();
       try {
         if (this.stopping) return;
-        const row = this.outbox.head(agentKey);
-        if (!row) {
-          // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
-          this.lanes.delete(agentKey);
-          return;
-        }
-        waitMs = Math.max(row.nextAttemptAtMs, this.nextAllowedFor(agentKey)) - this.clock.now();
-        if (waitMs <= 0) {
-          await this.paceGlobally();
-          if (this.stopping) return;
-          await this.deliverRow(row);
-          continue;
-        }
+        await this.deliverRow(row);
       } finally {
-        this.sendSlots.leave();
+        this.releaseSlot();
       }
-      await this.sleep(waitMs);
     }
   }
 
@@ -184,8 +180,9 @@ export class OutboxWorker {
     return last + pacing.minIntervalMs(agentKey);
   }
 
-  /** When pacing is on, waits for the next evenly spaced global rate slot. */
-  private async paceGlobally(): Promise<void> {
+  /** Waits for a free send slot and, when pacing is on, for the next global rate slot. */
+  private async acquireSlot(): Promise<void> {
+    await this.sendSlots.enter();
     const pacing = this.options.pacing;
     if (!pacing) return;
     const now = this.clock.now();
@@ -195,7 +192,7 @@ export class OutboxWorker {
   }
 
   /**
-   * The hard limit behind the even spacing of paceGlobally: a late timer or a slow commit can bunch
+   * The hard limit behind the even spacing of acquireSlot: a late timer or a slow commit can bunch
    * sends up, so no send starts while globalPerSecond others started within the last window. The
    * window is a little over a second, since Telegram sees arrivals, not our clock.
    */
@@ -216,6 +213,10 @@ export class OutboxWorker {
       await this.sleep(Math.max(1, oldest + RATE_WINDOW_MS - now));
       if (this.stopping) return "stopped";
     }
+  }
+
+  private releaseSlot(): void {
+    this.sendSlots.leave();
   }
 
   private sleep(ms: number): Promise<void> {

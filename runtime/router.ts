@@ -114,16 +114,15 @@ export class Router {
     // Yield once: the caller (an HTTP handler) finishes answering before the agent starts work.
     await new Promise<void>((resolve) => setImmediate(resolve));
     for (;;) {
-      // A place first, then the message: thousands of mailboxes may wait here, holding no message.
+      const message = this.stopping ? undefined : this.take(key, mailbox);
+      if (!message) {
+        // Cleared in the same synchronous turn as the empty read, so a later wake starts a new drain.
+        mailbox.running = undefined;
+        return;
+      }
       await this.gate.enter();
       let outcome;
       try {
-        const message = this.stopping ? undefined : this.take(key, mailbox);
-        if (!message) {
-          // Cleared in the same synchronous turn as the empty read, so a later wake starts a new drain.
-          mailbox.running = undefined;
-          return;
-        }
         outcome = await this.runner.run(message.row, mailbox.cache, message.neverRun);
       } finally {
         this.gate.leave();
