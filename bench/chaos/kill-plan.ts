@@ -10,9 +10,10 @@ export type PlannedKill =
    *  after it answered /healthz (while it serves the chats). */
   | { kind: "external"; after: "spawn" | "ready"; delayMs: number };
 
-// timer.before-fire is left out: the only timers this workload arms are dialog expiries, due a day
-// later, so the point is never reached within a run.
-export const CHAOS_POINTS = CRASH_POINTS.filter((p) => p !== "timer.before-fire");
+// Left out, as this workload never reaches them (the crash-at-every-point test does): timer.before-fire
+// (the only timers it arms are dialog expiries, due a day later) and import.mid-apply (it sends no files).
+const UNREACHED: readonly CrashPointName[] = ["timer.before-fire", "import.mid-apply"];
+export const CHAOS_POINTS = CRASH_POINTS.filter((p) => !UNREACHED.includes(p));
 
 /** The largest n drawn for point@n; with 50 busy chats every point is reached that often in seconds. */
 const MAX_OCCURRENCE = 40;
