@@ -1,5 +1,5 @@
 // Outgoing messages through the outbox: Telegram's 429 retry_after, 5xx and resets are retried in
-// order; a 400 is recorded and not retried; the pacing keeps per-chat limits when it is on.
+// order; a 400 is recorded and not retried; the pacing keeps per-chat and overall limits when it is on.
 import { afterEach, describe, expect, it } from "vitest";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
@@ -67,5 +67,16 @@ describe("outbox delivery", () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
     // Another chat is not held back by the first one's pacing.
     expect(t.api.sent(35)[0]!.at - times[0]!).toBeLessThan(900);
+  });
+
+  it("never lets more than 30 sends start within a second overall, however the replies bunch up", async () => {
+    t = await startTestApp({ TELEGRAM_RATE_LIMIT: "on" });
+    // 45 chats at once: one reply each, all due together.
+    const chats = Array.from({ length: 45 }, (_, i) => 500 + i);
+    await Promise.all(chats.map((chat) => t!.say(chat, "/help")));
+    await t.api.waitFor(() => chats.every((chat) => t!.replies(chat).length === 1), 15_000);
+    const times = chats.map((chat) => t!.api.sent(chat)[0]!.at).sort((a, b) => a - b);
+    // Any 31 consecutive sends span at least a second (the bot's window is 1.05 s; arrival jitter allowed).
+    for (let i = 30; i < times.length; i++) expect(times[i]! - times[i - 30]!).toBeGreaterThanOrEqual(1000);
   });
 });
