@@ -137,6 +137,8 @@ export interface DialogResult {
   p50Ms: number | null;
   p99Ms: number | null;
   incomplete: number;
+  /** POSTs that got no 200 and were sent again (as Telegram would). */
+  retried: number;
   peakRssMB: number;
   /** Limits on only: sends closer together than Telegram allows (see countViolations). */
   violations?: { perChat: number; global: number };
@@ -159,6 +161,7 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
       p50Ms: round(percentile(run.latencies, 50), 1),
       p99Ms: round(percentile(run.latencies, 99), 1),
       incomplete: run.incomplete,
+      retried: run.retries,
       peakRssMB: rss.stop(),
     };
     if (rateLimit === "on") result.violations = countViolations(ctx.fake.calls.slice(callsBefore).filter((c) => c.method === "sendMessage"));

@@ -100,7 +100,15 @@ export function printReport(f: Figures, machine: Record<string, unknown>, jsonOn
     const ratios = peers.map((p) => ratio(row.value(f.ours ?? {}), row.value(f[p]!)));
     out(`${row.label.padEnd(32)}${values.map((v) => cell(v, 15)).join("")}${ratios.map((r) => cell(r === null ? "-" : `${r}×`, 14)).join("")}`);
   }
-  for (const s of systems) if (f[s]!.error) out(`${LABELS[s]}: ${f[s]!.error}`);
+  for (const s of systems) {
+    const x = f[s]!;
+    if (x.error) out(`${LABELS[s]}: ${x.error}`);
+    for (const [phase, d] of [["dialog", x.dialog], ["limits on", x.limits]] as const) {
+      // A figure over chats that did not finish, or over re-sent POSTs, is not the same measurement.
+      if (d && (d.incomplete || d.retried)) out(`${LABELS[s]}, ${phase}: ${d.incomplete} chats did not finish, ${d.retried} POSTs got no 200 and were sent again`);
+    }
+    if (x.ingest?.non200) out(`${LABELS[s]}, ingest: ${x.ingest.non200} updates got no 200`);
+  }
   const t = targets(f);
   out("");
   out("targets (issue 7):");
