@@ -52,7 +52,7 @@ export interface FakeOpenLibrary extends FakeProvider {
 export async function startFakeOpenLibrary(
   options: { works?: FakeWork[]; authors?: Record<string, string> } = {},
 ): Promise<FakeOpenLibrary> {
-  const works = new Map((options.works ?? DEFAULT_WORKS).map((w) => [w.id, w]));
+  const works = new Map(structuredClone(options.works ?? DEFAULT_WORKS).map((w) => [w.id, w]));
   const authors = new Map(Object.entries(options.authors ?? DEFAULT_AUTHORS));
   const redirects = new Map<string, string>();
 

@@ -49,7 +49,7 @@ const PAGE_SIZE = 20;
 export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<FakeTmdb> {
   const apiKey = options.apiKey ?? FAKE_TMDB_KEY;
   const readToken = options.readToken ?? FAKE_TMDB_TOKEN;
-  const movies = new Map((options.movies ?? DEFAULT_MOVIES).map((m) => [m.id, m]));
+  const movies = new Map(structuredClone(options.movies ?? DEFAULT_MOVIES).map((m) => [m.id, m]));
 
   const route = (request: ProviderRequest): RouteAnswer => {
     const bearer = request.headers.authorization;

@@ -84,7 +84,8 @@ export interface FakeTvmazeOptions {
 }
 
 export async function startFakeTvmaze(options: FakeTvmazeOptions = {}): Promise<FakeTvmaze> {
-  const shows = new Map((options.shows ?? DEFAULT_SHOWS).map((s) => [s.id, s]));
+  // A copy, so a test that changes a show changes it for itself only.
+  const shows = new Map(structuredClone(options.shows ?? DEFAULT_SHOWS).map((s) => [s.id, s]));
   const limit = options.limit ?? 20;
   const windowMs = options.windowMs ?? 10_000;
   const now = options.now ?? Date.now;
