@@ -38,7 +38,7 @@ export class RateLimiter {
 
   /** Resolves when a call may start (and counts it); rejects with the signal's reason if it aborts first. */
   acquire(signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     this.queued += 1;
     const turn = this.tail.then(() => this.takeSlot(signal));
     const settled = turn.finally(() => {

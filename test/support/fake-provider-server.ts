@@ -48,7 +48,7 @@ export interface FakeServerOptions {
   /** Path prefix of the root (TMDB: "/3"). */
   prefix?: string;
   now?: () => number;
-  /** Answers one request (path without the prefix); undefined means 404 with notFoundBody. */
+  /** Answers one request (its path without the prefix) when no override does. */
   route(request: ProviderRequest): RouteAnswer;
 }
 
