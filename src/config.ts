@@ -49,6 +49,22 @@ const schema = z
       .int({ error: "must be a whole number of minutes" })
       .min(1, { error: "must be at least 1 minute" })
       .default(24 * 60),
+    // Title lookup (src/metadata/): providers, their roots, and how often shows are checked.
+    METADATA: z.enum(["on", "off"]).default("on"),
+    TMDB_API_KEY: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{16,2048}$/, "must be a TMDB v3 API key or v4 read access token (themoviedb.org, Settings → API)")
+        .optional(),
+    ),
+    TMDB_API_ROOT: z.url({ protocol: /^https?$/ }).default("https://api.themoviedb.org/3"),
+    OPENLIBRARY_ROOT: z.url({ protocol: /^https?$/ }).default("https://openlibrary.org"),
+    TVMAZE_API_ROOT: z.url({ protocol: /^https?$/ }).default("https://api.tvmaze.com"),
+    EPISODE_CHECK_HOURS: z.coerce
+      .number({ error: "must be a number of hours (more than 0, decimals allowed)" })
+      .positive({ error: "must be more than 0 hours" })
+      .max(24 * 365, { error: "must be at most 8760 hours (a year)" })
+      .default(24),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
