@@ -11,7 +11,10 @@ export function createChatMembers(api: Api): ChatMembers {
     async status(chatId, userId) {
       try {
         // grammY types its signal with the abort-controller polyfill; the platform signal is the same thing.
-        return (await api.getChatMember(Number(chatId), userId, AbortSignal.timeout(TIMEOUT_MS) as never)).status;
+        // Through globalThis: a bare `AbortSignal` makes esbuild rename the polyfill's class in the
+        // bundle (npm start), and node-fetch, which checks that class's name, then refuses every request.
+        const signal = globalThis.AbortSignal.timeout(TIMEOUT_MS);
+        return (await api.getChatMember(Number(chatId), userId, signal as never)).status;
       } catch (error) {
         // 400 "user not found" / "participant_id_invalid": not a member. Anything else is Telegram's trouble.
         if (error instanceof GrammyError && error.error_code === 400) return "left";
