@@ -15,6 +15,7 @@ import { createMetrics } from "./metrics.js";
 import { createTelegramApi } from "./telegram/api.js";
 import { createDeliver } from "./telegram/deliver.js";
 import { createFileSource } from "./telegram/files.js";
+import { createChatMembers } from "./telegram/members.js";
 import { type Poller, startPolling } from "./telegram/polling.js";
 import { type UpdateRoute, inboxId } from "./telegram/update.js";
 import { createWebhookHandler } from "./telegram/webhook.js";
@@ -48,7 +49,13 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
-  const agent = createMediaTrackerAgent(createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log));
+  // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
+  const me = await api.getMe();
+  const agent = createMediaTrackerAgent({
+    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log),
+    botUsername: me.username,
+    members: createChatMembers(api),
+  });
 
   let runtime: Runtime | undefined;
   const metrics = createMetrics({

@@ -1,6 +1,6 @@
 // The media-tracker chat agent: one per chat. Reads the incoming update, enforces the allowlist,
-// then sends it to the open dialog, a command, a button's handler or the file handler. All
-// effects go through the runtime's context.
+// then sends it to the open dialog, a command, a button's handler or the file handler. In a group,
+// a dialog belongs to the member who started it (group.ts). All effects go through the runtime's context.
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
@@ -11,6 +11,7 @@ import { progressButtons, progressCommands } from "./commands/progress.js";
 import { ANSWER_PREFIX, type DialogSpec, activityOf, answerDialog, askAgain, endDialog, startDialog } from "./dialogs/dialog.js";
 import { handleTimer } from "./dialogs/expiry.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
+import { CANNOT_CHECK_ADMIN, type DialogOwner, mayManageChat, nameOf, otherMembersDialog } from "./group.js";
 import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
 import { LLM_RETRY_TIMER, handleRetryTimer, llmButtons, receiveFreeText } from "./llm/conversation.js";
@@ -64,6 +65,10 @@ async function handle(turn: Turn): Promise<void> {
   if (turn.ctx.message.kind === "timer") return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
   const incoming = readIncoming(turn.ctx.message.payload);
   if (incoming.type === "ignored") return;
+  // "/forget@other_bot" in a group is another bot's command: not a word from us, not even a refusal.
+  if (incoming.type === "text" && isForAnotherBot(turn.deps, incoming.text)) return;
+  turn.sender = incoming.sender;
+  if (incoming.type !== "button") turn.messageId = incoming.messageId;
 
   if (!isAllowed(turn.deps, incoming.userId)) {
     if (incoming.type === "button") turn.send({ type: "answer-button", callbackQueryId: incoming.callbackQueryId, text: "This bot is private." });
@@ -88,6 +93,8 @@ async function handle(turn: Turn): Promise<void> {
 async function receiveText(turn: Turn, text: string): Promise<void> {
   const parsed = readCommand(text);
   const command = parsed ? commandsByName.get(parsed.name) : undefined;
+  const owner = otherMembersDialog(turn);
+  if (owner) return fromAnotherMember(turn, owner, parsed, command);
   const open = openDialog(turn);
   if (open === "restarted") {
     // The old dialog's answer cannot be read by the new code; the restart asked its first question.
@@ -118,6 +125,36 @@ async function receiveText(turn: Turn, text: string): Promise<void> {
   await command.run(turn, parsed.args);
 }
 
+/**
+ * A message from a group member while another member's dialog is open. Answers (plain text, /skip)
+ * are ignored: the question is not theirs, and in a group people talk among themselves. A command
+ * that would replace the dialog is refused; /cancel drops it only for a group admin; any other
+ * command runs beside it.
+ */
+async function fromAnotherMember(turn: Turn, owner: DialogOwner, parsed: ReturnType<typeof readCommand>, command: CommandRoute | undefined): Promise<void> {
+  if (!parsed || parsed.name === "skip") return;
+  const spec = DIALOGS.get(turn.state.dialog!.name);
+  const doing = `${nameOf(owner)} is in the middle of ${spec ? activityOf(spec) : "a dialog"}`;
+  if (!command) {
+    turn.reply(`I don't know /${parsed.name}. Here's what I can do:\n\n${helpText(COMMANDS)}`);
+    return;
+  }
+  if (command.name === "cancel") {
+    const admin = await mayManageChat(turn);
+    if (admin === "unknown") return turn.reply(CANNOT_CHECK_ADMIN);
+    if (admin === "no") return turn.reply(`${doing}; only they or a group admin can /cancel it.`);
+    endDialog(turn);
+    delete turn.state.pendingCommand;
+    turn.reply(`OK, I dropped ${owner.name ? `${owner.name}'s` : "the"} ${spec?.noun ?? "dialog"}.`);
+    return;
+  }
+  if (command.startsDialog) {
+    turn.reply(`${doing}. Send /${command.name} again when they're done.`);
+    return;
+  }
+  await command.run(turn, parsed.args);
+}
+
 async function pressButton(turn: Turn, data: string, press: Omit<ButtonPress, "acknowledge">): Promise<void> {
   const [prefix = "", ...args] = data.split(":");
   const route = buttonsByPrefix.get(prefix);
@@ -139,6 +176,8 @@ function dialogButtons(): ButtonRoute[] {
       // "answer:<value>": a button under the question being asked answers it.
       prefix: ANSWER_PREFIX.slice(0, -1),
       async run(turn, args, press) {
+        const owner = otherMembersDialog(turn);
+        if (owner) return `This question is for ${nameOf(owner)}.`;
         const open = openDialog(turn);
         const data = `${ANSWER_PREFIX}${args.join(":")}`;
         const field = open && open !== "restarted" ? open.spec.fields[open.state.step] : undefined;
@@ -153,6 +192,8 @@ function dialogButtons(): ButtonRoute[] {
     {
       prefix: DIALOG_BUTTON,
       async run(turn, [choice], press) {
+        const owner = otherMembersDialog(turn);
+        if (owner) return `This question is for ${nameOf(owner)}.`;
         const pending = turn.state.pendingCommand;
         if (pending === undefined) return "That button is no longer active.";
         delete turn.state.pendingCommand;
@@ -181,7 +222,12 @@ function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "res
   // A dialog the new release knows how to carry over goes on where it was.
   const migrated = spec?.migrate?.(state);
   if (spec && migrated && migrated.version === spec.version && migrated.step >= 0 && migrated.step < spec.fields.length) {
-    turn.state.dialog = { ...migrated, name: spec.name, ...(state.expiryTimerId !== undefined ? { expiryTimerId: state.expiryTimerId } : {}) };
+    turn.state.dialog = {
+      ...migrated,
+      name: spec.name,
+      ...(state.expiryTimerId !== undefined ? { expiryTimerId: state.expiryTimerId } : {}),
+      ...(state.owner ? { owner: state.owner } : {}),
+    };
     return { spec, state: turn.state.dialog };
   }
   endDialog(turn);
@@ -194,8 +240,9 @@ function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "res
   return undefined;
 }
 
-/** After an aside (a sticker, an unknown command), repeat the question the dialog is waiting on. */
+/** After an aside (a sticker, an unknown command), repeat the question the dialog is waiting on (to its owner). */
 function askOpenQuestion(turn: Turn): void {
+  if (otherMembersDialog(turn)) return;
   const open = openDialog(turn);
   if (open && open !== "restarted") askAgain(turn, open.spec, open.state);
 }
@@ -203,6 +250,12 @@ function askOpenQuestion(turn: Turn): void {
 function timerKind(turn: Turn): unknown {
   const payload = turn.ctx.message.payload;
   return typeof payload === "object" && payload !== null ? (payload as { kind?: unknown }).kind : undefined;
+}
+
+/** A command addressed to a bot other than this one ("/help@other_bot"); without a known username, none is. */
+function isForAnotherBot(deps: MediaTrackerDeps, text: string): boolean {
+  const bot = readCommand(text)?.bot;
+  return bot !== undefined && deps.botUsername !== undefined && bot.toLowerCase() !== deps.botUsername.toLowerCase();
 }
 
 function isAllowed(deps: MediaTrackerDeps, userId: number | undefined): boolean {

@@ -4,21 +4,32 @@ import { z } from "zod";
 import type { SentFile } from "./routes.js";
 
 export type Incoming =
-  | { type: "text"; text: string; userId: number | undefined; messageId: number }
-  | { type: "button"; data: string; callbackQueryId: string; userId: number; messageId: number | undefined }
+  | { type: "text"; text: string; userId: number | undefined; messageId: number; sender: Sender | undefined }
+  | { type: "button"; data: string; callbackQueryId: string; userId: number; messageId: number | undefined; sender: Sender }
   /** A file sent to the bot (an import). */
-  | { type: "document"; file: SentFile; userId: number | undefined }
+  | { type: "document"; file: SentFile; userId: number | undefined; messageId: number; sender: Sender | undefined }
   /** A message without text (a photo, a sticker): the bot says what it understands. */
-  | { type: "unsupported"; userId: number | undefined }
+  | { type: "unsupported"; userId: number | undefined; messageId: number; sender: Sender | undefined }
   /** An update that needs no answer (an edit, a member change). */
   | { type: "ignored" };
 
-const user = z.object({ id: z.number().int() });
+/** Who sent a message or pressed a button: in a group, dialogs and deleting everything depend on it. */
+export interface Sender {
+  id: number;
+  /** Their first name, for "This question is for Alice." */
+  name?: string;
+  /** Sent "as the group" (an anonymous group admin: Telegram shows the group, not the person). */
+  asGroup?: true;
+}
+
+const user = z.object({ id: z.number().int(), first_name: z.string().optional() });
 const updateShape = z.object({
   message: z
     .object({
       message_id: z.number().int(),
       from: user.optional(),
+      chat: z.object({ id: z.number().int() }).optional(),
+      sender_chat: z.object({ id: z.number().int() }).optional(),
       text: z.string().optional(),
       document: z
         .object({
@@ -45,13 +56,16 @@ export function readIncoming(payload: unknown): Incoming {
   if (!parsed.success) return { type: "ignored" };
   const { message, callback_query: query } = parsed.data;
   if (message) {
+    // An anonymous group admin writes as the group itself: sender_chat is the chat.
+    const asGroup = message.sender_chat !== undefined && message.sender_chat.id === message.chat?.id;
+    const from = { userId: message.from?.id, messageId: message.message_id, sender: senderOf(message.from, asGroup) };
     if (message.document) {
       const d = message.document;
       const file: SentFile = { fileId: d.file_id, fileName: d.file_name, fileSize: d.file_size, mimeType: d.mime_type };
-      return { type: "document", file, userId: message.from?.id };
+      return { type: "document", file, ...from };
     }
-    if (message.text === undefined) return { type: "unsupported", userId: message.from?.id };
-    return { type: "text", text: message.text, userId: message.from?.id, messageId: message.message_id };
+    if (message.text === undefined) return { type: "unsupported", ...from };
+    return { type: "text", text: message.text, ...from };
   }
   if (query) {
     return {
@@ -60,14 +74,25 @@ export function readIncoming(payload: unknown): Incoming {
       callbackQueryId: query.id,
       userId: query.from.id,
       messageId: query.message?.message_id,
+      sender: senderOf(query.from, false)!,
     };
   }
   return { type: "ignored" };
 }
 
-/** "/add_movie@my_bot extra" → { name: "add_movie", args: "extra" }; not a command → undefined. */
-export function readCommand(text: string): { name: string; args: string } | undefined {
-  const match = /^\/([a-z0-9_]+)(?:@\w+)?(?:\s+([\s\S]*))?$/i.exec(text.trim());
+function senderOf(from: z.infer<typeof user> | undefined, asGroup: boolean): Sender | undefined {
+  if (!from) return undefined;
+  // Telegram allows 64 characters; the cap keeps a forged update's name out of long messages.
+  const name = from.first_name?.trim().slice(0, 64);
+  return { id: from.id, ...(name ? { name } : {}), ...(asGroup ? { asGroup: true as const } : {}) };
+}
+
+/**
+ * "/add_movie@my_bot extra" → { name: "add_movie", args: "extra", bot: "my_bot" }; not a command →
+ * undefined. `bot` is the username the command was addressed to, if any (in a group, "@name" picks a bot).
+ */
+export function readCommand(text: string): { name: string; args: string; bot?: string } | undefined {
+  const match = /^\/([a-z0-9_]+)(?:@(\w+))?(?:\s+([\s\S]*))?$/i.exec(text.trim());
   if (!match) return undefined;
-  return { name: match[1]!.toLowerCase(), args: (match[2] ?? "").trim() };
+  return { name: match[1]!.toLowerCase(), args: (match[3] ?? "").trim(), ...(match[2] ? { bot: match[2] } : {}) };
 }

@@ -14,6 +14,8 @@ export interface DialogState {
   data: Record<string, unknown>;
   /** The armed expiry timer, so that answering can re-arm it and an old timer is ignored. */
   expiryTimerId?: string;
+  /** The member who started it (in a group, only they answer it; see group.ts). Unset in dialogs from before owners were kept. */
+  owner?: { id: number; name?: string };
 }
 
 export interface ListState {

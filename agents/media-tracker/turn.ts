@@ -1,7 +1,9 @@
 // One turn of the conversation: the runtime's context for this message, the agent's dependencies
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
+import type { ChatMembers } from "./group.js";
 import type { ImportStore } from "./import/import-store.js";
+import type { Sender } from "./incoming.js";
 import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
 import { type Button, type Outgoing, text } from "./outgoing.js";
@@ -24,9 +26,21 @@ export interface MediaTrackerDeps {
   model?: LanguageModel;
   /** A dialog left unanswered this long is dropped with a short note. Default 24 hours. */
   dialogTimeoutMs?: number;
+  /**
+   * The bot's own username (from getMe at start-up): "/forget@other_bot" is for another bot and is
+   * ignored. Undefined in the console chat, where no other bot can be addressed.
+   */
+  botUsername?: string;
+  /** Group members' standing (Telegram's getChatMember); reached only inside ctx.run. Undefined in the console chat. */
+  members?: ChatMembers;
 }
 
 export class Turn {
+  /** Who sent this message or pressed this button (set once the update is read; none for a timer). */
+  sender: Sender | undefined;
+  /** The person's message this turn answers, when it is a message (not a button press or a timer). */
+  messageId: number | undefined;
+
   constructor(
     readonly ctx: AgentContext<ChatState>,
     readonly deps: MediaTrackerDeps,
@@ -36,12 +50,30 @@ export class Turn {
     return this.ctx.key;
   }
 
+  /** A group or supergroup: Telegram gives those negative ids, private chats the user's (positive) id. */
+  get inGroup(): boolean {
+    return this.chatId.startsWith("-");
+  }
+
   get state(): ChatState {
     return this.ctx.state;
   }
 
   reply(body: string, buttons?: Button[][]): void {
     for (const out of text(body, buttons)) this.ctx.send(out);
+  }
+
+  /**
+   * Asks a dialog's question. In a group the bot in privacy mode sees only commands and replies to
+   * its own messages, so the question asks for a reply and, when it answers the person's message and
+   * has no buttons, opens their reply field (force_reply, selective: only for the person replied to).
+   */
+  ask(question: string, buttons?: Button[][]): void {
+    if (!this.inGroup) return this.reply(question, buttons);
+    const hint = buttons ? "To type your answer instead, reply to this message." : "Reply to this message with your answer.";
+    const target = this.messageId;
+    const askFor = target === undefined ? {} : { replyTo: target, ...(buttons ? {} : { forceReply: true as const }) };
+    for (const out of text(`${question}\n${hint}`, buttons, askFor)) this.ctx.send(out);
   }
 
   send(out: Outgoing): void {

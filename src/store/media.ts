@@ -1,10 +1,11 @@
 // The media list on SQLite: the entries table. Every statement is filtered by chat id and takes
-// its values as parameters; text search escapes LIKE wildcards.
+// its values as parameters; text search compares folded text (search-text.ts) and escapes LIKE wildcards.
 import type { Statement } from "better-sqlite3";
 import type { Database } from "../../runtime/index.js";
 import type {
   Entry, EntryKind, EntryPatch, ListQuery, MediaStore, NewEntry,
 } from "../../agents/media-tracker/media-store.js";
+import { foldQuery, searchTextOf } from "./search-text.js";
 
 interface Row {
   id: string;
@@ -23,6 +24,7 @@ interface Row {
   quote_text: string | null;
   notes: string | null;
   import_key: string | null;
+  search_text: string | null;
   added_at_ms: number;
   updated_at_ms: number;
 }
@@ -43,21 +45,28 @@ const COLUMNS = {
   notes: "notes",
 } as const satisfies Record<keyof EntryPatch, string>;
 
+/** The fields search_text is made of: a patch to one of them refreshes it. */
+const SEARCHED: ReadonlyArray<keyof EntryPatch> = ["title", "author", "quoteText", "notes"];
+/** Rows filled per transaction when an older database is brought up to date. */
+const FILL_BATCH = 500;
+
 export function createMediaStore(db: Database): MediaStore {
+  fillSearchText(db);
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
-       finished_on, watched_on, quote_text, notes, import_key, added_at_ms, updated_at_ms)
+       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @updated_at_ms)`,
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms)`,
   );
   const insertIfNew = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
-       finished_on, watched_on, quote_text, notes, import_key, added_at_ms, updated_at_ms)
+       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @added_at_ms, @updated_at_ms)
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
+  const setSearchText = db.prepare(`UPDATE entries SET search_text = ? WHERE chat_id = ? AND id = ?`);
   const removeOne = db.prepare(`DELETE FROM entries WHERE chat_id = ? AND id = ?`);
   const removeChat = db.prepare(`DELETE FROM entries WHERE chat_id = ?`);
   const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
@@ -78,12 +87,8 @@ export function createMediaStore(db: Database): MediaStore {
       params.push(query.status);
     }
     if (query.text) {
-      const like = `%${query.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      clauses.push(
-        `(lower(title) LIKE ? ESCAPE '\\' OR lower(coalesce(author, '')) LIKE ? ESCAPE '\\'
-          OR lower(coalesce(quote_text, '')) LIKE ? ESCAPE '\\' OR lower(coalesce(notes, '')) LIKE ? ESCAPE '\\')`,
-      );
-      params.push(like, like, like, like);
+      clauses.push(`search_text LIKE ? ESCAPE '\\'`);
+      params.push(`%${foldQuery(query.text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     }
     return { sql: clauses.join(" AND "), params };
   }
@@ -116,7 +121,13 @@ export function createMediaStore(db: Database): MediaStore {
       const sets = fields.map((f) => `${COLUMNS[f]} = ?`).concat("updated_at_ms = ?");
       const statement = prepared(updates, `UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`);
       const changed = statement.run(...fields.map((f) => patch[f] ?? null), nowMs, chatId, id).changes;
-      return changed === 1 ? fromRow(byId.get(chatId, id) as Row) : undefined;
+      if (changed !== 1) return undefined;
+      const row = byId.get(chatId, id) as Row;
+      if (fields.some((f) => SEARCHED.includes(f))) {
+        row.search_text = searchTextOf({ title: row.title, author: row.author, quoteText: row.quote_text, notes: row.notes });
+        setSearchText.run(row.search_text, chatId, id);
+      }
+      return fromRow(row);
     },
     remove(chatId, id) {
       return removeOne.run(chatId, id).changes === 1;
@@ -158,6 +169,7 @@ function toRow(chatId: string, e: NewEntry) {
     quote_text: e.quoteText ?? null,
     notes: e.notes ?? null,
     import_key: e.importKey ?? null,
+    search_text: searchTextOf(e),
     added_at_ms: e.addedAtMs,
     updated_at_ms: e.updatedAtMs ?? e.addedAtMs,
   };
@@ -180,4 +192,21 @@ function fromRow(r: Row): Entry {
   if (r.notes !== null) entry.notes = r.notes;
   if (r.import_key !== null) entry.importKey = r.import_key;
   return entry;
+}
+
+/**
+ * Fills search_text where it is missing: rows written before migration 0006 added it. Runs when a
+ * store opens, before anything is served, in small transactions; finds nothing (through the
+ * partial index entries_unfolded) once done, so a second process opening the database costs nothing.
+ */
+function fillSearchText(db: Database): void {
+  const missing = db.prepare(`SELECT id, title, author, quote_text, notes FROM entries WHERE search_text IS NULL LIMIT ${FILL_BATCH}`);
+  const set = db.prepare(`UPDATE entries SET search_text = ? WHERE id = ? AND search_text IS NULL`);
+  const fillBatch = db.transaction(() => {
+    const rows = missing.all() as Array<Pick<Row, "id" | "title" | "author" | "quote_text" | "notes">>;
+    for (const r of rows) set.run(searchTextOf({ title: r.title, author: r.author, quoteText: r.quote_text, notes: r.notes }), r.id);
+    return rows.length;
+  });
+  if (missing.get() === undefined) return;
+  while (fillBatch() === FILL_BATCH);
 }

@@ -21,8 +21,10 @@ async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
     case "text": {
       const reply_markup = out.buttons
         ? { inline_keyboard: out.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) }
-        : undefined;
-      const message = await api.sendMessage(chatId, out.text, { reply_markup, link_preview_options: { is_disabled: true } });
+        : out.forceReply ? { force_reply: true as const, selective: true } : undefined;
+      // A question in a group answers the person's message; it is sent even if they deleted it.
+      const reply_parameters = out.replyTo !== undefined ? { message_id: out.replyTo, allow_sending_without_reply: true } : undefined;
+      const message = await api.sendMessage(chatId, out.text, { reply_markup, reply_parameters, link_preview_options: { is_disabled: true } });
       return { messageId: message.message_id };
     }
     case "answer-button":

@@ -38,7 +38,7 @@ describe("fields", () => {
 
   it("reads commands, with or without the bot's name", () => {
     expect(readCommand("/add_movie")).toEqual({ name: "add_movie", args: "" });
-    expect(readCommand("/Movies@my_bot  later")).toEqual({ name: "movies", args: "later" });
+    expect(readCommand("/Movies@my_bot  later")).toEqual({ name: "movies", args: "later", bot: "my_bot" });
     expect(readCommand("not a command")).toBeUndefined();
   });
 

@@ -16,7 +16,7 @@ afterEach(async () => {
 describe("long polling", () => {
   it("deletes the webhook, handles pushed updates and confirms them with the offset", async () => {
     t = await startTestApp({}, true);
-    expect(t.api.calls.map((c) => c.method).slice(0, 2)).toEqual(["setMyCommands", "deleteWebhook"]);
+    expect(t.api.calls.map((c) => c.method).slice(0, 3)).toEqual(["getMe", "setMyCommands", "deleteWebhook"]);
     t.api.pushUpdate(makeTextUpdate(1, 21, "/start"));
     t.api.pushUpdate(makeTextUpdate(2, 21, "/add_movie"));
     await t.api.waitFor(() => t!.replies(21).length === 2);

@@ -43,6 +43,8 @@ export interface RecordedCall {
   files?: RecordedFile[];
 }
 
+export type ChatMemberStatus = "creator" | "administrator" | "member" | "restricted" | "left" | "kicked";
+
 export type FailResponse =
   | { status: number; description?: string; retryAfter?: number }
   | "reset"
@@ -86,6 +88,8 @@ export interface FakeBotApi {
   addFile(fileId: string, name: string, bytes: Buffer | string): string;
   /** File downloads (GET /file/bot<token>/<path>) served so far, by file_path. */
   readonly downloads: readonly string[];
+  /** What getChatMember answers for this user in this chat (default "member"): make someone a group admin. */
+  setChatMember(chatId: number, userId: number, status: ChatMemberStatus): void;
   /** Calls `listener` with each call as it is recorded (the benchmarks time replies with it); returns an unsubscribe. */
   onCall(listener: (call: RecordedCall) => void): () => void;
   /** Closes the server and destroys every socket, including held long polls. Idempotent. */
@@ -143,6 +147,8 @@ class FakeBotApiServer implements FakeBotApi {
   private port = 0;
   private closed: Promise<void> | undefined;
   private readonly botId: number;
+  /** getChatMember's answers, by "chatId:userId" (see setChatMember). */
+  private readonly memberStatuses = new Map<string, ChatMemberStatus>();
   /** Files users "sent", by file_id (see addFile). */
   private readonly files = new Map<string, { path: string; bytes: Buffer }>();
   readonly downloads: string[] = [];
@@ -257,6 +263,10 @@ class FakeBotApiServer implements FakeBotApi {
     const path = `documents/file_${this.files.size + 1}_${name.replace(/[^\w.-]+/g, "_")}`;
     this.files.set(fileId, { path, bytes: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes, "utf8") });
     return path;
+  }
+
+  setChatMember(chatId: number, userId: number, status: ChatMemberStatus): void {
+    this.memberStatuses.set(`${chatId}:${userId}`, status);
   }
 
   onCall(listener: (call: RecordedCall) => void): () => void {
@@ -410,6 +420,9 @@ class FakeBotApiServer implements FakeBotApi {
       case "sendmessage": {
         if (p.chat_id === undefined) return this.fail(call, res, 400, "Bad Request: chat_id is empty");
         if (typeof p.text !== "string" || p.text.length === 0) return this.fail(call, res, 400, "Bad Request: message text is empty");
+        // As Telegram: over 4096 UTF-16 units, or half a surrogate pair (a text cut inside an emoji), is refused.
+        if (p.text.length > 4096) return this.fail(call, res, 400, "Bad Request: message is too long");
+        if (/\p{Cs}/u.test(p.text)) return this.fail(call, res, 400, "Bad Request: text must be encoded in UTF-8");
         return this.ok(call, res, this.newMessage(p, { text: p.text }));
       }
       case "senddocument": {
@@ -461,6 +474,12 @@ class FakeBotApiServer implements FakeBotApi {
       case "forwardmessage":
         if (p.chat_id === undefined) return this.fail(call, res, 400, "Bad Request: chat_id is empty");
         return this.ok(call, res, this.newMessage(p, {}));
+      case "getchatmember": {
+        if (p.chat_id === undefined || typeof p.user_id !== "number") return this.fail(call, res, 400, "Bad Request: invalid user_id specified");
+        const status = this.memberStatuses.get(`${String(p.chat_id)}:${p.user_id}`) ?? "member";
+        const rights = status === "administrator" ? { can_be_edited: false, is_anonymous: false, can_manage_chat: true, can_delete_messages: true } : {};
+        return this.ok(call, res, { status, user: userFrom(p.user_id), ...(status === "creator" ? { is_anonymous: false } : rights) });
+      }
       case "editmessagetext":
       case "editmessagereplymarkup":
       case "editmessagecaption":

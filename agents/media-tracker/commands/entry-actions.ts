@@ -6,6 +6,7 @@ import { activityOf } from "../dialogs/dialog.js";
 import { editableFields, startEdit } from "../dialogs/edit-entry.js";
 import { DIALOGS } from "../dialogs/index.js";
 import { entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
+import { nameOf, otherMembersDialog } from "../group.js";
 import { BOOK_STATUSES, type Entry, type EntryKind, type EntryPatch, SHOW_STATUSES } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, buttonData } from "../routes.js";
@@ -91,7 +92,12 @@ function edit(turn: Turn, entry: Entry, [key]: string[], press: ButtonPress): st
   if (open) {
     const spec = DIALOGS.get(open.name);
     // "changing the title" for an open edit, not "adding a change".
-    turn.reply(`You're in the middle of ${spec ? activityOf(spec) : "a dialog"}. Finish it or /cancel it first, then tap the button again.`);
+    const activity = spec ? activityOf(spec) : "a dialog";
+    // In a group the open dialog may be another member's: it is theirs to finish.
+    const owner = otherMembersDialog(turn);
+    turn.reply(owner
+      ? `${nameOf(owner)} is in the middle of ${activity}. Tap the button again when they're done.`
+      : `You're in the middle of ${activity}. Finish it or /cancel it first, then tap the button again.`);
     return;
   }
   clearButtons(turn, press);

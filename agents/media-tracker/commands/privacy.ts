@@ -1,11 +1,14 @@
 // /privacy says what the bot keeps and where; /forget deletes all of the chat's data (entries,
-// dialog progress, the runtime's record of its messages) after a confirmation button.
+// dialog progress, the runtime's record of its messages) after a confirmation button. In a group
+// only an admin may ask and answer (group.ts).
+import { CANNOT_CHECK_ADMIN, mayManageChat } from "../group.js";
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import { clearConversation } from "../llm/memory.js";
 import { initialChatState } from "../state.js";
 import type { Turn } from "../turn.js";
 
 const FORGET_BUTTON = "fg";
+const ONLY_ADMINS = "In a group, only an admin can delete the group's data.";
 
 const PRIVACY_TEXT = [
   "What I keep about this chat:",
@@ -20,7 +23,9 @@ const PRIVACY_TEXT = [
   "/export gives you a copy of your list. /forget deletes everything I keep about this chat.",
 ].join("\n");
 
-function askToForget(turn: Turn): void {
+async function askToForget(turn: Turn): Promise<void> {
+  const admin = await mayManageChat(turn);
+  if (admin !== "yes") return turn.reply(admin === "no" ? ONLY_ADMINS : CANNOT_CHECK_ADMIN);
   const entries = turn.deps.media.count(turn.chatId);
   // Only this question's buttons may delete: an old "Delete everything" button pressed later is refused.
   const token = turn.ctx.randomId().slice(0, 8);
@@ -37,6 +42,9 @@ function askToForget(turn: Turn): void {
 
 async function forget(turn: Turn, choice: string | undefined, token: string | undefined, messageId: number | undefined): Promise<string | void> {
   if (!token || token !== turn.state.forgetToken) return "That button is no longer active.";
+  // Checked again at the press: any member can tap the buttons under an admin's question.
+  const admin = await mayManageChat(turn);
+  if (admin !== "yes") return admin === "no" ? ONLY_ADMINS : CANNOT_CHECK_ADMIN;
   delete turn.state.forgetToken;
   if (messageId !== undefined) turn.send({ type: "clear-buttons", messageId });
   if (choice !== "yes") {

@@ -2,6 +2,7 @@
 // wrong, accept /skip for optional fields, and save when the last field is answered. Progress is
 // plain state (step + answers), so a dialog can wait for days and survives restarts and deploys.
 import type { Parsed } from "../fields.js";
+import { ownerOf } from "../group.js";
 import type { Entry, NewEntry } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import type { DialogState } from "../state.js";
@@ -54,7 +55,8 @@ export const ANSWER_PREFIX = "answer:";
 export function startDialog(turn: Turn, spec: DialogSpec): void {
   // A dialog still open here (a restart after a deploy) must not leave its timer armed.
   if (turn.state.dialog) endDialog(turn);
-  turn.state.dialog = { name: spec.name, version: spec.version, step: 0, data: {} };
+  const owner = ownerOf(turn);
+  turn.state.dialog = { name: spec.name, version: spec.version, step: 0, data: {}, ...(owner ? { owner } : {}) };
   armExpiry(turn, turn.state.dialog);
   ask(turn, spec, spec.fields[0]!);
 }
@@ -122,7 +124,8 @@ export function askAgain(turn: Turn, spec: DialogSpec, dialog: DialogState): voi
 
 function ask(turn: Turn, spec: DialogSpec, field: FieldSpec): void {
   const skip = field.optional ? " Send /skip to leave it out." : "";
-  turn.reply(`${field.prompt}${skip}\n(/cancel to stop ${activityOf(spec)})`, field.buttons);
+  // turn.ask: in a group, the question asks for a reply so that the answer reaches the bot.
+  turn.ask(`${field.prompt}${skip}\n(/cancel to stop ${activityOf(spec)})`, field.buttons);
 }
 
 /** "adding a movie", "changing an entry": what an open dialog is doing, for messages. */
