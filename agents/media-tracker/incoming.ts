@@ -10,11 +10,20 @@ export type Incoming =
   | { type: "document"; file: SentFile; userId: number | undefined }
   /** A message without text (a photo, a sticker): the bot says what it understands. */
   | { type: "unsupported"; userId: number | undefined }
-  /** An update that needs no answer (an edit, a member change). */
+  /** A message the person edited after sending it: the edit is not taken, and they are told so. */
+  | { type: "edited"; text: string | undefined; userId: number | undefined; privateChat: boolean }
+  /** An update that needs no answer (a member change, a channel post). */
   | { type: "ignored" };
 
 const user = z.object({ id: z.number().int() });
 const updateShape = z.object({
+  edited_message: z
+    .object({
+      from: user.optional(),
+      chat: z.object({ type: z.string() }).optional(),
+      text: z.string().optional(),
+    })
+    .optional(),
   message: z
     .object({
       message_id: z.number().int(),
@@ -43,7 +52,7 @@ const updateShape = z.object({
 export function readIncoming(payload: unknown): Incoming {
   const parsed = updateShape.safeParse(payload);
   if (!parsed.success) return { type: "ignored" };
-  const { message, callback_query: query } = parsed.data;
+  const { message, callback_query: query, edited_message: edited } = parsed.data;
   if (message) {
     if (message.document) {
       const d = message.document;
@@ -62,6 +71,7 @@ export function readIncoming(payload: unknown): Incoming {
       messageId: query.message?.message_id,
     };
   }
+  if (edited) return { type: "edited", text: edited.text, userId: edited.from?.id, privateChat: edited.chat?.type === "private" };
   return { type: "ignored" };
 }
 
