@@ -6,7 +6,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeTextUpdate } from "../support/fake-bot-api.js";
+import { seed } from "../support/entries.js";
+import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
 import { postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
@@ -344,6 +345,17 @@ describe("a dialog left unanswered is dropped by a durable timer", () => {
     expect(replies.filter((r) => /unfinished/.test(r))).toHaveLength(1);
     expect(replies[1]).toMatch(/didn't understand/);
     expect(entries(t, 30)).toEqual([]);
+  });
+
+  it("an edit left unanswered says which change it stopped", async () => {
+    const clock = fakeClock(T0);
+    t = await startTestApp({ DIALOG_TIMEOUT_MINUTES: "1" }, false, { clock });
+    seed(t, 32, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
+    await postHandled(t, 32, makeCallbackUpdate(nextAnswerId++, 32, "ed:m1:year"));
+    clock.set(T0 + MINUTE + 1);
+    await t.app.runtime.fireDueTimers();
+    await t.api.waitFor(() => t!.replies(32).length === 2);
+    expect(t.replies(32)[1]).toBe("I stopped changing the year after 1 minute without an answer. Nothing changed.");
   });
 
   it("ignores a timer that is not the open dialog's", async () => {

@@ -125,7 +125,7 @@ export const listCommands: CommandRoute[] = [
   { name: "shows", description: "your shows (add a status to filter: /shows watching)", run: listKind("show") },
   { name: "quotes", description: "your quotes, newest first", run: listKind("quote") },
   { name: "list", description: "everything you've added, newest first", run: (turn) => showList(turn, { title: "Everything" }, 0) },
-  { name: "find", description: "search titles, authors, quotes and notes: /find dune", run: find },
+  { name: "find", description: "search titles, authors, quotes and notes, like /find dune", run: find },
 ];
 
 export const listButtons: ButtonRoute[] = [

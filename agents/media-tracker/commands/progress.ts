@@ -189,8 +189,8 @@ async function choosePage(turn: Turn, [id, pageText]: string[], press: ButtonPre
 
 export const progressCommands: CommandRoute[] = [
   { name: "progress", description: "what you're watching and reading, and where you are", run: progress },
-  { name: "watched", description: "one more episode of a show: /watched Severance", run: watched },
-  { name: "page", description: "the page you're on in a book: /page Dune 120", run: page },
+  { name: "watched", description: "one more episode of a show, like /watched Severance", run: watched },
+  { name: "page", description: "the page you're on in a book, like /page Dune 120", run: page },
 ];
 
 /** "+1 episode" on an entry's card ("wt:<id>:c"): the card itself shows the new place. */
