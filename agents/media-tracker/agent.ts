@@ -71,6 +71,8 @@ async function handle(turn: Turn): Promise<void> {
   if (incoming.type !== "button") turn.messageId = incoming.messageId;
 
   if (!isAllowed(turn.deps, incoming.userId)) {
+    // A stranger's edit: the message it edits was refused already.
+    if (incoming.type === "edited") return;
     if (incoming.type === "button") turn.send({ type: "answer-button", callbackQueryId: incoming.callbackQueryId, text: "This bot is private." });
     else turn.reply("Sorry, this is a private bot.");
     return;
@@ -78,8 +80,9 @@ async function handle(turn: Turn): Promise<void> {
 
   switch (incoming.type) {
     case "unsupported":
-      turn.reply("I can only read text messages and files I can import. Send /help to see what I can do.");
-      return askOpenQuestion(turn);
+      return answerAside(turn, "I can only read text messages and files I can import. Send /help to see what I can do.");
+    case "edited":
+      return receiveEdit(turn, incoming.text, incoming.privateChat);
     case "document":
       await receiveFile(turn, incoming.file);
       return askOpenQuestion(turn);
@@ -91,28 +94,30 @@ async function handle(turn: Turn): Promise<void> {
 }
 
 async function receiveText(turn: Turn, text: string): Promise<void> {
-  const parsed = readCommand(text);
+  const parsed = deepLink(readCommand(text));
   const command = parsed ? commandsByName.get(parsed.name) : undefined;
   const owner = otherMembersDialog(turn);
   if (owner) return fromAnotherMember(turn, owner, parsed, command);
-  const open = openDialog(turn);
-  if (open === "restarted") {
+  const found = openDialog(turn);
+  if (found === "restarted") {
     // The old dialog's answer cannot be read by the new code; the restart asked its first question.
     if (command?.name === "cancel") cancel(turn, undefined);
     return;
   }
+  // Words meant for a dialog that no longer exists answer nothing else either (the apology was said).
+  if (found === "gone" && !parsed) return;
+  const open = found === "gone" ? undefined : found;
   if (command?.name === "cancel") return cancel(turn, open?.spec.noun);
   if (open && (!parsed || parsed.name === "skip")) return answerDialog(turn, open.spec, open.state, text);
   // Plain words: the language model's conversation, or a short hint at the commands without one.
   if (!parsed) return receiveFreeText(turn, text);
   if (!command) {
+    if (open) return askAgain(turn, open.spec, open.state, `I don't know /${parsed.name}. Send /help to see what I can do.`);
     turn.reply(`I don't know /${parsed.name}. Here's what I can do:\n\n${helpText(COMMANDS)}`);
-    return askOpenQuestion(turn);
+    return;
   }
-  if (open && command.name === "help") {
-    await command.run(turn, parsed.args);
-    return askAgain(turn, open.spec, open.state);
-  }
+  // Help in a dialog: the commands and the question waiting, in one message.
+  if (open && command.name === "help") return askAgain(turn, open.spec, open.state, helpText(COMMANDS));
   if (open) {
     // Nothing typed into a dialog is dropped silently: ask first, and run the command if told to.
     turn.state.pendingCommand = text;
@@ -180,9 +185,9 @@ function dialogButtons(): ButtonRoute[] {
         if (owner) return `This question is for ${nameOf(owner)}.`;
         const open = openDialog(turn);
         const data = `${ANSWER_PREFIX}${args.join(":")}`;
-        const field = open && open !== "restarted" ? open.spec.fields[open.state.step] : undefined;
+        const field = typeof open === "object" ? open.spec.fields[open.state.step] : undefined;
         // Only the buttons of the question being asked count; an old message's buttons are stale.
-        if (!open || open === "restarted" || !field?.buttons?.flat().some((b) => b.data === data)) {
+        if (typeof open !== "object" || !field?.buttons?.flat().some((b) => b.data === data)) {
           return "That button is no longer active.";
         }
         if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
@@ -200,10 +205,10 @@ function dialogButtons(): ButtonRoute[] {
         if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
         const open = openDialog(turn);
         if (choice === "keep") {
-          if (open && open !== "restarted") askAgain(turn, open.spec, open.state);
+          if (typeof open === "object") askAgain(turn, open.spec, open.state);
           return;
         }
-        if (open && open !== "restarted") {
+        if (typeof open === "object") {
           endDialog(turn);
           turn.reply(`OK, I dropped the ${open.spec.noun}.`);
         }
@@ -213,8 +218,12 @@ function dialogButtons(): ButtonRoute[] {
   ];
 }
 
-/** The open dialog, if its code is still the version it started under; else it restarts visibly. */
-function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "restarted" | undefined {
+/**
+ * The open dialog, if its code is still the version it started under; else it restarts visibly
+ * ("restarted": its first question was asked), or, when this release no longer has it, it ends
+ * with an apology ("gone").
+ */
+function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "restarted" | "gone" | undefined {
   const state = turn.state.dialog;
   if (!state) return undefined;
   const spec = DIALOGS.get(state.name);
@@ -232,19 +241,45 @@ function openDialog(turn: Turn): { spec: DialogSpec; state: DialogState } | "res
   }
   endDialog(turn);
   if (spec) {
-    turn.reply(`Sorry, I was updated and the way I ask for a ${spec.noun} changed, so let's start that one again.`);
-    startDialog(turn, spec);
+    startDialog(turn, spec, `Sorry, I was updated and the way I ask for a ${spec.noun} changed, so let's start that one again.`);
     return "restarted";
   }
   turn.reply("Sorry, I was updated and the dialog you were in no longer exists. Send /help to see what I can do.");
-  return undefined;
+  return "gone";
 }
 
-/** After an aside (a sticker, an unknown command), repeat the question the dialog is waiting on (to its owner). */
+/** After something sent beside a dialog (a file), repeat the question the dialog is waiting on (to its owner). */
 function askOpenQuestion(turn: Turn): void {
   if (otherMembersDialog(turn)) return;
   const open = openDialog(turn);
-  if (open && open !== "restarted") askAgain(turn, open.spec, open.state);
+  if (typeof open === "object") askAgain(turn, open.spec, open.state);
+}
+
+/** A note about an aside (a sticker); in a dialog, the note and the question waiting, in one message. */
+function answerAside(turn: Turn, note: string): void {
+  // Another member's dialog is theirs: the note alone, without their question.
+  if (otherMembersDialog(turn)) return turn.reply(note);
+  const open = openDialog(turn);
+  if (typeof open === "object") askAgain(turn, open.spec, open.state, note);
+  else if (open === undefined) turn.reply(note);
+}
+
+/**
+ * An edited message: an answer or a command already handled cannot be taken back, so the edit
+ * changes nothing; the person is told once, so they don't believe it counted. In a group, only
+ * an edit that may be meant for the bot (a command, or during a dialog) gets the note.
+ */
+function receiveEdit(turn: Turn, text: string | undefined, privateChat: boolean): void {
+  const ownDialog = turn.state.dialog !== undefined && !otherMembersDialog(turn);
+  if (!privateChat && !ownDialog && !readCommand(text ?? "")) return;
+  turn.reply("I can't take edited messages, so that edit changed nothing. Please send it again as a new message.");
+}
+
+/** "/start add_movie" (a t.me/<bot>?start=add_movie link) runs /add_movie; any other payload is a plain /start. */
+function deepLink(parsed: { name: string; args: string } | undefined): { name: string; args: string } | undefined {
+  if (parsed?.name !== "start" || !/^[a-z0-9_]{1,64}$/i.test(parsed.args)) return parsed;
+  const name = parsed.args.toLowerCase();
+  return name !== "start" && commandsByName.has(name) ? { name, args: "" } : parsed;
 }
 
 function timerKind(turn: Turn): unknown {

@@ -1,7 +1,24 @@
-// How an entry reads in chat: one line for lists and confirmations, a card with every detail, and
-// a short label for buttons. Shared by the lists, the entry buttons and progress (others may use it).
+// How an entry reads in chat: one line for lists and confirmations, a card with every detail and
+// its buttons, and a short label for buttons. Shared by the lists, the entry buttons, the edit
+// dialogs and progress (others may use it).
 import { formatRating } from "./fields.js";
 import type { Entry, EntryKind } from "./media-store.js";
+import type { Button } from "./outgoing.js";
+import { buttonData } from "./routes.js";
+
+/** Button data prefixes of an entry card's buttons (handled in commands/entry-actions.ts; "wt" in progress.ts). */
+export const CARD_BUTTON = {
+  /** "e:<id>": open the card (a new message, from a list). */
+  open: "e",
+  /** "bk:<id>": back to the card's own buttons, in place. */
+  back: "bk",
+  edit: "ef",
+  rate: "rt",
+  status: "st",
+  delete: "dl",
+  /** "wt:<id>:c": one more episode, shown on the card in place ("wt:<id>" elsewhere answers in a new message). */
+  watched: "wt",
+} as const;
 
 /** Longest title, author or quote shown in one list line; longer ones end with "…". */
 export const LINE_FIELD_LENGTH = 120;
@@ -90,6 +107,23 @@ export function formatEntryCard(entry: Entry): string {
   add("Notes", entry.notes && truncate(entry.notes, 1000));
   add("Added", new Date(entry.addedAtMs).toISOString().slice(0, 10));
   return lines.join("\n");
+}
+
+/** The buttons under an entry's card: edit, rate (not quotes), status (books and shows), delete; "+1 episode" on shows. */
+export function entryActionButtons(entry: Entry): Button[][] {
+  const first: Button[] = [{ text: "✏️ Edit", data: buttonData(CARD_BUTTON.edit, entry.id) }];
+  if (entry.kind !== "quote") first.push({ text: "⭐ Rate", data: buttonData(CARD_BUTTON.rate, entry.id) });
+  const second: Button[] = [];
+  if (entry.kind === "book" || entry.kind === "show") second.push({ text: "🏷 Status", data: buttonData(CARD_BUTTON.status, entry.id) });
+  second.push({ text: "🗑 Delete", data: buttonData(CARD_BUTTON.delete, entry.id) });
+  const rows = [first, second];
+  if (entry.kind === "show") rows.unshift([{ text: "+1 episode", data: buttonData(CARD_BUTTON.watched, entry.id, "c") }]);
+  return rows;
+}
+
+/** "1 entry", "3,031 entries": a count with its noun, grouped by thousands. */
+export function countOf(n: number, singular: string, plural: string): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? singular : plural}`;
 }
 
 /** A short label for a button that stands for the entry. */

@@ -14,12 +14,25 @@ function charCount(text: string): number {
 }
 
 /**
- * One line of text (a title, an author): control characters out, whitespace runs to one space.
- * Invisible format characters (right-to-left marks, zero-width joiners in emoji) are kept, but a
- * text made only of them counts as empty.
+ * Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): a
+ * right-to-left override makes "evil\u202Etxt.exe" show as "evilexe.txt", and an unclosed one garbles
+ * every line shown after it (lists, cards). They go, as control characters do. The plain direction
+ * marks (U+200E, U+200F, U+061C) stay: right-to-left text needs them and they cannot reorder text.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
+
+/** Drops bidirectional controls (see BIDI_CONTROLS); every parser of typed text calls it. */
+export function stripBidiControls(input: string): string {
+  return input.replace(BIDI_CONTROLS, "");
+}
+
+/**
+ * One line of text (a title, an author): control characters and bidirectional controls out,
+ * whitespace runs to one space. Invisible format characters (right-to-left marks, zero-width
+ * joiners in emoji) are kept, but a text made only of them counts as empty.
  */
 function oneLine(input: string): string {
-  return input.replace(/[\p{Cc}\s]+/gu, " ").trim();
+  return stripBidiControls(input).replace(/[\p{Cc}\s]+/gu, " ").trim();
 }
 
 function isBlank(text: string): boolean {
@@ -50,7 +63,7 @@ export function parseAuthor(input: string): Parsed<string> {
 
 /** A quote keeps its line breaks (poems, dialogue); spaces at line ends and blank-line runs go. */
 export function parseQuoteText(input: string): Parsed<string> {
-  const text = input
+  const text = stripBidiControls(input)
     .replace(/\r\n?/g, "\n")
     .replace(/[^\S\n]+/g, " ")
     .replace(/[\p{Cc}]/gu, (c) => (c === "\n" ? c : ""))
@@ -67,14 +80,20 @@ export function parseQuoteText(input: string): Parsed<string> {
 export const MAX_SEASON = 100;
 export const MAX_EPISODE = 10_000;
 
+/** Digits with an optional sign or decimals: a number, even if not the kind a field wants ("-1", "2.5"). */
+const NUMBER_LIKE = /^[-+]?\d+(?:[.,]\d+)?$/;
+
 function parseCount(what: string, example: number, max: number): (input: string) => Parsed<number> {
   return (input) => {
     // "2", "Season 2", "S02", "ep. 5", "#5"
     const text = input.trim().replace(/^(season|episode|ep\.?|s|e|#)\s*/i, "");
     const range = `1–${max.toLocaleString("en-US")}`;
+    // Any number outside the range (0, -1, 2.5, 101) gets the same reason; only words get the example.
+    const outOfRange = `The ${what} must be a whole number from 1 to ${max.toLocaleString("en-US")}.`;
+    if (NUMBER_LIKE.test(text) && !/^\d{1,6}$/.test(text)) return { ok: false, error: outOfRange };
     if (!/^\d{1,6}$/.test(text)) return { ok: false, error: `Please send the ${what} as a whole number, like ${example} (${range}).` };
     const value = Number(text);
-    if (value < 1 || value > max) return { ok: false, error: `The ${what} must be a whole number from 1 to ${max.toLocaleString("en-US")}.` };
+    if (value < 1 || value > max) return { ok: false, error: outOfRange };
     return { ok: true, value };
   };
 }
@@ -89,18 +108,31 @@ export const MAX_YEAR = 2100;
 
 export function parseYear(input: string): Parsed<number> {
   const text = input.trim();
+  const outOfRange = `The year must be a whole number from ${MIN_YEAR} to ${MAX_YEAR}.`;
+  if (NUMBER_LIKE.test(text) && !/^\d{1,4}$/.test(text)) return { ok: false, error: outOfRange };
   if (!/^\d{1,4}$/.test(text)) return { ok: false, error: `Please send the year as a number, like 1999 (${MIN_YEAR}–${MAX_YEAR}).` };
   const year = Number(text);
-  if (year < MIN_YEAR || year > MAX_YEAR) return { ok: false, error: `The year must be between ${MIN_YEAR} and ${MAX_YEAR}.` };
+  if (year < MIN_YEAR || year > MAX_YEAR) return { ok: false, error: outOfRange };
   return { ok: true, value: year };
 }
 
-/** A rating of 1–5 stars; half stars (3.5, 3,5, 3½) are accepted when typed. */
+const RATING_REFUSAL = "The rating must be a number of stars from 1 to 5 (half stars like 3.5 are fine).";
+
+/**
+ * A rating of 1–5 stars; half stars (3.5, 3,5, 3½) are accepted when typed. Only plain decimals
+ * count: Number() would also read "0x4", "0b101" and "4e0" as numbers, which nobody means.
+ */
 export function parseRating(input: string): Parsed<number> {
-  const text = input.trim().replace(",", ".").replace("½", ".5").replace(/\s*(stars?|★+|\/\s*5)$/i, "");
-  const value = Number(text);
-  if (text === "" || !Number.isFinite(value) || value < 1 || value > 5 || !Number.isInteger(value * 2)) {
-    return { ok: false, error: "The rating must be a number of stars from 1 to 5 (half stars like 3.5 are fine)." };
+  const text = input.trim().replace(",", ".").replace(/\s*(stars?|★+|\/\s*5)$/i, "").replace(/^(\d)\s*½$/, "$1.5");
+  const match = /^(\d{1,6})(?:\.(\d{1,6}))?$/.exec(text);
+  if (!match) return { ok: false, error: RATING_REFUSAL };
+  // Read from the digits, so that "4.5000001" is not taken for 4.5 by floating point.
+  const fraction = (match[2] ?? "").replace(/0+$/, "");
+  const value = Number(match[1]) + (fraction ? Number(`0.${fraction}`) : 0);
+  if (value < 1 || value > 5) return { ok: false, error: RATING_REFUSAL };
+  if (fraction !== "" && fraction !== "5") {
+    const lower = Math.floor(value * 2) / 2;
+    return { ok: false, error: `Ratings go in whole or half stars. Did you mean ${lower} or ${lower + 0.5}?` };
   }
   return { ok: true, value };
 }

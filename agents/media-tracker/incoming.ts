@@ -10,7 +10,9 @@ export type Incoming =
   | { type: "document"; file: SentFile; userId: number | undefined; messageId: number; sender: Sender | undefined }
   /** A message without text (a photo, a sticker): the bot says what it understands. */
   | { type: "unsupported"; userId: number | undefined; messageId: number; sender: Sender | undefined }
-  /** An update that needs no answer (an edit, a member change). */
+  /** A message the person edited after sending it: the edit is not taken, and they are told so. */
+  | { type: "edited"; text: string | undefined; userId: number | undefined; messageId: number; sender: Sender | undefined; privateChat: boolean }
+  /** An update that needs no answer (a member change, a channel post). */
   | { type: "ignored" };
 
 /** Who sent a message or pressed a button: in a group, dialogs and deleting everything depend on it. */
@@ -24,6 +26,14 @@ export interface Sender {
 
 const user = z.object({ id: z.number().int(), first_name: z.string().optional() });
 const updateShape = z.object({
+  edited_message: z
+    .object({
+      message_id: z.number().int(),
+      from: user.optional(),
+      chat: z.object({ type: z.string() }).optional(),
+      text: z.string().optional(),
+    })
+    .optional(),
   message: z
     .object({
       message_id: z.number().int(),
@@ -54,7 +64,7 @@ const updateShape = z.object({
 export function readIncoming(payload: unknown): Incoming {
   const parsed = updateShape.safeParse(payload);
   if (!parsed.success) return { type: "ignored" };
-  const { message, callback_query: query } = parsed.data;
+  const { message, callback_query: query, edited_message: edited } = parsed.data;
   if (message) {
     // An anonymous group admin writes as the group itself: sender_chat is the chat.
     const asGroup = message.sender_chat !== undefined && message.sender_chat.id === message.chat?.id;
@@ -75,6 +85,12 @@ export function readIncoming(payload: unknown): Incoming {
       userId: query.from.id,
       messageId: query.message?.message_id,
       sender: senderOf(query.from, false)!,
+    };
+  }
+  if (edited) {
+    return {
+      type: "edited", text: edited.text, userId: edited.from?.id, messageId: edited.message_id,
+      sender: senderOf(edited.from, false), privateChat: edited.chat?.type === "private",
     };
   }
   return { type: "ignored" };

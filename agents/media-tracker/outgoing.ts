@@ -21,6 +21,12 @@ export type Outgoing =
   | { type: "answer-button"; callbackQueryId: string; text?: string }
   /** Removes the buttons under one of the bot's earlier messages. */
   | { type: "clear-buttons"; messageId: number }
+  /**
+   * Replaces the text and buttons of one of the bot's earlier messages (a list's next page, a card
+   * after a change); at most MAX_TEXT_LENGTH characters. Sent as a new message when Telegram can no
+   * longer edit it.
+   */
+  | { type: "edit-text"; messageId: number; text: string; buttons?: Button[][] }
   | { type: "document"; fileName: string; content: string; caption?: string }
   | { type: "typing" };
 

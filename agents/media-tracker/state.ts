@@ -24,6 +24,8 @@ export interface ListState {
   status?: string;
   text?: string;
   title: string;
+  /** In its page buttons ("pg:<token>:<offset>"), so that an older list's buttons are told apart. */
+  token?: string;
 }
 
 /** One turn the person saw: what they wrote, or what the bot answered (conversation memory). */
@@ -69,7 +71,7 @@ export interface ChatState {
   list?: ListState;
   /** The token of the last "/forget: are you sure?" question; only its buttons count. */
   forgetToken?: string;
-  /** An import read and summarised, waiting for its confirmation button. */
+  /** An import read and summarized, waiting for its confirmation button. */
   pendingImport?: { id: string; summary: string };
   /** The language model's conversation memory and pending work (only with a model set up). */
   llm?: LlmState;

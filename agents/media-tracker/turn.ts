@@ -6,7 +6,7 @@ import type { ImportStore } from "./import/import-store.js";
 import type { Sender } from "./incoming.js";
 import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
-import { type Button, type Outgoing, text } from "./outgoing.js";
+import { type Button, MAX_TEXT_LENGTH, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
 
 /** Where sent files are fetched from (Telegram's getFile); reached only inside ctx.run. */
@@ -74,6 +74,15 @@ export class Turn {
     const target = this.messageId;
     const askFor = target === undefined ? {} : { replyTo: target, ...(buttons ? {} : { forceReply: true as const }) };
     for (const out of text(`${question}\n${hint}`, buttons, askFor)) this.ctx.send(out);
+  }
+
+  /**
+   * Shows `body` in place of the bot's message `messageId` (the one a pressed button was under);
+   * without that message, or for a text too long for one message, it is sent as a new one.
+   */
+  edit(messageId: number | undefined, body: string, buttons?: Button[][]): void {
+    if (messageId === undefined || body.length > MAX_TEXT_LENGTH) return this.reply(body, buttons);
+    this.ctx.send({ type: "edit-text", messageId, text: body, ...(buttons ? { buttons } : {}) });
   }
 
   send(out: Outgoing): void {

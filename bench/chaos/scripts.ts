@@ -109,7 +109,7 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
       const plural = rng.pick(["books", "movies"] as const);
       const count = counts[plural === "books" ? "book" : "movie"];
       // The count in the list's title is a live check that no entry was saved twice or lost.
-      const reply = count === 0 ? new RegExp(`^You haven't added any ${plural} yet\\.`) : new RegExp(`^Your ${plural} \\(${count}\\):`);
+      const reply = count === 0 ? new RegExp(`^You haven't added any ${plural} yet\\.`) : new RegExp(`^Your ${plural} \\(${count.toLocaleString("en-US")}\\):`);
       return { name: `/${plural}`, steps: [text(`/${plural}`, reply)] };
     }
   }

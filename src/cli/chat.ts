@@ -76,6 +76,16 @@ async function runConsole(chat: string, config: Config): Promise<void> {
         }
         return { messageId };
       }
+      case "edit-text": {
+        // A terminal cannot change what it printed: print the new version, marked as such.
+        console.log(`bot> (updated) ${out.text.replace(/\n/g, "\n     ")}`);
+        buttons = out.buttons?.flat() ?? [];
+        if (buttons.length > 0) {
+          lastButtonsMessageId = out.messageId;
+          console.log(`     ${buttons.map((b, i) => `[${i + 1}] ${b.text}`).join("  ")}`);
+        }
+        return { messageId: out.messageId };
+      }
       case "answer-button":
         if (out.text) console.log(`bot> (${out.text})`);
         return null;

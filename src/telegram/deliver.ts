@@ -3,7 +3,7 @@
 // that would fail again). It never throws.
 import { type Api, GrammyError, HttpError, InputFile } from "grammy";
 import type { DeliveryResult } from "../../runtime/index.js";
-import type { Outgoing } from "../../agents/media-tracker/outgoing.js";
+import type { Button, Outgoing } from "../../agents/media-tracker/outgoing.js";
 
 export function createDeliver(api: Api): (chatKey: string, payload: unknown) => Promise<DeliveryResult> {
   return async (chatKey, payload) => {
@@ -19,19 +19,25 @@ export function createDeliver(api: Api): (chatKey: string, payload: unknown) => 
 async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
   switch (out.type) {
     case "text": {
-      const reply_markup = out.buttons
-        ? { inline_keyboard: out.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) }
-        : out.forceReply ? { force_reply: true as const, selective: true } : undefined;
+      const reply_markup = keyboard(out.buttons)
+        ?? (out.forceReply ? { force_reply: true as const, selective: true } : undefined);
       // A question in a group answers the person's message; it is sent even if they deleted it.
       const reply_parameters = out.replyTo !== undefined ? { message_id: out.replyTo, allow_sending_without_reply: true } : undefined;
       const message = await api.sendMessage(chatId, out.text, { reply_markup, reply_parameters, link_preview_options: { is_disabled: true } });
       return { messageId: message.message_id };
     }
+    case "edit-text":
+      return editText(api, chatId, out);
     case "answer-button":
       await api.answerCallbackQuery(out.callbackQueryId, out.text ? { text: out.text } : undefined);
       return null;
     case "clear-buttons":
-      await api.editMessageReplyMarkup(chatId, out.messageId, { reply_markup: { inline_keyboard: [] } });
+      try {
+        await api.editMessageReplyMarkup(chatId, out.messageId, { reply_markup: { inline_keyboard: [] } });
+      } catch (error) {
+        // No buttons left to clear, or no message to clear them from: either way, done.
+        if (!isRefusedEdit(error)) throw error;
+      }
       return null;
     case "document": {
       const message = await api.sendDocument(chatId, new InputFile(Buffer.from(out.content, "utf8"), out.fileName), {
@@ -45,6 +51,40 @@ async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
     default:
       throw new UnknownPayloadError(out);
   }
+}
+
+type Keyboard = { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };
+
+function keyboard(buttons: Button[][] | undefined): Keyboard | undefined {
+  return buttons ? { inline_keyboard: buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) } : undefined;
+}
+
+/**
+ * Edits a message in place. "Not modified" (it already reads so: a page button tapped twice) is
+ * done; a message Telegram will not edit (deleted, too old, not the bot's) gets the text as a new
+ * message instead, so the person still sees it.
+ */
+async function editText(api: Api, chatId: number, out: Extract<Outgoing, { type: "edit-text" }>): Promise<unknown> {
+  // An edit without reply_markup drops the buttons, as the payload means.
+  const reply_markup = keyboard(out.buttons) ?? { inline_keyboard: [] };
+  try {
+    await api.editMessageText(chatId, out.messageId, out.text, { reply_markup, link_preview_options: { is_disabled: true } });
+    return { messageId: out.messageId };
+  } catch (error) {
+    if (!isRefusedEdit(error)) throw error;
+    if (isNotModified(error)) return { messageId: out.messageId };
+    const message = await api.sendMessage(chatId, out.text, { reply_markup: keyboard(out.buttons), link_preview_options: { is_disabled: true } });
+    return { messageId: message.message_id };
+  }
+}
+
+/** Telegram's 400 to an edit: the message is gone, can't be edited, or already reads so. */
+function isRefusedEdit(error: unknown): boolean {
+  return error instanceof GrammyError && error.error_code === 400 && /message/i.test(error.description);
+}
+
+function isNotModified(error: unknown): boolean {
+  return error instanceof GrammyError && /message is not modified/i.test(error.description);
 }
 
 class UnknownPayloadError extends Error {

@@ -71,6 +71,14 @@ describe("seasons and episodes", () => {
     if (!parsed.ok) expect(parsed.error).toMatch(/season.*1.*100/);
   });
 
+  it("gives every number outside the range the same reason: -1, 0, 1.5, 101", () => {
+    for (const input of ["-1", "0", "1.5", "101", "S-1", "Season 0"]) {
+      expect(parseSeason(input)).toEqual({ ok: false, error: "The season must be a whole number from 1 to 100." });
+    }
+    expect(parseSeason("two")).toEqual({ ok: false, error: "Please send the season as a whole number, like 2 (1–100)." });
+    expect(parseEpisode("-3")).toEqual({ ok: false, error: "The episode must be a whole number from 1 to 10,000." });
+  });
+
   it("reads episodes 1 to 10,000", () => {
     expect(parseEpisode("1")).toEqual({ ok: true, value: 1 });
     expect(parseEpisode("ep. 10000")).toEqual({ ok: true, value: 10000 });

@@ -1,7 +1,7 @@
 // How entries read in chat: list lines per kind, cut long texts, cards and button labels.
 import { describe, expect, it } from "vitest";
 import {
-  entryButtonLabel, entryRef, formatEntryCard, formatEntryLine, formatPlace, truncate,
+  countOf, entryActionButtons, entryButtonLabel, entryRef, formatEntryCard, formatEntryLine, formatPlace, truncate,
 } from "../../agents/media-tracker/entry-view.js";
 import type { Entry } from "../../agents/media-tracker/media-store.js";
 
@@ -43,5 +43,18 @@ describe("entry view", () => {
     expect(card).toContain("Added: 2024-05-01");
     expect(formatPlace({ season: 3 })).toBe("S3");
     expect(formatPlace({})).toBe("");
+  });
+
+  it("counts with thousands separators and the right noun", () => {
+    expect(countOf(1, "entry", "entries")).toBe("1 entry");
+    expect(countOf(0, "entry", "entries")).toBe("0 entries");
+    expect(countOf(3031, "entry", "entries")).toBe("3,031 entries");
+  });
+
+  it("offers rating on every card but a quote's, status on books and shows, +1 episode on shows", () => {
+    const data = (e: Entry) => entryActionButtons(e).flat().map((b) => b.data);
+    expect(data(entry({ kind: "quote", title: "Dune", quoteText: "Fear." }))).toEqual(["ef:id-1", "dl:id-1"]);
+    expect(data(entry({ kind: "movie", title: "Heat" }))).toEqual(["ef:id-1", "rt:id-1", "dl:id-1"]);
+    expect(data(entry({ kind: "show", title: "Lost" }))).toEqual(["wt:id-1:c", "ef:id-1", "rt:id-1", "st:id-1", "dl:id-1"]);
   });
 });

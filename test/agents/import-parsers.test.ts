@@ -150,7 +150,7 @@ describe("our own exports", () => {
 describe("bad files", () => {
   it("refuses malformed, unknown, binary, empty and broken ZIP files with a reason", () => {
     expect(read('a,b\n"unclosed,1\n')).toMatchObject({ ok: false, error: expect.stringMatching(/malformed/) });
-    expect(read("foo,bar\n1,2\n")).toMatchObject({ ok: false, error: expect.stringMatching(/recognise/) });
+    expect(read("foo,bar\n1,2\n")).toMatchObject({ ok: false, error: expect.stringMatching(/recognize/) });
     expect(read(new Uint8Array([0xff, 0xfe, 0x00, 0x41]))).toMatchObject({ ok: false, error: expect.stringMatching(/UTF-8/) });
     expect(read("")).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
     expect(read(new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3]), "x.zip")).toMatchObject({ ok: false, error: expect.stringMatching(/ZIP/) });

@@ -4,7 +4,7 @@
 // limit, numbers out of range or NaN-looking, emoji, right-to-left), /skip at the wrong time,
 // commands mid-dialog and button presses with random data. Properties: every update is handled
 // (never parked) and answered; a dialog either advances or repeats the same question after a
-// reason; nothing invalid is stored; a stored entry holds exactly what was accepted.
+// reason, in one message; nothing invalid is stored; a stored entry holds exactly what was accepted.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALOGS } from "../../agents/media-tracker/dialogs/index.js";
@@ -58,13 +58,16 @@ interface StoredEntry {
   status: string | null;
   quoteText: string | null;
   currentPage: number | null;
+  finishedOn: string | null;
+  watchedOn: string | null;
   notes: string | null;
 }
 
 function entries(chat: number): StoredEntry[] {
   return t.app.db
     .prepare(
-      `SELECT id, kind, title, author, year, rating, season, episode, status, quote_text AS quoteText, current_page AS currentPage, notes
+      `SELECT id, kind, title, author, year, rating, season, episode, status, quote_text AS quoteText, current_page AS currentPage,
+              finished_on AS finishedOn, watched_on AS watchedOn, notes
        FROM entries WHERE chat_id = ? ORDER BY added_at_ms, rowid`,
     )
     .all(String(chat)) as StoredEntry[];
@@ -72,14 +75,16 @@ function entries(chat: number): StoredEntry[] {
 
 // === What a field accepts, said independently of the parsers under test
 
-type FieldKind = "title" | "author" | "quote" | "year" | "rating" | "season" | "episode" | "page" | "notes";
+type FieldKind = "title" | "author" | "quote" | "year" | "rating" | "season" | "episode" | "page" | "notes" | "date";
 
 const FIELD_KIND: Record<string, FieldKind> = {
   title: "title", author: "author", text: "quote", work: "title", year: "year", rating: "rating", season: "season", episode: "episode", page: "page", notes: "notes",
+  finished: "date", watched: "date",
 };
 
 function oneLine(s: string): string {
-  return s.replace(/[\p{Cc}\s]+/gu, " ").trim();
+  // Bidirectional embeddings, overrides and isolates go, as control characters do.
+  return s.replace(/[\u202a-\u202e\u2066-\u2069]/gu, "").replace(/[\p{Cc}\s]+/gu, " ").trim();
 }
 function visible(s: string): string {
   return s.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, "");
@@ -107,6 +112,11 @@ function expectStoredFrom(kind: FieldKind, input: string, stored: unknown): void
       expect(stored as string).not.toMatch(/(?!\n)\p{Cc}/u);
       expect(visible(stored as string)).not.toBe("");
       return;
+    case "date": {
+      const [year, month, day] = input.trim().split(/[-/.]/);
+      expect(stored).toBe(`${year}-${month!.padStart(2, "0")}-${day!.padStart(2, "0")}`);
+      return;
+    }
     default:
       expect(stored).toBe(numberIn(input));
   }
@@ -143,6 +153,11 @@ const VALID: Record<FieldKind, fc.Arbitrary<string>> = {
   season: fc.integer({ min: 1, max: MAX_SEASON }).chain((n) => padded(fc.constantFrom(String(n), `Season ${n}`, `S${String(n).padStart(2, "0")}`, `#${n}`))),
   episode: fc.integer({ min: 1, max: MAX_EPISODE }).chain((n) => padded(fc.constantFrom(String(n), `Episode ${n}`, `ep. ${n}`, `E${n}`))),
   page: fc.integer({ min: 0, max: 100_000 }).chain((n) => padded(fc.constantFrom(String(n), `page ${n}`, `p. ${n}`))),
+  date: fc.date({ min: new Date(Date.UTC(MIN_YEAR, 0, 1)), max: new Date(Date.UTC(MAX_YEAR, 11, 31)), noInvalidDate: true })
+    .chain((d) => {
+      const [y, m, day] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+      return padded(fc.constantFrom(d.toISOString().slice(0, 10), `${y}/${m}/${day}`, `${y}.${String(m).padStart(2, "0")}.${day}`));
+    }),
 };
 
 const blank = fc.constantFrom("", " ", "\t\n ", "\u200b", "\u200f\u200e", "\u00a0\u3000", "\u0000\u0007");
@@ -157,6 +172,7 @@ const INVALID: Record<FieldKind, fc.Arbitrary<string>> = {
   season: fc.oneof(blank, fc.constantFrom(...NUMBERISH_BAD, "0", "101", "1.5", "S-1", "season"), fc.integer({ min: MAX_SEASON + 1, max: 999_999 }).map(String), fc.integer({ max: 0 }).map(String)),
   episode: fc.oneof(blank, fc.constantFrom(...NUMBERISH_BAD, "0", "10001", "2.5", "ep", "1234567"), fc.integer({ min: MAX_EPISODE + 1, max: 999_999 }).map(String)),
   page: fc.oneof(blank, fc.constantFrom(...NUMBERISH_BAD, "100001", "12345678", "1.5")),
+  date: fc.oneof(blank, fc.constantFrom(...NUMBERISH_BAD, "2023-02-29", "2024-04-31", "2024-13-01", "2024-00-10", "17.05.2024", "1500-01-01", "2101-01-01", "tomorrow", "2024-5")),
 };
 
 /** Anything a person could type: the bot may take it or refuse it, but must do one or the other. */
@@ -214,21 +230,22 @@ function spec(name: string) {
   return s;
 }
 
+/** The message asks the field: it opens with the question, or has it after a note ("<note>\n\n<question>"). */
 function asksField(text: string | undefined, dialog: string, step: number): boolean {
   const field = spec(dialog).fields[step];
-  return field !== undefined && text !== undefined && text.startsWith(field.prompt);
+  return field !== undefined && text !== undefined && (text.startsWith(field.prompt) || text.includes(`\n\n${field.prompt}`));
 }
 
-/** One answer to the open dialog: it advanced (or saved), or it repeated the question after a reason. */
+/** One answer to the open dialog: it advanced (or saved), or it repeated the question after a reason, in one message. */
 function outcome(open: Open, answer: Answer): "advanced" | "saved" | "repeated" {
   const last = answer.texts.at(-1);
   const fields = spec(open.dialog).fields;
   if (open.step === fields.length - 1 && answer.texts.length === 1 && last !== undefined && /^(Saved the |Changed the |Removed the |Nothing changed)/.test(last)) return "saved";
-  if (answer.texts.length === 1 && asksField(last, open.dialog, open.step + 1)) return "advanced";
-  if (answer.texts.length === 2 && asksField(last, open.dialog, open.step) && !asksField(answer.texts[0], open.dialog, open.step) && answer.texts[0]!.trim() !== "") {
-    return "repeated";
-  }
-  throw new Error(`neither advanced nor repeated with a reason at ${open.dialog} step ${open.step}: ${JSON.stringify(answer.texts.map((s) => s.slice(0, 200)))}`);
+  if (answer.texts.length === 1 && last!.startsWith(fields[open.step + 1]?.prompt ?? "\u0000")) return "advanced";
+  const prompt = fields[open.step]!.prompt;
+  const at = last?.indexOf(`\n\n${prompt}`) ?? -1;
+  if (answer.texts.length === 1 && at > 0 && last!.slice(0, at).trim() !== "") return "repeated";
+  throw new Error(`neither advanced nor repeated with a reason in one message at ${open.dialog} step ${open.step}: ${JSON.stringify(answer.texts.map((s) => s.slice(0, 200)))}`);
 }
 
 /** Plays one action against the open dialog and checks the bot's answer; returns false once the dialog ended. */
@@ -396,10 +413,11 @@ describe("dialogs under random answers", () => {
     expect(busy.texts).toEqual(["You're in the middle of changing the title. Finish it or /cancel it first, then tap the button again."]);
     const COLUMN: Record<string, keyof StoredEntry> = {
       title: "title", text: "quoteText", work: "title", author: "author", year: "year", season: "season", episode: "episode", rating: "rating", page: "currentPage", notes: "notes",
+      finished: "finishedOn", watched: "watchedOn",
     };
     const EDITS: Array<[string, string]> = [
-      ["book", "title"], ["book", "author"], ["book", "rating"], ["book", "page"], ["book", "notes"],
-      ["movie", "title"], ["movie", "year"], ["movie", "rating"], ["show", "season"], ["show", "episode"], ["show", "rating"],
+      ["book", "title"], ["book", "author"], ["book", "rating"], ["book", "page"], ["book", "finished"], ["book", "notes"],
+      ["movie", "title"], ["movie", "year"], ["movie", "rating"], ["movie", "watched"], ["show", "season"], ["show", "episode"], ["show", "rating"],
       ["quote", "text"], ["quote", "work"], ["quote", "author"],
     ];
     const editAnswer = fc.oneof(

@@ -1,6 +1,10 @@
 // Outgoing messages through the outbox: Telegram's 429 retry_after, 5xx and resets are retried in
-// order; a 400 is recorded and not retried; the pacing keeps per-chat and overall limits when it is on.
+// order; a 400 is recorded and not retried (but an edit Telegram refuses is sent as a new message);
+// the pacing keeps per-chat and overall limits when it is on.
 import { afterEach, describe, expect, it } from "vitest";
+import { seed } from "../support/entries.js";
+import { makeCallbackUpdate } from "../support/fake-bot-api.js";
+import { postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -55,6 +59,29 @@ describe("outbox delivery", () => {
     expect(rows[0]).toMatchObject({ status: "failed", attempts: 1, lastError: "400: Bad Request: chat not found" });
     expect(rows[1]).toMatchObject({ status: "sent" });
     expect(t.replies(33)[0]).toMatch(/haven't added any movies/);
+  });
+
+  it("sends an edit Telegram refuses (the message is gone) as a new message, and takes 'not modified' as done", async () => {
+    t = await startTestApp();
+    seed(t, 36, Array.from({ length: 12 }, (_, i) => ({ id: `m${i}`, kind: "movie" as const, title: `Movie ${i}` })));
+    await t.say(36, "/movies");
+    await t.api.waitFor(() => t!.replies(36).length === 1);
+    const list = t.api.sent(36)[0]!;
+    const older = (list.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard.flat().at(-1)!.callback_data;
+    expect(older).toMatch(/^pg:\w+:8$/);
+
+    t.api.failNext("editMessageText", 1, { status: 400, description: "Bad Request: message to edit not found" });
+    await postHandled(t, 36, makeCallbackUpdate(900, 36, older, (list.result as { message_id: number }).message_id));
+    expect(t.replies(36)).toHaveLength(2);
+    expect(t.replies(36)[1]).toMatch(/^Your movies \(12\):\n9\. /);
+    expect(outbox(t, 36).map((r) => r.status)).toEqual(["sent", "sent", "sent"]);
+
+    // The same page again, in place of the page it already shows: Telegram says "not modified"; nothing more to do.
+    const again = t.api.sent(36).at(-1)!;
+    await postHandled(t, 36, makeCallbackUpdate(901, 36, older, (again.result as { message_id: number }).message_id));
+    expect(t.api.calls.filter((c) => c.method === "editMessageText").map((c) => c.failedWith)).toEqual([400, 400]);
+    expect(t.replies(36)).toHaveLength(2);
+    expect(outbox(t, 36).every((r) => r.status === "sent" && r.attempts === 1)).toBe(true);
   });
 
   it("paces one chat to about one message a second when TELEGRAM_RATE_LIMIT is on", async () => {

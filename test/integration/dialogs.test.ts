@@ -1,12 +1,15 @@
 // The guided dialogs end to end through the webhook: /add_book, /add_movie, /add_show (with its
-// optional rating), /add_quote; bad input of every kind gets a reason and the same question; the
-// durable expiry timer drops a dialog left unanswered, across a restart too, and only once.
+// optional rating), /add_quote; bad input of every kind gets one message with the reason and the
+// same question; an edited message is not taken; /start <payload> deep links; the durable expiry
+// timer drops a dialog left unanswered, across a restart too, and only once.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { postUpdate } from "../support/fake-bot-api.js";
-import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
+import { seed } from "../support/entries.js";
+import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
+import { postHandled } from "../support/handled.js";
+import { type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -56,13 +59,19 @@ function fakeClock(startMs: number) {
   return { now: () => now, advance: (ms: number) => void (now += ms), set: (ms: number) => void (now = ms) };
 }
 
-async function postNonText(app: TestApp, chatId: number, updateId: number, content: Record<string, unknown>) {
-  const update = {
+function nonText(chatId: number, updateId: number, content: Record<string, unknown>) {
+  return {
     update_id: updateId,
     message: { message_id: updateId, date: 1, chat: { id: chatId, type: "private" }, from: { id: chatId, is_bot: false, first_name: "A" }, ...content },
   };
-  const res = await postUpdate(app.webhookUrl, update, SECRET);
-  expect(res.status).toBe(200);
+}
+
+/** Update ids of `answer`, apart from those of t.say. */
+let nextAnswerId = 10_000;
+
+/** Sends a text and returns exactly the messages the bot sent in answer to it (see postHandled). */
+async function answer(app: TestApp, chatId: number, text: string): Promise<string[]> {
+  return (await postHandled(app, chatId, makeTextUpdate(nextAnswerId++, chatId, text))).texts;
 }
 
 describe("happy paths", () => {
@@ -145,94 +154,125 @@ describe("happy paths", () => {
   });
 });
 
-describe("bad input gets a clear message and the same question; the dialog goes on", () => {
-  it("titles: empty, whitespace, invisible, 5,000 characters; then emoji and right-to-left text are kept", async () => {
+describe("bad input gets one message with the reason and the same question; the dialog goes on", () => {
+  it("titles: empty, whitespace, invisible, 5,000 characters; then emoji and right-to-left text are kept, overrides dropped", async () => {
     t = await startTestApp();
-    const [titleQ] = await converse(t, 10, [["/add_book", 1]]);
-    const long = "A".repeat(5000);
-    const replies = await converse(t, 10, [["   ", 2], ["\u200f\u200b", 2], [long, 2]]);
-    expect(replies.slice(1)).toEqual([
-      "The title can't be empty.", titleQ,
-      "The title can't be empty.", titleQ,
-      "That title is too long: 5,000 characters, and the most I keep is 300. Please shorten it.", titleQ,
-    ]);
+    const [titleQ] = await answer(t, 10, "/add_book");
+    expect(await answer(t, 10, "   ")).toEqual([`The title can't be empty.\n\n${titleQ}`]);
+    expect(await answer(t, 10, "\u200f\u200b")).toEqual([`The title can't be empty.\n\n${titleQ}`]);
+    expect(await answer(t, 10, "\u202e\u2066")).toEqual([`The title can't be empty.\n\n${titleQ}`]);
+    expect(await answer(t, 10, "A".repeat(5000))).toEqual([`That title is too long: 5,000 characters, and the most I keep is 300. Please shorten it.\n\n${titleQ}`]);
     const title = "📚 שלום עולם — كتاب 🇮🇱✨";
-    const rest = await converse(t, 10, [[title, 1], ["مؤلف 👩‍💻", 1], ["3", 1]]);
-    expect(rest.at(-1)).toBe(`Saved the book: ${title} by مؤلف 👩‍💻, ★★★☆☆ 3/5.`);
+    await answer(t, 10, `${title}\u202e`);
+    await answer(t, 10, "مؤلف 👩‍💻");
+    expect(await answer(t, 10, "3")).toEqual([`Saved the book: ${title} by مؤلف 👩‍💻, ★★★☆☆ 3/5.`]);
     expect(entries(t, 10)).toEqual([{ ...EMPTY, kind: "book", title, author: "مؤلف 👩‍💻", rating: 3 }]);
   });
 
-  it("years: 3000 and abc; ratings: 0 and 6; /skip on a needed field", async () => {
+  it("years: 3000, -5 and abc; ratings: 0, 6, 3.7 and 0x4; /skip on a needed field", async () => {
     t = await startTestApp();
-    const [, yearQ] = await converse(t, 11, [["/add_movie", 1], ["Alien", 1]]);
-    const afterYear = await converse(t, 11, [["3000", 2], ["abc", 2], ["/skip", 2], ["1979", 1]]);
-    expect(afterYear.slice(2, 8)).toEqual([
-      "The year must be between 1870 and 2100.", yearQ,
-      "Please send the year as a number, like 1999 (1870–2100).", yearQ,
-      "The year is needed, so it can't be skipped.", yearQ,
-    ]);
-    const ratingQ = afterYear.at(-1)!;
-    const afterRating = await converse(t, 11, [["0", 2], ["6", 2], ["4", 1]]);
+    await answer(t, 11, "/add_movie");
+    const [yearQ] = await answer(t, 11, "Alien");
+    expect(await answer(t, 11, "3000")).toEqual([`The year must be a whole number from 1870 to 2100.\n\n${yearQ}`]);
+    expect(await answer(t, 11, "-5")).toEqual([`The year must be a whole number from 1870 to 2100.\n\n${yearQ}`]);
+    expect(await answer(t, 11, "abc")).toEqual([`Please send the year as a number, like 1999 (1870–2100).\n\n${yearQ}`]);
+    expect(await answer(t, 11, "/skip")).toEqual([`The year is needed, so it can't be skipped.\n\n${yearQ}`]);
+    const [ratingQ] = await answer(t, 11, "1979");
     const refusal = "The rating must be a number of stars from 1 to 5 (half stars like 3.5 are fine).";
-    expect(afterRating.slice(-5)).toEqual([refusal, ratingQ, refusal, ratingQ, "Saved the movie: Alien (1979), ★★★★☆ 4/5."]);
+    for (const bad of ["0", "6", "0x4", "4e0", "0b101"]) expect(await answer(t, 11, bad)).toEqual([`${refusal}\n\n${ratingQ}`]);
+    expect(await answer(t, 11, "3.7")).toEqual([`Ratings go in whole or half stars. Did you mean 3.5 or 4?\n\n${ratingQ}`]);
+    expect(await answer(t, 11, "4")).toEqual(["Saved the movie: Alien (1979), ★★★★☆ 4/5."]);
     expect(entries(t, 11)).toMatchObject([{ kind: "movie", title: "Alien", year: 1979, rating: 4 }]);
   });
 
-  it("seasons and episodes: 0, 101, abc, 10,001; a bad rating on the optional field", async () => {
+  it("seasons and episodes: -1 and 0 get the same reason, as do 101 and 10,001; a bad rating on the optional field", async () => {
     t = await startTestApp();
-    const [, seasonQ] = await converse(t, 12, [["/add_show", 1], ["Severance", 1]]);
-    const s = await converse(t, 12, [["0", 2], ["101", 2], ["two", 2], ["2", 1]]);
-    expect(s.slice(2, 8)).toEqual([
-      "The season must be a whole number from 1 to 100.", seasonQ,
-      "The season must be a whole number from 1 to 100.", seasonQ,
-      "Please send the season as a whole number, like 2 (1–100).", seasonQ,
-    ]);
-    const episodeQ = s.at(-1)!;
+    await answer(t, 12, "/add_show");
+    const [seasonQ] = await answer(t, 12, "Severance");
+    const outOfRange = "The season must be a whole number from 1 to 100.";
+    for (const bad of ["0", "-1", "101", "1.5"]) expect(await answer(t, 12, bad)).toEqual([`${outOfRange}\n\n${seasonQ}`]);
+    expect(await answer(t, 12, "two")).toEqual([`Please send the season as a whole number, like 2 (1–100).\n\n${seasonQ}`]);
+    const [episodeQ] = await answer(t, 12, "2");
     expect(episodeQ).toMatch(/episode/i);
-    const e = await converse(t, 12, [["10001", 2], ["-3", 2], ["5", 1]]);
-    expect(e.slice(-5, -1)).toEqual([
-      "The episode must be a whole number from 1 to 10,000.", episodeQ,
-      "Please send the episode as a whole number, like 5 (1–10,000).", episodeQ,
-    ]);
-    const ratingQ = e.at(-1)!;
-    const r = await converse(t, 12, [["6", 2], ["/skip", 1]]);
-    expect(r.slice(-3)).toEqual(["The rating must be a number of stars from 1 to 5 (half stars like 3.5 are fine).", ratingQ, "Saved the show: Severance, season 2, episode 5."]);
+    for (const bad of ["10001", "-3", "0"]) expect(await answer(t, 12, bad)).toEqual([`The episode must be a whole number from 1 to 10,000.\n\n${episodeQ}`]);
+    const [ratingQ] = await answer(t, 12, "5");
+    expect(await answer(t, 12, "6")).toEqual([`The rating must be a number of stars from 1 to 5 (half stars like 3.5 are fine).\n\n${ratingQ}`]);
+    expect(await answer(t, 12, "/skip")).toEqual(["Saved the show: Severance, season 2, episode 5."]);
     expect(entries(t, 12)).toEqual([{ ...EMPTY, kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" }]);
   });
 
-  it("quotes: empty and over 2,000 characters; authors over 200 characters", async () => {
+  it("quotes: empty and over 2,000 characters; authors over 200 characters; /skip names the quote text", async () => {
     t = await startTestApp();
-    const [quoteQ] = await converse(t, 13, [["/add_quote", 1]]);
-    const q = await converse(t, 13, [[" \n ", 2], ["x".repeat(2001), 2], ["Short and sweet.", 1], ["Hamlet", 1]]);
-    expect(q.slice(1, 5)).toEqual([
-      "The quote text can't be empty.", quoteQ,
-      "That quote is too long: 2,001 characters, and the most I keep is 2,000. Please shorten it.", quoteQ,
-    ]);
-    const authorQ = q.at(-1)!;
-    const a = await converse(t, 13, [["y".repeat(201), 2], ["William Shakespeare", 1]]);
-    expect(a.slice(-3, -1)).toEqual(["That author's name is too long: 201 characters, and the most I keep is 200. Please shorten it.", authorQ]);
+    const [quoteQ] = await answer(t, 13, "/add_quote");
+    expect(await answer(t, 13, " \n ")).toEqual([`The quote text can't be empty.\n\n${quoteQ}`]);
+    expect(await answer(t, 13, "x".repeat(2001))).toEqual([`That quote is too long: 2,001 characters, and the most I keep is 2,000. Please shorten it.\n\n${quoteQ}`]);
+    expect(await answer(t, 13, "/skip")).toEqual([`The quote text is needed, so it can't be skipped.\n\n${quoteQ}`]);
+    await answer(t, 13, "Short and sweet.");
+    const [authorQ] = await answer(t, 13, "Hamlet");
+    expect(await answer(t, 13, "y".repeat(201))).toEqual([`That author's name is too long: 201 characters, and the most I keep is 200. Please shorten it.\n\n${authorQ}`]);
+    await answer(t, 13, "William Shakespeare");
     expect(entries(t, 13)).toEqual([{ ...EMPTY, kind: "quote", title: "Hamlet", author: "William Shakespeare", quoteText: "Short and sweet." }]);
   });
 
-  it("an unknown command, a photo and a sticker mid-dialog get an answer and the same question again", async () => {
+  it("an unknown command, /help, a photo and a sticker mid-dialog get one message each: the answer and the same question", async () => {
     t = await startTestApp();
-    const [, authorQ] = await converse(t, 14, [["/add_book", 1], ["Piranesi", 1]]);
-    await converse(t, 14, [["/frobnicate", 2]]);
-    await postNonText(t, 14, 500, { photo: [{ file_id: "p", file_unique_id: "p", width: 1, height: 1 }] });
-    await expectReplies(t, 14, 6);
-    await postNonText(t, 14, 501, { sticker: { file_id: "s" } });
-    const replies = await expectReplies(t, 14, 8);
-    expect(replies[2]).toMatch(/^I don't know \/frobnicate/);
-    expect(replies[3]).toBe(authorQ);
-    expect(replies[4]).toMatch(/only read text/);
-    expect(replies[5]).toBe(authorQ);
-    expect(replies[6]).toMatch(/only read text/);
-    expect(replies[7]).toBe(authorQ);
-    const done = await converse(t, 14, [["Susanna Clarke", 1], ["5", 1]]);
-    expect(done.at(-1)).toBe("Saved the book: Piranesi by Susanna Clarke, ★★★★★ 5/5.");
+    await answer(t, 14, "/add_book");
+    const [authorQ] = await answer(t, 14, "Piranesi");
+    expect(await answer(t, 14, "/frobnicate")).toEqual([`I don't know /frobnicate. Send /help to see what I can do.\n\n${authorQ}`]);
+    const [help] = await answer(t, 14, "/help");
+    expect(help).toMatch(/^I remember what you read, watch and quote\.\n\n\/add_book: /);
+    expect(help!.endsWith(`\n\n${authorQ}`)).toBe(true);
+    const aside = `I can only read text messages and files I can import. Send /help to see what I can do.\n\n${authorQ}`;
+    expect((await postHandled(t, 14, nonText(14, 500, { photo: [{ file_id: "p", file_unique_id: "p", width: 1, height: 1 }] }))).texts).toEqual([aside]);
+    expect((await postHandled(t, 14, nonText(14, 501, { sticker: { file_id: "s" } }))).texts).toEqual([aside]);
+    await answer(t, 14, "Susanna Clarke");
+    expect(await answer(t, 14, "5")).toEqual(["Saved the book: Piranesi by Susanna Clarke, ★★★★★ 5/5."]);
     expect(entries(t, 14)).toEqual([{ ...EMPTY, kind: "book", title: "Piranesi", author: "Susanna Clarke", rating: 5 }]);
   });
+
+  it("outside a dialog, an unknown command gets the list of commands, and a sticker a short note", async () => {
+    t = await startTestApp();
+    const [unknown] = await answer(t, 15, "/frobnicate");
+    expect(unknown).toMatch(/^I don't know \/frobnicate\. Here's what I can do:\n\nI remember/);
+    expect((await postHandled(t, 15, nonText(15, 502, { sticker: { file_id: "s" } }))).texts).toEqual([
+      "I can only read text messages and files I can import. Send /help to see what I can do.",
+    ]);
+  });
 });
+
+describe("edited messages and deep links", () => {
+  it("an edited answer changes nothing, and the person is told so once", async () => {
+    t = await startTestApp();
+    await answer(t, 16, "/add_movie");
+    await answer(t, 16, "Heat");
+    const [ratingQ] = await answer(t, 16, "1995");
+    // The person edits their year ("1995" → "1996"): the year stays, the dialog still waits for the rating.
+    const edit = { update_id: 700, edited_message: { message_id: 10_002, date: 1, edit_date: 2, chat: { id: 16, type: "private" }, from: { id: 16, is_bot: false, first_name: "A" }, text: "1996" } };
+    expect((await postHandled(t, 16, edit)).texts).toEqual(["I can't take edited messages, so that edit changed nothing. Please send it again as a new message."]);
+    expect(ratingQ).toMatch(/rating/);
+    expect(await answer(t, 16, "4")).toEqual(["Saved the movie: Heat (1995), ★★★★☆ 4/5."]);
+    // Outside a dialog too; in a group, only an edit that may be meant for the bot gets the note.
+    const later = { ...edit, update_id: 701, edited_message: { ...edit.edited_message, text: "4 stars" } };
+    expect((await postHandled(t, 16, later)).texts).toHaveLength(1);
+    const group = { update_id: 702, edited_message: { message_id: 5, date: 1, chat: { id: -16, type: "group" }, from: { id: 16, is_bot: false, first_name: "A" }, text: "chatter" } };
+    expect((await postHandled(t, -16, group)).texts).toEqual([]);
+    expect(entries(t, 16)).toEqual([{ ...EMPTY, kind: "movie", title: "Heat", year: 1995, rating: 4, watchedOn: expect.any(String) }]);
+  });
+
+  it("/start <payload> starts the matching command; any other payload is a plain greeting", async () => {
+    t = await startTestApp();
+    expect(await answer(t, 17, "/start add_movie")).toEqual([expect.stringMatching(/^What's the movie's title\?/)]);
+    expect(await answer(t, 17, "Arrival")).toEqual([expect.stringMatching(/^What year did it come out\?/)]);
+    // In a dialog, the deep link asks before dropping it, naming the command it stands for.
+    expect(await answer(t, 17, "/start books")).toEqual(["You're in the middle of adding a movie. Drop it and run /books?"]);
+    await answer(t, 17, "/cancel");
+    expect(await answer(t, 17, "/start books")).toEqual(["You haven't added any books yet. Add one with /add_book."]);
+    const [hello] = await answer(t, 17, "/start ../../etc");
+    expect(hello).toMatch(/^Hi! I remember what you read/);
+    expect(await answer(t, 17, "/start start")).toEqual([hello]);
+  });
+});
+
 
 describe("a dialog left unanswered is dropped by a durable timer", () => {
   const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -247,7 +287,7 @@ describe("a dialog left unanswered is dropped by a durable timer", () => {
     clock.set(T0 + 40_000);
     await converse(t, 20, [["Severance", 1]]); // accepted: the deadline is now T0 + 100 s
     clock.set(T0 + 50_000);
-    await converse(t, 20, [["zero", 2]]); // refused: no re-arm
+    await converse(t, 20, [["zero", 1]]); // refused: no re-arm
     expect(armedTimers(t, 20)).toBe(1);
 
     clock.set(T0 + 70_000); // past the first deadline only
@@ -257,8 +297,8 @@ describe("a dialog left unanswered is dropped by a durable timer", () => {
 
     clock.set(T0 + 70_000 + MINUTE + 1);
     await t.app.runtime.fireDueTimers();
-    const replies = await expectReplies(t, 20, 6);
-    expect(replies[5]).toBe("Your unfinished show was dropped after 1 minute without an answer. Start again with /add_show.");
+    const replies = await expectReplies(t, 20, 5);
+    expect(replies[4]).toBe("Your unfinished show was dropped after 1 minute without an answer. Start again with /add_show.");
     expect(armedTimers(t, 20)).toBe(0);
 
     // The dialog is gone: an answer now is just text, and nothing was stored.
@@ -267,7 +307,7 @@ describe("a dialog left unanswered is dropped by a durable timer", () => {
     expect(entries(t, 20)).toEqual([]);
   });
 
-  it("disarms the timer when the dialog is saved, cancelled or dropped for another command", async () => {
+  it("disarms the timer when the dialog is saved, canceled or dropped for another command", async () => {
     const clock = fakeClock(T0);
     t = await startTestApp({ DIALOG_TIMEOUT_MINUTES: "1" }, false, { clock });
     await converse(t, 21, [["/add_book", 1], ["Dune", 1], ["Frank Herbert", 1], ["5", 1]]);
@@ -305,6 +345,17 @@ describe("a dialog left unanswered is dropped by a durable timer", () => {
     expect(replies.filter((r) => /unfinished/.test(r))).toHaveLength(1);
     expect(replies[1]).toMatch(/didn't understand/);
     expect(entries(t, 30)).toEqual([]);
+  });
+
+  it("an edit left unanswered says which change it stopped", async () => {
+    const clock = fakeClock(T0);
+    t = await startTestApp({ DIALOG_TIMEOUT_MINUTES: "1" }, false, { clock });
+    seed(t, 32, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
+    await postHandled(t, 32, makeCallbackUpdate(nextAnswerId++, 32, "ed:m1:year"));
+    clock.set(T0 + MINUTE + 1);
+    await t.app.runtime.fireDueTimers();
+    await t.api.waitFor(() => t!.replies(32).length === 2);
+    expect(t.replies(32)[1]).toBe("I stopped changing the year after 1 minute without an answer. Nothing changed.");
   });
 
   it("ignores a timer that is not the open dialog's", async () => {

@@ -140,7 +140,7 @@ describe("files that can't be imported", () => {
     expect(await sendFile(t, 6, "photo.png", "x")).toMatch(/CSV, JSON or ZIP/);
     expect(await sendFile(t, 6, "big.csv", "x", 6 * 1024 * 1024)).toMatch(/up to 5 MB/);
     expect(await sendFile(t, 6, "bad.csv", 'Title,Author\n"unclosed,x\n')).toMatch(/malformed/);
-    expect(await sendFile(t, 6, "other.csv", "foo,bar\n1,2\n")).toMatch(/recognise/);
+    expect(await sendFile(t, 6, "other.csv", "foo,bar\n1,2\n")).toMatch(/recognize/);
     expect(await sendFile(t, 6, "bad.zip", Buffer.from([0x50, 0x4b, 3, 4, 9, 9]))).toMatch(/ZIP/);
     expect(await sendFile(t, 6, "list.json", '{"nope": 1}')).toMatch(/isn't one of my exports/);
     expect(entries(t, 6)).toEqual([]);

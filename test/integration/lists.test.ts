@@ -1,8 +1,10 @@
-// The lists through the front door: pages with ◀ ▶ buttons, one button per entry, filters by
-// status and text, /find, and messages that stay far below Telegram's 4096 characters.
+// The lists through the front door: pages with ◀ ▶ buttons that show the next page in place, one
+// button per entry, filters by status and text, /find, and messages that stay far below
+// Telegram's 4096 characters.
 import { afterEach, describe, expect, it } from "vitest";
-import type { RecordedCall } from "../support/fake-bot-api.js";
+import { type RecordedCall, makeCallbackUpdate } from "../support/fake-bot-api.js";
 import { seed, replies } from "../support/entries.js";
+import { postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -21,13 +23,18 @@ function messages(app: TestApp, chatId: number): RecordedCall[] {
   return app.api.sent(chatId).filter((c) => c.method === "sendMessage");
 }
 
+/** The page edits Telegram got for one list message. */
+function pageEdits(app: TestApp, chatId: number, messageId: number): RecordedCall[] {
+  return app.api.calls.filter((c) => c.method === "editMessageText" && c.params.chat_id === chatId && c.params.message_id === messageId && !c.failedWith);
+}
+
 function buttonsOf(call: RecordedCall | undefined): Array<{ text: string; data: string }> {
   const markup = call?.params.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data: string }>> } | undefined;
   return (markup?.inline_keyboard ?? []).flat().map((b) => ({ text: b.text, data: b.callback_data }));
 }
 
 describe("lists", () => {
-  it("pages 20 movies with ◀ ▶ buttons, newest first, every message well under 4096 characters", async () => {
+  it("pages 20 movies with ◀ ▶ buttons in place of the page tapped, newest first, every message well under 4096 characters", async () => {
     t = await startTestApp();
     const long = "x".repeat(290);
     seed(t, 1, Array.from({ length: 20 }, (_, i) => ({ id: `m${i + 1}`, kind: "movie" as const, title: `Movie ${i + 1} ${long}`, year: 2000 + i, rating: 4 })));
@@ -38,34 +45,62 @@ describe("lists", () => {
     expect(first).toMatch(/^1\. Movie 20 x+…/m);
     expect(first).toMatch(/^8\. Movie 13 /m);
     expect(first).not.toContain("Movie 12 ");
-    expect(first).toMatch(/Page 1 of 3/);
-    const page1 = buttonsOf(messages(t, 1)[0]);
+    expect(first).toMatch(/Page 1 of 3\. Tap one to see it, rate, edit or delete it\.$/);
+    const listMessage = messages(t, 1)[0]!;
+    const page1 = buttonsOf(listMessage);
     expect(page1.filter((b) => b.data.startsWith("e:")).map((b) => b.data)).toEqual(["e:m20", "e:m19", "e:m18", "e:m17", "e:m16", "e:m15", "e:m14", "e:m13"]);
-    expect(page1.filter((b) => b.data.startsWith("pg:"))).toEqual([{ text: "Older ▶", data: "pg:8" }]);
+    const older = page1.filter((b) => b.data.startsWith("pg:"));
+    expect(older).toEqual([{ text: "Older ▶", data: expect.stringMatching(/^pg:[0-9a-f]{8}:8$/) }]);
+    const token = older[0]!.data.split(":")[1]!;
+    const id = (listMessage.result as { message_id: number }).message_id;
 
-    await t.press(1, "pg:8");
-    const second = (await replies(t, 1, 2))[1]!;
+    // Each page replaces the one tapped: no new message.
+    const second = (await postHandled(t, 1, makeCallbackUpdate(101, 1, `pg:${token}:8`, id))).edits[0]!;
     expect(second).toMatch(/^9\. Movie 12 /m);
     expect(second).toMatch(/^16\. Movie 5 /m);
     expect(second).toMatch(/Page 2 of 3/);
-    expect(buttonsOf(messages(t, 1)[1]).filter((b) => b.data.startsWith("pg:")).map((b) => b.data)).toEqual(["pg:0", "pg:16"]);
+    expect(buttonsOf(pageEdits(t, 1, id).at(-1)).filter((b) => b.data.startsWith("pg:")).map((b) => b.data)).toEqual([`pg:${token}:0`, `pg:${token}:16`]);
 
-    await t.press(1, "pg:16");
-    const third = (await replies(t, 1, 3))[2]!;
+    const third = (await postHandled(t, 1, makeCallbackUpdate(102, 1, `pg:${token}:16`, id))).edits[0]!;
     expect(third).toMatch(/^17\. Movie 4 /m);
     expect(third).toMatch(/^20\. Movie 1 /m);
-    expect(buttonsOf(messages(t, 1)[2]).filter((b) => b.data.startsWith("pg:")).map((b) => b.data)).toEqual(["pg:8"]);
+    expect(buttonsOf(pageEdits(t, 1, id).at(-1)).filter((b) => b.data.startsWith("pg:")).map((b) => b.data)).toEqual([`pg:${token}:8`]);
+    expect(messages(t, 1)).toHaveLength(1);
 
-    for (const text of t.replies(1)) expect(text.length).toBeLessThan(2000);
-    for (const call of messages(t, 1)) for (const b of buttonsOf(call)) expect(Buffer.byteLength(b.data)).toBeLessThanOrEqual(64);
+    // A page button of an older list would turn that message into a page of another list: refused.
+    await t.say(1, "/list");
+    await replies(t, 1, 2);
+    const stale = await postHandled(t, 1, makeCallbackUpdate(103, 1, `pg:${token}:8`, id));
+    expect(stale).toMatchObject({ texts: [], edits: [], toasts: ["That list is out of date. Send the command again for a fresh one."] });
+    // A page button sent before list tokens ("pg:<offset>") pages the last list.
+    expect((await postHandled(t, 1, makeCallbackUpdate(104, 1, "pg:8", id))).edits[0]).toMatch(/^Everything \(20\):\n9\. 🎬 Movie 12 /);
+
+    for (const text of [...t.replies(1), second, third]) expect(text.length).toBeLessThan(2000);
+    for (const call of [...messages(t, 1), ...pageEdits(t, 1, id)]) for (const b of buttonsOf(call)) expect(Buffer.byteLength(b.data)).toBeLessThanOrEqual(64);
   });
 
-  it("keeps a page of very long quotes short", async () => {
+  it("counts with thousands separators", async () => {
+    t = await startTestApp();
+    seed(t, 6, Array.from({ length: 1005 }, (_, i) => ({ id: `b${i}`, kind: "book" as const, title: `Book ${i}` })));
+    await t.say(6, "/books");
+    const [list] = await replies(t, 6, 1);
+    expect(list).toMatch(/^Your books \(1,005\):/);
+    expect(list).toMatch(/Page 1 of 126\./);
+    const id = (messages(t, 6)[0]!.result as { message_id: number }).message_id;
+    const token = buttonsOf(messages(t, 6)[0]).find((b) => b.data.startsWith("pg:"))!.data.split(":")[1]!;
+    const last = (await postHandled(t, 6, makeCallbackUpdate(201, 6, `pg:${token}:1000`, id))).edits[0]!;
+    expect(last).toMatch(/^1,001\. Book 4$/m);
+  });
+
+  it("keeps a page of very long quotes short, and does not offer to rate them", async () => {
     t = await startTestApp();
     seed(t, 2, Array.from({ length: 10 }, (_, i) => ({ id: `q${i}`, kind: "quote" as const, title: "W".repeat(300), author: "A".repeat(200), quoteText: `${i} ${"q".repeat(1990)}` })));
     await t.say(2, "/quotes");
     const [page] = await replies(t, 2, 1);
     expect(page!.length).toBeLessThan(4096);
+    // Quotes have no rating, and the list does not offer one.
+    expect(page).toMatch(/Tap a quote to see it, edit or delete it\.$/);
+    expect(page).not.toMatch(/rate/i);
     expect(page!.split("\n").filter((l) => /^\d+\. «/.test(l))).toHaveLength(8);
     await t.say(2, "/list");
     expect((await replies(t, 2, 2))[1]!.length).toBeLessThan(4096);

@@ -192,12 +192,17 @@ describe("plain-language tracking with the LLM", () => {
     const ask = t.api.sent(5).filter((c) => c.method === "sendMessage")[0]!;
     expect(buttons(ask)).toEqual(["dy:b1", "dn:b1"]);
     expect(rows(t, 5)).toHaveLength(1);
-    await t.press(5, "dn:b1");
-    await replies(t, 5, 3);
+    // The answers show in place of the question: No brings up the entry's card, Yes says it was deleted.
+    const edits = () => t.api.calls.filter((c) => c.method === "editMessageText" && c.params.message_id === (ask.result as { message_id: number }).message_id);
+    await t.press(5, "dn:b1", (ask.result as { message_id: number }).message_id);
+    await t.api.waitFor(() => edits().length === 1);
+    expect(edits()[0]!.params.text).toMatch(/^📖 Book\nTitle: Dune/);
     expect(rows(t, 5)).toHaveLength(1);
-    await t.press(5, "dy:b1");
-    expect((await replies(t, 5, 4))[3]).toBe("Deleted: Dune");
+    await t.press(5, "dy:b1", (ask.result as { message_id: number }).message_id);
+    await t.api.waitFor(() => edits().length === 2);
+    expect(edits()[1]!.params.text).toBe("Deleted: Dune");
     expect(rows(t, 5)).toHaveLength(0);
+    expect(t.replies(5)).toHaveLength(2);
   });
 
   it("asks which one with buttons when unsure, and the choice continues the conversation", async () => {

@@ -111,7 +111,7 @@ describe("progress", () => {
     expect(r[0]).toBe("«Dune»: now on p. 120 (marked reading).");
     expect(r[1]).toMatch(/whole number.*\/page Dune 120/);
     expect(r[2]).toMatch(/whole number/);
-    expect(r[3]).toMatch(/from 0 to 100000/);
+    expect(r[3]).toMatch(/from 0 to 100,000/);
     expect(r[4]).toMatch(/both the title and the page/);
     expect(r[5]).toMatch(/^Send the book's title and the page/);
     expect(r[6]).toMatch(/can't find a book called "Nope"/);

@@ -69,6 +69,7 @@ async function expectRefused(data: string): Promise<string> {
   const before = { victim: snapshot(VICTIM), attacker: createMediaStore(t.app.db).everything(String(ATTACKER)) };
   const answer = await press(ATTACKER, data);
   expect(answer.texts, `texts after ${JSON.stringify(data)}`).toEqual([]);
+  expect(answer.edits, `edits after ${JSON.stringify(data)}`).toEqual([]);
   expect(answer.all.filter((o) => o.type === "document")).toEqual([]);
   expect(snapshot(VICTIM)).toEqual(before.victim);
   expect(createMediaStore(t.app.db).everything(String(ATTACKER))).toEqual(before.attacker);
@@ -79,7 +80,7 @@ describe("forged button data", () => {
   it("another chat's entry ids, for every entry button, are refused with a toast", async () => {
     const prefixes = (id: string) => [
       `e:${id}`, `ef:${id}`, `ed:${id}:title`, `ed:${id}:rating`, `rt:${id}`, `rs:${id}:1`, `st:${id}`, `ss:${id}:dropped`, `ss:${id}:finished`,
-      `dl:${id}`, `dy:${id}`, `dn:${id}`, `wt:${id}`, `ns:${id}`, `pp:${id}:99`,
+      `dl:${id}`, `dy:${id}`, `dn:${id}`, `wt:${id}`, `wt:${id}:c`, `bk:${id}`, `ns:${id}`, `pp:${id}:99`,
     ];
     for (const entry of victim) {
       for (const data of prefixes(entry.id)) {
@@ -104,7 +105,7 @@ describe("forged button data", () => {
       `ss:${id}`, `ss:${id}:banana`, `ss:${id}:watching`, `ed:${id}`, `ed:${id}:chat_id`, `ed:${id}:__proto__`, `ed:${id}:constructor`,
       `pp:${id}:-1`, `pp:${id}:1e3`, `pp:${id}`, "e:' OR '1'='1", "dy:' OR 1=1 --", "dy:%", "dy:_", "dy:*", `dy:${id}%`, `dy: ${id}`,
       `dy:${id}\u0000`, `dy:${id.toUpperCase()}`, `dy:${id}${"x".repeat(200)}`, `e:${"9".repeat(5000)}`, `${"dy:".repeat(100)}${id}`,
-      "pg:-1", "pg:99999999", "pg:1", "lc:x:0", "ex:../../etc/passwd", "im:", "ic:../x", "fg:yes:", "fg:yes:undefined", "dlg:drop", "answer:5", "\u202edy",
+      "pg:-1", "pg:99999999", "pg:1", "pg:x:1", "pg::8", "lc:x:0", "ex:../../etc/passwd", "im:", "ic:../x", "fg:yes:", "fg:yes:undefined", "dlg:drop", "answer:5", "\u202edy",
     ]) {
       await expectRefused(data);
     }

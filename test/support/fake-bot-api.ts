@@ -483,6 +483,9 @@ class FakeBotApiServer implements FakeBotApi {
       case "editmessagetext":
       case "editmessagereplymarkup":
       case "editmessagecaption":
+        if (this.isUnchangedBy(method.toLowerCase(), p)) {
+          return this.fail(call, res, 400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+        }
         return this.ok(call, res, this.editMessage(method.toLowerCase(), p));
       default:
         // setMyCommands, answerCallbackQuery, sendChatAction, deleteMessage, … and anything unknown.
@@ -570,6 +573,18 @@ class FakeBotApiServer implements FakeBotApi {
     };
     this.messages.set(`${String(p.chat_id)}:${String(message.message_id)}`, message);
     return message;
+  }
+
+  /** Telegram refuses an edit of a message it knows that would change nothing (text and buttons alike). */
+  private isUnchangedBy(method: string, p: Record<string, unknown>): boolean {
+    if (p.inline_message_id !== undefined) return false;
+    const known = this.messages.get(`${String(p.chat_id)}:${String(p.message_id)}`);
+    if (!known) return false;
+    const buttons = (markup: unknown) => JSON.stringify((markup as { inline_keyboard?: unknown[] } | undefined)?.inline_keyboard ?? []);
+    if (buttons(known.reply_markup) !== buttons(p.reply_markup)) return false;
+    if (method === "editmessagetext") return known.text === p.text;
+    if (method === "editmessagecaption") return known.caption === p.caption;
+    return true;
   }
 
   private editMessage(method: string, p: Record<string, unknown>): unknown {

@@ -7,8 +7,10 @@ import { SECRET, type TestApp } from "./test-app.js";
 import { waitFor } from "./wait-for.js";
 
 export interface Answer {
-  /** Texts sent to the chat. */
+  /** Texts sent to the chat (new messages). */
   texts: string[];
+  /** Texts shown in place of earlier messages (edits). */
+  edits: string[];
   /** Toasts of answered button presses ("" for an answer without a toast). */
   toasts: string[];
   all: Outgoing[];
@@ -31,5 +33,7 @@ export async function postHandled(t: TestApp, chat: number, update: { update_id:
   const all = rows.map((r) => JSON.parse(r.payload_json) as Outgoing);
   const texts = all.flatMap((o) => (o.type === "text" ? [o.text] : []));
   for (const text of texts) expect(text.length).toBeLessThanOrEqual(MAX_TEXT_LENGTH);
-  return { texts, toasts: all.flatMap((o) => (o.type === "answer-button" ? [o.text ?? ""] : [])), all };
+  const edits = all.flatMap((o) => (o.type === "edit-text" ? [o.text] : []));
+  for (const text of edits) expect(text.length).toBeLessThanOrEqual(MAX_TEXT_LENGTH);
+  return { texts, edits, toasts: all.flatMap((o) => (o.type === "answer-button" ? [o.text ?? ""] : [])), all };
 }

@@ -1,21 +1,24 @@
-// The buttons under a listed entry: its card ("e:<id>"), then edit ("ef:<id>" → "ed:<id>:<field>"
-// starts an edit dialog), rate ("rt:<id>" → "rs:<id>:<1-5>"), change status ("st:<id>" →
-// "ss:<id>:<status>") and delete ("dl:<id>" → "dy:<id>" yes / "dn:<id>" no). Button data may be
-// forged or stale: every id is looked up in this chat's own entries first.
+// The buttons under a listed entry: its card ("e:<id>", a new message), and on the card, each
+// changing that same message in place: edit ("ef:<id>" → field buttons → "ed:<id>:<field>" starts
+// an edit dialog), rate ("rt:<id>": the rating's edit dialog), status ("st:<id>" →
+// "ss:<id>:<status>"), delete ("dl:<id>" → "dy:<id>" yes / "dn:<id>" no) and back to the card
+// ("bk:<id>"). Button data may be forged or stale: every id is looked up in this chat's own
+// entries first.
 import { activityOf } from "../dialogs/dialog.js";
-import { editableFields, startEdit } from "../dialogs/edit-entry.js";
+import { type EditableField, editableFields, startEdit } from "../dialogs/edit-entry.js";
 import { DIALOGS } from "../dialogs/index.js";
-import { entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
+import { CARD_BUTTON, entryActionButtons, entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
 import { nameOf, otherMembersDialog } from "../group.js";
 import { BOOK_STATUSES, type Entry, type EntryKind, type EntryPatch, SHOW_STATUSES } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 
-export const ENTRY_BUTTON = "e";
+export const ENTRY_BUTTON = CARD_BUTTON.open;
 /** "+1 episode" under a show (handled in progress.ts). */
-export const WATCHED_BUTTON = "wt";
+export const WATCHED_BUTTON = CARD_BUTTON.watched;
 export const NOT_FOUND = "That entry no longer exists.";
+export { entryActionButtons };
 
 const STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
 
@@ -45,19 +48,9 @@ export async function changeEntry(turn: Turn, id: string | undefined, decide: (e
   });
 }
 
-export function entryActionButtons(entry: Entry): Button[][] {
-  const first: Button[] = [{ text: "✏️ Edit", data: buttonData("ef", entry.id) }];
-  if (entry.kind !== "quote") first.push({ text: "⭐ Rate", data: buttonData("rt", entry.id) });
-  const second: Button[] = [];
-  if (STATUSES[entry.kind]) second.push({ text: "🏷 Status", data: buttonData("st", entry.id) });
-  second.push({ text: "🗑 Delete", data: buttonData("dl", entry.id) });
-  const rows = [first, second];
-  if (entry.kind === "show") rows.unshift([{ text: "+1 episode", data: buttonData(WATCHED_BUTTON, entry.id) }]);
-  return rows;
-}
-
-function clearButtons(turn: Turn, press: ButtonPress): void {
-  if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
+/** Shows the entry's card with its buttons in the message the button was under. */
+export function showCardInPlace(turn: Turn, entry: Entry, press: ButtonPress): void {
+  turn.edit(press.messageId, formatEntryCard(entry), entryActionButtons(entry));
 }
 
 /**
@@ -74,20 +67,21 @@ function withEntry(
   };
 }
 
-function showCard(turn: Turn, entry: Entry): void {
-  turn.reply(formatEntryCard(entry), entryActionButtons(entry));
-}
-
-function chooseField(turn: Turn, entry: Entry): void {
-  const buttons = editableFields(entry.kind).map((f) => ({ text: f.label, data: buttonData("ed", entry.id, f.key) }));
+/** In rows of `perRow`, with "« Back" (to the card) on a row of its own. */
+function withBack(entry: Entry, buttons: Button[], perRow: number): Button[][] {
   const rows: Button[][] = [];
-  for (let i = 0; i < buttons.length; i += 3) rows.push(buttons.slice(i, i + 3));
-  turn.reply(`What do you want to change in ${entryRef(entry)}?`, rows);
+  for (let i = 0; i < buttons.length; i += perRow) rows.push(buttons.slice(i, i + perRow));
+  rows.push([{ text: "« Back", data: buttonData(CARD_BUTTON.back, entry.id) }]);
+  return rows;
 }
 
-function edit(turn: Turn, entry: Entry, [key]: string[], press: ButtonPress): string | void {
-  const field = editableFields(entry.kind).find((f) => f.key === key);
-  if (!field) return "That button is no longer active.";
+function chooseField(turn: Turn, entry: Entry, _args: string[], press: ButtonPress): void {
+  const buttons = editableFields(entry.kind).map((f) => ({ text: f.button ?? f.label, data: buttonData("ed", entry.id, f.key) }));
+  turn.edit(press.messageId, `${formatEntryCard(entry)}\n\nWhat do you want to change?`, withBack(entry, buttons, 3));
+}
+
+/** Starts an edit dialog for `field`, unless another dialog is open; `restoreCard` gives the card its own buttons back. */
+function startEditFrom(turn: Turn, entry: Entry, field: EditableField, press: ButtonPress, restoreCard: boolean): string | void {
   const open = turn.state.dialog;
   if (open) {
     const spec = DIALOGS.get(open.name);
@@ -100,29 +94,37 @@ function edit(turn: Turn, entry: Entry, [key]: string[], press: ButtonPress): st
       : `You're in the middle of ${activity}. Finish it or /cancel it first, then tap the button again.`);
     return;
   }
-  clearButtons(turn, press);
-  startEdit(turn, entry, field);
+  if (restoreCard && press.messageId !== undefined) showCardInPlace(turn, entry, press);
+  startEdit(turn, entry, field, press.messageId);
 }
 
-function askRating(turn: Turn, entry: Entry): string | void {
-  if (entry.kind === "quote") return "Quotes don't have a rating.";
-  const buttons = [1, 2, 3, 4, 5].map((n) => ({ text: "★".repeat(n), data: buttonData("rs", entry.id, n) }));
-  turn.reply(`Your rating for ${entryRef(entry)}, 1 to 5 stars?`, [buttons.slice(0, 3), buttons.slice(3)]);
+function edit(turn: Turn, entry: Entry, [key]: string[], press: ButtonPress): string | void {
+  const field = editableFields(entry.kind).find((f) => f.key === key);
+  if (!field) return "That button is no longer active.";
+  // Pressed in the card's field menu: the card gets its own buttons back.
+  return startEditFrom(turn, entry, field, press, true);
 }
 
+/** ⭐ Rate: the rating's edit dialog, so a typed 3.5 is understood as well as a tapped star. */
+function rate(turn: Turn, entry: Entry, _args: string[], press: ButtonPress): string | void {
+  const field = editableFields(entry.kind).find((f) => f.key === "rating");
+  if (!field) return "Quotes don't have a rating.";
+  return startEditFrom(turn, entry, field, press, false);
+}
+
+/** "rs:<id>:<1-5>": the star buttons earlier releases put under "Your rating for …?"; still honored. */
 async function setRating(turn: Turn, [id, stars]: string[], press: ButtonPress): Promise<string | void> {
   if (!stars || !/^[1-5]$/.test(stars)) return "That button is no longer active.";
   const change = await changeEntry(turn, id, (e) => (e.kind === "quote" ? "Quotes don't have a rating." : { rating: Number(stars) }));
   if (!change.ok) return change.reason;
-  clearButtons(turn, press);
-  turn.reply(`Rated: ${formatEntryLine(change.after)}`);
+  turn.edit(press.messageId, `Rated: ${formatEntryLine(change.after)}`);
 }
 
-function askStatus(turn: Turn, entry: Entry): string | void {
+function askStatus(turn: Turn, entry: Entry, _args: string[], press: ButtonPress): string | void {
   const statuses = STATUSES[entry.kind];
   if (!statuses) return "Only books and shows have a status.";
   const buttons = statuses.map((s) => ({ text: s === entry.status ? `• ${s}` : s, data: buttonData("ss", entry.id, s) }));
-  turn.reply(`Which status for ${entryRef(entry)}?${entry.status ? ` (now: ${entry.status})` : ""}`, [buttons.slice(0, 2), buttons.slice(2)]);
+  turn.edit(press.messageId, `${formatEntryCard(entry)}\n\nWhich status for ${entryRef(entry)}?`, withBack(entry, buttons, 2));
 }
 
 async function setStatus(turn: Turn, [id, status]: string[], press: ButtonPress): Promise<string | void> {
@@ -133,13 +135,13 @@ async function setStatus(turn: Turn, [id, status]: string[], press: ButtonPress)
     return e.kind === "book" && status === "finished" && !e.finishedOn ? { status, finishedOn: today } : { status };
   });
   if (!change.ok) return change.reason;
-  clearButtons(turn, press);
-  const finished = change.after.finishedOn !== change.before.finishedOn ? ` (finished on ${change.after.finishedOn})` : "";
-  turn.reply(`Status changed to ${status}${finished}: ${formatEntryLine(change.after)}`);
+  // The card, updated in place, shows the new status (and the finish date it got).
+  showCardInPlace(turn, change.after, press);
+  return `Marked ${status}.`;
 }
 
-function askDelete(turn: Turn, entry: Entry): void {
-  turn.reply(`Delete ${entryRef(entry)}? This can't be undone.`, [[
+function askDelete(turn: Turn, entry: Entry, _args: string[], press: ButtonPress): void {
+  turn.edit(press.messageId, `Delete ${entryRef(entry)}? This can't be undone.`, [[
     { text: "Yes, delete it", data: buttonData("dy", entry.id) },
     { text: "No, keep it", data: buttonData("dn", entry.id) },
   ]]);
@@ -152,25 +154,21 @@ async function deleteEntry(turn: Turn, [id]: string[], press: ButtonPress): Prom
     return entry && turn.deps.media.remove(turn.chatId, entry.id) ? entry : null;
   });
   if (!deleted) return NOT_FOUND;
-  clearButtons(turn, press);
-  turn.reply(`Deleted: ${formatEntryLine(deleted)}`);
-  return "Deleted.";
-}
-
-function keepEntry(turn: Turn, entry: Entry, _args: string[], press: ButtonPress): void {
-  clearButtons(turn, press);
-  turn.reply(`OK, I kept it: ${formatEntryLine(entry)}`);
+  // Said once, where the question was (no toast besides).
+  turn.edit(press.messageId, `Deleted: ${formatEntryLine(deleted)}`);
 }
 
 export const entryButtons: ButtonRoute[] = [
-  { prefix: ENTRY_BUTTON, run: withEntry((turn, entry) => showCard(turn, entry)) },
-  { prefix: "ef", run: withEntry((turn, entry) => chooseField(turn, entry)) },
+  { prefix: CARD_BUTTON.open, run: withEntry((turn, entry) => turn.reply(formatEntryCard(entry), entryActionButtons(entry))) },
+  { prefix: CARD_BUTTON.back, run: withEntry((turn, entry, _args, press) => showCardInPlace(turn, entry, press)) },
+  { prefix: CARD_BUTTON.edit, run: withEntry(chooseField) },
   { prefix: "ed", run: withEntry(edit) },
-  { prefix: "rt", run: withEntry(askRating) },
+  { prefix: CARD_BUTTON.rate, run: withEntry(rate) },
   { prefix: "rs", run: setRating },
-  { prefix: "st", run: withEntry(askStatus) },
+  { prefix: CARD_BUTTON.status, run: withEntry(askStatus) },
   { prefix: "ss", run: setStatus },
-  { prefix: "dl", run: withEntry(askDelete) },
+  { prefix: CARD_BUTTON.delete, run: withEntry(askDelete) },
   { prefix: "dy", run: deleteEntry },
-  { prefix: "dn", run: withEntry(keepEntry) },
+  // "No, keep it": the card again, in place of the question.
+  { prefix: "dn", run: withEntry((turn, entry, _args, press) => showCardInPlace(turn, entry, press)) },
 ];

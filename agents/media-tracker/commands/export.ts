@@ -4,6 +4,7 @@
 import {
   EXPORT_FORMATS, type ExportFormat, SERVICE_FORMATS, SERVICE_KINDS, SERVICE_NAMES, type ServiceFormat, exportFile,
 } from "../export/formats.js";
+import { countOf } from "../entry-view.js";
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 
@@ -21,7 +22,7 @@ export const exportCommands: CommandRoute[] = [
       const wanted = args.trim().toLowerCase();
       if (wanted) {
         if (!(EXPORT_FORMATS as readonly string[]).includes(wanted)) {
-          turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or e.g. /export goodreads.`);
+          turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or name one, like /export goodreads.`);
           return;
         }
         const left = sendExport(turn, wanted as ExportFormat);
@@ -61,7 +62,7 @@ function sendExport(turn: Turn, format: ExportFormat): string | undefined {
   const file = exportFile(entries, format);
   if (file.count === 0) {
     const service = format in SERVICE_NAMES ? (format as ServiceFormat) : undefined;
-    return service ? `You have no ${SERVICE_KINDS[service].join("s, ")}s to export for ${SERVICE_NAMES[service]}.` : "Your list is empty, so there's nothing to export yet.";
+    return service ? `You have no ${orList(SERVICE_KINDS[service].map((k) => `${k}s`))} to export for ${SERVICE_NAMES[service]}.` : "Your list is empty, so there's nothing to export yet.";
   }
   if (tooBig(turn, file.content, format)) return undefined;
   const name = format in SERVICE_NAMES ? SERVICE_NAMES[format as ServiceFormat] : format.toUpperCase();
@@ -80,6 +81,11 @@ function tooBig(turn: Turn, content: string, format: ExportFormat): boolean {
   return true;
 }
 
+/** "books", "books or movies", "books, movies or shows". */
+function orList(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)!}`;
+}
+
 function count(n: number): string {
-  return `${n} ${n === 1 ? "entry" : "entries"}`;
+  return countOf(n, "entry", "entries");
 }

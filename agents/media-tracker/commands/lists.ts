@@ -1,6 +1,8 @@
 // The lists: /books, /movies, /shows, /quotes, /list (everything) and /find <text>, newest first,
 // a page at a time. Each page has one button per entry (its card, "e:<id>") and ◀ ▶ buttons
-// ("pg:<offset>") that re-run the query kept in state.list.
+// ("pg:<list token>:<offset>") that re-run the query kept in state.list and show the other page in
+// place of the one tapped. A page button of an older list (another token) is refused: it would
+// turn that message into a page of a different list.
 import { ENTRY_BUTTON } from "./entry-actions.js";
 import { KIND_ICONS, KIND_PLURALS, entryButtonLabel, formatEntryLine, truncate } from "../entry-view.js";
 import { BOOK_STATUSES, type EntryKind, type ListQuery, SHOW_STATUSES } from "../media-store.js";
@@ -56,8 +58,11 @@ function find(turn: Turn, args: string): void {
   showList(turn, { text, title: `Matching "${text}"` }, 0);
 }
 
-/** Shows one page of the list described by `list` and remembers it for the page buttons. */
-export function showList(turn: Turn, list: ListState, offset: number): void {
+/**
+ * Shows one page of the list described by `list` and remembers it for the page buttons: in place
+ * of the message `inPlaceOf` (the page whose button was tapped), or as a new message.
+ */
+export function showList(turn: Turn, list: ListState, offset: number, inPlaceOf?: number): void {
   const query: Omit<ListQuery, "limit" | "offset"> = {
     ...(list.kind ? { kind: list.kind } : {}),
     ...(list.status ? { status: list.status } : {}),
@@ -66,19 +71,21 @@ export function showList(turn: Turn, list: ListState, offset: number): void {
   const total = turn.deps.media.count(turn.chatId, query);
   if (total === 0) {
     delete turn.state.list;
-    turn.reply(emptyMessage(list));
+    turn.edit(inPlaceOf, emptyMessage(list));
     return;
   }
   // A page past the end (entries deleted since) shows the last page.
   const start = Math.min(Math.max(0, offset), Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
   const entries = turn.deps.media.list(turn.chatId, { ...query, limit: PAGE_SIZE, offset: start });
-  turn.state.list = list;
+  // A new list gets a new token; its own pages keep it.
+  const token = inPlaceOf !== undefined && list.token ? list.token : turn.ctx.randomId().slice(0, 8);
+  turn.state.list = { ...list, token };
 
   const pages = Math.ceil(total / PAGE_SIZE);
   const mixed = !list.kind;
-  const lines = entries.map((e, i) => `${start + i + 1}. ${mixed ? `${KIND_ICONS[e.kind]} ` : ""}${formatEntryLine(e)}`);
-  const footer = pages > 1 ? `\n\nPage ${start / PAGE_SIZE + 1} of ${pages}. Tap an entry to see it, edit, rate or delete it.` : "\n\nTap an entry to see it, edit, rate or delete it.";
-  const body = `${list.title} (${total}):\n${lines.join("\n")}${footer}`;
+  const lines = entries.map((e, i) => `${(start + i + 1).toLocaleString("en-US")}. ${mixed ? `${KIND_ICONS[e.kind]} ` : ""}${formatEntryLine(e)}`);
+  const page = pages > 1 ? `Page ${(start / PAGE_SIZE + 1).toLocaleString("en-US")} of ${pages.toLocaleString("en-US")}. ` : "";
+  const body = `${list.title} (${total.toLocaleString("en-US")}):\n${lines.join("\n")}\n\n${page}${tapHint(list)}`;
 
   const buttons: Button[][] = [];
   // Ids longer than any id this bot makes would not fit the entry's own buttons' 64 bytes of data.
@@ -88,10 +95,17 @@ export function showList(turn: Turn, list: ListState, offset: number): void {
     .map(({ e, n }) => ({ text: `${n}. ${entryButtonLabel(e, 24)}`, data: buttonData(ENTRY_BUTTON, e.id) }));
   for (let i = 0; i < entryButtons.length; i += 2) buttons.push(entryButtons.slice(i, i + 2));
   const nav: Button[] = [];
-  if (start > 0) nav.push({ text: "◀ Newer", data: buttonData(PAGE_BUTTON, Math.max(0, start - PAGE_SIZE)) });
-  if (start + PAGE_SIZE < total) nav.push({ text: "Older ▶", data: buttonData(PAGE_BUTTON, start + PAGE_SIZE) });
+  if (start > 0) nav.push({ text: "◀ Newer", data: buttonData(PAGE_BUTTON, token, Math.max(0, start - PAGE_SIZE)) });
+  if (start + PAGE_SIZE < total) nav.push({ text: "Older ▶", data: buttonData(PAGE_BUTTON, token, start + PAGE_SIZE) });
   if (nav.length) buttons.push(nav);
-  turn.reply(body, buttons);
+  turn.edit(inPlaceOf, body, buttons);
+}
+
+/** What tapping an entry offers: quotes have no rating. */
+function tapHint(list: ListState): string {
+  if (list.kind === "quote") return "Tap a quote to see it, edit or delete it.";
+  if (list.kind) return "Tap one to see it, rate, edit or delete it.";
+  return "Tap an entry to see it, edit or delete it.";
 }
 
 function emptyMessage(list: ListState): string {
@@ -111,17 +125,20 @@ export const listCommands: CommandRoute[] = [
   { name: "shows", description: "your shows (add a status to filter: /shows watching)", run: listKind("show") },
   { name: "quotes", description: "your quotes, newest first", run: listKind("quote") },
   { name: "list", description: "everything you've added, newest first", run: (turn) => showList(turn, { title: "Everything" }, 0) },
-  { name: "find", description: "search titles, authors, quotes and notes: /find dune", run: find },
+  { name: "find", description: "search titles, authors, quotes and notes, like /find dune", run: find },
 ];
 
 export const listButtons: ButtonRoute[] = [
   {
-    // "pg:<offset>": another page of the last list shown.
+    // "pg:<token>:<offset>": another page of the last list shown, in place of the page tapped.
+    // "pg:<offset>" (before list tokens) still pages the last list.
     prefix: PAGE_BUTTON,
-    run(turn, [offset]) {
+    run(turn, args, press) {
       const list = turn.state.list;
+      const [token, offset] = args.length === 1 ? [undefined, args[0]] : args;
       if (!list || !offset || !/^\d{1,6}$/.test(offset)) return "That button is no longer active.";
-      showList(turn, list, Number(offset));
+      if (token !== undefined && token !== list.token) return "That list is out of date. Send the command again for a fresh one.";
+      showList(turn, list, Number(offset), press.messageId);
     },
   },
 ];

@@ -3,6 +3,7 @@
 // only an admin may ask and answer (group.ts).
 import { CANNOT_CHECK_ADMIN, mayManageChat } from "../group.js";
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
+import { countOf } from "../entry-view.js";
 import { clearConversation } from "../llm/memory.js";
 import { initialChatState } from "../state.js";
 import type { Turn } from "../turn.js";
@@ -31,7 +32,7 @@ async function askToForget(turn: Turn): Promise<void> {
   const token = turn.ctx.randomId().slice(0, 8);
   turn.state.forgetToken = token;
   turn.reply(
-    `This deletes everything I keep about this chat: ${entries} ${entries === 1 ? "entry" : "entries"}, ` +
+    `This deletes everything I keep about this chat: ${countOf(entries, "entry", "entries")}, ` +
       "any dialog in progress and my record of your messages. It can't be undone. Export first with /export if you want a copy.",
     [[
       { text: "Delete everything", data: buttonData(FORGET_BUTTON, "yes", token) },
@@ -61,7 +62,7 @@ async function forget(turn: Turn, choice: string | undefined, token: string | un
   });
   await turn.ctx.eraseHistory();
   turn.ctx.state = initialChatState();
-  turn.reply(`Done: I deleted ${entries} ${entries === 1 ? "entry" : "entries"} and everything else I kept about this chat.`);
+  turn.reply(`Done: I deleted ${countOf(entries, "entry", "entries")} and everything else I kept about this chat.`);
 }
 
 export const privacyCommands: CommandRoute[] = [

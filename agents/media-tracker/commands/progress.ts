@@ -8,7 +8,7 @@ import type { Entry, EntryKind, EntryPatch } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
-import { WATCHED_BUTTON, changeEntry } from "./entry-actions.js";
+import { WATCHED_BUTTON, changeEntry, showCardInPlace } from "./entry-actions.js";
 
 const NEXT_SEASON_BUTTON = "ns";
 const PAGE_CHOICE_BUTTON = "pp";
@@ -105,14 +105,17 @@ async function watched(turn: Turn, args: string): Promise<void> {
   if (refused) turn.reply(refused);
 }
 
+/** The patch for one more episode (and "watching" again); anything but a show is refused. */
+function nextEpisode(show: Entry): EntryPatch | string {
+  if (show.kind !== "show") return "That button is no longer active.";
+  const patch: EntryPatch = { season: show.season ?? 1, episode: (show.episode ?? 0) + 1 };
+  if (show.status !== "watching") patch.status = "watching";
+  return patch;
+}
+
 /** One more episode of the show with this id; a replay after a crash gets the recorded outcome. */
 async function advance(turn: Turn, id: string | undefined): Promise<string | void> {
-  const change = await changeEntry(turn, id, (show) => {
-    if (show.kind !== "show") return "That button is no longer active.";
-    const patch: EntryPatch = { season: show.season ?? 1, episode: (show.episode ?? 0) + 1 };
-    if (show.status !== "watching") patch.status = "watching";
-    return patch;
-  });
+  const change = await changeEntry(turn, id, nextEpisode);
   if (!change.ok) return change.reason;
   const show = change.after;
   const season = show.season ?? 1;
@@ -186,12 +189,20 @@ async function choosePage(turn: Turn, [id, pageText]: string[], press: ButtonPre
 
 export const progressCommands: CommandRoute[] = [
   { name: "progress", description: "what you're watching and reading, and where you are", run: progress },
-  { name: "watched", description: "one more episode of a show: /watched Severance", run: watched },
-  { name: "page", description: "the page you're on in a book: /page Dune 120", run: page },
+  { name: "watched", description: "one more episode of a show, like /watched Severance", run: watched },
+  { name: "page", description: "the page you're on in a book, like /page Dune 120", run: page },
 ];
 
+/** "+1 episode" on an entry's card ("wt:<id>:c"): the card itself shows the new place. */
+async function advanceOnCard(turn: Turn, id: string | undefined, press: ButtonPress): Promise<string | void> {
+  const change = await changeEntry(turn, id, nextEpisode);
+  if (!change.ok) return change.reason;
+  showCardInPlace(turn, change.after, press);
+  return `Now at ${formatPlace(change.after)}.`;
+}
+
 export const progressButtons: ButtonRoute[] = [
-  { prefix: WATCHED_BUTTON, run: (turn, [id]) => advance(turn, id) },
+  { prefix: WATCHED_BUTTON, run: (turn, [id, from], press) => (from === "c" ? advanceOnCard(turn, id, press) : advance(turn, id)) },
   { prefix: NEXT_SEASON_BUTTON, run: nextSeason },
   { prefix: PAGE_CHOICE_BUTTON, run: choosePage },
 ];

@@ -11,6 +11,7 @@ export const addQuote: DialogSpec = {
   fields: [
     {
       name: "text",
+      label: "quote text",
       prompt: `Send me the quote text (up to ${MAX_QUOTE_LENGTH.toLocaleString("en-US")} characters).`,
       parse: parseQuoteText,
     },

@@ -1,6 +1,7 @@
 // Guided dialogs: ask one field per message, check the answer, re-ask with the reason when it is
-// wrong, accept /skip for optional fields, and save when the last field is answered. Progress is
-// plain state (step + answers), so a dialog can wait for days and survives restarts and deploys.
+// wrong (the reason and the question in one message), accept /skip for optional fields, and save
+// when the last field is answered. Progress is plain state (step + answers), so a dialog can wait
+// for days and survives restarts and deploys.
 import type { Parsed } from "../fields.js";
 import { ownerOf } from "../group.js";
 import type { Entry, NewEntry } from "../media-store.js";
@@ -10,10 +11,14 @@ import type { Turn } from "../turn.js";
 
 export interface FieldSpec {
   name: string;
+  /** The field in words, when its name is not ("quote text" for "text"). Default: the name. */
+  label?: string;
   /** The question, naming the field ("What's the movie's title?"). */
   prompt: string;
   parse(input: string): Parsed<unknown>;
   optional?: boolean;
+  /** What the prompt of an optional field says about /skip. Default: " Send /skip to leave it out." */
+  skipHint?: string;
   buttons?: Button[][];
 }
 
@@ -52,13 +57,14 @@ export const DEFAULT_DIALOG_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** Button data that answers the current field of a dialog: "answer:<value>". */
 export const ANSWER_PREFIX = "answer:";
 
-export function startDialog(turn: Turn, spec: DialogSpec): void {
+/** Starts `spec` and asks its first field; `before` opens the same message (an apology, the entry being changed). */
+export function startDialog(turn: Turn, spec: DialogSpec, before?: string): void {
   // A dialog still open here (a restart after a deploy) must not leave its timer armed.
   if (turn.state.dialog) endDialog(turn);
   const owner = ownerOf(turn);
   turn.state.dialog = { name: spec.name, version: spec.version, step: 0, data: {}, ...(owner ? { owner } : {}) };
   armExpiry(turn, turn.state.dialog);
-  ask(turn, spec, spec.fields[0]!);
+  ask(turn, spec, spec.fields[0]!, before);
 }
 
 /** Leaves the open dialog, if any: disarms its expiry timer and forgets its progress. */
@@ -90,15 +96,14 @@ export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogS
   }
   if (input.trim().toLowerCase() === "/skip") {
     if (!field.optional) {
-      turn.reply(`The ${field.name} is needed, so it can't be skipped.`);
-      ask(turn, spec, field);
+      ask(turn, spec, field, `The ${field.label ?? field.name} is needed, so it can't be skipped.`);
       return;
     }
   } else {
     const parsed = field.parse(input);
     if (!parsed.ok) {
-      turn.reply(parsed.error);
-      ask(turn, spec, field);
+      // One message: a quick reader answers the question, not the reason sent a second before it.
+      ask(turn, spec, field, parsed.error);
       return;
     }
     dialog.data[field.name] = parsed.value;
@@ -116,16 +121,19 @@ export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogS
   turn.reply(confirmation);
 }
 
-/** Repeats the question the dialog is waiting on. */
-export function askAgain(turn: Turn, spec: DialogSpec, dialog: DialogState): void {
+/** Repeats the question the dialog is waiting on, after `before` (a note about an aside) in the same message. */
+export function askAgain(turn: Turn, spec: DialogSpec, dialog: DialogState, before?: string): void {
   const field = spec.fields[dialog.step];
-  if (field) ask(turn, spec, field);
+  if (field) ask(turn, spec, field, before);
+  else if (before) turn.reply(before);
 }
 
-function ask(turn: Turn, spec: DialogSpec, field: FieldSpec): void {
-  const skip = field.optional ? " Send /skip to leave it out." : "";
+/** Asks `field` in one message, after `before` (a reason, a note) when there is one. */
+function ask(turn: Turn, spec: DialogSpec, field: FieldSpec, before?: string): void {
+  const skip = field.optional ? (field.skipHint ?? " Send /skip to leave it out.") : "";
+  const question = `${field.prompt}${skip}\n(/cancel to stop ${activityOf(spec)})`;
   // turn.ask: in a group, the question asks for a reply so that the answer reaches the bot.
-  turn.ask(`${field.prompt}${skip}\n(/cancel to stop ${activityOf(spec)})`, field.buttons);
+  turn.ask(before ? `${before}\n\n${question}` : question, field.buttons);
 }
 
 /** "adding a movie", "changing an entry": what an open dialog is doing, for messages. */

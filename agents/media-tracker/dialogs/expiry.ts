@@ -4,7 +4,7 @@
 // already re-armed, a dialog ended meanwhile, a timer of another kind) is ignored silently.
 import { z } from "zod";
 import type { Turn } from "../turn.js";
-import { DEFAULT_DIALOG_TIMEOUT_MS, DIALOG_EXPIRY_TIMER } from "./dialog.js";
+import { DEFAULT_DIALOG_TIMEOUT_MS, DIALOG_EXPIRY_TIMER, activityOf } from "./dialog.js";
 import { DIALOGS } from "./index.js";
 
 const timerMessage = z.object({ timerId: z.string(), kind: z.string() });
@@ -21,10 +21,14 @@ export function handleTimer(turn: Turn): void {
   // "drop the dialog?" question, which is moot now).
   delete turn.state.dialog;
   delete turn.state.pendingCommand;
-  const noun = spec?.noun ?? "dialog";
   const after = formatDuration(turn.deps.dialogTimeoutMs ?? DEFAULT_DIALOG_TIMEOUT_MS);
-  const again = spec && spec.command !== false ? ` Start again with /${spec.name}.` : "";
-  turn.reply(`Your unfinished ${noun} was dropped after ${after} without an answer.${again}`);
+  if (spec && spec.command === false) {
+    // An edit: "your unfinished change" would not say which one.
+    turn.reply(`I stopped ${activityOf(spec)} after ${after} without an answer. Nothing changed.`);
+    return;
+  }
+  const again = spec ? ` Start again with /${spec.name}.` : "";
+  turn.reply(`Your unfinished ${spec?.noun ?? "dialog"} was dropped after ${after} without an answer.${again}`);
 }
 
 /** 86_400_000 → "24 hours"; 5_400_000 → "90 minutes"; 60_000 → "1 minute". */

@@ -44,7 +44,7 @@ function readTable(table: CsvTable, fileName: string, options: ReadOptions): Imp
   }
   if (file) return { ok: true, source: "letterboxd", ...readLetterboxd([{ table, file }], options) };
   const shown = h.slice(0, 6).map((c) => `"${c}"`).join(", ");
-  return { ok: false, error: `I don't recognise this file's columns (${shown}${h.length > 6 ? ", …" : ""}). I can import ${KNOWN_FORMATS}.` };
+  return { ok: false, error: `I don't recognize this file's columns (${shown}${h.length > 6 ? ", …" : ""}). I can import ${KNOWN_FORMATS}.` };
 }
 
 function parseCsv(body: string, name: string): { ok: true; table: CsvTable } | { ok: false; error: string } {
