@@ -31,8 +31,6 @@ export function createModelFromConfig(config: Config, log?: AppLogger): Language
     ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
     model: config.OPENAI_MODEL,
     timeoutMs: config.OPENAI_TIMEOUT_SECONDS * 1000,
-    // Retries fit in twice the timeout: a minute by default, and short in tests with a small timeout.
-    budgetMs: config.OPENAI_TIMEOUT_SECONDS * 2000,
     log: log ?? pino({ level: "silent" }),
   });
 }

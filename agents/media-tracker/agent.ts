@@ -14,7 +14,7 @@ import { DIALOGS, dialogCommands } from "./dialogs/index.js";
 import { CANNOT_CHECK_ADMIN, type DialogOwner, mayManageChat, nameOf, otherMembersDialog } from "./group.js";
 import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
-import { LLM_RETRY_TIMER, handleRetryTimer, llmButtons, receiveFreeText } from "./llm/conversation.js";
+import { LLM_RETRY_TIMER, handleRetryTimer, llmButtons, receiveFreeText, resumeWaiting } from "./llm/conversation.js";
 import { type ButtonPress, type ButtonRoute, type CommandRoute, buttonData } from "./routes.js";
 import { type ChatState, CHAT_STATE_VERSION, type DialogState, initialChatState } from "./state.js";
 import { type MediaTrackerDeps, Turn } from "./turn.js";
@@ -50,7 +50,12 @@ export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition
     name: "media-tracker",
     stateVersion: CHAT_STATE_VERSION,
     initialState: initialChatState,
-    handle: (ctx) => handle(new Turn(ctx, deps)),
+    handle: async (ctx) => {
+      const turn = new Turn(ctx, deps);
+      await handle(turn);
+      // Messages that waited for the model while a dialog or its question was open go on once the chat is free.
+      resumeWaiting(turn);
+    },
     onParked: () => [
       {
         type: "text",

@@ -1,4 +1,6 @@
 // Parsers for the values a dialog asks for. Each returns the value or a reason a person can act on.
+// At the end: what each kind of entry holds, the one definition its readers derive from.
+import { BOOK_STATUSES, type EntryFields, type EntryKind, SHOW_STATUSES } from "./media-store.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -144,3 +146,23 @@ export function formatRating(rating: number): string {
   const stars = "★".repeat(full) + (half ? "½" : "") + "☆".repeat(5 - full - (half ? 1 : 0));
   return `${stars} ${rating}/5`;
 }
+
+// === What each kind of entry holds
+// The language model's tools (llm/tools.ts) build their argument schemas and checks from these, so
+// a status or a field added here is offered to the model and accepted from it at once.
+
+/** The statuses each kind can have; an empty list: the kind has no status (a watched movie has a watchedOn day). */
+export const KIND_STATUSES: Readonly<Record<EntryKind, readonly string[]>> = {
+  book: BOOK_STATUSES,
+  movie: [],
+  show: SHOW_STATUSES,
+  quote: [],
+};
+
+/** The fields each kind has besides its title; `status` too when KIND_STATUSES lists any. */
+export const KIND_FIELDS: Readonly<Record<EntryKind, readonly Exclude<keyof EntryFields, "title" | "status">[]>> = {
+  book: ["author", "rating", "currentPage", "finishedOn", "notes"],
+  movie: ["year", "rating", "watchedOn", "notes"],
+  show: ["season", "episode", "rating", "notes"],
+  quote: ["quoteText", "author", "notes"],
+};

@@ -46,6 +46,12 @@ export interface LlmConversation {
   invalid: number;
   /** Model calls so far. */
   rounds: number;
+  /** When the person sent it (told to the model when it is answered late). */
+  receivedAtMs?: number;
+  /** Calls of tools that change the list, refused ones included. */
+  writesTried?: number;
+  /** Changes the tools really made (each shown to the person as a receipt). */
+  changes?: number;
 }
 
 export interface LlmState {
@@ -53,12 +59,16 @@ export interface LlmState {
   turns?: LlmMemoryTurn[];
   /** A question the model asked with buttons ("lc:<token>:<n>"); the answer continues its conversation. */
   question?: { token: string; choices: string[]; conversation: LlmConversation };
-  /** Requests waiting for the model to be reachable again, oldest first. */
+  /** Requests waiting for the model to be reachable again (or for a dialog or question to end), oldest first. */
   waiting?: LlmConversation[];
   /** When the first waiting request could not be answered (the give-up clock). */
   waitingSinceMs?: number;
   /** The armed "llm-retry" timer; only this one counts. */
   retryTimerId?: string;
+  /** When that timer is due. */
+  retryAtMs?: number;
+  /** Not before this: the server's Retry-After. */
+  notBeforeMs?: number;
   /** Retries so far (for the backoff). */
   retries?: number;
 }

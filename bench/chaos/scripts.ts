@@ -2,7 +2,7 @@
 // button press) and the reply it must get, recognised by its text. Chosen from a seeded generator,
 // so a seed always gives the same conversations. Titles carry the chat and a counter, so every
 // entry a chat adds is unique and can be found in the entries table.
-import { llmMessage, llmReply } from "./fake-model.js";
+import { llmMessage, llmReceipt } from "./fake-model.js";
 import type { Rng } from "./rng.js";
 
 export type EntryKind = "book" | "movie" | "show" | "quote";
@@ -99,10 +99,11 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
     case "llm": {
       // Plain language: the (fake) model adds the book with a tool call, then confirms.
       const title = `Novel ${tag}`;
+      const stars = rng.int(1, 5);
       return {
         name: "message to the model",
         adds: { kind: "book", title },
-        steps: [text(llmMessage(title, rng.int(1, 5)), new RegExp(`^${escape(llmReply(title))}$`))],
+        steps: [text(llmMessage(title, stars), new RegExp(`^${escape(llmReceipt(title, stars))}$`))],
       };
     }
     case "list": {

@@ -1,15 +1,17 @@
 // The LanguageModel port (agents/media-tracker/llm/model.ts) on the official openai SDK, for OpenAI
 // or any OpenAI-compatible server (llama.cpp, Ollama, vLLM, …) at OPENAI_BASE_URL.
 //
-// The SDK's own retries are off (maxRetries: 0) so the policy is here and explicit:
-// - transient failures (429, 408, 409, 5xx, timeouts, refused or reset connections) are retried
-//   with exponential backoff and jitter; a Retry-After / retry-after-ms header is obeyed;
-// - all attempts and waits fit in a time budget (default 60 s); past it, or when the server asks
-//   for a longer wait than is left, a RetryableError hands the call back to the runtime (with the
-//   server's Retry-After when there was one);
+// The SDK's own retries are off (maxRetries: 0) and this client does not retry an outage either:
+// - a transient failure (429, 408, 409, 5xx, a timeout, a refused or reset connection) is a
+//   RetryableError at once, with the server's Retry-After / retry-after-ms when it sent one; the
+//   conversation tells the person and retries later in the background (a durable timer), so a
+//   model that is down never holds up the chat for more than one attempt;
 // - a request that can never work (400, 401, 403, 404, other 4xx, 429 insufficient_quota) is a
 //   PermanentError whose message names the setting to fix;
-// - a 200 whose body is not a completion is retried once, then is a PermanentError.
+// - a 200 whose body is not a completion is asked again once at once, then is a PermanentError;
+// - every request caps the answer's tokens (max_completion_tokens for OpenAI, max_tokens for other
+//   servers); a server that says the parameter is unsupported is asked again with the other name,
+//   then without one, and the client remembers what worked.
 // The API key is never logged or put in an error message.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type {
@@ -31,29 +33,25 @@ export interface LanguageModelOptions {
   model: string;
   /** How long one attempt may take (OPENAI_TIMEOUT_SECONDS × 1000). */
   timeoutMs: number;
-  /** How long one complete() may take over all its attempts and waits. Default 60 s. */
-  budgetMs?: number;
+  /** The most tokens one answer may take. Default DEFAULT_MAX_TOKENS. */
+  maxTokens?: number;
   log: AppLogger;
-  /** First backoff delay; doubles per attempt up to retryMaxMs. Default 500 ms. */
-  retryBaseMs?: number;
-  /** Largest backoff delay. Default 8 s. */
-  retryMaxMs?: number;
-  /** Test aid: the jitter's random source (0 ≤ r < 1). */
-  random?: () => number;
 }
 
-export const DEFAULT_BUDGET_MS = 60_000;
+/** Room for a short reply or a few tool calls (the agent relays at most 4,000 characters of text). */
+export const DEFAULT_MAX_TOKENS = 2000;
 
-/** No attempt is started with less time than this left in the budget. */
-const MIN_ATTEMPT_MS = 100;
+type TokenParam = "max_completion_tokens" | "max_tokens";
 
 export function createLanguageModel(options: LanguageModelOptions): LanguageModel {
   const { apiKey, model, timeoutMs, log } = options;
-  const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
-  const retryBaseMs = options.retryBaseMs ?? 500;
-  const retryMaxMs = options.retryMaxMs ?? 8_000;
-  const random = options.random ?? Math.random;
+  const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const scrub = (text: string) => (apiKey.length > 0 ? text.split(apiKey).join("[redacted]") : text);
+  // OpenAI's current name, which its reasoning models require; other servers mostly know only the old one.
+  const official = !options.baseURL || /^https:\/\/api\.openai\.com(\/|$)/.test(options.baseURL);
+  const tokenParams: Array<TokenParam | undefined> = official
+    ? ["max_completion_tokens", "max_tokens", undefined]
+    : ["max_tokens", "max_completion_tokens", undefined];
 
   const client = new OpenAI({
     apiKey,
@@ -69,7 +67,7 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
     },
   });
 
-  async function attempt(body: ChatCompletionCreateParamsNonStreaming, attemptMs: number): Promise<unknown> {
+  async function attempt(body: ChatCompletionCreateParamsNonStreaming): Promise<unknown> {
     // The SDK's timeout covers the wait for the response headers; the abort also covers a body
     // that stalls halfway.
     const controller = new AbortController();
@@ -77,50 +75,49 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, attemptMs + 50);
+    }, timeoutMs + 50);
     try {
-      return await client.chat.completions.create(body, { timeout: attemptMs, signal: controller.signal });
+      return await client.chat.completions.create(body, { timeout: timeoutMs, signal: controller.signal });
     } catch (error) {
-      if (timedOut) throw new APIConnectionTimeoutError({ message: `Request timed out after ${attemptMs} ms.` });
+      if (timedOut) throw new APIConnectionTimeoutError({ message: `Request timed out after ${timeoutMs} ms.` });
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
+  function requestBody(messages: ChatMessage[], tools: ToolSpec[], param: TokenParam | undefined): ChatCompletionCreateParamsNonStreaming {
+    const body: ChatCompletionCreateParamsNonStreaming = { model, messages: messages.map(toSdkMessage), stream: false };
+    if (param) body[param] = maxTokens;
+    if (tools.length > 0) {
+      body.tools = tools.map(toSdkTool);
+      body.tool_choice = "auto";
+    }
+    return body;
+  }
+
   return {
     async complete(messages: ChatMessage[], tools: ToolSpec[]): Promise<ModelReply> {
-      const body: ChatCompletionCreateParamsNonStreaming = {
-        model,
-        messages: messages.map(toSdkMessage),
-        stream: false,
-      };
-      if (tools.length > 0) {
-        body.tools = tools.map(toSdkTool);
-        body.tool_choice = "auto";
-      }
-
-      const started = Date.now();
-      const deadline = started + budgetMs;
       let malformed = 0;
-      let failures = 0;
       for (let n = 1; ; n++) {
-        const attemptStart = Date.now();
-        const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.min(timeoutMs, deadline - attemptStart));
+        const started = Date.now();
+        const param = tokenParams[0];
         let failure: Failure;
         try {
-          const raw = await attempt(body, attemptMs);
-          const reply = parseReply(raw);
-          log.debug(
-            { llm: true, model, attempt: n, ms: Date.now() - attemptStart, toolCalls: reply.toolCalls.length },
-            "language model answered",
-          );
+          const reply = parseReply(await attempt(requestBody(messages, tools, param)));
+          log.debug({ llm: true, model, attempt: n, ms: Date.now() - started, toolCalls: reply.toolCalls.length }, "language model answered");
           return reply;
         } catch (error) {
-          failure = classify(error, { model, scrub });
+          failure = classify(error, { model, scrub, tokenParam: param });
         }
 
-        if (failure.kind === "permanent") {
+        if (failure.kind === "unsupported-parameter" && tokenParams.length > 1) {
+          log.info({ llm: true, model, refused: param }, "the language model server does not take this answer length limit; trying another");
+          // Remembered for later calls (a concurrent call may have moved on already).
+          if (tokenParams[0] === param) tokenParams.shift();
+          continue;
+        }
+        if (failure.kind === "permanent" || failure.kind === "unsupported-parameter") {
           log.error({ llm: true, model, attempt: n, reason: failure.reason }, "language model call failed for good");
           throw new PermanentError(failure.message);
         }
@@ -130,26 +127,15 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
             log.error({ llm: true, model, attempt: n, reason: failure.reason }, "language model answer malformed twice");
             throw new PermanentError(`The language model's answer was malformed (${failure.reason}). Check OPENAI_BASE_URL points at an OpenAI-compatible chat completions API.`);
           }
+          continue;
         }
-        failures++;
-
-        // Wait as the server asked, else back off exponentially with jitter ("equal jitter").
-        const backoff = Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1));
-        const delayMs = failure.retryAfterMs ?? Math.round(backoff / 2 + (random() * backoff) / 2);
-        const now = Date.now();
-        if (now + delayMs + MIN_ATTEMPT_MS > deadline) {
-          const spent = Math.round((now - started) / 100) / 10;
-          log.warn(
-            { llm: true, model, attempts: n, spentMs: now - started, reason: failure.reason, retryAfterMs: failure.retryAfterMs },
-            "language model not answering; giving up for now",
-          );
-          throw new RetryableError(
-            `The language model is not answering (${failure.reason}); tried ${n} time${n === 1 ? "" : "s"} in ${spent} s.`,
-            failure.retryAfterMs,
-          );
-        }
-        log.warn({ llm: true, model, attempt: n, reason: failure.reason, delayMs }, "language model call failed; retrying");
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // An outage, handled (the person is told, the conversation retries later): one info line, no
+        // warning per attempt, so nothing of it reaches a console chat's screen (it logs warnings only).
+        log.info(
+          { llm: true, model, ms: Date.now() - started, reason: failure.reason, retryAfterMs: failure.retryAfterMs },
+          "language model not answering; the bot will retry in the background",
+        );
+        throw new RetryableError(`The language model is not answering (${failure.reason}).`, failure.retryAfterMs);
       }
     },
   };
@@ -191,6 +177,7 @@ const completionSchema = z.object({
   choices: z
     .array(
       z.object({
+        finish_reason: z.string().nullish(),
         message: z.object({
           content: z.string().nullish(),
           tool_calls: z
@@ -223,7 +210,8 @@ function parseReply(raw: unknown): ModelReply {
     const where = issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "not a completion";
     throw new MalformedReply(typeof raw === "object" && raw !== null ? where : `body is ${typeof raw}`);
   }
-  const message = parsed.data.choices[0]!.message;
+  const choice = parsed.data.choices[0]!;
+  const message = choice.message;
   const toolCalls: ToolCall[] = [];
   (message.tool_calls ?? []).forEach((call, index) => {
     if (!call.function || (call.type && call.type !== "function")) return;
@@ -234,7 +222,7 @@ function parseReply(raw: unknown): ModelReply {
       arguments: typeof args === "string" ? args : JSON.stringify(args ?? {}),
     });
   });
-  return { content: message.content ?? null, toolCalls };
+  return { content: message.content ?? null, toolCalls, ...(choice.finish_reason === "length" ? { truncated: true } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,11 +230,12 @@ function parseReply(raw: unknown): ModelReply {
 
 type Failure =
   | { kind: "retry"; reason: string; retryAfterMs?: number }
+  | { kind: "unsupported-parameter"; reason: string; message: string; retryAfterMs?: undefined }
   | { kind: "malformed"; reason: string; retryAfterMs?: undefined }
   | { kind: "permanent"; reason: string; message: string; retryAfterMs?: undefined };
 
-function classify(error: unknown, context: { model: string; scrub: (text: string) => string }): Failure {
-  const { model, scrub } = context;
+function classify(error: unknown, context: { model: string; scrub: (text: string) => string; tokenParam: TokenParam | undefined }): Failure {
+  const { model, scrub, tokenParam } = context;
   if (error instanceof MalformedReply) return { kind: "malformed", reason: error.message };
   // A 200 whose body is not JSON (the SDK's response.json() throws).
   if (error instanceof SyntaxError) return { kind: "malformed", reason: "body is not JSON" };
@@ -276,6 +265,10 @@ function classify(error: unknown, context: { model: string; scrub: (text: string
     if (status === 404) {
       return permanent(status, said, `The language model server has no model "${model}" or no chat completions API there (404); check OPENAI_MODEL and OPENAI_BASE_URL (it usually ends in /v1)`);
     }
+    if (status === 400 && tokenParam && refusesParameter(error, said, tokenParam)) {
+      const message = `The language model server refused the answer length limit ${tokenParam} (400); check OPENAI_BASE_URL and OPENAI_MODEL`;
+      return { kind: "unsupported-parameter", reason: `HTTP 400 ${said}`, message: `${message}. The server said: ${said}` };
+    }
     if (status === 400) {
       return permanent(status, said, `The language model server rejected the request (400); check that OPENAI_MODEL "${model}" supports tool calling`);
     }
@@ -286,6 +279,12 @@ function classify(error: unknown, context: { model: string; scrub: (text: string
   if (error instanceof TypeError) return { kind: "retry", reason: `connection failed: ${scrub(error.message)}` };
   if (error instanceof Error && error.name === "AbortError") return { kind: "retry", reason: "timed out" };
   return permanent(0, "", `The language model call failed unexpectedly: ${scrub(error instanceof Error ? error.message : String(error))}`);
+}
+
+/** A 400 that names our token limit as a parameter the server does not take. */
+function refusesParameter(error: APIError, said: string, param: TokenParam): boolean {
+  const named = error.param === param || said.includes(param);
+  return named && (error.code === "unsupported_parameter" || /unsupported|unrecognized|unknown|not supported|not permitted|extra/i.test(said));
 }
 
 function permanent(status: number, said: string, message: string): Failure {

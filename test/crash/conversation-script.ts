@@ -3,7 +3,7 @@
 // end with however often the bot was killed on the way.
 //
 // Chats: the four dialogs (/add_book then /export in the book chat), a plain-language message
-// answered by the (fake) language model with an add_entry tool call, a Goodreads import (the file,
+// answered by the (fake) language model with an add_book tool call, a Goodreads import (the file,
 // then its Import button), and a dialog left unanswered until its durable expiry timer fires.
 // Phase 1 runs all but the movie chat. Then "a day passes": the test moves the expiry timer's due
 // time into the past in the database (DIALOG_TIMEOUT_MINUTES is whole minutes, too long to wait
@@ -16,7 +16,9 @@ import type { CrashHarness } from "./harness.js";
 export const CHATS = { book: 9101, movie: 9102, show: 9103, quote: 9104, llm: 9105, import: 9106, timer: 9107 } as const;
 
 const LLM_TEXT = "finished Dune yesterday, 4 stars";
+/** What the model says after its tool ran; the person sees the receipt (LLM_RECEIPT) instead. */
 const LLM_REPLY = "Added Dune, finished yesterday, 4 stars.";
+const LLM_RECEIPT = "✅ Added book: Dune, ★★★★☆ 4/5, finished";
 
 const IMPORT_FILE = [
   "Book Id,Title,Author,Author l-f,Additional Authors,ISBN,ISBN13,My Rating,Average Rating,Publisher,Binding,Number of Pages,Year Published,Original Publication Year,Date Read,Date Added,Bookshelves,Bookshelves with positions,Exclusive Shelf,My Review,Spoiler,Private Notes,Read Count,Owned Copies",
@@ -56,7 +58,7 @@ export const EXPECTED_REPLIES: Record<keyof typeof CHATS, RegExp[]> = {
     /^Who's the author\?/,
     /^Saved the quote from Dune by Frank Herbert:\n“Fear is the mind-killer\.”$/,
   ],
-  llm: [new RegExp(`^${LLM_REPLY.replace(/\./g, "\\.")}$`)],
+  llm: [new RegExp(`^${LLM_RECEIPT.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`)],
   import: [
     /^Goodreads library export \(library\.csv\): 3 books\.\n\nImport these 3\?$/,
     /^Imported 3 entries; 0 were already in your list\.$/,
@@ -81,7 +83,7 @@ export function scriptModel(fake: FakeOpenAi): void {
   fake.respond((body: { messages: Array<{ role: string }> }) =>
     body.messages.at(-1)?.role === "tool"
       ? { content: LLM_REPLY }
-      : { toolCalls: [{ name: "add_entry", arguments: { kind: "book", title: "Dune", status: "finished", finishedOn: "2024-05-16", rating: 4 } }] },
+      : { toolCalls: [{ name: "add_book", arguments: { title: "Dune", status: "finished", finishedOn: "2024-05-16", rating: 4 } }] },
   );
 }
 

@@ -2,7 +2,9 @@
 // Bot API and a fake OpenAI server (both in this process), dies where MT_CRASH_AT says (after the
 // model's answer is journaled, after the entry's write, before the reply is sent, before the
 // message completes), is restarted on the same database, and ends exactly as an uncrashed run:
-// the model called as many times, the entry saved once, the reply delivered once.
+// the model called as many times, the entry saved once, the reply delivered once. The same holds
+// when the model was down at first and the bot dies while its background retry waits, as the retry
+// timer fires, or halfway through the retry.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +16,9 @@ import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.js";
 
 const CHAT = 5151;
 const SECRET = "llm-crash-secret_1";
-const REPLY = "Added Dune, finished yesterday, 4 stars.";
+/** What the model says after the tool ran; the person sees the receipt instead. */
+const MODEL_TEXT = "Added Dune, finished yesterday, 4 stars.";
+const REPLY = "✅ Added book: Dune, ★★★★☆ 4/5, finished";
 
 interface Setup {
   api: FakeBotApi;
@@ -40,8 +44,8 @@ async function setup(): Promise<Setup> {
   // repeated call would get the same answer, and would show in the count.
   s.fake.respond((body: { messages: Array<{ role: string }> }) =>
     body.messages.at(-1)?.role === "tool"
-      ? { content: REPLY }
-      : { toolCalls: [{ name: "add_entry", arguments: { kind: "book", title: "Dune", status: "finished", finishedOn: "2024-05-16", rating: 4 } }] },
+      ? { content: MODEL_TEXT }
+      : { toolCalls: [{ name: "add_book", arguments: { title: "Dune", status: "finished", finishedOn: "2024-05-16", rating: 4 } }] },
   );
   return s;
 }
@@ -125,8 +129,8 @@ describe("crash during a plain-language message", () => {
     expect(replies(s)).toEqual([REPLY]);
     // Each model answer is a journaled step.
     expect(db.llmSteps.map((r) => r.step_name)).toEqual(["run:llm", "run:llm"]);
-    expect(JSON.parse(db.llmSteps[0]!.output_json)).toMatchObject({ v: { ok: true, reply: { content: null, toolCalls: [{ name: "add_entry" }] } } });
-    expect(JSON.parse(db.llmSteps[1]!.output_json)).toEqual({ v: { ok: true, reply: { content: REPLY, toolCalls: [] } } });
+    expect(JSON.parse(db.llmSteps[0]!.output_json)).toMatchObject({ v: { ok: true, reply: { content: null, toolCalls: [{ name: "add_book" }] } } });
+    expect(JSON.parse(db.llmSteps[1]!.output_json)).toEqual({ v: { ok: true, reply: { content: MODEL_TEXT, toolCalls: [] } } });
   });
 
   it.each([
@@ -149,4 +153,57 @@ describe("crash during a plain-language message", () => {
     expect(db.inbox).toEqual([{ status: "done" }]);
     expect(replies(s)).toEqual([REPLY]);
   });
+});
+
+describe("crash during the background retry of a message that found the model down", () => {
+  const DOWN = "I can't reach the language model right now; I'll answer this when it's back. Commands like /add_book work meanwhile.";
+  const LATE = `About your message «finished Dune yesterday, 4 stars»:\n\n${REPLY}`;
+
+  /** The first model call fails (503); from then on the model works. */
+  async function setupDown(): Promise<Setup> {
+    const s = await setup();
+    s.fake.respond((body: { messages: Array<{ role: string }> }, index: number) => {
+      if (index === 0) return { status: 503 };
+      return body.messages.at(-1)?.role === "tool"
+        ? { content: MODEL_TEXT }
+        : { toolCalls: [{ name: "add_book", arguments: { title: "Dune", status: "finished", finishedOn: "2024-05-16", rating: 4 } }] };
+    });
+    return s;
+  }
+
+  async function runDown(s: Setup, crashAt: string | undefined): Promise<{ crashed: boolean }> {
+    let bot = await start(s, crashAt);
+    const res = await bot.post(makeTextUpdate(1, CHAT, "finished Dune yesterday, 4 stars"));
+    expect(res !== "connection-failed" && res.status).toBe(200);
+    const current = () => bot;
+    // The retry timer fires about 5 seconds after the failure, in the background.
+    await until(() => replies(s).includes(LATE) || bot.exitInfo !== undefined, "the late answer or a crash", current, 30_000);
+    let crashed = false;
+    if (bot.exitInfo) {
+      expect(bot.exitInfo.signal).toBe("SIGKILL");
+      crashed = true;
+      bot = await start(s);
+      await until(() => replies(s).includes(LATE), "the late answer after the restart", current, 30_000);
+    }
+    await bot.waitIdle();
+    const exit = await bot.stop();
+    expect(exit.code).toBe(0);
+    return { crashed };
+  }
+
+  it.each([
+    { crashAt: undefined, when: "no crash" },
+    { crashAt: "message.after-commit@1", when: "killed while the retry waits" },
+    { crashAt: "timer.before-fire@1", when: "killed as the retry timer fires" },
+    { crashAt: "step.after-commit@3", when: "killed in the retry, after the entry's write" },
+  ])("$when: the person is told once, the message is answered once, the entry saved once", async ({ crashAt }) => {
+    const s = await setupDown();
+    const { crashed } = await runDown(s, crashAt);
+    expect(crashed).toBe(crashAt !== undefined);
+    // One failed call, then the retry's two: as without a crash.
+    expect(s.fake.requests).toHaveLength(3);
+    expect(replies(s)).toEqual([DOWN, LATE]);
+    const db = readDb(s);
+    expect(db.entries).toEqual([{ kind: "book", title: "Dune", status: "finished", finished_on: "2024-05-16", rating: 4 }]);
+  }, 60_000);
 });

@@ -48,11 +48,11 @@ function userText(body: { messages: Array<{ role: string; content: unknown }> })
   return String(body.messages.filter((m) => m.role === "user").at(-1)?.content ?? "");
 }
 
-/** A healthy model: "add <title>" becomes add_entry for a book, and its tool result "Added <title>.". */
+/** A healthy model: "add <title>" becomes add_book, and its tool result "Added <title>." (the person sees the receipt). */
 function healthy(body: { messages: Array<{ role: string; content: unknown }> }): FakeResponse {
   const title = /^add (.+)$/.exec(userText(body))?.[1] ?? "?";
   if (body.messages.at(-1)?.role === "tool") return { content: `Added ${title}.` };
-  return { toolCalls: [{ name: "add_entry", arguments: { kind: "book", title } }] };
+  return { toolCalls: [{ name: "add_book", arguments: { title } }] };
 }
 
 function requestsAbout(model: FakeOpenAi, text: string): number {
@@ -87,7 +87,7 @@ describe("the model server failing for a while", () => {
     await waitFor(() => t.replies(commands).length === 4, 10_000, "the dialog's replies");
     expectBookReplies(t, commands, [1]);
 
-    // The first retry (after a minute) finds the model still failing: asked again, nothing said.
+    // The retries (from 5 seconds on) find the model still failing: asked again, nothing said.
     const asked = { slow: requestsAbout(fake, "add Dune"), broken: requestsAbout(fake, "add Heat"), limited: requestsAbout(fake, "add Ulysses") };
     clock.offset += 90_000;
     await t.app.runtime.fireDueTimers();
@@ -103,9 +103,9 @@ describe("the model server failing for a while", () => {
     clock.offset += 5 * 60_000;
     await t.app.runtime.fireDueTimers();
     await waitFor(() => t.replies(slow).length === 4 && t.replies(broken).length === 2 && t.replies(limited).length === 2, 20_000, "the kept messages answered");
-    expect(t.replies(slow).slice(2)).toEqual(["About your message «add Dune»:\n\nAdded Dune.", "About your message «add Emma»:\n\nAdded Emma."]);
-    expect(t.replies(broken)[1]).toBe("About your message «add Heat»:\n\nAdded Heat.");
-    expect(t.replies(limited)[1]).toBe("About your message «add Ulysses»:\n\nAdded Ulysses.");
+    expect(t.replies(slow).slice(2)).toEqual(["About your message «add Dune»:\n\n✅ Added book: Dune", "About your message «add Emma»:\n\n✅ Added book: Emma"]);
+    expect(t.replies(broken)[1]).toBe("About your message «add Heat»:\n\n✅ Added book: Heat");
+    expect(t.replies(limited)[1]).toBe("About your message «add Ulysses»:\n\n✅ Added book: Ulysses");
 
     // Nothing twice: a later timer run finds nothing waiting; each entry exists once.
     const requests = fake.requests.length;
@@ -143,7 +143,7 @@ describe("the model server failing for a while", () => {
     malformed = false;
     await t.say(garbled, "add Dune");
     await waitFor(() => t.replies(garbled).length === 3, 10_000, "answered");
-    expect(t.replies(garbled)[2]).toBe("Added Dune.");
+    expect(t.replies(garbled)[2]).toBe("✅ Added book: Dune");
     expect(bookTitles(t, garbled)).toEqual(["Dune"]);
     expect(inboxCounts(t)).toMatchObject({ pending: 0, parked: 0 });
   }, 60_000);

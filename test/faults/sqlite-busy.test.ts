@@ -69,7 +69,7 @@ describe("the database locked by another process", () => {
     const modelGate = deferred();
     model.respond(async (body: { messages: Array<{ role: string }> }) => {
       await modelGate.promise;
-      return body.messages.at(-1)?.role === "tool" ? { content: "Added Dune." } : { toolCalls: [{ name: "add_entry", arguments: { kind: "book", title: "Dune" } }] };
+      return body.messages.at(-1)?.role === "tool" ? { content: "Added Dune." } : { toolCalls: [{ name: "add_book", arguments: { title: "Dune" } }] };
     });
     t = await startTestApp({ OPENAI_API_KEY: "test-key", OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: "test-model" });
     const app = t;
@@ -117,7 +117,7 @@ describe("the database locked by another process", () => {
       expectBookReplies(app, chat, [1]);
       expect(bookTitles(app, chat)).toEqual([`Book ${chat}-1`]);
     }
-    expect(app.replies(thinking)).toEqual(["Added Dune."]);
+    expect(app.replies(thinking)).toEqual(["✅ Added book: Dune"]);
     expect(bookTitles(app, thinking)).toEqual(["Dune"]);
     expect(app.app.db.prepare("SELECT status, attempts FROM inbox WHERE id = 'tg:1002'").get()).toEqual({ status: "done", attempts: 0 });
     // The send that reached Telegram during the lock went out once.

@@ -4,9 +4,8 @@
 // tool arguments, every failure mode of the model, typing, long answers and prompt injection.
 import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { splitText } from "../../agents/media-tracker/outgoing.js";
 import type { RecordedCall } from "../support/fake-bot-api.js";
-import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.js";
+import { type FakeOpenAi, type FakeResponse, startFakeOpenAi } from "../support/fake-openai.js";
 import { type Seed, seed as seedAt, replies } from "../support/entries.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
@@ -37,6 +36,8 @@ async function start(options: { key?: boolean } = {}): Promise<{ t: TestApp; fak
   apps.push(t);
   return { t, fake, clock };
 }
+
+const MODEL_DOWN = "I can't reach the language model right now; I'll answer this when it's back. Commands like /add_book work meanwhile.";
 
 function tool(name: string, args: unknown): { name: string; arguments: string | object } {
   return { name, arguments: args as object };
@@ -70,32 +71,41 @@ function toolResults(fake: FakeOpenAi, index: number): string[] {
 describe("plain-language tracking with the LLM", () => {
   it("adds an entry of each kind from a sentence", async () => {
     const { t, fake } = await start();
-    const cases: Array<{ text: string; args: Record<string, unknown>; expected: Record<string, unknown> }> = [
+    const cases: Array<{ text: string; tool: string; args: Record<string, unknown>; expected: Record<string, unknown>; receipt: string }> = [
       {
         text: "finished Dune yesterday, 4 stars",
-        args: { kind: "book", title: "Dune", author: "Frank Herbert", status: "finished", finishedOn: "2024-05-16", rating: 4 },
+        tool: "add_book",
+        args: { title: "Dune", author: "Frank Herbert", status: "finished", finishedOn: "2024-05-16", rating: 4 },
         expected: { kind: "book", title: "Dune", author: "Frank Herbert", status: "finished", finished_on: "2024-05-16", rating: 4 },
+        receipt: "✅ Added book: Dune — Frank Herbert, ★★★★☆ 4/5, finished",
       },
       {
         text: "watched Heat (1995) last night, loved it, 5 stars",
-        args: { kind: "movie", title: "Heat", year: 1995, watchedOn: "2024-05-16", rating: 5 },
+        tool: "add_movie",
+        args: { title: "Heat", year: 1995, watchedOn: "2024-05-16", rating: 5 },
         expected: { kind: "movie", title: "Heat", year: 1995, watched_on: "2024-05-16", rating: 5 },
+        receipt: "✅ Added movie: Heat (1995), ★★★★★ 5/5, watched 2024-05-16",
       },
       {
         text: "I'm on S2E5 of Severance",
-        args: { kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" },
+        tool: "add_show",
+        args: { title: "Severance", season: 2, episode: 5, status: "watching" },
         expected: { kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" },
+        receipt: "✅ Added show: Severance S2E5, watching",
       },
       {
         text: "save this quote from Dune by Frank Herbert: Fear is the mind-killer.",
-        args: { kind: "quote", title: "Dune", author: "Frank Herbert", quoteText: "Fear is the mind-killer." },
+        tool: "add_quote",
+        args: { title: "Dune", author: "Frank Herbert", quoteText: "Fear is the mind-killer." },
         expected: { kind: "quote", title: "Dune", author: "Frank Herbert", quote_text: "Fear is the mind-killer." },
+        receipt: "✅ Added quote: «Fear is the mind-killer.» — Frank Herbert, Dune",
       },
     ];
     for (const [i, c] of cases.entries()) {
-      fake.queue({ toolCalls: [tool("add_entry", c.args)] }, { content: `Added ${String(c.args.title)}.` });
+      fake.queue({ toolCalls: [tool(c.tool, c.args)] }, { content: `Added ${String(c.args.title)}.` });
       await t.say(1, c.text);
-      expect((await replies(t, 1, i + 1))[i]).toBe(`Added ${String(c.args.title)}.`);
+      // The receipt, from what was stored; the model's "Added …" is not relayed.
+      expect((await replies(t, 1, i + 1))[i]).toBe(c.receipt);
       expect(rows(t, 1)[i]).toMatchObject(c.expected);
     }
     expect(rows(t, 1)).toHaveLength(4);
@@ -104,7 +114,7 @@ describe("plain-language tracking with the LLM", () => {
     const first = fake.requests[0]!.body;
     expect(first.model).toBe("test-model");
     expect(first.tools.map((x: { function: { name: string } }) => x.function.name)).toEqual([
-      "add_entry", "update_progress", "rate_entry", "set_status", "find_entries", "request_delete", "ask_user",
+      "add_book", "add_movie", "add_show", "add_quote", "update_progress", "rate_entry", "set_status", "find_entries", "request_delete", "ask_user",
     ]);
     expect(first.messages[0]).toMatchObject({ role: "system", content: expect.stringContaining("Today is 2024-05-17") });
     expect(first.messages.at(-1)).toEqual({ role: "user", content: "finished Dune yesterday, 4 stars" });
@@ -112,7 +122,7 @@ describe("plain-language tracking with the LLM", () => {
     const last = fake.requests[6]!.body.messages as Array<{ role: string; content: string }>;
     expect(last.slice(1, 3)).toEqual([
       { role: "user", content: "finished Dune yesterday, 4 stars" },
-      { role: "assistant", content: "Added Dune." },
+      { role: "assistant", content: "✅ Added book: Dune — Frank Herbert, ★★★★☆ 4/5, finished" },
     ]);
   });
 
@@ -127,9 +137,9 @@ describe("plain-language tracking with the LLM", () => {
       { toolCalls: [tool("update_progress", { id: "s1", season: 2, episode: 5 })] },
       { content: "Severance: now S2E5." },
       { toolCalls: [tool("update_progress", { id: "b1", page: 120 }), tool("rate_entry", { id: "b1", rating: 3.5 })] },
-      { content: "Page 120, 3.5 stars." },
+      { content: "Updated the page to 120 and rated it 3.5 stars." },
       { toolCalls: [tool("set_status", { id: "b1", status: "finished", date: "2024-05-10" })] },
-      { content: "Finished." },
+      { content: "Well done!" },
     );
     await t.say(2, "I'm on S2E5 of Severance");
     await replies(t, 2, 1);
@@ -137,7 +147,11 @@ describe("plain-language tracking with the LLM", () => {
     await t.say(2, "page 120 of The Expanse, I'd give it 3.5 so far");
     await replies(t, 2, 2);
     await t.say(2, "finished The Expanse last Friday");
-    expect(await replies(t, 2, 3)).toEqual(["Severance: now S2E5.", "Page 120, 3.5 stars.", "Finished."]);
+    expect(await replies(t, 2, 3)).toEqual([
+      "✅ Updated: Severance S2E5, watching\n\nSeverance: now S2E5.",
+      "✅ Updated: The Expanse, reading, p. 120\n✅ Rated: The Expanse, ★★★½☆ 3.5/5, reading, p. 120",
+      "✅ Updated: The Expanse, ★★★½☆ 3.5/5, finished, p. 120\n\nWell done!",
+    ]);
     expect(rows(t, 2)).toMatchObject([
       { id: "s1", season: 2, episode: 5, status: "watching" },
       { id: "b1", current_page: 120, rating: 3.5, status: "finished", finished_on: "2024-05-10" },
@@ -166,7 +180,10 @@ describe("plain-language tracking with the LLM", () => {
     await t.say(3, "which books did I finish this year?");
     await replies(t, 3, 2);
     await t.say(3, "where did I stop in The Expanse?");
-    expect(await replies(t, 3, 3)).toEqual(["You gave Dune 4 stars.", "This year you finished Dune.", "You stopped at S3E4 of The Expanse."]);
+    // The rating of another chat's entry was refused, and the person is told nothing changed.
+    expect(await replies(t, 3, 3)).toEqual([
+      "You gave Dune 4 stars.", "This year you finished Dune.", "Nothing was saved or changed.\n\nYou stopped at S3E4 of The Expanse.",
+    ]);
 
     const dune = toolResults(fake, 1)[0]!;
     expect(dune).toContain('"title":"Dune","rating":4');
@@ -220,7 +237,7 @@ describe("plain-language tracking with the LLM", () => {
     const choices = buttons(question);
     expect(choices).toEqual([expect.stringMatching(/^lc:\w+:0$/), expect.stringMatching(/^lc:\w+:1$/)]);
     await t.press(6, choices[1]!, (question.result as { message_id: number }).message_id);
-    expect((await replies(t, 6, 2))[1]).toBe("Rated Dune (2021) 5 stars.");
+    expect((await replies(t, 6, 2))[1]).toBe("✅ Rated: Dune (2021), ★★★★★ 5/5");
     expect(rows(t, 6)).toMatchObject([{ id: "b1", rating: null }, { id: "m1", rating: 5 }]);
     // The same conversation: the third request holds the first's tool calls, then the choice.
     const messages = fake.requests[2]!.body.messages as Array<{ role: string; content: string | null; tool_calls?: unknown[] }>;
@@ -243,61 +260,86 @@ describe("plain-language tracking with the LLM", () => {
   it("sends invalid tool arguments back once with the error, then asks the person", async () => {
     const { t, fake } = await start();
     fake.queue(
-      { toolCalls: [tool("add_entry", { kind: "book", title: "Dune", rating: 11 })] },
-      { toolCalls: [tool("add_entry", "{\"kind\": \"book\", \"title\": ")] },
+      { toolCalls: [tool("add_book", { title: "Dune", rating: 11 })] },
+      { toolCalls: [tool("add_book", "{\"title\": ")] },
     );
     await t.say(7, "Dune eleven stars");
     expect(await replies(t, 7, 1)).toEqual([expect.stringMatching(/^Sorry, I couldn't work out how to do that\. Could you say it differently\?/)]);
     expect(fake.requests).toHaveLength(2);
-    expect(toolResults(fake, 1)).toEqual([expect.stringMatching(/Invalid arguments for add_entry: rating: .*5/)]);
+    expect(toolResults(fake, 1)).toEqual([expect.stringMatching(/Invalid arguments for add_book: rating: .*5/)]);
     expect(rows(t, 7)).toHaveLength(0);
 
     // One invalid answer, then a valid one: it goes through.
     fake.queue(
-      { toolCalls: [tool("add_entry", { kind: "movie", title: "Heat", status: "finished" })] },
-      { toolCalls: [tool("add_entry", { kind: "movie", title: "Heat" })] },
+      { toolCalls: [tool("add_movie", { title: "Heat", status: "finished" })] },
+      { toolCalls: [tool("add_movie", { title: "Heat" })] },
       { content: "Added Heat." },
     );
     await t.say(7, "add the movie Heat");
-    expect((await replies(t, 7, 2))[1]).toBe("Added Heat.");
-    expect(toolResults(fake, 3).at(-1)).toMatch(/A movie can't have status/);
+    expect((await replies(t, 7, 2))[1]).toBe("✅ Added movie: Heat");
+    expect(toolResults(fake, 3).at(-1)).toMatch(/add_movie has no \\"status\\"/);
     expect(rows(t, 7)).toMatchObject([{ kind: "movie", title: "Heat" }]);
   });
 
-  it("rides out 429 (Retry-After), 5xx, a timeout and a reset connection", async () => {
+  it("the issue's case: a refused call, then a claim of success; nothing is stored and the person is told so", async () => {
     const { t, fake } = await start();
+    // The schema offered for a movie has no status and takes a watched day; nothing else.
     fake.queue(
-      { status: 429, retryAfter: 1 },
-      { toolCalls: [tool("add_entry", { kind: "book", title: "Dune" })] },
-      { status: 500 },
-      { status: 503 },
-      { content: "Added Dune." },
-      { delayMs: 2500, then: { content: "too late" } },
-      { content: "Hi!" },
-      "reset",
-      { content: "Still here." },
+      // A model that sends a status anyway is refused (a tool error), then claims success in plain text.
+      { toolCalls: [tool("add_movie", { title: "Dune", year: 2021, rating: 4, status: "finished" })] },
+      { content: "Added movie “Dune” (2021) 4/5." },
     );
-    await t.say(8, "add Dune");
-    expect((await replies(t, 8, 1, 20_000))[0]).toBe("Added Dune.");
-    expect(rows(t, 8)).toHaveLength(1);
-    // Retry-After: 1 was obeyed.
-    expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(950);
-    await t.say(8, "hello");
-    expect((await replies(t, 8, 2, 20_000))[1]).toBe("Hi!");
-    await t.say(8, "still there?");
-    expect((await replies(t, 8, 3, 20_000))[2]).toBe("Still here.");
-    expect(fake.requests).toHaveLength(9);
+    await t.say(15, "I watched Dune (2021) yesterday, 4/5");
+    expect(await replies(t, 15, 1)).toEqual([expect.stringMatching(/^Nothing was saved or changed\. Could you say it differently\?/)]);
+    expect(rows(t, 15)).toHaveLength(0);
+    expect(toolResults(fake, 1)[0]).toMatch(/Invalid arguments for add_movie/);
+    const movie = (fake.requests[0]!.body.tools as Array<{ function: { name: string; parameters: { properties: object; additionalProperties: boolean } } }>)
+      .find((x) => x.function.name === "add_movie")!.function.parameters;
+    expect(Object.keys(movie.properties).sort()).toEqual(["notes", "rating", "title", "watchedOn", "year"]);
+    expect(movie.additionalProperties).toBe(false);
+
+    // What people mean: watched yesterday is a movie with a watched day; the receipt is what was stored.
+    fake.queue({ toolCalls: [tool("add_movie", { title: "Dune", year: 2021, rating: 4, watchedOn: "2024-05-16" })] }, { content: "Added it! Enjoy Part Two." });
+    await t.say(15, "I watched Dune (2021) yesterday, 4/5");
+    expect((await replies(t, 15, 2))[1]).toBe("✅ Added movie: Dune (2021), ★★★★☆ 4/5, watched 2024-05-16\n\nEnjoy Part Two.");
+    expect(rows(t, 15)).toMatchObject([{ kind: "movie", title: "Dune", year: 2021, rating: 4, watched_on: "2024-05-16", status: null }]);
+  });
+
+  it("429 (Retry-After), 5xx, a timeout, a reset: told at once, commands answered at once, answered once from the background", async () => {
+    const { t, fake, clock } = await start();
+    const failures: FakeResponse[] = [{ status: 429, retryAfter: 1 }, { status: 500 }, { delayMs: 2500, then: { content: "too late" } }, "reset"];
+    for (const [i, failure] of failures.entries()) {
+      const chat = 80 + i;
+      const before = fake.requests.length;
+      fake.queue(failure);
+      await t.say(chat, `add Book ${i}`);
+      expect(await replies(t, chat, 1)).toEqual([MODEL_DOWN]);
+      // Asked once, not again and again before the person hears of it.
+      expect(fake.requests.length).toBe(before + 1);
+      // A command goes through at once, before any retry.
+      await t.say(chat, "/books");
+      expect((await replies(t, chat, 2))[1]).toMatch(/^You haven't added any books yet/);
+      expect(fake.requests.length).toBe(before + 1);
+      // The background retry (5 s later) answers it, once.
+      fake.queue({ toolCalls: [tool("add_book", { title: `Book ${i}` })] }, { content: `Added Book ${i}.` });
+      clock.offset += 5_000;
+      await t.app.runtime.fireDueTimers();
+      expect((await replies(t, chat, 3))[2]).toBe(`About your message «add Book ${i}»:\n\n✅ Added book: Book ${i}`);
+      expect(rows(t, chat).map((r) => r.title)).toEqual([`Book ${i}`]);
+    }
+    expect(fake.requests).toHaveLength(failures.length * 3);
+    // One log line per failed call (no retry chatter).
+    const warnings = t.logs.filter((l) => l.includes("language model not answering"));
+    expect(warnings).toHaveLength(failures.length);
   }, 40_000);
 
   it("keeps the message when the model is down, says so, and answers it once it is back", async () => {
     const { t, fake, clock } = await start();
-    // Retry-After longer than the client's budget: it hands the call back at once.
+    // A Retry-After of 5 minutes: no retry before it.
     let down = true;
     fake.respond(() => (down ? { status: 503, retryAfter: 300 } : { content: "unexpected" }));
     await t.say(9, "add the book Dune");
-    expect(await replies(t, 9, 1)).toEqual([
-      "I can't reach the language model right now; I'll answer this when it's back. Commands like /add_book work meanwhile.",
-    ]);
+    expect(await replies(t, 9, 1)).toEqual([MODEL_DOWN]);
     await t.say(9, "and the movie Heat");
     expect((await replies(t, 9, 2))[1]).toMatch(/^I still can't reach the language model; I'll answer this after your earlier message/);
     expect(fake.requests).toHaveLength(1);
@@ -313,18 +355,20 @@ describe("plain-language tracking with the LLM", () => {
 
     down = false;
     fake.queue(
-      { toolCalls: [tool("add_entry", { kind: "book", title: "Dune" })] }, { content: "Added the book Dune." },
-      { toolCalls: [tool("add_entry", { kind: "movie", title: "Heat" })] }, { content: "Added the movie Heat." },
+      { toolCalls: [tool("add_book", { title: "Dune" })] }, { content: "Added the book Dune." },
+      { toolCalls: [tool("add_movie", { title: "Heat" })] }, { content: "Added the movie Heat." },
     );
     clock.offset += 4 * 60_000;
     await t.app.runtime.fireDueTimers();
     const all = await replies(t, 9, 5);
     expect(all.slice(3)).toEqual([
-      "About your message «add the book Dune»:\n\nAdded the book Dune.",
-      "About your message «and the movie Heat»:\n\nAdded the movie Heat.",
+      "About your message «add the book Dune»:\n\n✅ Added book: Dune",
+      "About your message «and the movie Heat»:\n\n✅ Added movie: Heat",
     ]);
     expect(rows(t, 9).map((r) => r.title)).toEqual(["Dune", "Heat"]);
     expect(fake.requests).toHaveLength(5);
+    // Answered late, the model was told to check the list first.
+    expect(fake.requests[1]!.body.messages[0].content).toMatch(/answered late/);
   });
 
   it("refuses politely when the model rejects the request for good", async () => {
@@ -346,22 +390,26 @@ describe("plain-language tracking with the LLM", () => {
     expect((await replies(t, 11, 2))[1]).toMatch(/title/);
   });
 
-  it("shows typing while the model works, and splits a long answer at Telegram's limit", async () => {
+  it("shows typing while the model works, and cuts a runaway answer to one message of 4,000 characters", async () => {
     const { t, fake } = await start();
-    const long = Array.from({ length: 120 }, (_, i) => `${i + 1}. ${"A book title that is rather long ".repeat(2).trim()}`).join("\n");
-    const parts = splitText(long);
-    expect(parts.length).toBeGreaterThanOrEqual(2);
+    const long = Array.from({ length: 12_000 }, (_, i) => `${i + 1}. ${"A book title that is rather long ".repeat(2).trim()}`).join("\n");
+    expect(long.length).toBeGreaterThan(800_000);
     fake.queue({ delayMs: 300, then: { content: long } });
     await t.say(12, "list everything in detail");
-    await replies(t, 12, parts.length);
+    await replies(t, 12, 1);
     const calls = t.api.calls.filter((c) => String(c.params.chat_id) === "12");
     expect(calls[0]!.method).toBe("sendChatAction");
     expect(calls[0]!.params.action).toBe("typing");
     // The typing action went out while the model was still working.
     expect(calls[0]!.at).toBeLessThan(fake.requests[0]!.at + 300);
+    await new Promise((r) => setTimeout(r, 200));
     const texts = t.replies(12);
-    expect(texts).toEqual(parts);
-    expect(texts.every((x) => x.length <= 4096)).toBe(true);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]!.length).toBeLessThanOrEqual(4000 + "…(cut)".length);
+    expect(texts[0]!.startsWith(long.slice(0, 3000))).toBe(true);
+    expect(texts[0]!.endsWith("…(cut)")).toBe(true);
+    // The answer's tokens were capped in the request.
+    expect(fake.requests[0]!.body.max_tokens).toBe(2000);
   });
 
   it("treats a title that says to delete everything as data: nothing is deleted", async () => {

@@ -13,9 +13,12 @@ export function helpText(commands: readonly CommandRoute[]): string {
 export function cancel(turn: Turn, noun: string | undefined): void {
   endDialog(turn);
   delete turn.state.pendingCommand;
-  // The language model's memory of the conversation goes too (and any question it asked).
+  // The language model's memory of the conversation goes too (and any question it asked, and
+  // messages waiting for it: said, so that none is dropped silently).
+  const waiting = turn.state.llm?.waiting?.length ?? 0;
   const forgot = clearConversation(turn);
-  turn.reply(noun ? `OK, I dropped the ${noun}.` : forgot ? "OK, I've cleared our conversation." : "There's nothing to cancel.");
+  const dropped = waiting === 0 ? "" : ` I also dropped ${waiting === 1 ? "your message" : `your ${waiting} messages`} waiting for the language model.`;
+  turn.reply((noun ? `OK, I dropped the ${noun}.` : forgot ? "OK, I've cleared our conversation." : "There's nothing to cancel.") + dropped);
 }
 
 export function basicCommands(allCommands: () => readonly CommandRoute[]): CommandRoute[] {

@@ -25,13 +25,16 @@ export interface ToolSpec {
 export interface ModelReply {
   content: string | null;
   toolCalls: ToolCall[];
+  /** Set when the server stopped the answer at its token limit (finish_reason "length"). */
+  truncated?: boolean;
 }
 
 export interface LanguageModel {
   /**
-   * One chat completion. Retries transient failures (429 with Retry-After, 5xx, timeouts, resets)
-   * itself within a time budget, then throws RetryableError; a request that can never work
-   * (401, 400) throws PermanentError.
+   * One chat completion, one attempt: a transient failure (429, 5xx, a timeout, a reset) throws
+   * RetryableError at once (with the server's Retry-After), so the person is told and the
+   * conversation retries later in the background; a request that can never work (401, 400)
+   * throws PermanentError.
    */
   complete(messages: ChatMessage[], tools: ToolSpec[]): Promise<ModelReply>;
 }

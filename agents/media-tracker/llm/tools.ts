@@ -1,49 +1,101 @@
-// The tools the language model may call, each with a zod schema (its JSON Schema is what the model
-// sees; the same schema validates what the model sends back). Every tool works on the current chat
-// only: ids are looked up with media.get(turn.chatId, id), so another chat's id is simply not found.
-// Each run is one journaled step (ctx.write): reads and the decisions they feed happen inside it, so
-// a replay after a crash returns the recorded result instead of adding or changing anything again.
+// The tools the language model may call, each with a zod schema: its JSON Schema is what the model
+// sees, and the same schema validates what the model sends back. The schemas are built from the
+// field definitions (fields.ts: KIND_FIELDS, KIND_STATUSES) and are strict, so what the model is
+// offered is exactly what is accepted: one add tool per kind, with that kind's fields and statuses
+// only. Every tool works on the current chat only: ids are looked up with media.get(turn.chatId, id),
+// so another chat's id is simply not found. Each run is one journaled step (ctx.write): reads and
+// the decisions they feed happen inside it, so a replay after a crash returns the recorded result
+// instead of adding or changing anything again. A tool that changes the list returns a receipt made
+// from the entry as stored: that, not the model's words, is what the person is told.
 // Nothing here deletes: request_delete sends the same Yes/No buttons as an entry card's 🗑 Delete.
 import { z } from "zod";
-import { entryRef, formatEntryLine } from "../entry-view.js";
-import { MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR } from "../fields.js";
-import { BOOK_STATUSES, type Entry, type EntryPatch, ENTRY_KINDS, type NewEntry, SHOW_STATUSES } from "../media-store.js";
+import { MAX_NOTES_LENGTH, MAX_PAGE } from "../edit-fields.js";
+import { KIND_NOUNS, entryRef } from "../entry-view.js";
+import {
+  KIND_FIELDS, KIND_STATUSES, MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR,
+} from "../fields.js";
+import { type Entry, type EntryFields, type EntryKind, type EntryPatch, ENTRY_KINDS, type NewEntry } from "../media-store.js";
+import type { Button } from "../outgoing.js";
 import { buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 import type { ToolSpec } from "./model.js";
 import { entryData } from "./prompt.js";
+import { addedReceipt, changedReceipt } from "./receipts.js";
+
+/** What a tool's run gives back. */
+export interface ToolOutcome {
+  /** The JSON the model reads. */
+  result: unknown;
+  /** One line for the person, made from what was really stored; only when the list changed. */
+  receipt?: string;
+  /** A message for the person (with buttons), sent in order with the conversation's replies. */
+  message?: { text: string; buttons: Button[][] };
+}
 
 export interface LlmTool {
   name: string;
   description: string;
   schema: z.ZodType;
-  /** Runs with validated arguments; returns the JSON result the model reads. */
-  run(turn: Turn, args: unknown): Promise<unknown>;
+  /** True for the tools that change the list (a call counts as a try even when it is refused). */
+  writes: boolean;
+  /** Runs with validated arguments. */
+  run(turn: Turn, args: unknown): Promise<ToolOutcome>;
 }
 
 function defineTool<S extends z.ZodType>(tool: {
   name: string;
   description: string;
   schema: S;
-  run(turn: Turn, args: z.output<S>): Promise<unknown>;
+  writes: boolean;
+  run(turn: Turn, args: z.output<S>): Promise<ToolOutcome>;
 }): LlmTool {
   return tool as unknown as LlmTool;
 }
 
-// === Shared argument types
+// === Arguments, from the field definitions
 
-const MAX_NOTES_LENGTH = 1000;
 const id = z.string().min(1).max(64).describe("The entry's id, from find_entries.");
-const kind = z.enum(ENTRY_KINDS as unknown as ["book", "movie", "show", "quote"]);
+const kind = z.enum(ENTRY_KINDS as [EntryKind, ...EntryKind[]]);
 const rating = z.number().min(1).max(5).multipleOf(0.5).describe("1 to 5 stars; half stars allowed.");
-const date = z.iso.date().describe("YYYY-MM-DD");
-const title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
-const STATUSES = [...BOOK_STATUSES, ...SHOW_STATUSES.filter((s) => !(BOOK_STATUSES as readonly string[]).includes(s))] as [string, ...string[]];
+const date = z.iso.date();
+const ALL_STATUSES = [...new Set(Object.values(KIND_STATUSES).flat())];
+/** Words that mark a movie as watched (it then has a watchedOn day). */
+const MOVIE_WATCHED = ["watched", "finished"];
 
-function statusesOf(kindName: string): readonly string[] {
-  if (kindName === "book") return BOOK_STATUSES;
-  if (kindName === "show") return SHOW_STATUSES;
-  return [];
+/** Every field an add tool may offer, with its limits; a field added to EntryFields must be added here. */
+const FIELD_ARGS = {
+  author: z.string().trim().min(1).max(MAX_AUTHOR_LENGTH).describe("Who wrote it (a quote: who said or wrote it)."),
+  year: z.number().int().min(MIN_YEAR).max(MAX_YEAR).describe("The release year."),
+  rating,
+  season: z.number().int().min(1).max(MAX_SEASON).describe("The season the person is on."),
+  episode: z.number().int().min(1).max(MAX_EPISODE).describe("The episode the person is on."),
+  currentPage: z.number().int().min(0).max(MAX_PAGE).describe("The page the person is on."),
+  finishedOn: date.describe("The day the person finished it, YYYY-MM-DD."),
+  watchedOn: date.describe("The day the person watched it, YYYY-MM-DD. Set it whenever they say they watched, saw or finished it (today when they don't say when)."),
+  quoteText: z.string().trim().min(1).max(MAX_QUOTE_LENGTH).describe("The quote itself."),
+  notes: z.string().trim().min(1).max(MAX_NOTES_LENGTH).describe("The person's own notes."),
+} satisfies Record<Exclude<keyof EntryFields, "title" | "status">, z.ZodType>;
+
+/** The fields an add tool must have besides the title. */
+const REQUIRED: Partial<Record<EntryKind, keyof typeof FIELD_ARGS>> = { quote: "quoteText" };
+
+function titleArg(kindName: EntryKind): z.ZodType {
+  const title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
+  return kindName === "quote" ? title.describe("The title of the work the quote comes from (a book, a movie).") : title.describe("The title.");
+}
+
+/** The arguments of add_<kind>: the title, the kind's fields (fields.ts), its statuses if it has any; nothing else. */
+function addSchema(kindName: EntryKind): z.ZodType {
+  const shape: Record<string, z.ZodType> = { title: titleArg(kindName) };
+  for (const field of KIND_FIELDS[kindName]) shape[field] = REQUIRED[kindName] === field ? FIELD_ARGS[field] : FIELD_ARGS[field].optional();
+  const statuses = KIND_STATUSES[kindName];
+  if (statuses.length > 0) shape.status = z.enum(statuses as [string, ...string[]]).optional().describe(`One of: ${statuses.join(", ")}.`);
+  return z.strictObject(shape);
+}
+
+function statusHelp(): string {
+  const lines = ENTRY_KINDS.filter((k) => KIND_STATUSES[k].length > 0).map((k) => `a ${KIND_NOUNS[k]}: ${KIND_STATUSES[k].join(", ")}`);
+  return `${lines.join("; ")}; a movie: ${MOVIE_WATCHED.map((w) => `'${w}'`).join(" or ")} marks it watched`;
 }
 
 function today(turn: Turn): { nowMs: number; date: string } {
@@ -58,62 +110,57 @@ function own(turn: Turn, entryId: string): Entry | undefined {
 
 const NOT_FOUND = { error: "No entry with that id in this person's list. Use find_entries to get ids." };
 
+/** A write's outcome: the changed entry with its receipt, or the reason it was refused (no receipt). */
+type Changed = { entry: Entry } | { error: string };
+
+function changed(outcome: Changed, verb: string): ToolOutcome {
+  if ("error" in outcome) return { result: outcome };
+  const receipt = changedReceipt(verb, outcome.entry);
+  return { result: { updated: entryData(outcome.entry), shownToPerson: receipt }, receipt };
+}
+
 // === Tools
 
-const addEntry = defineTool({
-  name: "add_entry",
-  description:
-    "Adds a new entry (book, movie, show or quote) to the list. Check with find_entries first that it is not already there. " +
-    "For a quote, title is the work it comes from and quoteText the quote.",
-  schema: z
-    .object({
-      kind,
-      title,
-      author: z.string().trim().min(1).max(MAX_AUTHOR_LENGTH).optional(),
-      year: z.number().int().min(MIN_YEAR).max(MAX_YEAR).optional().describe("Movies: release year."),
-      rating: rating.optional(),
-      season: z.number().int().min(1).max(MAX_SEASON).optional().describe("Shows: the season the person is on."),
-      episode: z.number().int().min(1).max(MAX_EPISODE).optional().describe("Shows: the episode the person is on."),
-      status: z.enum(STATUSES).optional().describe("Books: want, reading, finished, dropped. Shows: watching, finished, paused, dropped."),
-      currentPage: z.number().int().min(0).max(100_000).optional().describe("Books: the page the person is on."),
-      finishedOn: date.optional().describe("Books: the day it was finished, YYYY-MM-DD."),
-      watchedOn: date.optional().describe("Movies: the day it was watched, YYYY-MM-DD."),
-      quoteText: z.string().trim().min(1).max(MAX_QUOTE_LENGTH).optional().describe("Quotes: the quote itself."),
-      notes: z.string().trim().max(MAX_NOTES_LENGTH).optional(),
-    })
-    .superRefine((a, ctx) => {
-      if (a.status !== undefined && !statusesOf(a.kind).includes(a.status)) {
-        ctx.addIssue({ code: "custom", path: ["status"], message: `A ${a.kind} can't have status "${a.status}"; allowed: ${statusesOf(a.kind).join(", ") || "none"}.` });
-      }
-      if (a.kind === "quote" && a.quoteText === undefined) ctx.addIssue({ code: "custom", path: ["quoteText"], message: "A quote needs quoteText." });
-      if (a.kind === "quote" && a.rating !== undefined) ctx.addIssue({ code: "custom", path: ["rating"], message: "Quotes have no rating." });
-    }),
-  async run(turn, a) {
-    const entryId = turn.ctx.randomId();
-    const { nowMs, date: day } = today(turn);
-    const entry: NewEntry = { id: entryId, kind: a.kind, title: a.title, addedAtMs: nowMs };
-    const { kind: _kind, title: _title, ...rest } = a;
-    for (const [key, value] of Object.entries(rest)) if (value !== undefined) (entry as unknown as Record<string, unknown>)[key] = value;
-    if (entry.kind === "book" && entry.status === "finished" && !entry.finishedOn) entry.finishedOn = day;
-    const added = await turn.ctx.write("tool:add_entry", () => turn.deps.media.add(turn.chatId, entry));
-    return { added: entryData(added), shownToUser: `Added: ${formatEntryLine(added)}` };
-  },
-});
+const ADD_DESCRIPTIONS: Record<EntryKind, string> = {
+  book: "Adds a book to the list.",
+  movie: "Adds a movie to the list. A movie has no status: one the person watched gets watchedOn.",
+  show: "Adds a TV show to the list, with the season and episode the person is on.",
+  quote: "Adds a quote: quoteText is the quote itself, title the work it comes from.",
+};
+
+function addTool(kindName: EntryKind): LlmTool {
+  return defineTool({
+    name: `add_${kindName}`,
+    description: `${ADD_DESCRIPTIONS[kindName]} Check with find_entries first that it is not already there.`,
+    schema: addSchema(kindName),
+    writes: true,
+    async run(turn, args) {
+      const entryId = turn.ctx.randomId();
+      const { nowMs, date: day } = today(turn);
+      const entry = { ...(args as EntryFields), id: entryId, kind: kindName, addedAtMs: nowMs } as NewEntry;
+      if (entry.kind === "book" && entry.status === "finished" && !entry.finishedOn) entry.finishedOn = day;
+      const added = await turn.ctx.write(`tool:add_${kindName}`, () => turn.deps.media.add(turn.chatId, entry));
+      const receipt = addedReceipt(added);
+      return { result: { added: entryData(added), shownToPerson: receipt }, receipt };
+    },
+  });
+}
 
 const updateProgress = defineTool({
   name: "update_progress",
   description: "Sets where the person is: a show's season and episode, or a book's page. A book goes to 'reading' and a show to 'watching' unless they have another status.",
   schema: z
-    .object({
+    .strictObject({
       id,
-      season: z.number().int().min(1).max(MAX_SEASON).optional(),
-      episode: z.number().int().min(1).max(MAX_EPISODE).optional(),
-      page: z.number().int().min(0).max(100_000).optional(),
+      season: FIELD_ARGS.season.optional(),
+      episode: FIELD_ARGS.episode.optional(),
+      page: FIELD_ARGS.currentPage.optional(),
     })
     .refine((a) => a.season !== undefined || a.episode !== undefined || a.page !== undefined, { message: "Give season/episode (shows) or page (books)." }),
+  writes: true,
   async run(turn, a) {
     const { nowMs } = today(turn);
-    return turn.ctx.write("tool:update_progress", () => {
+    const outcome = await turn.ctx.write("tool:update_progress", (): Changed => {
       const entry = own(turn, a.id);
       if (!entry) return NOT_FOUND;
       const patch: EntryPatch = {};
@@ -130,51 +177,59 @@ const updateProgress = defineTool({
         return { error: `A ${entry.kind} has no progress to update.` };
       }
       const after = turn.deps.media.update(turn.chatId, entry.id, patch, nowMs);
-      return after ? { updated: entryData(after) } : NOT_FOUND;
+      return after ? { entry: after } : NOT_FOUND;
     });
+    return changed(outcome, "Updated");
   },
 });
 
 const rateEntry = defineTool({
   name: "rate_entry",
   description: "Sets the rating (1-5 stars) of a book, movie or show.",
-  schema: z.object({ id, rating }),
+  schema: z.strictObject({ id, rating }),
+  writes: true,
   async run(turn, a) {
     const { nowMs } = today(turn);
-    return turn.ctx.write("tool:rate_entry", () => {
+    const outcome = await turn.ctx.write("tool:rate_entry", (): Changed => {
       const entry = own(turn, a.id);
       if (!entry) return NOT_FOUND;
-      if (entry.kind === "quote") return { error: "Quotes have no rating." };
+      if (!KIND_FIELDS[entry.kind].includes("rating")) return { error: `A ${entry.kind} has no rating.` };
       const after = turn.deps.media.update(turn.chatId, entry.id, { rating: a.rating }, nowMs);
-      return after ? { updated: entryData(after) } : NOT_FOUND;
+      return after ? { entry: after } : NOT_FOUND;
     });
+    return changed(outcome, "Rated");
   },
 });
 
 const setStatus = defineTool({
   name: "set_status",
-  description:
-    "Changes the status of a book (want, reading, finished, dropped) or show (watching, finished, paused, dropped); " +
-    "'watched' marks a movie as watched. 'date' is when a book was finished or a movie watched (default today).",
-  schema: z.object({ id, status: z.enum([...STATUSES, "watched"] as [string, ...string[]]), date: date.optional() }),
+  description: `Changes the status of an entry: ${statusHelp()}. 'date' is when a book was finished or a movie watched (default today).`,
+  schema: z.strictObject({
+    id,
+    status: z.enum([...new Set([...ALL_STATUSES, ...MOVIE_WATCHED])] as [string, ...string[]]),
+    date: date.optional().describe("YYYY-MM-DD"),
+  }),
+  writes: true,
   async run(turn, a) {
     const { nowMs, date: day } = today(turn);
-    return turn.ctx.write("tool:set_status", () => {
+    const outcome = await turn.ctx.write("tool:set_status", (): Changed => {
       const entry = own(turn, a.id);
       if (!entry) return NOT_FOUND;
-      let patch: EntryPatch;
-      if (entry.kind === "movie") {
-        if (a.status !== "watched") return { error: "Movies have no status; use 'watched'." };
-        patch = { watchedOn: a.date ?? day };
-      } else {
-        const allowed = statusesOf(entry.kind);
-        if (!allowed.includes(a.status)) return { error: `A ${entry.kind} can't have status "${a.status}"; allowed: ${allowed.join(", ") || "none"}.` };
-        patch = { status: a.status };
-        if (entry.kind === "book" && a.status === "finished") patch.finishedOn = a.date ?? entry.finishedOn ?? day;
+      const allowed = KIND_STATUSES[entry.kind];
+      // What people mean: a movie they finished is a movie they watched, on a day.
+      const watched = entry.kind === "movie" && MOVIE_WATCHED.includes(a.status);
+      if (!allowed.includes(a.status) && !watched) {
+        return { error: `A ${entry.kind} can't have status "${a.status}"; allowed: ${allowed.join(", ") || (entry.kind === "movie" ? MOVIE_WATCHED.join(", ") : "none")}.` };
       }
+      const patch: EntryPatch = {};
+      if (allowed.includes(a.status)) patch.status = a.status;
+      else if (watched && allowed.includes("watched")) patch.status = "watched";
+      if (watched) patch.watchedOn = a.date ?? day;
+      if (entry.kind === "book" && a.status === "finished") patch.finishedOn = a.date ?? entry.finishedOn ?? day;
       const after = turn.deps.media.update(turn.chatId, entry.id, patch, nowMs);
-      return after ? { updated: entryData(after) } : NOT_FOUND;
+      return after ? { entry: after } : NOT_FOUND;
     });
+    return changed(outcome, "Updated");
   },
 });
 
@@ -189,18 +244,19 @@ const findEntries = defineTool({
     "Searches the person's own list, newest first. Use it to find ids before changing an entry and to answer questions " +
     "(what did I rate X, which books did I finish this year, where did I stop in Y). All filters are optional and combine. " +
     "finishedFrom/finishedTo match a book's finishedOn or a movie's watchedOn; addedFrom/addedTo the day it was added.",
-  schema: z.object({
+  schema: z.strictObject({
     text: z.string().trim().max(200).optional().describe("Words in the title, author, quote or notes."),
     kind: kind.optional(),
-    status: z.enum(STATUSES).optional(),
+    status: z.enum(ALL_STATUSES as [string, ...string[]]).optional(),
     finishedFrom: date.optional(),
     finishedTo: date.optional(),
     addedFrom: date.optional(),
     addedTo: date.optional(),
     limit: z.number().int().min(1).max(MAX_FOUND).optional().describe(`At most this many (default 20, max ${MAX_FOUND}).`),
   }),
+  writes: false,
   async run(turn, a) {
-    return turn.ctx.write("tool:find_entries", () => {
+    const result = await turn.ctx.write("tool:find_entries", () => {
       const all = turn.deps.media.list(turn.chatId, {
         ...(a.kind ? { kind: a.kind } : {}),
         ...(a.status ? { status: a.status } : {}),
@@ -216,6 +272,7 @@ const findEntries = defineTool({
       const shown = matches.slice(0, a.limit ?? 20);
       return { total: matches.length, shown: shown.length, entries: shown.map(entryData) };
     });
+    return { result };
   },
 });
 
@@ -223,16 +280,22 @@ const requestDelete = defineTool({
   name: "request_delete",
   description:
     "Asks the person to confirm deleting one entry, with Yes/No buttons. It does NOT delete: the entry goes only if the person presses Yes.",
-  schema: z.object({ id }),
+  schema: z.strictObject({ id }),
+  writes: false,
   async run(turn, a) {
     const entry = await turn.ctx.write("tool:request_delete", () => own(turn, a.id) ?? null);
-    if (!entry) return NOT_FOUND;
-    // The very buttons an entry card's "🗑 Delete" shows (commands/entry-actions.ts checks the id again on press).
-    turn.reply(`Delete ${entryRef(entry)}? This can't be undone.`, [[
-      { text: "Yes, delete it", data: buttonData("dy", entry.id) },
-      { text: "No, keep it", data: buttonData("dn", entry.id) },
-    ]]);
-    return { status: "The person was asked to confirm with buttons. Nothing is deleted unless they press Yes; do not say it was deleted." };
+    if (!entry) return { result: NOT_FOUND };
+    return {
+      result: { status: "The person was asked to confirm with buttons. Nothing is deleted unless they press Yes; do not say it was deleted." },
+      // The very buttons an entry card's "🗑 Delete" shows (commands/entry-actions.ts checks the id again on press).
+      message: {
+        text: `Delete ${entryRef(entry)}? This can't be undone.`,
+        buttons: [[
+          { text: "Yes, delete it", data: buttonData("dy", entry.id) },
+          { text: "No, keep it", data: buttonData("dn", entry.id) },
+        ]],
+      },
+    };
   },
 });
 
@@ -241,7 +304,7 @@ export const ASK_USER = "ask_user";
 export const MAX_CHOICES = 6;
 export const MAX_CHOICE_LENGTH = 60;
 
-export const askUserSchema = z.object({
+export const askUserSchema = z.strictObject({
   question: z.string().trim().min(1).max(500),
   choices: z.array(z.string().trim().min(1).max(MAX_CHOICE_LENGTH)).min(1).max(MAX_CHOICES).optional()
     .describe(`Up to ${MAX_CHOICES} short answers shown as buttons; the person may also type an answer.`),
@@ -253,10 +316,13 @@ const askUser: LlmTool = {
     "Asks the person a question when you are unsure (which entry? book or movie?) or need something; shows the choices as buttons. " +
     "Their answer comes back as their next message.",
   schema: askUserSchema,
+  writes: false,
   run: () => Promise.reject(new Error("ask_user is handled by the conversation")),
 };
 
-export const TOOLS: readonly LlmTool[] = [addEntry, updateProgress, rateEntry, setStatus, findEntries, requestDelete, askUser];
+export const TOOLS: readonly LlmTool[] = [
+  ...ENTRY_KINDS.map(addTool), updateProgress, rateEntry, setStatus, findEntries, requestDelete, askUser,
+];
 const TOOLS_BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
 export function findTool(name: string): LlmTool | undefined {
@@ -279,6 +345,15 @@ export function parseArguments(tool: LlmTool, raw: string): { ok: true; args: un
   }
   const parsed = tool.schema.safeParse(json);
   if (parsed.success) return { ok: true, args: parsed.data };
-  const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(arguments)"}: ${i.message}`);
+  const issues = parsed.error.issues.map((i) => {
+    const where = i.path.length ? i.path.join(".") : "(arguments)";
+    if (i.code === "unrecognized_keys") return `${where}: ${tool.name} has no ${i.keys.map((k) => `"${k}"`).join(", ")}; it takes only ${argumentNames(tool).join(", ")}.`;
+    return `${where}: ${i.message}`;
+  });
   return { ok: false, error: `Invalid arguments for ${tool.name}: ${issues.join("; ")}` };
+}
+
+function argumentNames(tool: LlmTool): string[] {
+  const spec = TOOL_SPECS.find((s) => s.name === tool.name);
+  return Object.keys((spec?.parameters.properties as Record<string, unknown> | undefined) ?? {});
 }
