@@ -1,4 +1,6 @@
 // Parsers for the values a dialog asks for. Each returns the value or a reason a person can act on.
+// Also each kind's statuses, the one list that lists, edits, the LLM's tools, imports and exports read.
+import { BOOK_STATUSES, type EntryFields, type EntryKind, SHOW_STATUSES } from "./media-store.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -111,4 +113,22 @@ export function formatRating(rating: number): string {
   const half = rating - full >= 0.5;
   const stars = "★".repeat(full) + (half ? "½" : "") + "☆".repeat(5 - full - (half ? 1 : 0));
   return `${stars} ${rating}/5`;
+}
+
+// === Statuses
+
+/** A movie is one you want to see or one you have seen. */
+export const MOVIE_STATUSES = ["want", "watched"] as const;
+export type MovieStatus = (typeof MOVIE_STATUSES)[number];
+
+/** The statuses each kind can have; quotes have none. */
+export const KIND_STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, movie: MOVIE_STATUSES, show: SHOW_STATUSES };
+
+/**
+ * A movie's status as it counts: a movie with no status is watched (movies had none before, and a
+ * movie added through /add_movie or with a watch date is one just seen). The list filter in
+ * src/store/media.ts says the same in SQL.
+ */
+export function movieStatus(movie: Pick<EntryFields, "status">): MovieStatus {
+  return movie.status === "want" ? "want" : "watched";
 }

@@ -77,7 +77,7 @@ describe("entry buttons", () => {
 
     await t.press(1, "e:m1");
     await replies(t, 1, 3);
-    expect(buttonData(lastMessage(t, 1))).toEqual(["ef:m1", "rt:m1", "dl:m1"]);
+    expect(buttonData(lastMessage(t, 1))).toEqual(["ef:m1", "rt:m1", "st:m1", "dl:m1"]);
     await t.press(1, "e:q1");
     expect((await replies(t, 1, 4))[3]).toContain("«Fear is the mind-killer.»");
     expect(buttonData(lastMessage(t, 1))).toEqual(["ef:q1", "dl:q1"]);
@@ -110,6 +110,7 @@ describe("entry buttons", () => {
       { id: "b2", kind: "book", title: "Emma", finishedOn: "2020-01-01" },
       { id: "m1", kind: "movie", title: "Heat" },
       { id: "s1", kind: "show", title: "Lost" },
+      { id: "q1", kind: "quote", title: "Dune", quoteText: "Fear is the mind-killer." },
     ]);
     await t.press(3, "st:b1");
     await replies(t, 3, 1);
@@ -125,13 +126,21 @@ describe("entry buttons", () => {
 
     await t.press(3, "ss:s1:paused");
     expect((await replies(t, 3, 4))[3]).toBe("Status changed to paused: Lost, paused");
-    await t.press(3, "st:m1");
+    await t.press(3, "st:q1");
     await t.press(3, "ss:b1:done");
     await t.press(3, "ss:s1:reading");
     const all = await waitToasts(t, 7);
-    expect(all.slice(4)).toEqual(["Only books and shows have a status.", "That button is no longer active.", "That button is no longer active."]);
+    expect(all.slice(4)).toEqual(["Quotes don't have a status.", "That button is no longer active.", "That button is no longer active."]);
     expect(row(t, 3, "b1")!.status).toBe("finished");
     expect(row(t, 3, "s1")!.status).toBe("paused");
+
+    // Movies are wanted or watched; marked watched, one gets today's date.
+    await t.press(3, "st:m1");
+    await replies(t, 3, 5);
+    expect(buttonData(lastMessage(t, 3))).toEqual(["ss:m1:want", "ss:m1:watched"]);
+    await t.press(3, "ss:m1:watched", messageId(lastMessage(t, 3)));
+    expect((await replies(t, 3, 6))[5]).toMatch(/^Status changed to watched \(watched on 2024-05-17\): Heat/);
+    expect(row(t, 3, "m1")).toMatchObject({ status: "watched", watched_on: "2024-05-17" });
   });
 
   it("deletes only after Yes; No keeps it; a deleted entry's buttons say it no longer exists", async () => {

@@ -6,7 +6,8 @@ import { activityOf } from "../dialogs/dialog.js";
 import { editableFields, startEdit } from "../dialogs/edit-entry.js";
 import { DIALOGS } from "../dialogs/index.js";
 import { entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
-import { BOOK_STATUSES, type Entry, type EntryKind, type EntryPatch, SHOW_STATUSES } from "../media-store.js";
+import { KIND_STATUSES } from "../fields.js";
+import type { Entry, EntryPatch } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
@@ -16,7 +17,6 @@ export const ENTRY_BUTTON = "e";
 export const WATCHED_BUTTON = "wt";
 export const NOT_FOUND = "That entry no longer exists.";
 
-const STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
 
 /** The chat's entry with this id, or undefined (deleted, forged, another chat's). */
 export function findEntry(turn: Turn, id: string | undefined): Entry | undefined {
@@ -48,7 +48,7 @@ export function entryActionButtons(entry: Entry): Button[][] {
   const first: Button[] = [{ text: "✏️ Edit", data: buttonData("ef", entry.id) }];
   if (entry.kind !== "quote") first.push({ text: "⭐ Rate", data: buttonData("rt", entry.id) });
   const second: Button[] = [];
-  if (STATUSES[entry.kind]) second.push({ text: "🏷 Status", data: buttonData("st", entry.id) });
+  if (KIND_STATUSES[entry.kind]) second.push({ text: "🏷 Status", data: buttonData("st", entry.id) });
   second.push({ text: "🗑 Delete", data: buttonData("dl", entry.id) });
   const rows = [first, second];
   if (entry.kind === "show") rows.unshift([{ text: "+1 episode", data: buttonData(WATCHED_BUTTON, entry.id) }]);
@@ -113,8 +113,8 @@ async function setRating(turn: Turn, [id, stars]: string[], press: ButtonPress):
 }
 
 function askStatus(turn: Turn, entry: Entry): string | void {
-  const statuses = STATUSES[entry.kind];
-  if (!statuses) return "Only books and shows have a status.";
+  const statuses = KIND_STATUSES[entry.kind];
+  if (!statuses) return "Quotes don't have a status.";
   const buttons = statuses.map((s) => ({ text: s === entry.status ? `• ${s}` : s, data: buttonData("ss", entry.id, s) }));
   turn.reply(`Which status for ${entryRef(entry)}?${entry.status ? ` (now: ${entry.status})` : ""}`, [buttons.slice(0, 2), buttons.slice(2)]);
 }
@@ -122,13 +122,16 @@ function askStatus(turn: Turn, entry: Entry): string | void {
 async function setStatus(turn: Turn, [id, status]: string[], press: ButtonPress): Promise<string | void> {
   if (!status) return "That button is no longer active.";
   const change = await changeEntry(turn, id, (e, today) => {
-    if (!STATUSES[e.kind]?.includes(status)) return "That button is no longer active.";
-    // A book marked finished gets today's date, unless it already has one.
-    return e.kind === "book" && status === "finished" && !e.finishedOn ? { status, finishedOn: today } : { status };
+    if (!KIND_STATUSES[e.kind]?.includes(status)) return "That button is no longer active.";
+    // A book marked finished (a movie marked watched) gets today's date, unless it already has one.
+    if (e.kind === "book" && status === "finished" && !e.finishedOn) return { status, finishedOn: today };
+    if (e.kind === "movie" && status === "watched" && !e.watchedOn) return { status, watchedOn: today };
+    return { status };
   });
   if (!change.ok) return change.reason;
   clearButtons(turn, press);
-  const finished = change.after.finishedOn !== change.before.finishedOn ? ` (finished on ${change.after.finishedOn})` : "";
+  const finished = change.after.finishedOn !== change.before.finishedOn ? ` (finished on ${change.after.finishedOn})`
+    : change.after.watchedOn !== change.before.watchedOn ? ` (watched on ${change.after.watchedOn})` : "";
   turn.reply(`Status changed to ${status}${finished}: ${formatEntryLine(change.after)}`);
 }
 

@@ -6,8 +6,8 @@
 // Nothing here deletes: request_delete sends the same Yes/No buttons as an entry card's 🗑 Delete.
 import { z } from "zod";
 import { entryRef, formatEntryLine } from "../entry-view.js";
-import { MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR } from "../fields.js";
-import { BOOK_STATUSES, type Entry, type EntryPatch, ENTRY_KINDS, type NewEntry, SHOW_STATUSES } from "../media-store.js";
+import { KIND_STATUSES, MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR } from "../fields.js";
+import { type Entry, type EntryPatch, ENTRY_KINDS, type NewEntry } from "../media-store.js";
 import { buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 import type { ToolSpec } from "./model.js";
@@ -38,12 +38,12 @@ const kind = z.enum(ENTRY_KINDS as unknown as ["book", "movie", "show", "quote"]
 const rating = z.number().min(1).max(5).multipleOf(0.5).describe("1 to 5 stars; half stars allowed.");
 const date = z.iso.date().describe("YYYY-MM-DD");
 const title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
-const STATUSES = [...BOOK_STATUSES, ...SHOW_STATUSES.filter((s) => !(BOOK_STATUSES as readonly string[]).includes(s))] as [string, ...string[]];
+const STATUSES = [...new Set(Object.values(KIND_STATUSES).flat())] as [string, ...string[]];
+/** "Books: want, reading, finished, dropped. Movies: …": each kind's statuses, in words. */
+const STATUS_WORDS = Object.entries(KIND_STATUSES).map(([k, list]) => `${k[0]!.toUpperCase()}${k.slice(1)}s: ${list!.join(", ")}.`).join(" ");
 
 function statusesOf(kindName: string): readonly string[] {
-  if (kindName === "book") return BOOK_STATUSES;
-  if (kindName === "show") return SHOW_STATUSES;
-  return [];
+  return KIND_STATUSES[kindName as keyof typeof KIND_STATUSES] ?? [];
 }
 
 function today(turn: Turn): { nowMs: number; date: string } {
@@ -74,7 +74,7 @@ const addEntry = defineTool({
       rating: rating.optional(),
       season: z.number().int().min(1).max(MAX_SEASON).optional().describe("Shows: the season the person is on."),
       episode: z.number().int().min(1).max(MAX_EPISODE).optional().describe("Shows: the episode the person is on."),
-      status: z.enum(STATUSES).optional().describe("Books: want, reading, finished, dropped. Shows: watching, finished, paused, dropped."),
+      status: z.enum(STATUSES).optional().describe(STATUS_WORDS),
       currentPage: z.number().int().min(0).max(100_000).optional().describe("Books: the page the person is on."),
       finishedOn: date.optional().describe("Books: the day it was finished, YYYY-MM-DD."),
       watchedOn: date.optional().describe("Movies: the day it was watched, YYYY-MM-DD."),
@@ -154,24 +154,19 @@ const rateEntry = defineTool({
 const setStatus = defineTool({
   name: "set_status",
   description:
-    "Changes the status of a book (want, reading, finished, dropped) or show (watching, finished, paused, dropped); " +
-    "'watched' marks a movie as watched. 'date' is when a book was finished or a movie watched (default today).",
-  schema: z.object({ id, status: z.enum([...STATUSES, "watched"] as [string, ...string[]]), date: date.optional() }),
+    `Changes the status of an entry. ${STATUS_WORDS} ` +
+    "'date' is when a book was finished or a movie watched (default today).",
+  schema: z.object({ id, status: z.enum(STATUSES), date: date.optional() }),
   async run(turn, a) {
     const { nowMs, date: day } = today(turn);
     return turn.ctx.write("tool:set_status", () => {
       const entry = own(turn, a.id);
       if (!entry) return NOT_FOUND;
-      let patch: EntryPatch;
-      if (entry.kind === "movie") {
-        if (a.status !== "watched") return { error: "Movies have no status; use 'watched'." };
-        patch = { watchedOn: a.date ?? day };
-      } else {
-        const allowed = statusesOf(entry.kind);
-        if (!allowed.includes(a.status)) return { error: `A ${entry.kind} can't have status "${a.status}"; allowed: ${allowed.join(", ") || "none"}.` };
-        patch = { status: a.status };
-        if (entry.kind === "book" && a.status === "finished") patch.finishedOn = a.date ?? entry.finishedOn ?? day;
-      }
+      const allowed = statusesOf(entry.kind);
+      if (!allowed.includes(a.status)) return { error: `A ${entry.kind} can't have status "${a.status}"; allowed: ${allowed.join(", ") || "none"}.` };
+      const patch: EntryPatch = { status: a.status };
+      if (entry.kind === "book" && a.status === "finished") patch.finishedOn = a.date ?? entry.finishedOn ?? day;
+      if (entry.kind === "movie" && a.status === "watched") patch.watchedOn = a.date ?? day;
       const after = turn.deps.media.update(turn.chatId, entry.id, patch, nowMs);
       return after ? { updated: entryData(after) } : NOT_FOUND;
     });
