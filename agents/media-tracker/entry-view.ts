@@ -48,7 +48,7 @@ export function formatEntryLine(entry: Entry, max = LINE_FIELD_LENGTH): string {
     }
     case "movie": {
       const head = entry.year !== undefined ? `${cut(entry.title)} (${entry.year})` : cut(entry.title);
-      return join(head, rating, entry.watchedOn ? `watched ${entry.watchedOn}` : undefined);
+      return join(head, rating, entry.status === "want" ? "want to see" : undefined, entry.watchedOn ? `watched ${entry.watchedOn}` : undefined);
     }
     case "show": {
       const place = formatPlace(entry);

@@ -111,7 +111,7 @@ describe("lists", () => {
     await t.say(13, "/movies watched");
     await t.say(13, "/movies heat");
     const [want, watched, heat] = await replies(t, 13, 3);
-    expect(want).toMatch(/^Your movies marked want \(1\):\n1\. Alien/);
+    expect(want).toMatch(/^Your movies marked want \(1\):\n1\. Alien \(1979\), want to see\n/);
     expect(watched).toMatch(/^Your movies marked watched \(2\):/);
     expect(watched).toContain("Heat");
     expect(watched).not.toContain("Alien");

@@ -84,7 +84,8 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
     }
     return { summary, ...counts };
   });
-  const { fresh, updates } = staged;
+  // (A step journaled before updates were offered has no count of them.)
+  const { fresh, updates = 0 } = staged;
   if (fresh === 0 && updates === 0) {
     delete turn.state.pendingImport;
     turn.reply(`${staged.summary}\n\nNothing new to import: everything in it is already in your list.`);
