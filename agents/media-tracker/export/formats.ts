@@ -115,7 +115,7 @@ export function exportFile(entries: Entry[], format: ExportFormat, options: Expo
     case "csv": {
       const records = entries.map((e) => toExportRecord(e, options));
       // A numeric chat id (negative for groups) is a number, not a text a spreadsheet could misread.
-      if (options.withChat) for (const r of records) if (/^-?\d{1,15}$/.test(String(r.chatId))) r.chatId = Number(r.chatId);
+      if (options.withChat) for (const r of records) if (/^(0|-?[1-9]\d{0,14})$/.test(String(r.chatId))) r.chatId = Number(r.chatId);
       const known = KNOWN_FIELDS.filter((f) => entries.some((e) => e[f] !== undefined));
       const columns = [...(options.withChat ? ["chatId"] : []), ...CSV_COLUMNS, ...known];
       return { fileName: "media-tracker.csv", content: csv(records, columns), count: entries.length, left: 0, notes: [] };
@@ -147,7 +147,7 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** What an entry's import key says about where it came from: "goodreads:123" → ["goodreads", "123"]. */
+/** The service's own id in an entry's import key: "goodreads:123" → "123" for "goodreads"; else undefined. */
 function origin(entry: Entry, service: string): string | undefined {
   const prefix = `${service}:`;
   return entry.importKey?.startsWith(prefix) ? entry.importKey.slice(prefix.length) : undefined;
@@ -227,7 +227,7 @@ function letterboxdCsv(movies: Entry[]): Written {
   return { content: csv(rows, columns), count: seen.length, notes };
 }
 
-// === Yamtrack: its CSV export/import shape; entries are "manual" items (no provider id)
+// === Yamtrack: its CSV export/import shape; an entry is its provider's item when we know the id, else a "manual" one
 
 export const YAMTRACK_COLUMNS = [
   "media_id", "source", "media_type", "title", "image", "season_number", "episode_number", "score", "progress", "status",
