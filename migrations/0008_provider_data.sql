@@ -1,11 +1,7 @@
--- What a title provider (TMDB, Open Library, TVmaze) knew about an entry: its ids there, a cover,
--- a show's episode counts per season, and the last new episode the chat was told about. All null
--- for an entry typed by hand.
-ALTER TABLE entries ADD COLUMN tmdb_id INTEGER CHECK (tmdb_id IS NULL OR tmdb_id > 0);
-ALTER TABLE entries ADD COLUMN open_library_key TEXT;   -- an Open Library work id, e.g. "OL893415W"
-ALTER TABLE entries ADD COLUMN isbn TEXT;               -- ISBN-13 (or ISBN-10), digits only
+-- What a title provider (TMDB, Open Library, TVmaze) knew about an entry, beyond the ids and cover
+-- of 0007: a show's TVmaze id and episode counts per season, and the last new episode the chat was
+-- told about. All null for an entry typed by hand.
 ALTER TABLE entries ADD COLUMN tvmaze_id INTEGER CHECK (tvmaze_id IS NULL OR tvmaze_id > 0);
-ALTER TABLE entries ADD COLUMN cover_url TEXT;          -- an https image URL
 -- JSON: episode counts per season, keyed by season number, e.g. {"1":9,"2":10}
 ALTER TABLE entries ADD COLUMN season_episodes TEXT CHECK (season_episodes IS NULL OR json_valid(season_episodes));
 -- The last new episode announced for this show, e.g. "S2E6": never announced twice, across restarts.

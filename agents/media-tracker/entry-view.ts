@@ -1,7 +1,7 @@
 // How an entry reads in chat: one line for lists and confirmations, a card with every detail and
 // its buttons, and a short label for buttons. Shared by the lists, the entry buttons, the edit
 // dialogs and progress (others may use it).
-import { formatRating } from "./fields.js";
+import { KIND_STATUSES, formatRating } from "./fields.js";
 import type { Entry, EntryKind } from "./media-store.js";
 import type { Button } from "./outgoing.js";
 import { buttonData } from "./routes.js";
@@ -65,7 +65,7 @@ export function formatEntryLine(entry: Entry, max = LINE_FIELD_LENGTH): string {
     }
     case "movie": {
       const head = entry.year !== undefined ? `${cut(entry.title)} (${entry.year})` : cut(entry.title);
-      return join(head, rating, entry.watchedOn ? `watched ${entry.watchedOn}` : undefined);
+      return join(head, rating, entry.status === "want" ? "want to see" : undefined, entry.watchedOn ? `watched ${entry.watchedOn}` : undefined);
     }
     case "show": {
       const place = formatPlace(entry);
@@ -114,7 +114,7 @@ export function entryActionButtons(entry: Entry): Button[][] {
   const first: Button[] = [{ text: "✏️ Edit", data: buttonData(CARD_BUTTON.edit, entry.id) }];
   if (entry.kind !== "quote") first.push({ text: "⭐ Rate", data: buttonData(CARD_BUTTON.rate, entry.id) });
   const second: Button[] = [];
-  if (entry.kind === "book" || entry.kind === "show") second.push({ text: "🏷 Status", data: buttonData(CARD_BUTTON.status, entry.id) });
+  if (KIND_STATUSES[entry.kind].length > 0) second.push({ text: "🏷 Status", data: buttonData(CARD_BUTTON.status, entry.id) });
   second.push({ text: "🗑 Delete", data: buttonData(CARD_BUTTON.delete, entry.id) });
   const rows = [first, second];
   if (entry.kind === "show") rows.unshift([{ text: "+1 episode", data: buttonData(CARD_BUTTON.watched, entry.id, "c") }]);

@@ -1,5 +1,6 @@
 // Parsers for the values a dialog asks for. Each returns the value or a reason a person can act on.
-// At the end: what each kind of entry holds, the one definition its readers derive from.
+// At the end: each kind's statuses and fields, the one definition lists, edits, the LLM's tools,
+// imports and exports derive from.
 import { BOOK_STATUSES, type EntryFields, type EntryKind, SHOW_STATUSES } from "./media-store.js";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -148,19 +149,35 @@ export function formatRating(rating: number): string {
 }
 
 // === What each kind of entry holds
-// The language model's tools (llm/tools.ts) build their argument schemas and checks from these, so
-// a status or a field added here is offered to the model and accepted from it at once.
+// The language model's tools (llm/tools.ts), lists, cards, imports and exports read these, so a status
+// or a field added here is offered and accepted everywhere at once.
 
-/** The statuses each kind can have; an empty list: the kind has no status (a watched movie has a watchedOn day). */
+/** A movie is one you want to see or one you have seen. */
+export const MOVIE_STATUSES = ["want", "watched"] as const;
+export type MovieStatus = (typeof MOVIE_STATUSES)[number];
+
+/** The statuses each kind can have; an empty list: the kind has no status. */
 export const KIND_STATUSES: Readonly<Record<EntryKind, readonly string[]>> = {
   book: BOOK_STATUSES,
-  movie: [],
+  movie: MOVIE_STATUSES,
   show: SHOW_STATUSES,
   quote: [],
 };
 
-/** The fields each kind has besides its title; `status` too when KIND_STATUSES lists any. */
-export const KIND_FIELDS: Readonly<Record<EntryKind, readonly Exclude<keyof EntryFields, "title" | "status">[]>> = {
+/**
+ * A movie's status as it counts: a movie with no status is watched (movies had none before, and a
+ * movie added through /add_movie or with a watch date is one just seen). The list filter in
+ * src/store/media.ts says the same in SQL.
+ */
+export function movieStatus(movie: Pick<EntryFields, "status">): MovieStatus {
+  return movie.status === "want" ? "want" : "watched";
+}
+
+/** The fields a person (or the model for them) sets on an entry, besides its title and status. */
+export type KindField = "author" | "year" | "rating" | "season" | "episode" | "currentPage" | "finishedOn" | "watchedOn" | "quoteText" | "notes";
+
+/** The fields each kind has besides its title and status. */
+export const KIND_FIELDS: Readonly<Record<EntryKind, readonly KindField[]>> = {
   book: ["author", "rating", "currentPage", "finishedOn", "notes"],
   movie: ["year", "rating", "watchedOn", "notes"],
   show: ["season", "episode", "rating", "notes"],

@@ -23,7 +23,7 @@ export interface EntryFields {
   /** Shows: where the person is. */
   season?: number;
   episode?: number;
-  /** Books: BookStatus; shows: ShowStatus. */
+  /** Books: BookStatus; movies: MovieStatus; shows: ShowStatus (fields.ts has each kind's list). */
   status?: string;
   /** Books. */
   currentPage?: number;
@@ -34,6 +34,19 @@ export interface EntryFields {
   /** Quotes: the quote itself (title is then the work it comes from). */
   quoteText?: string;
   notes?: string;
+  /** Books: ISBN-10 or ISBN-13, digits (and a final X) only. */
+  isbn?: string;
+  /** Books: how many pages the book has. */
+  pages?: number;
+  /** Books: how many times it was read. */
+  readCount?: number;
+  /** Movies: how many times it was watched. */
+  watchCount?: number;
+  /** Movies and shows: the TMDB id. */
+  tmdbId?: number;
+  /** Books: the Open Library key (OL…W, OL…M). */
+  openLibraryKey?: string;
+  coverUrl?: string;
 }
 
 export interface NewEntry extends EntryFields {

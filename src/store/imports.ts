@@ -1,4 +1,5 @@
-// Staged imports on SQLite (the imports table), and the lookups that tell what a chat already has.
+// Staged imports on SQLite (the imports table). What a chat already has is matched against its
+// entries (agents/media-tracker/import/match.ts).
 import type { Database } from "../../runtime/index.js";
 import type { ImportStore, StagedImport } from "../../agents/media-tracker/import/import-store.js";
 
@@ -13,9 +14,6 @@ interface Row {
   applied_at_ms: number | null;
 }
 
-/** SQLite's default limit on bound parameters is well above this. */
-const CHUNK = 500;
-
 export function createImportStore(db: Database): ImportStore {
   const dropWaiting = db.prepare(`DELETE FROM imports WHERE chat_id = ? AND applied_at_ms IS NULL`);
   const insert = db.prepare(
@@ -26,16 +24,6 @@ export function createImportStore(db: Database): ImportStore {
   const applied = db.prepare(`UPDATE imports SET applied_at_ms = ?, entries_json = '[]' WHERE chat_id = ? AND id = ?`);
   const discard = db.prepare(`DELETE FROM imports WHERE chat_id = ? AND id = ? AND applied_at_ms IS NULL`);
   const removeChat = db.prepare(`DELETE FROM imports WHERE chat_id = ?`);
-
-  function lookup(column: "import_key" | "id", chatId: string, values: string[]): Set<string> {
-    const found = new Set<string>();
-    for (let i = 0; i < values.length; i += CHUNK) {
-      const chunk = values.slice(i, i + CHUNK);
-      const sql = `SELECT ${column} AS v FROM entries WHERE chat_id = ? AND ${column} IN (${chunk.map(() => "?").join(", ")})`;
-      for (const row of db.prepare(sql).all(chatId, ...chunk) as Array<{ v: string }>) found.add(row.v);
-    }
-    return found;
-  }
 
   return {
     removeAll(chatId) {
@@ -73,12 +61,6 @@ export function createImportStore(db: Database): ImportStore {
     },
     discard(chatId, id) {
       return discard.run(chatId, id).changes === 1;
-    },
-    existingKeys(chatId, keys) {
-      return lookup("import_key", chatId, [...new Set(keys)]);
-    },
-    existingIds(chatId, ids) {
-      return lookup("id", chatId, [...new Set(ids)]);
     },
   };
 }

@@ -25,6 +25,13 @@ interface Row {
   notes: string | null;
   import_key: string | null;
   search_text: string | null;
+  isbn: string | null;
+  pages: number | null;
+  read_count: number | null;
+  watch_count: number | null;
+  tmdb_id: number | null;
+  open_library_key: string | null;
+  cover_url: string | null;
   added_at_ms: number;
   updated_at_ms: number;
 }
@@ -43,6 +50,13 @@ const COLUMNS = {
   watchedOn: "watched_on",
   quoteText: "quote_text",
   notes: "notes",
+  isbn: "isbn",
+  pages: "pages",
+  readCount: "read_count",
+  watchCount: "watch_count",
+  tmdbId: "tmdb_id",
+  openLibraryKey: "open_library_key",
+  coverUrl: "cover_url",
 } as const satisfies Record<keyof EntryPatch, string>;
 
 /** The fields search_text is made of: a patch to one of them refreshes it. */
@@ -54,15 +68,19 @@ export function createMediaStore(db: Database): MediaStore {
   fillSearchText(db);
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
-       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms)
+       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms)`,
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)`,
   );
   const insertIfNew = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
-       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms)
+       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms)
+       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
@@ -83,7 +101,8 @@ export function createMediaStore(db: Database): MediaStore {
       params.push(query.kind);
     }
     if (query.status) {
-      clauses.push("status = ?");
+      // A movie with no status counts as watched (fields.ts, movieStatus).
+      clauses.push(query.status === "watched" ? "(status = ? OR (status IS NULL AND kind = 'movie'))" : "status = ?");
       params.push(query.status);
     }
     if (query.text) {
@@ -172,6 +191,13 @@ function toRow(chatId: string, e: NewEntry) {
     search_text: searchTextOf(e),
     added_at_ms: e.addedAtMs,
     updated_at_ms: e.updatedAtMs ?? e.addedAtMs,
+    isbn: e.isbn ?? null,
+    pages: e.pages ?? null,
+    read_count: e.readCount ?? null,
+    watch_count: e.watchCount ?? null,
+    tmdb_id: e.tmdbId ?? null,
+    open_library_key: e.openLibraryKey ?? null,
+    cover_url: e.coverUrl ?? null,
   };
 }
 
@@ -190,6 +216,13 @@ function fromRow(r: Row): Entry {
   if (r.watched_on !== null) entry.watchedOn = r.watched_on;
   if (r.quote_text !== null) entry.quoteText = r.quote_text;
   if (r.notes !== null) entry.notes = r.notes;
+  if (r.isbn !== null) entry.isbn = r.isbn;
+  if (r.pages !== null) entry.pages = r.pages;
+  if (r.read_count !== null) entry.readCount = r.read_count;
+  if (r.watch_count !== null) entry.watchCount = r.watch_count;
+  if (r.tmdb_id !== null) entry.tmdbId = r.tmdb_id;
+  if (r.open_library_key !== null) entry.openLibraryKey = r.open_library_key;
+  if (r.cover_url !== null) entry.coverUrl = r.cover_url;
   if (r.import_key !== null) entry.importKey = r.import_key;
   return entry;
 }

@@ -79,3 +79,35 @@ describe("other services' files", () => {
     expect(file.left).toBe(1);
   });
 });
+
+describe("CSV cells a spreadsheet would run as a formula (OWASP CSV injection)", () => {
+  const HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "'=already quoted", "''+x", "'plain apostrophe", "Plain"];
+  const hostile: Entry[] = HOSTILE.flatMap((text, i) => [
+    { ...base, id: `b${i}`, kind: "book" as const, title: text.trim() || "x", author: text, rating: 4, status: "finished", notes: text },
+    { ...base, id: `m${i}`, kind: "movie" as const, title: text.trim() || "x", year: 1999, rating: 3.5, notes: text },
+    { ...base, id: `s${i}`, kind: "show" as const, title: text.trim() || "x", season: 1, episode: 2, status: "watching", notes: text },
+    { ...base, id: `q${i}`, kind: "quote" as const, title: "Q", author: text, quoteText: text, notes: text },
+  ]);
+  const cells = (text: string) => (parse(text, { relax_column_count: true }) as string[][]).flat();
+
+  it.each(["csv", "goodreads", "letterboxd", "yamtrack"] as const)("%s: no cell starts with = + - @, a tab or a carriage return", (format) => {
+    const risky = cells(exportFile(hostile, format).content).filter((c) => /^[=+\-@\t\r]/.test(c));
+    expect(risky).toEqual([]);
+  });
+
+  it("JSON keeps every text exactly as stored", () => {
+    const json = JSON.parse(exportEntries(hostile, "json")) as Array<Record<string, unknown>>;
+    expect(json.filter((r) => r.kind === "quote").map((r) => r.text)).toEqual(HOSTILE);
+    expect(json.filter((r) => r.kind === "book").map((r) => r.author)).toEqual(HOSTILE);
+  });
+
+  it("a text cell gets one leading ' (and a real leading ' before one of them gets another); numbers stay numbers", () => {
+    const quotes = rows(exportEntries(hostile, "csv")).filter((r) => r.kind === "quote").map((r) => r.text);
+    expect(quotes).toEqual([
+      '\'=HYPERLINK("http://evil.example","click")', "'+1+1", "'-2+3", "'@SUM(A1:A9)", "'\t=1+1", "'\r=1+1", "''=already quoted", "'''+x", "'plain apostrophe", "Plain",
+    ]);
+    // A group's chat id is negative: a number, written as it is.
+    const all = rows(exportEntries([{ ...hostile[0]!, chatId: "-1001234567890" }], "csv", { withChat: true }));
+    expect(all[0]!.chatId).toBe("-1001234567890");
+  });
+});

@@ -25,16 +25,23 @@ really",,,1,0`,
 ].join("\n");
 
 describe("Goodreads library export", () => {
-  it("maps columns, shelves and ratings (0 = unrated) and skips a row without a title", () => {
+  it("maps columns, shelves, ratings (0 = unrated), ISBN, pages and Read Count, and skips a row without a title", () => {
     const r = ok(read(GOODREADS, "goodreads_library_export.csv"));
     expect(r.source).toBe("goodreads");
     expect(r.entries.map(({ id: _, ...e }) => e)).toEqual([
       {
         kind: "book", title: "The Wise Man's Fear (The Kingkiller Chronicle, #2)", author: "Patrick Rothfuss", rating: 5, status: "finished",
         finishedOn: "2022-01-30", notes: "Loved it,\nreally", addedAtMs: Date.UTC(2022, 0, 25), importKey: "goodreads:1215032",
+        isbn: "9780756404734", pages: 994, readCount: 1,
       },
-      { kind: "book", title: "Ghosts of the Tristan Basin", author: "Brian McClellan", status: "want", addedAtMs: Date.UTC(2025, 6, 2), importKey: "goodreads:28825810" },
-      { kind: "book", title: "White Sand, Volume 3", author: "Brandon Sanderson", rating: 3, status: "reading", notes: "private 🙂", addedAtMs: Date.UTC(2021, 7, 11), importKey: "goodreads:39298848" },
+      {
+        kind: "book", title: "Ghosts of the Tristan Basin", author: "Brian McClellan", status: "want", addedAtMs: Date.UTC(2025, 6, 2), importKey: "goodreads:28825810",
+        pages: 90, readCount: 0,
+      },
+      {
+        kind: "book", title: "White Sand, Volume 3", author: "Brandon Sanderson", rating: 3, status: "reading", notes: "private 🙂", addedAtMs: Date.UTC(2021, 7, 11), importKey: "goodreads:39298848",
+        pages: 160, readCount: 1,
+      },
     ]);
     expect(r.skipped).toEqual([{ where: "row 5", reason: "no title" }]);
   });
@@ -104,8 +111,8 @@ describe("Yamtrack CSV", () => {
     const r = ok(read(csv, "yamtrack.csv"));
     expect(r.source).toBe("yamtrack");
     const byTitle = Object.fromEntries(r.entries.map(({ id: _, addedAtMs: __, ...e }) => [e.title, e]));
-    expect(byTitle["Friends"]).toEqual({ kind: "show", title: "Friends", status: "watching", season: 2, episode: 4, rating: 4, importKey: "yamtrack:tmdb:tv:1668" });
-    expect(byTitle["Perfect Blue"]).toEqual({ kind: "movie", title: "Perfect Blue", rating: 4.5, watchedOn: "2024-02-09", notes: "wow, \"really\"", importKey: "yamtrack:tmdb:movie:10494" });
+    expect(byTitle["Friends"]).toEqual({ kind: "show", title: "Friends", status: "watching", season: 2, episode: 4, rating: 4, importKey: "yamtrack:tmdb:tv:1668", tmdbId: 1668 });
+    expect(byTitle["Perfect Blue"]).toEqual({ kind: "movie", title: "Perfect Blue", rating: 4.5, watchedOn: "2024-02-09", notes: "wow, \"really\"", importKey: "yamtrack:tmdb:movie:10494", tmdbId: 10494 });
     expect(byTitle["Dune"]).toEqual({ kind: "book", title: "Dune", rating: 1.5, status: "reading", currentPage: 120, importKey: "yamtrack:openlibrary:book:OL1" });
     expect(r.skipped).toEqual([{ where: "row 8", reason: "game isn't something I track" }, { where: "row 9", reason: "no title" }]);
   });
@@ -138,6 +145,22 @@ describe("our own exports", () => {
     ]);
     expect(yam[2]).toMatchObject({ season: 3, episode: 8 });
     expect(yam[0]).toMatchObject({ currentPage: 42 });
+  });
+
+  it("texts made spreadsheet-safe in CSV come back exactly, from our CSV and the services' files", () => {
+    const texts = ["=1+1", "+cmd", "-5", "@x", "'=quoted", "''-two", "'plain", "\t=tab", "Plain"];
+    const hostile: Entry[] = texts.flatMap((text, i) => [
+      { chatId: "1", id: `q${i}`, kind: "quote" as const, title: text.trim(), author: text, quoteText: text, notes: text, addedAtMs: T, updatedAtMs: T },
+      { chatId: "1", id: `b${i}`, kind: "book" as const, title: text.trim(), author: text, status: "reading", notes: text, addedAtMs: T, updatedAtMs: T },
+      { chatId: "1", id: `m${i}`, kind: "movie" as const, title: text.trim(), year: 2000 + i, notes: text, addedAtMs: T, updatedAtMs: T },
+    ]);
+    const own = ok(read(exportEntries(hostile, "csv"), "media-tracker.csv"));
+    expect(strip(own.entries as never)).toEqual(strip(hostile as never));
+    const titles = (format: "goodreads" | "letterboxd" | "yamtrack") => ok(read(exportFile(hostile, format).content)).entries.map((e) => [e.title, e.notes]);
+    const expected = (...kinds: string[]) => hostile.filter((e) => kinds.includes(e.kind)).map((e) => [e.title, e.notes]);
+    expect(titles("goodreads")).toEqual(expected("book"));
+    expect(titles("letterboxd")).toEqual(expected("movie"));
+    expect(titles("yamtrack")).toEqual(expected("book", "movie"));
   });
 
   it("skips entries without a kind or title, with the item number", () => {

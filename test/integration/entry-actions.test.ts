@@ -103,7 +103,7 @@ describe("entry buttons", () => {
 
     await t.press(1, "e:m1");
     await replies(t, 1, 3);
-    expect(buttonData(lastMessage(t, 1))).toEqual(["ef:m1", "rt:m1", "dl:m1"]);
+    expect(buttonData(lastMessage(t, 1))).toEqual(["ef:m1", "rt:m1", "st:m1", "dl:m1"]);
     await t.press(1, "e:q1");
     expect((await replies(t, 1, 4))[3]).toContain("«Fear is the mind-killer.»");
     expect(buttonData(lastMessage(t, 1))).toEqual(["ef:q1", "dl:q1"]);
@@ -159,6 +159,7 @@ describe("entry buttons", () => {
       { id: "b2", kind: "book", title: "Emma", finishedOn: "2020-01-01" },
       { id: "m1", kind: "movie", title: "Heat" },
       { id: "s1", kind: "show", title: "Lost" },
+      { id: "q1", kind: "quote", title: "Dune", quoteText: "Fear is the mind-killer." },
     ]);
     const card = await openCard(t, 3, "b1");
     const ask = await tap(t, 3, "st:b1", card);
@@ -180,11 +181,18 @@ describe("entry buttons", () => {
     expect((await tap(t, 3, "bk:b1", card)).edits[0]).toMatch(/^📖 Book\nTitle: Dune/);
     expect(buttonData(editsOf(t, 3, card).at(-1))).toEqual(["ef:b1", "rt:b1", "st:b1", "dl:b1"]);
 
-    expect((await tap(t, 3, "st:m1", 1)).toasts).toEqual(["Only books and shows have a status."]);
+    expect((await tap(t, 3, "st:q1", 1)).toasts).toEqual(["Quotes don't have a status."]);
     expect((await tap(t, 3, "ss:b1:done", 1)).toasts).toEqual(["That button is no longer active."]);
     expect((await tap(t, 3, "ss:s1:reading", 1)).toasts).toEqual(["That button is no longer active."]);
     expect(row(t, 3, "b1")!.status).toBe("finished");
     expect(row(t, 3, "s1")!.status).toBe("paused");
+
+    // Movies are wanted or watched; marked watched, one gets today's date.
+    const movieCard = await openCard(t, 3, "m1");
+    await tap(t, 3, "st:m1", movieCard);
+    expect(buttonData(editsOf(t, 3, movieCard).at(-1))).toEqual(["ss:m1:want", "ss:m1:watched", "bk:m1"]);
+    expect((await tap(t, 3, "ss:m1:watched", movieCard)).toasts).toEqual(["Marked watched."]);
+    expect(row(t, 3, "m1")).toMatchObject({ status: "watched", watched_on: "2024-05-17" });
   });
 
   it("deletes only after Yes, and says so once, in place; No shows the card again; a deleted entry's buttons say it no longer exists", async () => {

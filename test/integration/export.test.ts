@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Entry, NewEntry } from "../../agents/media-tracker/media-store.js";
 import { createMediaStore } from "../../src/store/media.js";
-import { type RecordedCall, makeDocumentUpdate, postUpdate } from "../support/fake-bot-api.js";
+import { makeDocumentUpdate, postUpdate } from "../support/fake-bot-api.js";
+import { docText, documents } from "../support/files.js";
 import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
 
 const apps: TestApp[] = [];
@@ -27,13 +28,6 @@ const ENTRIES: NewEntry[] = [
   { id: "e5", kind: "quote", title: "Solaris", author: "Stanisław Lem", quoteText: "We don't want other worlds;\nwe want mirrors, \"really\".", notes: NOTES, addedAtMs: T + 4 },
 ];
 
-function documents(app: TestApp, chatId: number): RecordedCall[] {
-  return app.api.sent(chatId).filter((c) => c.method === "sendDocument");
-}
-function docText(call: RecordedCall): { name: string; text: string } {
-  const file = call.params.document as { fileName: string; data: Buffer };
-  return { name: file.fileName, text: file.data.toString("utf8") };
-}
 const comparable = (entries: Entry[]) =>
   entries.map(({ id: _, chatId: __, importKey: ___, ...rest }) => rest).sort((a, b) => a.addedAtMs - b.addedAtMs);
 

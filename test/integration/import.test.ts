@@ -4,6 +4,7 @@ import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMediaStore } from "../../src/store/media.js";
 import { makeDocumentUpdate, postUpdate } from "../support/fake-bot-api.js";
+import { importButton, press, sendFile } from "../support/files.js";
 import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -12,31 +13,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-let updateId = 5000;
-let fileNo = 0;
-/** Sends a file as a user would; returns once the bot has answered it. */
-async function sendFile(app: TestApp, chatId: number, name: string, bytes: Buffer | string, fileSize?: number): Promise<string> {
-  const before = app.replies(chatId).length;
-  const fileId = `FILE${++fileNo}`;
-  app.api.addFile(fileId, name, bytes);
-  const size = fileSize ?? (typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.length);
-  const res = await postUpdate(app.webhookUrl, makeDocumentUpdate(updateId++, chatId, { fileId, fileName: name, fileSize: size }), SECRET);
-  expect(res.status).toBe(200);
-  await app.api.waitFor(() => app.replies(chatId).length > before);
-  return app.replies(chatId).at(-1)!;
-}
-function importButton(app: TestApp, chatId: number): string | undefined {
-  const markup = JSON.stringify(app.api.sent(chatId).at(-1)?.params.reply_markup ?? {});
-  return /"(im:[^"]+)"/.exec(markup)?.[1];
-}
-async function press(app: TestApp, chatId: number, data: string): Promise<string | undefined> {
-  const replies = app.replies(chatId).length;
-  const answers = app.api.calls.filter((c) => c.method === "answerCallbackQuery").length;
-  await app.press(chatId, data);
-  await app.api.waitFor(() => app.api.calls.filter((c) => c.method === "answerCallbackQuery").length > answers);
-  const toast = app.api.calls.filter((c) => c.method === "answerCallbackQuery").at(-1)!.params.text as string | undefined;
-  return app.replies(chatId).length > replies ? app.replies(chatId).at(-1) : toast;
-}
 function entries(app: TestApp, chatId: number) {
   return createMediaStore(app.app.db).everything(String(chatId));
 }
@@ -93,7 +69,7 @@ describe("importing a Goodreads library export", () => {
 });
 
 describe("importing Letterboxd and Yamtrack", () => {
-  it("imports a Letterboxd ZIP, then diary.csv alone adds nothing", async () => {
+  it("imports a Letterboxd ZIP, then diary.csv alone adds nothing (and offers its other rating)", async () => {
     t = await startTestApp();
     const diary = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n2024-08-18,The Godfather,1972,https://boxd.it/a,4.5,,,2024-08-18\n2024-08-19,\"Paris, Texas\",1984,https://boxd.it/b,0.5,,,2024-08-19\n";
     const zip = zipSync({
@@ -110,7 +86,17 @@ describe("importing Letterboxd and Yamtrack", () => {
       ["The Godfather", 1972, 5, "2024-08-18"],
     ]);
     const again = await sendFile(t, 4, "diary.csv", diary);
-    expect(again).toMatch(/2 movies\.\n2 are already in your list\.[\s\S]*Nothing new/);
+    // Both films are there; the diary's own rating (4.5) differs from ratings.csv's (5): offered, not done.
+    expect(again).toBe([
+      "Letterboxd export (diary.csv): 2 movies.",
+      "1 rating under 1 star (like ½★) raised to 1★, the lowest rating here.",
+      "2 are already in your list; for 1 of them the file has something newer:",
+      "• The Godfather: rating 5 → 4.5",
+      "",
+      "Nothing new to add. Update the one already in your list?",
+    ].join("\n"));
+    expect(JSON.stringify(t.api.sent(4).at(-1)!.params.reply_markup)).toMatch(/"Update 1","callback_data":"iu:[^"]+"/);
+    expect(entries(t, 4)).toHaveLength(3);
   });
 
   it("imports a Yamtrack CSV with scores halved and statuses mapped", async () => {
@@ -149,7 +135,7 @@ describe("files that can't be imported", () => {
 
   it("says when Telegram won't give the file", async () => {
     t = await startTestApp();
-    await postUpdate(t.webhookUrl, makeDocumentUpdate(updateId++, 7, { fileId: "UNKNOWN", fileName: "x.csv", fileSize: 10 }), SECRET);
+    await postUpdate(t.webhookUrl, makeDocumentUpdate(9000, 7, { fileId: "UNKNOWN", fileName: "x.csv", fileSize: 10 }), SECRET);
     await t.api.waitFor(() => t!.replies(7).length === 1);
     expect(t.replies(7)[0]).toMatch(/couldn't get that file/);
   });

@@ -135,6 +135,24 @@ describe("lists", () => {
     expect(buttonsOf(messages(t, 3)[5]).map((b) => b.data)).toEqual(["e:b3", "e:b2", "e:b1"]);
   });
 
+  it("filters movies by want and watched (a movie without a status was watched); other words search", async () => {
+    t = await startTestApp();
+    seed(t, 13, [
+      { id: "m1", kind: "movie", title: "Heat", year: 1995, watchedOn: "2024-01-02" },
+      { id: "m2", kind: "movie", title: "Alien", year: 1979, status: "want" },
+      { id: "m3", kind: "movie", title: "Arrival", year: 2016, status: "watched" },
+    ]);
+    await t.say(13, "/movies want");
+    await t.say(13, "/movies watched");
+    await t.say(13, "/movies heat");
+    const [want, watched, heat] = await replies(t, 13, 3);
+    expect(want).toMatch(/^Your movies marked want \(1\):\n1\. Alien \(1979\), want to see\n/);
+    expect(watched).toMatch(/^Your movies marked watched \(2\):/);
+    expect(watched).toContain("Heat");
+    expect(watched).not.toContain("Alien");
+    expect(heat).toMatch(/^Your movies matching "heat" \(1\):/);
+  });
+
   it("finds by text across kinds, says when nothing matches, and asks what to find", async () => {
     t = await startTestApp();
     seed(t, 4, [

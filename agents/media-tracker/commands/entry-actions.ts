@@ -8,8 +8,9 @@ import { activityOf } from "../dialogs/dialog.js";
 import { type EditableField, editableFields, startEdit } from "../dialogs/edit-entry.js";
 import { DIALOGS } from "../dialogs/index.js";
 import { CARD_BUTTON, entryActionButtons, entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
+import { KIND_STATUSES } from "../fields.js";
 import { nameOf, otherMembersDialog } from "../group.js";
-import { BOOK_STATUSES, type Entry, type EntryKind, type EntryPatch, SHOW_STATUSES } from "../media-store.js";
+import type { Entry, EntryPatch } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
@@ -20,7 +21,6 @@ export const WATCHED_BUTTON = CARD_BUTTON.watched;
 export const NOT_FOUND = "That entry no longer exists.";
 export { entryActionButtons };
 
-const STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
 
 /** The chat's entry with this id, or undefined (deleted, forged, another chat's). */
 export function findEntry(turn: Turn, id: string | undefined): Entry | undefined {
@@ -121,8 +121,8 @@ async function setRating(turn: Turn, [id, stars]: string[], press: ButtonPress):
 }
 
 function askStatus(turn: Turn, entry: Entry, _args: string[], press: ButtonPress): string | void {
-  const statuses = STATUSES[entry.kind];
-  if (!statuses) return "Only books and shows have a status.";
+  const statuses = KIND_STATUSES[entry.kind];
+  if (!statuses.length) return "Quotes don't have a status.";
   const buttons = statuses.map((s) => ({ text: s === entry.status ? `• ${s}` : s, data: buttonData("ss", entry.id, s) }));
   turn.edit(press.messageId, `${formatEntryCard(entry)}\n\nWhich status for ${entryRef(entry)}?`, withBack(entry, buttons, 2));
 }
@@ -130,9 +130,11 @@ function askStatus(turn: Turn, entry: Entry, _args: string[], press: ButtonPress
 async function setStatus(turn: Turn, [id, status]: string[], press: ButtonPress): Promise<string | void> {
   if (!status) return "That button is no longer active.";
   const change = await changeEntry(turn, id, (e, today) => {
-    if (!STATUSES[e.kind]?.includes(status)) return "That button is no longer active.";
-    // A book marked finished gets today's date, unless it already has one.
-    return e.kind === "book" && status === "finished" && !e.finishedOn ? { status, finishedOn: today } : { status };
+    if (!KIND_STATUSES[e.kind]?.includes(status)) return "That button is no longer active.";
+    // A book marked finished (a movie marked watched) gets today's date, unless it already has one.
+    if (e.kind === "book" && status === "finished" && !e.finishedOn) return { status, finishedOn: today };
+    if (e.kind === "movie" && status === "watched" && !e.watchedOn) return { status, watchedOn: today };
+    return { status };
   });
   if (!change.ok) return change.reason;
   // The card, updated in place, shows the new status (and the finish date it got).

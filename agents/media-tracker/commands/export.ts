@@ -62,12 +62,15 @@ function sendExport(turn: Turn, format: ExportFormat): string | undefined {
   const file = exportFile(entries, format);
   if (file.count === 0) {
     const service = format in SERVICE_NAMES ? (format as ServiceFormat) : undefined;
-    return service ? `You have no ${orList(SERVICE_KINDS[service].map((k) => `${k}s`))} to export for ${SERVICE_NAMES[service]}.` : "Your list is empty, so there's nothing to export yet.";
+    if (!service) return "Your list is empty, so there's nothing to export yet.";
+    return [`You have no ${orList(SERVICE_KINDS[service].map((k) => `${k}s`))} to export for ${SERVICE_NAMES[service]}.`, ...file.notes].join("\n");
   }
   if (tooBig(turn, file.content, format)) return undefined;
   const name = format in SERVICE_NAMES ? SERVICE_NAMES[format as ServiceFormat] : format.toUpperCase();
   const left = file.left > 0 ? `; ${count(file.left)} left out (${name} has no place for them)` : "";
-  turn.send({ type: "document", fileName: file.fileName, content: file.content, caption: `${name}: ${count(file.count)}${left}` });
+  // What the format could not keep as it was (whole stars, a status it needs) is said with the file.
+  const caption = [`${name}: ${count(file.count)}${left}.`, ...file.notes].join("\n");
+  turn.send({ type: "document", fileName: file.fileName, content: file.content, caption });
   return undefined;
 }
 

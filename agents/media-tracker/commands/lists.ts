@@ -5,7 +5,8 @@
 // turn that message into a page of a different list.
 import { ENTRY_BUTTON } from "./entry-actions.js";
 import { KIND_ICONS, KIND_PLURALS, entryButtonLabel, formatEntryLine, truncate } from "../entry-view.js";
-import { BOOK_STATUSES, type EntryKind, type ListQuery, SHOW_STATUSES } from "../media-store.js";
+import { KIND_STATUSES } from "../fields.js";
+import type { EntryKind, ListQuery } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import type { ListState } from "../state.js";
@@ -20,15 +21,15 @@ const MAX_ENTRY_ID_BYTES = 50;
 const MAX_SEARCH_LENGTH = 100;
 
 const ADD_COMMAND: Record<EntryKind, string> = { book: "/add_book", movie: "/add_movie", show: "/add_show", quote: "/add_quote" };
-const STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
 
-/** /books [status], /shows [status]: a status filter; /movies, /quotes [text]: a text filter. */
+/** /books [status], /shows [status]: a status filter; /movies [status or text]; /quotes [text]: a text filter. */
 function listKind(kind: EntryKind) {
   return (turn: Turn, args: string): void => {
     const word = args.trim();
     const plural = KIND_PLURALS[kind];
-    const statuses = STATUSES[kind];
-    if (word && statuses) {
+    const statuses = KIND_STATUSES[kind];
+    // /movies searches titles by any word that isn't one of its two statuses.
+    if (word && statuses && (kind !== "movie" || statuses.includes(word.toLowerCase()))) {
       const status = word.toLowerCase();
       if (!statuses.includes(status)) {
         turn.reply(
@@ -121,7 +122,7 @@ function emptyMessage(list: ListState): string {
 
 export const listCommands: CommandRoute[] = [
   { name: "books", description: "your books (add a status to filter: /books reading)", run: listKind("book") },
-  { name: "movies", description: "your movies, newest first", run: listKind("movie") },
+  { name: "movies", description: "your movies (add a status to filter: /movies want)", run: listKind("movie") },
   { name: "shows", description: "your shows (add a status to filter: /shows watching)", run: listKind("show") },
   { name: "quotes", description: "your quotes, newest first", run: listKind("quote") },
   { name: "list", description: "everything you've added, newest first", run: (turn) => showList(turn, { title: "Everything" }, 0) },

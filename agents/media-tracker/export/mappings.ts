@@ -34,8 +34,15 @@ export const SHOW_TO_YAMTRACK: Record<ShowStatus, YamtrackStatus> = {
   dropped: "Dropped",
 };
 
+/** Yamtrack's status for a movie: Planning is one to see; a movie with no status is one seen. */
+export function movieToYamtrack(status: string | undefined): YamtrackStatus {
+  return status === "want" ? "Planning" : "Completed";
+}
+
 export function yamtrackToStatus(kind: EntryKind, status: string): string | undefined {
   const s = status.trim().toLowerCase();
+  // Any other state of a movie (Completed, In progress, …) means seen: no status says that.
+  if (kind === "movie") return s === "planning" ? "want" : undefined;
   if (kind === "book") {
     if (s === "completed") return "finished";
     if (s === "in progress" || s === "paused" || s === "repeating") return "reading";
@@ -57,7 +64,31 @@ export function toRating(value: number | undefined): number | undefined {
   return Math.min(5, Math.max(1, Math.round(value * 2) / 2));
 }
 
-/** Yamtrack scores are 0–10: halved; 0 means unscored. */
-export function fromYamtrackScore(score: number | undefined): number | undefined {
-  return score === undefined ? undefined : toRating(score / 2);
+/**
+ * Ratings read from a file onto our 1–5 half-star scale, remembering (per entry, the last one read)
+ * what the scale changed, so that the import's summary can say so.
+ */
+export class RatingReader {
+  private readonly changed = new Map<object, "raised" | "rounded">();
+
+  /** `value` in stars (a Yamtrack score halved); undefined for 0, blanks and nonsense. */
+  read(entry: object, value: number | undefined): number | undefined {
+    const rating = toRating(value);
+    if (rating === undefined) return undefined;
+    if (value! < 1) this.changed.set(entry, "raised");
+    else if (rating !== value) this.changed.set(entry, "rounded");
+    else this.changed.delete(entry);
+    return rating;
+  }
+
+  /** Sentences for the summary: how many ratings the scale raised or rounded. */
+  notes(): string[] {
+    const count = (what: string) => [...this.changed.values()].filter((c) => c === what).length;
+    const raised = count("raised");
+    const rounded = count("rounded");
+    const notes: string[] = [];
+    if (raised > 0) notes.push(`${raised} ${raised === 1 ? "rating" : "ratings"} under 1 star (like ½★) raised to 1★, the lowest rating here.`);
+    if (rounded > 0) notes.push(`${rounded} ${rounded === 1 ? "rating" : "ratings"} rounded to the nearest half star (ratings here are 1–5 stars in half stars).`);
+    return notes;
+  }
 }

@@ -23,8 +23,4 @@ export interface ImportStore {
   discard(chatId: string, id: string): boolean;
   /** Deletes every import of the chat, waiting or applied (/forget); returns how many. */
   removeAll(chatId: string): number;
-  /** Which of these import keys the chat's entries already carry. */
-  existingKeys(chatId: string, keys: string[]): Set<string>;
-  /** Which of these entry ids the chat has (our own export imported into the chat it came from). */
-  existingIds(chatId: string, ids: string[]): Set<string>;
 }

@@ -1,11 +1,13 @@
 // Our own export (JSON or CSV, see export/formats.ts) read back: every kind and every field, keyed
-// "mt:<id>" so that importing it twice, or into the chat it came from, adds nothing.
-import { BOOK_STATUSES, ENTRY_KINDS, type EntryKind, SHOW_STATUSES } from "../media-store.js";
+// "mt:<id>" so that importing it twice, or into the chat it came from, adds nothing. CSV cells are
+// read as they were before the export made them spreadsheet-safe; JSON is taken as it is.
+import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
+import { fromCsvText } from "../export/csv-text.js";
 import { toRating } from "../export/mappings.js";
 import { MAX_PAGE } from "../edit-fields.js";
-import { MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
-import type { ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
-import { cleanTitle, day, number, text, timeMs, wholeNumber } from "./values.js";
+import { KIND_STATUSES, MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
+import type { CsvTable, ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
+import { MAX_TIMES, cleanTitle, coverUrl, day, isbn, number, openLibraryKey, text, timeMs, wholeNumber } from "./values.js";
 
 export function isOwnCsv(headers: string[]): boolean {
   return headers.includes("kind") && headers.includes("title") && (headers.includes("id") || headers.includes("addedAt"));
@@ -13,8 +15,14 @@ export function isOwnCsv(headers: string[]): boolean {
 
 type Value = string | number | null | undefined;
 
-/** The statuses each kind can have; a status the bot would not offer is left out. */
-const KIND_STATUSES: Partial<Record<EntryKind, readonly string[]>> = { book: BOOK_STATUSES, show: SHOW_STATUSES };
+/** Reads our CSV export: its rows as records, each cell as it was before the export. */
+export function readOwnCsv(table: CsvTable, options: ReadOptions): { entries: ImportedEntry[]; skipped: SkippedRow[] } {
+  const records = table.rows.map(({ row, values }) => ({
+    where: `row ${row}`,
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, fromCsvText(v)])) as Record<string, unknown>,
+  }));
+  return readOwn(records, options);
+}
 
 /** Reads our records (JSON objects or CSV rows as objects). */
 export function readOwn(
@@ -64,6 +72,7 @@ export function readOwn(
     if (season !== undefined) e.season = season;
     const episode = wholeNumber(get("episode"), 0, MAX_EPISODE);
     if (episode !== undefined) e.episode = episode;
+    // A status the bot would not offer for the kind is left out.
     const status = str("status")?.trim().toLowerCase();
     if (status && KIND_STATUSES[kind]?.includes(status)) e.status = status;
     const page = wholeNumber(get("currentPage"), 0, MAX_PAGE);
@@ -76,6 +85,20 @@ export function readOwn(
     if (quote) e.quoteText = quote;
     const notes = text(str("notes"));
     if (notes) e.notes = notes;
+    const code = isbn(get("isbn"));
+    if (code) e.isbn = code;
+    const pages = wholeNumber(get("pages"), 1, MAX_PAGE);
+    if (pages !== undefined) e.pages = pages;
+    const readCount = wholeNumber(get("readCount"), 0, MAX_TIMES);
+    if (readCount !== undefined) e.readCount = readCount;
+    const watchCount = wholeNumber(get("watchCount"), 0, MAX_TIMES);
+    if (watchCount !== undefined) e.watchCount = watchCount;
+    const tmdbId = wholeNumber(get("tmdbId"), 1, 2 ** 31 - 1);
+    if (tmdbId !== undefined) e.tmdbId = tmdbId;
+    const olKey = openLibraryKey(str("openLibraryKey"));
+    if (olKey) e.openLibraryKey = olKey;
+    const cover = coverUrl(str("coverUrl"));
+    if (cover) e.coverUrl = cover;
     entries.push(e);
   }
   return { entries, skipped };

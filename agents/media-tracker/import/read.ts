@@ -3,8 +3,10 @@
 // Pure: bytes in, entries and skipped rows out, or a reason the file can't be read.
 import { parse } from "csv-parse/sync";
 import { unzipSync } from "fflate";
-import { type LetterboxdFile, isGoodreads, isYamtrack, letterboxdFile, readGoodreads, readLetterboxd, readYamtrack } from "./services.js";
-import { isOwnCsv, readOwn } from "./own.js";
+import {
+  type LetterboxdFile, isGoodreads, isYamtrack, letterboxdFile, letterboxdZipSkip, readGoodreads, readLetterboxd, readYamtrack,
+} from "./services.js";
+import { isOwnCsv, readOwn, readOwnCsv } from "./own.js";
 import type { CsvTable, ImportRead, ReadOptions } from "./types.js";
 
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
@@ -32,10 +34,7 @@ export function readImportFile(bytes: Uint8Array, fileName: string, options: Rea
 
 function readTable(table: CsvTable, fileName: string, options: ReadOptions): ImportRead {
   const h = table.headers;
-  if (isOwnCsv(h)) {
-    const records = table.rows.map((r) => ({ where: `row ${r.row}`, values: r.values as Record<string, unknown> }));
-    return { ok: true, source: "media-tracker", ...readOwn(records, options) };
-  }
+  if (isOwnCsv(h)) return { ok: true, source: "media-tracker", ...readOwnCsv(table, options) };
   if (isYamtrack(h)) return { ok: true, source: "yamtrack", ...readYamtrack(table, options) };
   if (isGoodreads(h)) return { ok: true, source: "goodreads", ...readGoodreads(table, options) };
   const file = letterboxdFile(h, fileName);
@@ -94,10 +93,13 @@ function readZip(bytes: Uint8Array, options: ReadOptions): ImportRead {
   let files: Record<string, Uint8Array>;
   let total = 0;
   let tooBig = false;
+  const leftOut: Array<{ name: string; reason: string }> = [];
   try {
     files = unzipSync(bytes, {
       filter: (f) => {
         const wanted = zipFileKind(f.name) !== undefined;
+        const skip = wanted ? undefined : letterboxdZipSkip(f.name);
+        if (skip) leftOut.push({ name: f.name, reason: skip });
         if (wanted) total += f.originalSize;
         if (total > MAX_UNZIPPED_BYTES) tooBig = true;
         return wanted && !tooBig;
@@ -124,7 +126,7 @@ function readZip(bytes: Uint8Array, options: ReadOptions): ImportRead {
   if (tables.length === 0) {
     return { ok: false, error: "That ZIP has no diary.csv, ratings.csv or watched.csv, so it isn't a Letterboxd export I can import." };
   }
-  return { ok: true, source: "letterboxd", ...readLetterboxd(tables, options) };
+  return { ok: true, source: "letterboxd", ...readLetterboxd(tables, options, leftOut) };
 }
 
 /** Letterboxd's own files at the top of the ZIP (or in one folder), not the deleted/ or orphaned/ copies. */

@@ -2,20 +2,24 @@
 //
 // 1. receiveFile: checks the name and size, then downloads and reads the file in ONE journaled
 //    step ("read-import": after a crash the parsed result comes from the journal, no second
-//    download), stages it ("stage-import": the imports table, with how many entries the chat
-//    already has) and shows a summary with Import (im:<id>) and Cancel (ic:<id>) buttons.
-// 2. Import: applies the staged import in ONE write ("apply-import": media.addMany, deduplicated
-//    by import key, and the import marked applied), so a crash, a second press or the same file
-//    again adds nothing twice.
+//    download), stages it ("stage-import": the imports table, with which entries the chat already
+//    has from any source, match.ts) and shows a summary with Import (im:<id>), Import and update
+//    (iu:<id>, when the file has a newer rating or progress for some) and Cancel (ic:<id>) buttons.
+// 2. Import: applies the staged import in ONE write ("apply-import": the entries matched again
+//    against the list, the new ones added (media.addMany, deduplicated by import key), with iu: the
+//    matched ones brought forward, and the import marked applied), so a crash, a second press or
+//    the same file again adds nothing twice.
 import { randomUUID } from "node:crypto";
 import { crashPoint } from "../../../runtime/crash-points.js";
 import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
-import { type ButtonRoute, type SentFile, buttonData } from "../routes.js";
+import { type ButtonPress, type ButtonRoute, type SentFile, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
+import { type ImportPlan, planImport, planLines } from "./match.js";
 import { MAX_IMPORT_BYTES, readImportFile } from "./read.js";
-import { type ImportRead, type ImportedEntry, SOURCE_NAMES, type SkippedRow } from "./types.js";
+import { type ImportRead, SOURCE_NAMES, type SkippedRow } from "./types.js";
 
 export const IMPORT_BUTTON = "im";
+export const IMPORT_UPDATE_BUTTON = "iu";
 export const CANCEL_IMPORT_BUTTON = "ic";
 const STALE = "That import is no longer active.";
 /** How many skipped rows a message lists before "and N more". */
@@ -69,58 +73,55 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
 
   const importId = turn.ctx.randomId();
   const staged = await turn.ctx.write("stage-import", () => {
-    const already = alreadyThere(turn, read.entries);
-    const fresh = read.entries.length - already;
-    const summary = summarise(name, read, already);
-    // Nothing new: say so, and keep nothing waiting.
-    if (fresh > 0) {
+    const plan = planImport(turn.deps.media.everything(turn.chatId), read.entries, read.source);
+    const summary = summarise(name, read, plan);
+    const counts = { fresh: plan.fresh.length, updates: plan.updates.length };
+    // Nothing new and nothing to update: say so, and keep nothing waiting.
+    if (counts.fresh > 0 || counts.updates > 0) {
       imports.stage({
         id: importId, chatId: turn.chatId, source: read.source, entries: read.entries, skipped: read.skipped, summary, createdAtMs: nowMs,
       });
     }
-    return { summary, fresh };
+    return { summary, ...counts };
   });
-  if (staged.fresh === 0) {
+  // (A step journaled before updates were offered has no count of them.)
+  const { fresh, updates = 0 } = staged;
+  if (fresh === 0 && updates === 0) {
     delete turn.state.pendingImport;
     turn.reply(`${staged.summary}\n\nNothing new to import: everything in it is already in your list.`);
     return;
   }
   turn.state.pendingImport = { id: importId, summary: staged.summary };
-  turn.reply(`${staged.summary}\n\nImport ${staged.fresh === 1 ? "it" : `these ${staged.fresh}`}?`, [[
-    { text: `Import ${staged.fresh}`, data: buttonData(IMPORT_BUTTON, importId) },
-    { text: "Cancel", data: buttonData(CANCEL_IMPORT_BUTTON, importId) },
-  ]]);
+  const cancel = { text: "Cancel", data: buttonData(CANCEL_IMPORT_BUTTON, importId) };
+  if (updates === 0) {
+    turn.reply(`${staged.summary}\n\nImport ${fresh === 1 ? "it" : `these ${fresh}`}?`, [[
+      { text: `Import ${fresh}`, data: buttonData(IMPORT_BUTTON, importId) },
+      cancel,
+    ]]);
+    return;
+  }
+  const update = { text: fresh > 0 ? `Import ${fresh} and update ${updates}` : `Update ${updates}`, data: buttonData(IMPORT_UPDATE_BUTTON, importId) };
+  const them = updates === 1 ? "the one already in your list" : `the ${updates} already in your list`;
+  if (fresh === 0) {
+    turn.reply(`${staged.summary}\n\nNothing new to add. Update ${them}?`, [[update, cancel]]);
+    return;
+  }
+  turn.reply(`${staged.summary}\n\nImport the ${fresh === 1 ? "new one" : `${fresh} new ones`}, and update ${them} too?`, [
+    [{ text: `Import ${fresh}`, data: buttonData(IMPORT_BUTTON, importId) }, update],
+    [cancel],
+  ]);
 }
 
 export const importButtons: ButtonRoute[] = [
   {
-    // im:<importId>: add the staged entries.
+    // im:<importId>: add the staged entries the list does not have.
     prefix: IMPORT_BUTTON,
-    async run(turn, [id], press) {
-      const imports = turn.deps.imports;
-      if (!id || !imports) return STALE;
-      const nowMs = turn.ctx.now();
-      const result = await turn.ctx.write("apply-import", () => {
-        const staged = imports.get(turn.chatId, id);
-        if (!staged) return { status: "missing" as const };
-        if (staged.appliedAtMs !== undefined) return { status: "applied-before" as const };
-        const haveIds = imports.existingIds(turn.chatId, ownIds(staged.entries));
-        const fresh = staged.entries.filter((e) => !haveIds.has(ownId(e) ?? ""));
-        const { added } = turn.deps.media.addMany(turn.chatId, fresh);
-        // A crash test's point: the entries are in, the import not yet marked, nothing committed.
-        crashPoint("import.mid-apply");
-        imports.markApplied(turn.chatId, id, nowMs);
-        return { status: "applied" as const, added, already: staged.entries.length - added, skipped: staged.skipped };
-      });
-      if (result.status === "missing") return STALE;
-      if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
-      if (turn.state.pendingImport?.id === id) delete turn.state.pendingImport;
-      if (result.status === "applied-before") return "That file is imported already.";
-      const parts = [`Imported ${result.added} ${result.added === 1 ? "entry" : "entries"}`];
-      parts.push(`${result.already} ${result.already === 1 ? "was" : "were"} already in your list`);
-      if (result.skipped.length > 0) parts.push(`skipped ${result.skipped.length}`);
-      turn.reply([`${parts.join("; ")}.`, ...skippedLines(result.skipped, false)].join("\n"));
-    },
+    run: (turn, [id], press) => applyImport(turn, id, press, false),
+  },
+  {
+    // iu:<importId>: the same, and bring the ones it has forward (rating, progress, missing fields).
+    prefix: IMPORT_UPDATE_BUTTON,
+    run: (turn, [id], press) => applyImport(turn, id, press, true),
   },
   {
     // ic:<importId>: drop the staged import.
@@ -137,30 +138,41 @@ export const importButtons: ButtonRoute[] = [
   },
 ];
 
-/** How many of the entries the chat has already: by import key, or (our own export) by id. Inside a write. */
-function alreadyThere(turn: Turn, entries: ImportedEntry[]): number {
-  const imports = turn.deps.imports!;
-  const keys = imports.existingKeys(turn.chatId, entries.map((e) => e.importKey));
-  const ids = imports.existingIds(turn.chatId, ownIds(entries));
-  return entries.filter((e) => keys.has(e.importKey) || ids.has(ownId(e) ?? "")).length;
+async function applyImport(turn: Turn, id: string | undefined, press: ButtonPress, withUpdates: boolean): Promise<string | void> {
+  const imports = turn.deps.imports;
+  if (!id || !imports) return STALE;
+  const nowMs = turn.ctx.now();
+  const result = await turn.ctx.write("apply-import", () => {
+    const staged = imports.get(turn.chatId, id);
+    if (!staged) return { status: "missing" as const };
+    if (staged.appliedAtMs !== undefined) return { status: "applied-before" as const };
+    // Matched again: the list may have changed since the summary.
+    const plan = planImport(turn.deps.media.everything(turn.chatId), staged.entries, staged.source);
+    const { added } = turn.deps.media.addMany(turn.chatId, plan.fresh);
+    let updated = 0;
+    if (withUpdates) for (const u of plan.updates) if (turn.deps.media.update(turn.chatId, u.id, u.patch, nowMs)) updated += 1;
+    // A crash test's point: the entries are in, the import not yet marked, nothing committed.
+    crashPoint("import.mid-apply");
+    imports.markApplied(turn.chatId, id, nowMs);
+    return { status: "applied" as const, added, updated, already: staged.entries.length - added - updated, skipped: staged.skipped };
+  });
+  if (result.status === "missing") return STALE;
+  if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
+  if (turn.state.pendingImport?.id === id) delete turn.state.pendingImport;
+  if (result.status === "applied-before") return "That file is imported already.";
+  const parts = [`Imported ${result.added} ${result.added === 1 ? "entry" : "entries"}${result.updated > 0 ? ` and updated ${result.updated}` : ""}`];
+  parts.push(`${result.already} ${result.already === 1 ? "was" : "were"} already in your list`);
+  if (result.skipped.length > 0) parts.push(`skipped ${result.skipped.length}`);
+  turn.reply([`${parts.join("; ")}.`, ...skippedLines(result.skipped, false)].join("\n"));
 }
 
-/** The id an entry had in our own export ("mt:<id>"), if that is where it came from. */
-function ownId(e: ImportedEntry): string | undefined {
-  return e.importKey.startsWith("mt:") ? e.importKey.slice(3) : undefined;
-}
-
-function ownIds(entries: ImportedEntry[]): string[] {
-  return entries.map(ownId).filter((id): id is string => id !== undefined);
-}
-
-function summarise(name: string, read: Extract<ImportRead, { ok: true }>, already: number): string {
+function summarise(name: string, read: Extract<ImportRead, { ok: true }>, plan: ImportPlan): string {
   const counts = ENTRY_KINDS.map((kind) => {
     const n = read.entries.filter((e) => e.kind === kind).length;
     return n > 0 ? `${n} ${NOUNS[kind][n === 1 ? 0 : 1]}` : undefined;
   }).filter((c) => c !== undefined);
   const lines = [`${SOURCE_NAMES[read.source]} (${name}): ${counts.join(", ")}.`];
-  if (already > 0) lines.push(`${already} ${already === 1 ? "is" : "are"} already in your list.`);
+  lines.push(...(read.notes ?? []), ...planLines(plan));
   lines.push(...skippedLines(read.skipped));
   return lines.join("\n");
 }

@@ -22,7 +22,14 @@ export interface SkippedRow {
 }
 
 export type ImportRead =
-  | { ok: true; source: ImportSource; entries: ImportedEntry[]; skipped: SkippedRow[] }
+  | {
+    ok: true;
+    source: ImportSource;
+    entries: ImportedEntry[];
+    skipped: SkippedRow[];
+    /** What reading changed or counted (ratings rounded, rewatches, files left out of a ZIP), in sentences. */
+    notes?: string[];
+  }
   | { ok: false; error: string };
 
 /** A file's rows as objects by column name, with the spreadsheet row number (header = row 1). */

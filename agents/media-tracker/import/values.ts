@@ -1,4 +1,4 @@
-// Small readers for the values import files hold: titles, numbers, dates.
+// Small readers for the values import files hold: titles, numbers, dates, ISBNs and provider ids.
 import { MAX_TITLE_LENGTH } from "../fields.js";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -52,4 +52,33 @@ export function timeMs(raw: string | null | undefined): number | undefined {
 
 export function lower(s: string): string {
   return s.trim().replace(/\s+/g, " ").toLowerCase();
+}
+
+/** Most times a book can be read or a movie watched that an import keeps (a guard against nonsense). */
+export const MAX_TIMES = 1000;
+/** Longest cover address kept. */
+const MAX_URL_LENGTH = 1000;
+
+/** An ISBN-10 or ISBN-13, digits (and a final X) only: "978-0-7564-0473-4", Goodreads' ="0756404738". */
+export function isbn(raw: string | number | null | undefined): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const t = String(raw).trim().replace(/^="?|"$/g, "").replace(/[\s-]/g, "").toUpperCase();
+  return /^(\d{9}[\dX]|\d{13})$/.test(t) ? t : undefined;
+}
+
+/** An Open Library key, "OL27448W" (a work), "OL7353617M" (an edition), also as "/works/OL27448W". */
+export function openLibraryKey(raw: string | null | undefined): string | undefined {
+  const m = /^\s*(?:\/(?:works|books|authors)\/)?(OL\d{1,12}[WMA])\s*$/i.exec(raw ?? "");
+  return m ? m[1]!.toUpperCase() : undefined;
+}
+
+/** An http(s) address of a cover image, or undefined. */
+export function coverUrl(raw: string | null | undefined): string | undefined {
+  const t = (raw ?? "").trim();
+  if (t.length > MAX_URL_LENGTH || !/^https?:\/\/[^\s]+$/i.test(t)) return undefined;
+  try {
+    return new URL(t).protocol.startsWith("http") ? t : undefined;
+  } catch {
+    return undefined;
+  }
 }

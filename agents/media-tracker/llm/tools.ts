@@ -12,7 +12,7 @@ import { z } from "zod";
 import { MAX_NOTES_LENGTH, MAX_PAGE } from "../edit-fields.js";
 import { KIND_NOUNS, entryRef } from "../entry-view.js";
 import {
-  KIND_FIELDS, KIND_STATUSES, MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR,
+  KIND_FIELDS, KIND_STATUSES, type KindField, MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR,
 } from "../fields.js";
 import { type Entry, type EntryFields, type EntryKind, type EntryPatch, ENTRY_KINDS, type NewEntry } from "../media-store.js";
 import type { Button } from "../outgoing.js";
@@ -74,7 +74,7 @@ const FIELD_ARGS = {
   watchedOn: date.describe("The day the person watched it, YYYY-MM-DD. Set it whenever they say they watched, saw or finished it (today when they don't say when)."),
   quoteText: z.string().trim().min(1).max(MAX_QUOTE_LENGTH).describe("The quote itself."),
   notes: z.string().trim().min(1).max(MAX_NOTES_LENGTH).describe("The person's own notes."),
-} satisfies Record<Exclude<keyof EntryFields, "title" | "status">, z.ZodType>;
+} satisfies Record<KindField, z.ZodType>;
 
 /** The fields an add tool must have besides the title. */
 const REQUIRED: Partial<Record<EntryKind, keyof typeof FIELD_ARGS>> = { quote: "quoteText" };
