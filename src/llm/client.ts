@@ -100,19 +100,20 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
         body.tool_choice = "auto";
       }
 
-      const started = Date.now();
+      // On the monotonic clock: a wall clock set back must not stretch the budget by the step.
+      const started = performance.now();
       const deadline = started + budgetMs;
       let malformed = 0;
       let failures = 0;
       for (let n = 1; ; n++) {
-        const attemptStart = Date.now();
-        const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.min(timeoutMs, deadline - attemptStart));
+        const attemptStart = performance.now();
+        const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.min(timeoutMs, Math.floor(deadline - attemptStart)));
         let failure: Failure;
         try {
           const raw = await attempt(body, attemptMs);
           const reply = parseReply(raw);
           log.debug(
-            { llm: true, model, attempt: n, ms: Date.now() - attemptStart, toolCalls: reply.toolCalls.length },
+            { llm: true, model, attempt: n, ms: Math.round(performance.now() - attemptStart), toolCalls: reply.toolCalls.length },
             "language model answered",
           );
           return reply;
@@ -136,11 +137,11 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
         // Wait as the server asked, else back off exponentially with jitter ("equal jitter").
         const backoff = Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1));
         const delayMs = failure.retryAfterMs ?? Math.round(backoff / 2 + (random() * backoff) / 2);
-        const now = Date.now();
+        const now = performance.now();
         if (now + delayMs + MIN_ATTEMPT_MS > deadline) {
           const spent = Math.round((now - started) / 100) / 10;
           log.warn(
-            { llm: true, model, attempts: n, spentMs: now - started, reason: failure.reason, retryAfterMs: failure.retryAfterMs },
+            { llm: true, model, attempts: n, spentMs: Math.round(now - started), reason: failure.reason, retryAfterMs: failure.retryAfterMs },
             "language model not answering; giving up for now",
           );
           throw new RetryableError(

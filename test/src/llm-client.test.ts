@@ -2,7 +2,7 @@
 // the retry policy (429 + Retry-After, 5xx, resets, timeouts, the budget), permanent failures.
 import OpenAI, { AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from "openai";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PermanentError, RetryableError } from "../../runtime/index.js";
 import type { ChatMessage, ToolSpec } from "../../agents/media-tracker/llm/model.js";
 import { type LanguageModelOptions, createLanguageModel, retryAfter } from "../../src/llm/client.js";
@@ -211,6 +211,23 @@ describe("createLanguageModel", () => {
     expect((error as RetryableError).retryAfterMs).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(fake.requests.length).toBeGreaterThan(2);
+  });
+
+  it("keeps to the budget when the wall clock is set back an hour during the retries", async () => {
+    const wallNow = Date.now;
+    let shiftMs = 0;
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => wallNow() + shiftMs);
+    try {
+      fake.respond((_body, index) => {
+        if (index === 0) shiftMs = -3_600_000;
+        return { status: 502 };
+      });
+      const error = await model({ budgetMs: 400 }).complete(hello, []).catch((e: unknown) => e);
+      // On the wall clock, the deadline would be an hour and 400 ms away: an hour of retries.
+      expect(error).toBeInstanceOf(RetryableError);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it("hands a Retry-After longer than the budget back to the runtime at once", async () => {
