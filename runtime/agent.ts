@@ -54,8 +54,8 @@ export interface AgentContext<S> {
   cancelTimer(timerId: string): void;
   /**
    * Deletes the runtime's record of this agent's past messages (payloads, journals, sent messages,
-   * spent timers), exactly once, like a write step. Pending work and this message are kept.
-   * Resolves with how many rows went. For "forget me" requests; the agent resets its own state.
+   * spent timers), exactly once, like a write step. Pending work and this message are kept; the
+   * past messages' ids stay, without content, so a redelivery is still known. Resolves with how many rows went. For "forget me" requests; the agent resets its own state.
    */
   eraseHistory(): Promise<number>;
 }

@@ -1,5 +1,11 @@
 // The inbox table: messages stored once by id, taken per agent in arrival order, marked done or parked.
 // These are synchronous statements; callers run writes inside a GroupCommitter unit.
+//
+// Deduplication: an id already stored is a duplicate, unless both carry a fingerprint and they
+// differ: then the sender reused the id for another message (its id space was reset), which is
+// stored as "<id>~<fingerprint>", so that its own redeliveries are duplicates in turn. Rows keep
+// their id and fingerprint after an agent's history is erased (see AgentHistory), so deduplication
+// outlives the content, until retention deletes the row.
 import type { Database } from "./database.js";
 
 export interface NewMessage {
@@ -9,6 +15,13 @@ export interface NewMessage {
   payload: unknown;
   /** `payload` as the JSON text it arrived in, when the caller has it: stored as is, not serialised again. */
   payloadJson?: string;
+  /** What the message itself is (e.g. a hash of its body), to tell a redelivery from a reused id. */
+  fingerprint?: string;
+  /**
+   * The id an earlier release stored this same message under: a row with that id received within
+   * the last `withinMs` makes this message a duplicate.
+   */
+  formerId?: { id: string; withinMs: number };
 }
 
 export interface InboxMessage {
@@ -23,6 +36,9 @@ export interface InboxMessage {
 
 export type AcceptOutcome = { status: "stored"; seq: number } | { status: "duplicate" };
 
+/** What `Inbox.accept` did: a stored message's id differs from the one given when its id was reused. */
+export type StoreOutcome = { status: "stored"; seq: number; id: string } | { status: "duplicate" };
+
 interface Row {
   seq: number;
   id: string;
@@ -35,6 +51,8 @@ interface Row {
 
 export class Inbox {
   private readonly insert;
+  private readonly fingerprintStmt;
+  private readonly formerStmt;
   private readonly nextStmt;
   private readonly doneStmt;
   private readonly parkStmt;
@@ -45,9 +63,11 @@ export class Inbox {
 
   constructor(db: Database) {
     this.insert = db.prepare(
-      `INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO inbox (id, agent_key, kind, payload_json, fingerprint, received_at_ms) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     );
+    this.fingerprintStmt = db.prepare(`SELECT fingerprint FROM inbox WHERE id = ?`).pluck();
+    this.formerStmt = db.prepare(`SELECT 1 FROM inbox WHERE id = ? AND received_at_ms >= ?`).pluck();
     this.nextStmt = db.prepare(
       `SELECT seq, id, agent_key, kind, payload_json, attempts, received_at_ms FROM inbox
        WHERE agent_key = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
@@ -68,10 +88,21 @@ export class Inbox {
     this.countStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = ?`).pluck();
   }
 
-  /** Stores a message unless one with its id exists. Write: run inside a unit. */
-  accept(message: NewMessage, nowMs: number): AcceptOutcome {
-    const info = this.insert.run(message.id, message.agentKey, message.kind, message.payloadJson ?? JSON.stringify(message.payload), nowMs);
-    return info.changes === 1 ? { status: "stored", seq: Number(info.lastInsertRowid) } : { status: "duplicate" };
+  /** Stores a message unless it was stored before (see the top of this file). Write: run inside a unit. */
+  accept(message: NewMessage, nowMs: number): StoreOutcome {
+    const former = message.formerId;
+    if (former && this.formerStmt.get(former.id, nowMs - former.withinMs) !== undefined) return { status: "duplicate" };
+    const fingerprint = message.fingerprint ?? null;
+    const json = message.payloadJson ?? JSON.stringify(message.payload);
+    const store = (id: string): StoreOutcome => {
+      const info = this.insert.run(id, message.agentKey, message.kind, json, fingerprint, nowMs);
+      return info.changes === 1 ? { status: "stored", seq: Number(info.lastInsertRowid), id } : { status: "duplicate" };
+    };
+    const first = store(message.id);
+    if (first.status === "stored" || fingerprint === null) return first;
+    const stored = this.fingerprintStmt.get(message.id) as string | null | undefined;
+    if (stored === null || stored === undefined || stored === fingerprint) return first;
+    return store(`${message.id}~${fingerprint}`);
   }
 
   /** The agent's oldest pending message, or undefined when it has none. */

@@ -1,7 +1,11 @@
 // Delivers outbox rows: one lane per agent keeps that agent's order; lanes run concurrently within a
 // global rate and concurrency limit. Each send is claimed durably before it starts and settled after,
 // so a crash in between is visible at start (status 'sending') and the row is sent again.
-import type { Clock } from "./clock.js";
+//
+// Time: every wait is measured on the monotonic clock (pacing, back-off, the rate window), so a wall
+// clock stepped back cannot stall sends. A row's stored next_attempt_at_ms is wall-clock time; see
+// `dueAt` for how it becomes a wait.
+import { type Clock, monotonicNow } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
@@ -43,12 +47,16 @@ const RATE_WINDOW_MS = 1050;
 
 export class OutboxWorker {
   private readonly lanes = new Map<string, Promise<void>>();
+  /** Monotonic time of each agent's last send. */
   private readonly lastSentAt = new Map<string, number>();
+  /** Rows waiting for a retry: their stored due time and the same moment on the monotonic clock. */
+  private readonly retryDue = new Map<number, { wallMs: number; monoMs: number }>();
   private readonly sleepers = new Set<() => void>();
   /** Sends in flight, handed over in arrival order: a lane that just woke never loses its turn to a newcomer. */
   private readonly sendSlots: WorkGate;
+  /** Monotonic. */
   private nextGlobalSlotMs = 0;
-  /** When pacing is on: the sends dispatched (or about to be) within the last window, at most globalPerSecond. */
+  /** When pacing is on: the sends dispatched (or about to be) within the last window, at most globalPerSecond (monotonic times). */
   private readonly recentDispatches: Array<{ at: number }> = [];
   private stopping = false;
 
@@ -97,7 +105,7 @@ export class OutboxWorker {
         this.lanes.delete(agentKey);
         return;
       }
-      const waitMs = Math.max(row.nextAttemptAtMs, this.nextAllowedFor(agentKey)) - this.clock.now();
+      const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - monotonicNow();
       if (waitMs > 0) {
         await this.sleep(waitMs);
         continue;
@@ -117,7 +125,7 @@ export class OutboxWorker {
     if (dispatch === "stopped") return; // still pending: the next start sends it
     await this.committer.submit(() => this.outbox.claim(row.id));
     // The real dispatch time, after the claim's commit, is what the rate window counts.
-    if (dispatch) dispatch.at = this.clock.now();
+    if (dispatch) dispatch.at = monotonicNow();
     crashPoint("outbox.before-send");
     let outcome: DeliveryResult;
     try {
@@ -126,9 +134,8 @@ export class OutboxWorker {
       outcome = { status: "retry", error: error instanceof Error ? error.message : String(error) };
     }
     crashPoint("outbox.after-send");
-    const now = this.clock.now();
-    this.lastSentAt.set(row.agentKey, now);
-    await this.record(row, outcome, now);
+    this.lastSentAt.set(row.agentKey, monotonicNow());
+    await this.record(row, outcome, this.clock.now());
     crashPoint("outbox.after-record");
   }
 
@@ -151,6 +158,7 @@ export class OutboxWorker {
   }
 
   private settle(row: OutboxRow, outcome: DeliveryResult, now: number): void {
+    this.retryDue.delete(row.id);
     if (outcome.status === "sent") {
       this.outbox.markSent(row.id, outcome.result, now);
       this.events.sendSucceeded?.();
@@ -168,9 +176,29 @@ export class OutboxWorker {
       this.options.maxBackoffMs ?? 60_000,
     );
     const delay = outcome.retryAfterMs ?? backoff * (0.8 + Math.random() * 0.4);
-    this.outbox.markRetry(row.id, Math.round(now + delay), outcome.error);
+    const wallMs = Math.round(now + delay);
+    this.outbox.markRetry(row.id, wallMs, outcome.error);
+    // Should this unit not commit, the row keeps its old due time, which no longer matches this entry.
+    this.retryDue.set(row.id, { wallMs, monoMs: monotonicNow() + delay });
     this.events.sendRetried?.();
     this.log.info({ agentKey: row.agentKey, outboxId: row.id, error: outcome.error, delayMs: Math.round(delay) }, "send will be retried");
+  }
+
+  /**
+   * When the row may be tried, on the monotonic clock. A retry this process scheduled keeps the
+   * monotonic deadline it was given, so stepping the wall clock back or forward changes nothing. A
+   * stored due time it did not schedule (written before a restart) is read against the wall clock,
+   * but trusted only up to the longest back-off: a clock stepped back since cannot make it wait
+   * longer than that (a 429 answered early just tells us its retry_after again).
+   */
+  private dueAt(row: OutboxRow): number {
+    const known = this.retryDue.get(row.id);
+    if (known && known.wallMs === row.nextAttemptAtMs) return known.monoMs;
+    const remaining = row.nextAttemptAtMs - this.clock.now();
+    if (remaining <= 0) return 0;
+    const monoMs = monotonicNow() + Math.min(remaining, this.options.maxBackoffMs ?? 60_000);
+    this.retryDue.set(row.id, { wallMs: row.nextAttemptAtMs, monoMs });
+    return monoMs;
   }
 
   private nextAllowedFor(agentKey: string): number {
@@ -185,7 +213,7 @@ export class OutboxWorker {
     await this.sendSlots.enter();
     const pacing = this.options.pacing;
     if (!pacing) return;
-    const now = this.clock.now();
+    const now = monotonicNow();
     const slot = Math.max(now, this.nextGlobalSlotMs);
     this.nextGlobalSlotMs = slot + 1000 / pacing.globalPerSecond;
     if (slot > now) await this.sleep(slot - now);
@@ -200,7 +228,7 @@ export class OutboxWorker {
     const pacing = this.options.pacing;
     if (!pacing) return undefined;
     for (;;) {
-      const now = this.clock.now();
+      const now = monotonicNow();
       for (let i = this.recentDispatches.length - 1; i >= 0; i--) {
         if (now - this.recentDispatches[i]!.at >= RATE_WINDOW_MS) this.recentDispatches.splice(i, 1);
       }

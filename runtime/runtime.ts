@@ -46,7 +46,7 @@ export interface RuntimeOptions<S> {
 
 export interface Runtime {
   /**
-   * Stores messages durably (deduplicated by id) and hands the new ones to their agents.
+   * Stores messages durably (deduplicated by id and fingerprint, see inbox.ts) and hands the new ones to their agents.
    * Resolves after the commit: only then may the sender be told they were received.
    */
   accept(messages: NewMessage[]): Promise<AcceptOutcome[]>;
@@ -129,16 +129,16 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       const now = clock.now();
       const outcomes = await committer.submit(() => messages.map((m) => inbox.accept(m, now)));
       crashPoint("inbox.after-commit");
-      messages.forEach((m, i) => {
+      return messages.map((m, i): AcceptOutcome => {
         const outcome = outcomes[i]!;
         events.accepted?.(m.kind, outcome.status);
-        if (outcome.status === "stored") {
-          router.wake(m.agentKey, {
-            seq: outcome.seq, id: m.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs: now,
-          });
-        }
+        if (outcome.status === "duplicate") return outcome;
+        // Its stored id, which differs from m.id when m reused the id of another message.
+        router.wake(m.agentKey, {
+          seq: outcome.seq, id: outcome.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs: now,
+        });
+        return { status: "stored", seq: outcome.seq };
       });
-      return outcomes;
     },
 
     async start() {

@@ -86,7 +86,7 @@ export class StepContext<S> implements AgentContext<S> {
     this.pendingTimerChanges += 1;
     const payloadJson = JSON.stringify(payload ?? null);
     this.buffer(seq.seq, "set-timer", id, () => {
-      this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs });
+      this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs }, this.deps.clock.now());
     });
     return id;
   }

@@ -1,4 +1,5 @@
-// The timers table: armed timers by due time. Firing turns a timer into an inbox message.
+// The timers table: armed timers by due time (wall-clock), with the time each was armed. Firing turns
+// a timer into an inbox message.
 import type { Database } from "./database.js";
 
 export interface TimerRow {
@@ -15,10 +16,11 @@ export class TimerStore {
   private readonly dueStmt;
   private readonly earliestStmt;
   private readonly firedStmt;
+  private readonly rebaseStmt;
 
   constructor(db: Database) {
     this.armStmt = db.prepare(
-      `INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms, armed_at_ms) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     );
     this.cancelStmt = db.prepare(
@@ -32,11 +34,24 @@ export class TimerStore {
       `SELECT MIN(fire_at_ms) FROM timers WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
     ).pluck();
     this.firedStmt = db.prepare(`UPDATE timers SET fired_at_ms = ? WHERE id = ?`);
+    this.rebaseStmt = db.prepare(
+      `UPDATE timers SET fire_at_ms = fire_at_ms - (armed_at_ms - @now), armed_at_ms = @now
+       WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND armed_at_ms > @now`,
+    );
   }
 
   /** Write: run inside a unit. Arming the same id twice keeps the first. */
-  arm(timer: TimerRow): void {
-    this.armStmt.run(timer.id, timer.agentKey, timer.kind, timer.payloadJson, timer.fireAtMs);
+  arm(timer: TimerRow, armedAtMs: number): void {
+    this.armStmt.run(timer.id, timer.agentKey, timer.kind, timer.payloadJson, timer.fireAtMs, armedAtMs);
+  }
+
+  /**
+   * Write: run inside a unit. A timer armed "later" than `nowMs` proves that the wall clock was
+   * stepped back since: it is moved back by as much as its arming time is ahead, as if armed now, so
+   * it fires at most its own delay from now instead of the step's length late. Returns how many.
+   */
+  rebaseSteppedBack(nowMs: number): number {
+    return this.rebaseStmt.run({ now: nowMs }).changes;
   }
 
   /** Write: run inside a unit. Only the agent that owns a timer can cancel it. */

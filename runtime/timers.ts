@@ -1,6 +1,15 @@
 // Fires durable timers: one wake-up for the earliest armed timer; a due timer becomes an inbox
 // message "timer:<id>" for its agent, stored once (so a crash while firing cannot fire it twice).
-import type { Clock } from "./clock.js";
+//
+// What a durable timer does when the wall clock is stepped: its due time is stored as wall-clock
+// time (it must outlive the process, and no monotonic clock does), and the wake-up is a monotonic
+// timeout re-checked at least every minute. Stepped forward, timers fire early: the time is taken as
+// passed. Stepped back, a timer would wait the step's length on top of its delay (an hour's step, an
+// hour without the model's retry or a dialog's time-out); instead, a timer whose arming time is now
+// in the future is moved back with the clock (TimerStore.rebaseSteppedBack), so it fires at most its
+// own delay after the step is noticed. The step is noticed when the wall clock falls behind the
+// monotonic one, and at every start (a restart may follow a step).
+import { type Clock, monotonicNow } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Inbox } from "./inbox.js";
@@ -12,11 +21,17 @@ import type { TimerStore } from "./timer-store.js";
 const MAX_SLEEP_MS = 60_000;
 /** After a failed firing (the database refused the write), wait this long before trying again. */
 const RETRY_AFTER_ERROR_MS = 5_000;
+/** The wall clock falling this much further behind the monotonic one counts as a step back (drift does not). */
+const STEP_TOLERANCE_MS = 1_000;
 
 export class TimerService {
   private handle: NodeJS.Timeout | undefined;
   private firing: Promise<void> | undefined;
   private stopped = false;
+  /** Wall-clock minus monotonic time at the last look: it drops when the wall clock is stepped back. */
+  private skewMs: number | undefined;
+  /** Armed timers may have to follow a stepped-back clock: true at start, and when a step is noticed. */
+  private rebasePending = true;
 
   constructor(
     private readonly store: TimerStore,
@@ -34,7 +49,10 @@ export class TimerService {
     this.handle = undefined;
     const earliest = this.store.earliest();
     if (earliest === null) return;
-    const delay = Math.min(Math.max(minDelayMs, earliest - this.clock.now()), MAX_SLEEP_MS);
+    this.noticeClockStep();
+    // A step back: fire now, which moves the timers back first.
+    const untilDue = this.rebasePending ? 0 : earliest - this.clock.now();
+    const delay = Math.min(Math.max(minDelayMs, untilDue), MAX_SLEEP_MS);
     this.handle = setTimeout(() => {
       this.fireDue().catch(() => undefined);
     }, delay);
@@ -65,7 +83,13 @@ export class TimerService {
   }
 
   private async fire(): Promise<void> {
+    this.noticeClockStep();
     const now = this.clock.now();
+    if (this.rebasePending) {
+      const moved = await this.committer.submit(() => this.store.rebaseSteppedBack(now));
+      this.rebasePending = false;
+      if (moved > 0) this.log.warn({ timers: moved }, "the clock was set back; moved the armed timers back with it");
+    }
     const due = this.store.due(now);
     if (due.length === 0) return;
     crashPoint("timer.before-fire");
@@ -78,6 +102,12 @@ export class TimerService {
       }
     });
     for (const key of new Set(due.map((t) => t.agentKey))) this.deliver(key);
+  }
+
+  private noticeClockStep(): void {
+    const skew = this.clock.now() - monotonicNow();
+    if (this.skewMs !== undefined && skew < this.skewMs - STEP_TOLERANCE_MS) this.rebasePending = true;
+    this.skewMs = skew;
   }
 }
 

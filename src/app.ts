@@ -17,7 +17,8 @@ import { createDeliver } from "./telegram/deliver.js";
 import { createFileSource } from "./telegram/files.js";
 import { createChatMembers } from "./telegram/members.js";
 import { type Poller, startPolling } from "./telegram/polling.js";
-import { type UpdateRoute, inboxId } from "./telegram/update.js";
+import type { UpdateRoute } from "./telegram/update.js";
+import { botIdOf, updateMessage } from "./telegram/update-key.js";
 import { createWebhookHandler } from "./telegram/webhook.js";
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
@@ -84,9 +85,9 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     "recovered stored work",
   );
 
-  const toMessage = (update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>, json?: string) => ({
-    id: inboxId(route.updateId), agentKey: route.chatId, kind: route.kind, payload: update, payloadJson: json,
-  });
+  const botId = botIdOf(token);
+  const toMessage = (update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>, json?: string) =>
+    updateMessage(botId, update, route, json);
 
   let ready = false;
   let webhookPath: string | undefined;

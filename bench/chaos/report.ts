@@ -73,7 +73,9 @@ export function buildReport(input: ReportInput): ChaosReport {
   const { chats, replyChecks, entryCheck, supervisor } = input;
   const sent = chats.flatMap((c) => c.updates);
   const acked = sent.filter((u) => u.ackedAt !== undefined);
-  const notProcessed = acked.filter((u) => !input.processed.has(`tg:${u.updateId}`));
+  // Inbox ids are "tg:<bot id>:<update_id>" (one bot per run).
+  const processedUpdates = new Set([...input.processed].map((id) => /^tg:\d+:(\d+)$/.exec(id)?.[1]));
+  const notProcessed = acked.filter((u) => !processedUpdates.has(String(u.updateId)));
   const noReply = replyChecks.flatMap((check, i) => check.missing.map((m) => ({ chat: chats[i]!, m })));
   const lostIds = new Set([...notProcessed.map((u) => u.updateId), ...noReply.map(({ chat, m }) => chat.updates.filter((u) => u.ackedAt !== undefined)[m]!.updateId)]);
   const sum = (f: (c: ReplyCheck) => number) => replyChecks.reduce((a, c) => a + f(c), 0);

@@ -100,12 +100,12 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
     async complete(messages: ChatMessage[], tools: ToolSpec[]): Promise<ModelReply> {
       let malformed = 0;
       for (let n = 1; ; n++) {
-        const started = Date.now();
+        const started = performance.now();
         const param = tokenParams[0];
         let failure: Failure;
         try {
           const reply = parseReply(await attempt(requestBody(messages, tools, param)));
-          log.debug({ llm: true, model, attempt: n, ms: Date.now() - started, toolCalls: reply.toolCalls.length }, "language model answered");
+          log.debug({ llm: true, model, attempt: n, ms: Math.round(performance.now() - started), toolCalls: reply.toolCalls.length }, "language model answered");
           return reply;
         } catch (error) {
           failure = classify(error, { model, scrub, tokenParam: param });
@@ -132,7 +132,7 @@ export function createLanguageModel(options: LanguageModelOptions): LanguageMode
         // An outage, handled (the person is told, the conversation retries later): one info line, no
         // warning per attempt, so nothing of it reaches a console chat's screen (it logs warnings only).
         log.info(
-          { llm: true, model, ms: Date.now() - started, reason: failure.reason, retryAfterMs: failure.retryAfterMs },
+          { llm: true, model, ms: Math.round(performance.now() - started), reason: failure.reason, retryAfterMs: failure.retryAfterMs },
           "language model not answering; the bot will retry in the background",
         );
         throw new RetryableError(`The language model is not answering (${failure.reason}).`, failure.retryAfterMs);

@@ -50,8 +50,3 @@ export function parseUpdate(body: unknown): ParsedUpdate {
     : { status: "routed", updateId: u.update_id, kind, chatId: String(chatId) };
   return { ok: true, update: body as Record<string, unknown>, route };
 }
-
-/** The inbox id of an update: Telegram's update_id is unique per bot. */
-export function inboxId(updateId: number): string {
-  return `tg:${updateId}`;
-}

@@ -9,7 +9,7 @@
 // time into the past in the database (DIALOG_TIMEOUT_MINUTES is whole minutes, too long to wait
 // for), and phase 2 runs the movie dialog, whose own timer makes the bot re-read the earliest
 // timer and fire the due one (a restart would fire it too).
-import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate, type FakeBotApi, type RecordedCall } from "../support/fake-bot-api.js";
+import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate, type FakeBotApi, type RecordedCall, updateInboxId } from "../support/fake-bot-api.js";
 import type { FakeOpenAi } from "../support/fake-openai.js";
 import type { CrashHarness } from "./harness.js";
 
@@ -100,7 +100,7 @@ const U = {
   timer: [id()],
 };
 /** Every update the script sends, as inbox ids. */
-export const EXPECTED_INBOX = [...Object.values(U).flat().map((n) => `tg:${n}`)].sort();
+export const EXPECTED_INBOX = [...Object.values(U).flat().map((n) => updateInboxId(n))].sort();
 
 /** Runs the whole script; the bot may die anywhere, `h` restarts it. */
 export async function runScript(h: CrashHarness, timeoutMs: number): Promise<void> {

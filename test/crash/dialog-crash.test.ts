@@ -4,7 +4,7 @@
 // the crash: one movie saved, every update handled once, every reply sent once (a reply may be
 // sent twice only when the crash came between Telegram's answer and our record of it).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
+import { makeCallbackUpdate, makeTextUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import type { PostResult } from "../support/bot-process.js";
 import { CrashHarness, sleep } from "./harness.js";
 
@@ -96,7 +96,7 @@ describe("crash during the /add_movie dialog", () => {
     // Exactly one movie, with every answer.
     expect(db.entries, `entries${dbContext()}`).toEqual([{ kind: "movie", title: "Dune", year: 2021, rating: 4 }]);
     // One inbox row per update, all done: none pending, none parked.
-    expect(db.inbox.map((r) => r.id), `inbox ids${dbContext()}`).toEqual(["tg:1", "tg:2", "tg:3", "tg:4", "tg:5"]);
+    expect(db.inbox.map((r) => r.id), `inbox ids${dbContext()}`).toEqual([1, 2, 3, 4, 5].map((n) => updateInboxId(n)));
     expect(db.inbox.filter((r) => r.status !== "done"), `inbox rows not done${dbContext()}`).toEqual([]);
     // Every outgoing message delivered.
     expect(db.outbox, `outbox${dbContext()}`).toEqual([{ status: "sent", n: EXPECTED_DELIVERIES }]);
@@ -165,8 +165,8 @@ describe("the same update delivered twice to the live bot", () => {
     expect(texts[1]).toMatch(/^I remember what you read, watch and quote\./);
     const inbox = h.readDb((d) => d.prepare(`SELECT id, status FROM inbox WHERE agent_key = ? ORDER BY seq`).all(String(CHAT)));
     expect(inbox).toEqual([
-      { id: "tg:1", status: "done" },
-      { id: "tg:2", status: "done" },
+      { id: updateInboxId(1), status: "done" },
+      { id: updateInboxId(2), status: "done" },
     ]);
   });
 });

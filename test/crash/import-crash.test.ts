@@ -3,7 +3,7 @@
 // the file has been downloaded once (the parsed result is journaled), the summary and the result
 // arrive, and every entry exists exactly once.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeCallbackUpdate, makeDocumentUpdate } from "../support/fake-bot-api.js";
+import { makeCallbackUpdate, makeDocumentUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { CrashHarness } from "./harness.js";
 
 const CHAT = 5151;
@@ -72,7 +72,7 @@ describe("crash during an import", () => {
       { title: "Solaris", rating: 4, status: "reading", notes: null, import_key: "goodreads:3" },
     ]);
     expect(db.imports, `imports${dbContext()}`).toEqual([{ applied: 1, entries_json: "[]" }]);
-    expect(db.inbox, `inbox${dbContext()}`).toEqual([{ id: "tg:1", status: "done" }, { id: "tg:2", status: "done" }]);
+    expect(db.inbox, `inbox${dbContext()}`).toEqual([{ id: updateInboxId(1), status: "done" }, { id: updateInboxId(2), status: "done" }]);
     expect(db.outbox, `outbox${dbContext()}`).toEqual([{ status: "sent", n: 4 }]);
     expect(texts().filter((t) => SUMMARY.test(t)), `summaries${context()}`).toHaveLength(1);
     expect(texts().filter((t) => RESULT.test(t)), `results${context()}`).toHaveLength(1);

@@ -3,7 +3,7 @@
 // and, at maxAttempts (5), parks it at the next start, before handling it, and tells the chat.
 // The bot then serves that chat and the others normally.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTextUpdate } from "../support/fake-bot-api.js";
+import { makeTextUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { CrashHarness, sleep } from "./harness.js";
 
 const CHAT = 5151;
@@ -44,13 +44,13 @@ describe("a message that crashes the process every time", () => {
     // The crash point is after the inbox commit and the 200 is written before handling starts; should
     // the 200 still be lost, the row is stored all the same (and Telegram's redelivery is a duplicate).
     expect(res === "connection-failed" || res.status === 200, `POST: ${JSON.stringify(res)}`).toBe(true);
-    expect(inboxRow("tg:1"), h.describe()).toMatchObject({ status: "pending", attempts: 0 });
+    expect(inboxRow(updateInboxId(1)), h.describe()).toMatchObject({ status: "pending", attempts: 0 });
 
     // Starts 2…5: recovery counts the last crash, retries the message, and dies again.
     for (let start = 2; start <= MAX_ATTEMPTS; start++) {
       await h.start(POISON, false);
       await expectKilled(`start ${start}`);
-      expect(inboxRow("tg:1"), `after start ${start}\n${h.describe()}`).toMatchObject({
+      expect(inboxRow(updateInboxId(1)), `after start ${start}\n${h.describe()}`).toMatchObject({
         status: "pending",
         attempts: start - 1,
         last_error: "the process stopped before this message was finished",
@@ -75,13 +75,13 @@ describe("a message that crashes the process every time", () => {
     await h.stop();
 
     expect(h.starts.length).toBe(MAX_ATTEMPTS + 1);
-    expect(inboxRow("tg:1"), h.describe()).toMatchObject({
+    expect(inboxRow(updateInboxId(1)), h.describe()).toMatchObject({
       status: "parked",
       attempts: MAX_ATTEMPTS,
       last_error: `crashed the process ${MAX_ATTEMPTS} times`,
     });
-    expect(inboxRow("tg:2")).toMatchObject({ status: "done", attempts: 0 });
-    expect(inboxRow("tg:3")).toMatchObject({ status: "done", attempts: 0 });
+    expect(inboxRow(updateInboxId(2))).toMatchObject({ status: "done", attempts: 0 });
+    expect(inboxRow(updateInboxId(3))).toMatchObject({ status: "done", attempts: 0 });
     // The poison message was never answered, only set aside with one notice.
     expect(h.texts(CHAT), h.describe()).toEqual([
       expect.stringMatching(NOTICE),

@@ -8,7 +8,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeTextUpdate, postUpdate } from "../support/fake-bot-api.js";
+import { makeTextUpdate, postUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.js";
 import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
 import { waitFor } from "../support/wait-for.js";
@@ -100,7 +100,7 @@ describe("the database locked by another process", () => {
     // message without being charged a failure, however often it is tried.
     const sendAnswered = () => app.api.calls.some((c) => c.method === "sendMessage" && c.result !== undefined);
     await waitFor(() => model!.requests.length >= 3 && sendAnswered(), 20_000, "retries under the lock");
-    const inFlight = app.app.db.prepare("SELECT status, attempts FROM inbox WHERE id = 'tg:1002'").get();
+    const inFlight = app.app.db.prepare("SELECT status, attempts FROM inbox WHERE id = ?").get(updateInboxId(1002));
     expect(inFlight).toEqual({ status: "pending", attempts: 0 });
     expect(inboxCounts(app).parked).toBe(0);
     expect(bookTitles(app, thinking)).toEqual([]);
@@ -119,7 +119,7 @@ describe("the database locked by another process", () => {
     }
     expect(app.replies(thinking)).toEqual(["✅ Added book: Dune"]);
     expect(bookTitles(app, thinking)).toEqual(["Dune"]);
-    expect(app.app.db.prepare("SELECT status, attempts FROM inbox WHERE id = 'tg:1002'").get()).toEqual({ status: "done", attempts: 0 });
+    expect(app.app.db.prepare("SELECT status, attempts FROM inbox WHERE id = ?").get(updateInboxId(1002))).toEqual({ status: "done", attempts: 0 });
     // The send that reached Telegram during the lock went out once.
     expect(app.replies(sending)).toHaveLength(1);
     expect(outboxRows(app, sending)).toMatchObject([{ status: "sent", attempts: 1 }]);

@@ -1,5 +1,6 @@
 // /privacy and /forget: what is kept, and deleting all of a chat's data only after a fresh yes.
 import { afterEach, describe, expect, it } from "vitest";
+import { updateInboxId } from "../support/fake-bot-api.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -61,7 +62,7 @@ describe("privacy", () => {
     expect(rows(t, "SELECT COUNT(*) FROM inbox WHERE agent_key = ?", 42)).toBe(1);
     const journalOwners = t.app.db.prepare("SELECT DISTINCT message_id FROM journal WHERE message_id LIKE 'tg:%'").pluck().all();
     const remaining = t.app.db.prepare("SELECT id FROM inbox WHERE agent_key = '42'").pluck().get();
-    expect(journalOwners).not.toContain("tg:1");
+    expect(journalOwners).not.toContain(updateInboxId(1));
     expect(journalOwners.filter((id) => id === remaining)).toHaveLength(1);
     expect(t.app.db.prepare("SELECT state_json FROM agent_state WHERE agent_key = '42'").pluck().get()).toBe("{}");
     // Another chat is untouched.

@@ -105,6 +105,41 @@ describe("inbox deduplication", () => {
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
   });
 
+  it("stores a message that reuses a stored id with another fingerprint under its own id, once", async () => {
+    const { temp, runtime, handled, drain } = await setup();
+    const key = freshKey();
+    const id = freshKey("tg");
+
+    await runtime.accept([{ ...msg(id, key), fingerprint: "aaa" }]);
+    const reused = await runtime.accept([{ ...msg(id, key, { text: "another" }), fingerprint: "bbb" }]);
+    const again = await runtime.accept([{ ...msg(id, key, { text: "another" }), fingerprint: "bbb" }, { ...msg(id, key), fingerprint: "aaa" }]);
+    await drain(key);
+
+    expect(reused.map((o) => o.status)).toEqual(["stored"]);
+    expect(again.map((o) => o.status)).toEqual(["duplicate", "duplicate"]);
+    expect(handled).toEqual([id, `${id}~bbb`]);
+    expect(inboxStatus(temp.db, `${id}~bbb`)).toBe("done");
+  });
+
+  it("treats a message as a duplicate when its former id was received within the given window", async () => {
+    const { temp, runtime, handled, drain } = await setup();
+    const key = freshKey();
+    const former = freshKey("old");
+    const stale = freshKey("old");
+    const insert = temp.db.prepare(`INSERT INTO inbox (id, agent_key, kind, payload_json, status, received_at_ms) VALUES (?, ?, 'text', 'null', 'done', ?)`);
+    insert.run(former, key, Date.now() - 1000);
+    insert.run(stale, key, Date.now() - 10_000);
+
+    const outcomes = await runtime.accept([
+      { ...msg(freshKey("tg"), key), formerId: { id: former, withinMs: 5000 } },
+      { ...msg("renamed-stale", key), formerId: { id: stale, withinMs: 5000 } },
+    ]);
+    await drain(key);
+
+    expect(outcomes.map((o) => o.status)).toEqual(["duplicate", "stored"]);
+    expect(handled).toEqual(["renamed-stale"]);
+  });
+
   it("refuses to accept before start()", async () => {
     const temp = fixture.temp();
     const runtime = createRuntime({ db: temp.db, agent: countingAgent().agent, deliver: recordingDeliver().deliver });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type DeliveryResult, type Pacing, defineAgent } from "../../runtime/index.js";
+import { type DeliveryResult, type Pacing, defineAgent, systemClock } from "../../runtime/index.js";
+import { GroupCommitter } from "../../runtime/group-commit.js";
+import { silentLogger } from "../../runtime/observer.js";
+import { Outbox } from "../../runtime/outbox.js";
+import { OutboxWorker } from "../../runtime/outbox-worker.js";
 import { settle, waitFor } from "../support/wait-for.js";
 import { type DeliveryCall, freshKey, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
 
@@ -116,5 +120,25 @@ describe("outbox worker", () => {
     expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);
     const gap = delivery.calls[1]!.atMs - delivery.calls[0]!.atMs;
     expect(gap).toBeGreaterThanOrEqual(45);
+  });
+
+  it("sends a row that a clock set back before a restart put hours ahead after the longest back-off at most", async () => {
+    const temp = fixture.temp();
+    const outbox = new Outbox(temp.db);
+    const committer = new GroupCommitter(temp.db);
+    const key = freshKey();
+    // Stored by the last process: a retry due in a few seconds, then the clock was set back two hours.
+    const now = Date.now();
+    await committer.submit(() => outbox.markRetry(outbox.enqueue(key, "m", { text: "late" }, now), now + 2 * 3600_000, "429"));
+    const delivery = recordingDeliver();
+    const worker = new OutboxWorker(outbox, committer, systemClock, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
+    try {
+      worker.wake(key);
+      await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the row sent after the longest back-off");
+      expect(delivery.calls.map(textOf)).toEqual(["late"]);
+    } finally {
+      await worker.stop();
+      committer.close();
+    }
   });
 });

@@ -155,4 +155,71 @@ describe("durable timers", () => {
     expect(received.map((m) => m.id)).toEqual([`timer:${timerId}`]);
     expect(inboxRow(temp.db, `timer:${timerId}`)!.agent_key).toBe(owner);
   });
+
+  describe("with the wall clock set back two hours", () => {
+    const STEP = 2 * HOUR;
+
+    it("fires an hour's timer an hour after the step at the latest, not three hours (the process running)", async () => {
+      const clock = new FakeClock();
+      const temp = fixture.temp();
+      const received: Message[] = [];
+      const key = freshKey();
+      const armId = freshKey("m");
+      const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
+      await waitFor(() => inboxStatus(temp.db, armId) === "done");
+
+      clock.advance(-STEP);
+      await runtime.fireDueTimers();
+      clock.advance(HOUR - 1);
+      await runtime.fireDueTimers();
+      await settle(30);
+      expect(received).toEqual([]);
+      clock.advance(1);
+      await runtime.fireDueTimers();
+      await waitFor(() => received.length === 1, 2000, "the timer fired an hour after the step");
+    });
+
+    it("does the same for a timer armed before a restart, once the clock reads earlier than its arming", async () => {
+      const clock = new FakeClock();
+      const first = fixture.temp();
+      const received: Message[] = [];
+      const key = freshKey();
+      const armId = freshKey("m");
+      const one = await fixture.start({ db: first.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      await one.runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
+      await waitFor(() => inboxStatus(first.db, armId) === "done");
+      await shutDown(one.runtime, first.db);
+
+      clock.advance(-STEP);
+      const db = fixture.reopen(first.file);
+      const two = await fixture.start({ db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      await two.runtime.fireDueTimers();
+      const timer = db.prepare(`SELECT fire_at_ms, armed_at_ms FROM timers WHERE agent_key = ?`).get(key);
+      expect(timer).toEqual({ fire_at_ms: clock.now() + HOUR, armed_at_ms: clock.now() });
+      clock.advance(HOUR);
+      await two.runtime.fireDueTimers();
+      await waitFor(() => received.length === 1, 2000, "the timer fired an hour after the start");
+    });
+
+    it("leaves timers armed after the step alone", async () => {
+      const clock = new FakeClock();
+      const temp = fixture.temp();
+      const received: Message[] = [];
+      const key = freshKey();
+      const armId = freshKey("m");
+      const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      clock.advance(-STEP);
+      await runtime.fireDueTimers();
+      await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
+      await waitFor(() => inboxStatus(temp.db, armId) === "done");
+      await runtime.fireDueTimers();
+
+      expect(temp.db.prepare(`SELECT fire_at_ms - armed_at_ms FROM timers WHERE agent_key = ?`).pluck().get(key)).toBe(HOUR);
+      clock.advance(HOUR - 1);
+      await runtime.fireDueTimers();
+      await settle(30);
+      expect(received).toEqual([]);
+    });
+  });
 });

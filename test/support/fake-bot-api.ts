@@ -5,6 +5,7 @@
 // serves long polling from a queue of pushed updates.
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { botIdOf, inboxId } from "../../src/telegram/update-key.js";
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -99,7 +100,12 @@ export interface FakeBotApi {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-const DEFAULT_TOKEN = "123456:TEST-token";
+export const DEFAULT_TOKEN = "123456:TEST-token";
+
+/** The inbox id of an update sent to a bot with `token` (the fake's own by default). */
+export function updateInboxId(updateId: number, token = DEFAULT_TOKEN): string {
+  return inboxId(botIdOf(token), updateId);
+}
 
 export async function startFakeBotApi(options: { token?: string } = {}): Promise<FakeBotApi> {
   const fake = new FakeBotApiServer(options.token ?? DEFAULT_TOKEN);

@@ -2,7 +2,7 @@
 // said in answer; returns exactly those answers (read from the outbox rows the update wrote).
 import { expect } from "vitest";
 import { MAX_TEXT_LENGTH, type Outgoing } from "../../agents/media-tracker/outgoing.js";
-import { postUpdate } from "./fake-bot-api.js";
+import { postUpdate, updateInboxId } from "./fake-bot-api.js";
 import { SECRET, type TestApp } from "./test-app.js";
 import { waitFor } from "./wait-for.js";
 
@@ -20,7 +20,7 @@ export interface Answer {
 export async function postHandled(t: TestApp, chat: number, update: { update_id: number }): Promise<Answer> {
   const res = await postUpdate(t.webhookUrl, update, SECRET);
   expect(res.status).toBe(200);
-  const id = `tg:${update.update_id}`;
+  const id = updateInboxId(update.update_id, t.api.token);
   const db = t.app.db;
   await waitFor(() => {
     const status = db.prepare("SELECT status FROM inbox WHERE id = ?").pluck().get(id);

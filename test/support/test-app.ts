@@ -34,10 +34,12 @@ export interface TestAppOptions {
   dir?: string;
   /** The update_id of the first `say`/`press` (a restarted app must not reuse the first app's ids). */
   firstUpdateId?: number;
+  /** The bot token (the fake Bot API answers only to it). Default: the fake's own. */
+  token?: string;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, polling = false, options: TestAppOptions = {}): Promise<TestApp> {
-  const api = await startFakeBotApi();
+  const api = await startFakeBotApi(options.token ? { token: options.token } : {});
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mt-app-"));
   const config = parseConfig({
     TELEGRAM_BOT_TOKEN: api.token,

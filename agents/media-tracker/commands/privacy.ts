@@ -1,6 +1,7 @@
 // /privacy says what the bot keeps and where; /forget deletes all of the chat's data (entries,
-// dialog progress, the runtime's record of its messages) after a confirmation button. In a group
-// only an admin may ask and answer (group.ts).
+// dialog progress, the runtime's record of its messages) after a confirmation button. The messages'
+// ids stay, without content (see runtime/agent-history.ts): a redelivered update is still a duplicate.
+// In a group only an admin may ask and answer (group.ts).
 import { CANNOT_CHECK_ADMIN, mayManageChat } from "../group.js";
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import { countOf } from "../entry-view.js";
@@ -21,7 +22,8 @@ const PRIVACY_TEXT = [
   "Where: in one SQLite file on the server of whoever runs this bot. It is not shared with anyone else. " +
     "If this bot has a language model set up, messages you type in plain words are sent to that model's server to be understood.",
   "",
-  "/export gives you a copy of your list. /forget deletes everything I keep about this chat.",
+  "/export gives you a copy of your list. /forget deletes everything I keep about this chat. " +
+    "Only the numbers Telegram gave your past messages stay, with no content, for up to 30 days, so that a message Telegram sends me twice isn't handled again.",
 ].join("\n");
 
 async function askToForget(turn: Turn): Promise<void> {
