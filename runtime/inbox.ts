@@ -1,5 +1,6 @@
 // The inbox table: messages stored once by id, taken per agent in arrival order, marked done or parked.
 // These are synchronous statements; callers run writes inside a GroupCommitter unit.
+import { type AgentScope, inScope } from "./agent-scope.js";
 import type { Database } from "./database.js";
 
 export interface NewMessage {
@@ -40,8 +41,9 @@ export class Inbox {
   private readonly parkStmt;
   private readonly failStmt;
   private readonly keysStmt;
-  private readonly headsStmt;
+  private readonly headRowsStmt;
   private readonly countStmt;
+  private readonly countForStmt;
 
   constructor(db: Database) {
     this.insert = db.prepare(
@@ -62,10 +64,12 @@ export class Inbox {
     );
     this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`).pluck();
     // The oldest pending message of each agent: the only one that can have been running at a crash.
-    this.headsStmt = db.prepare(
-      `SELECT id FROM inbox WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
-    ).pluck();
+    this.headRowsStmt = db.prepare(
+      `SELECT seq, id, agent_key AS agentKey, attempts FROM inbox
+       WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
+    );
     this.countStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = ?`).pluck();
+    this.countForStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE agent_key = ? AND status = ?`).pluck();
   }
 
   /** Stores a message unless one with its id exists. Write: run inside a unit. */
@@ -103,17 +107,24 @@ export class Inbox {
     this.failStmt.run(reason, id);
   }
 
-  /** Agents with messages waiting, for recovery at start. */
-  keysWithPending(): string[] {
-    return this.keysStmt.all() as string[];
+  /** Agents with messages waiting (those in scope), for recovery at start. */
+  keysWithPending(scope: AgentScope = {}): string[] {
+    if (scope.only !== undefined) return this.next(scope.only) ? [scope.only] : [];
+    return (this.keysStmt.all() as string[]).filter((key) => inScope(scope, key));
   }
 
-  /** Ids of each agent's oldest pending message. */
-  pendingHeads(): string[] {
-    return this.headsStmt.all() as string[];
+  /** Each agent's oldest pending message (agents in scope), without its payload. */
+  heads(scope: AgentScope = {}): Array<{ seq: number; id: string; agentKey: string; attempts: number }> {
+    if (scope.only !== undefined) {
+      const head = this.next(scope.only);
+      return head ? [{ seq: head.seq, id: head.id, agentKey: head.agentKey, attempts: head.attempts }] : [];
+    }
+    const rows = this.headRowsStmt.all() as Array<{ seq: number; id: string; agentKey: string; attempts: number }>;
+    return rows.filter((row) => inScope(scope, row.agentKey));
   }
 
-  count(status: "pending" | "done" | "parked"): number {
-    return this.countStmt.get(status) as number;
+  /** Messages in a status: all agents', or one agent's. */
+  count(status: "pending" | "done" | "parked", agentKey?: string): number {
+    return (agentKey === undefined ? this.countStmt.get(status) : this.countForStmt.get(agentKey, status)) as number;
   }
 }

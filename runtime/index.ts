@@ -14,6 +14,6 @@ export type { RecoveryReport } from "./recovery.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { Logger, RuntimeEvents } from "./observer.js";
-export { NonDeterminismError, PermanentError, RetryableError } from "./errors.js";
+export { AgentBusyError, NonDeterminismError, PermanentError, RetryableError } from "./errors.js";
 export { CRASH_POINTS, crashPoint } from "./crash-points.js";
 export type { CrashPointName } from "./crash-points.js";

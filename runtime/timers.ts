@@ -25,6 +25,8 @@ export class TimerService {
     private readonly clock: Clock,
     private readonly deliver: (agentKey: string) => void,
     private readonly log: Logger,
+    /** Fire this agent's timers only (a runtime serving one agent); undefined: every agent's. */
+    private readonly onlyAgentKey?: string,
   ) {}
 
   /** Re-reads the earliest armed timer and sets the one wake-up for it. */
@@ -32,7 +34,7 @@ export class TimerService {
     if (this.stopped) return;
     if (this.handle) clearTimeout(this.handle);
     this.handle = undefined;
-    const earliest = this.store.earliest();
+    const earliest = this.store.earliest(this.onlyAgentKey);
     if (earliest === null) return;
     const delay = Math.min(Math.max(minDelayMs, earliest - this.clock.now()), MAX_SLEEP_MS);
     this.handle = setTimeout(() => {
@@ -66,7 +68,7 @@ export class TimerService {
 
   private async fire(): Promise<void> {
     const now = this.clock.now();
-    const due = this.store.due(now);
+    const due = this.store.due(now, this.onlyAgentKey);
     if (due.length === 0) return;
     crashPoint("timer.before-fire");
     await this.committer.submit(() => {
