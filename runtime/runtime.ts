@@ -179,6 +179,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   let isolationStopping = false;
 
   let started = false;
+  let recovered = false;
   let stopping: Promise<void> | undefined;
   return {
     async accept(messages) {
@@ -213,6 +214,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         events,
       );
       started = true;
+      recovered = true;
       for (const suspect of suspects) router.hold(suspect.agentKey);
       for (const key of report.agentsWithSends) worker.wake(key);
       for (const key of report.agentsWithMessages) router.wake(key);
@@ -247,10 +249,13 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         await router.stop();
         await worker.stop();
         // Every message in progress finished: the next start need not charge a crash to any of them.
-        await committer.submit(() => {
-          if (only === undefined) meta.set(CLEAN_STOP, String(clock.now()));
-          else leases.release(only, holder);
-        });
+        // A runtime that never recovered says nothing: the last crash is still to be charged.
+        if (recovered) {
+          await committer.submit(() => {
+            if (only === undefined) meta.set(CLEAN_STOP, String(clock.now()));
+            else leases.release(only, holder);
+          });
+        }
         committer.close();
       })();
       return stopping;
