@@ -38,7 +38,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
  * Creates a folder and its missing parents, one at a time: Node's recursive mkdir never returns for
  * some impossible paths (under /proc), where this fails at once (ENOENT, ENOTDIR, EACCES).
  */
-function makeFolder(dir: string): void {
+export function makeFolder(dir: string): void {
   if (fs.existsSync(dir)) return;
   const parent = path.dirname(dir);
   if (parent !== dir) makeFolder(parent);

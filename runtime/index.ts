@@ -4,7 +4,7 @@ export { createRuntime } from "./runtime.js";
 export type { Runtime, RuntimeOptions } from "./runtime.js";
 export { defineAgent } from "./agent.js";
 export type { AgentContext, AgentDefinition, Message, RunOptions, TimerMessage } from "./agent.js";
-export { openDatabase } from "./database.js";
+export { makeFolder, openDatabase } from "./database.js";
 export type { Database, OpenDatabaseOptions, Synchronous } from "./database.js";
 export { migrate, readMigrations, DatabaseTooNewError } from "./migrate.js";
 export type { Migration } from "./migrate.js";
