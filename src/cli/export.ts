@@ -30,11 +30,11 @@ const program = new Command()
     try {
       const store = createMediaStore(db);
       const entries = store.everything(options.all ? undefined : options.chat);
-      // Still an empty export on stdout (a script gets valid JSON or a CSV header), and a word for the person.
-      if (entries.length === 0) console.error(options.all ? "No chat has entries yet." : `Chat ${options.chat} has no entries.`);
       const text = exportEntries(entries, options.format, { withChat: Boolean(options.all) });
       if (options.out) writePrivateFile(options.out, text);
       else process.stdout.write(text);
+      // Still an empty export (a script gets valid JSON or a CSV header), and a word for the person.
+      if (entries.length === 0) console.error(options.all ? "No chat has entries yet." : `Chat ${options.chat} has no entries.`);
     } finally {
       db.close();
     }

@@ -17,6 +17,8 @@ export interface CliOptions {
   cwd?: string;
   /** Killed (SIGKILL) after this long; the result then has code null. Default 60 s. */
   timeoutMs?: number;
+  /** Run under this umask (e.g. 0: every file the tool creates would be world-readable by default). */
+  umask?: number;
 }
 
 /** `node --import tsx src/cli/<tool>.ts …args`, or any node arguments given as `["src/launch.mjs"]`. */
@@ -32,7 +34,11 @@ export function runNode(nodeArgs: string[], options: CliOptions = {}): Promise<C
 
 /** A child left running (stdin open) for a test that talks to it; collect its result with `collect`. */
 export function spawnNode(nodeArgs: string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, nodeArgs, {
+  // umask is per process and cannot be set in a test worker: a shell sets it, then becomes node.
+  const [command, args] = options.umask === undefined
+    ? [process.execPath, nodeArgs]
+    : ["sh", ["-c", `umask ${options.umask.toString(8).padStart(3, "0")} && exec "$0" "$@"`, process.execPath, ...nodeArgs]];
+  return spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
