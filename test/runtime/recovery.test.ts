@@ -245,7 +245,7 @@ describe("restart and recovery", () => {
       agent: agentWith(async (ctx) => void seen.set(ctx.message.id, ctx.message.attempts)),
       deliver: recordingDeliver().deliver,
     });
-    await waitFor(() => seen.size === 3);
+    await waitFor(() => [waited, ran, fresh].every((key) => inboxStatus(temp.db, `${key}-1`) === "done"));
 
     expect(Object.fromEntries(seen)).toEqual({ [`${waited}-1`]: 1, [`${ran}-1`]: 2, [`${fresh}-1`]: 1 });
     expect(report.isolated).toBe(1);
