@@ -166,7 +166,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
       stopping ??= (async () => {
         ready = false;
         polling?.stop();
-        await http.close();
+        await server.close();
         await polling?.done.catch(() => undefined);
         await rt.stop();
         db.close();
