@@ -161,16 +161,21 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       (error: unknown) => log.warn({ err: error, agentKey }, "could not renew the agent's lease; will try again"),
     );
   };
-  /** The full runtime: agents whose lease ended are served here again, from what the table holds. */
+  /**
+   * The full runtime: agents whose lease ended are served here again, from what the table holds. A
+   * send its holder left 'sending' (it died during the send) goes out again, as after a crash here.
+   */
   const refreshLeases = () => {
     const held = leases.heldKeys(clock.now());
     for (const key of servedElsewhere) {
       if (held.has(key)) continue;
       servedElsewhere.delete(key);
-      if (started) {
-        router.wake(key);
-        worker.wake(key);
-      }
+      if (!started) continue;
+      router.wake(key);
+      committer.submit(() => outbox.requeueInterrupted({ only: key })).then(
+        () => worker.wake(key),
+        (error: unknown) => log.warn({ err: error, agentKey: key }, "could not take back an agent's sends; the next start will"),
+      );
     }
     for (const key of held) servedElsewhere.add(key);
   };

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { AgentBusyError, type AgentContext, type Database, defineAgent } from "../../runtime/index.js";
 import { settle, waitFor } from "../support/wait-for.js";
-import { freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
+import { FakeClock, freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
 
 const fixture = useRuntimeFixture();
 
@@ -110,6 +110,28 @@ describe("a runtime serving one agent beside the bot", () => {
     await waitFor(() => botDelivery.calls.length === 3, 8000, "the bot handles the chat the console left");
     expect(botDelivery.calls.slice(1).map((c) => c.payload)).toEqual([{ text: "re: left" }, { text: "re: also the console's" }]);
     expect(consoleDelivery.calls).toEqual([]);
+  });
+
+  it("takes back the chat of a console that stopped renewing its lease, and sends what it left in flight", async () => {
+    const temp = fixture.temp();
+    const key = freshKey("console");
+    const clock = new FakeClock();
+    // A console that has stopped renewing (it hangs, or died) left a message and a reply being printed.
+    temp.db.prepare("INSERT INTO runtime_meta (key, value) VALUES (?, ?)").run(
+      `serving:${key}`, JSON.stringify({ holder: "stalled", pid: process.pid, untilMs: clock.now() + 1000 }),
+    );
+    insertPending(temp.db, `${key}-1`, key);
+    insertSend(temp.db, key, "sending");
+    const delivery = recordingDeliver();
+    const bot = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver, clock });
+    await settle(50);
+    expect(bot.report).toMatchObject({ agentsWithMessages: [], agentsWithSends: [], interruptedSends: 0 });
+    expect(delivery.calls).toEqual([]);
+
+    clock.advance(20_000);
+    await waitFor(() => delivery.calls.length === 2, 8000, "the bot takes the chat back at its next look at the leases");
+    expect(delivery.calls.map((c) => c.payload)).toEqual([{ text: "earlier" }, { text: "re: left" }]);
+    expect(inboxRow(temp.db, `${key}-1`)).toMatchObject({ status: "done" });
   });
 
   it("never sends a row another process has claimed: the claim is a compare-and-set", async () => {
