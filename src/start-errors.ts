@@ -54,6 +54,7 @@ const NETWORK_REASONS: Record<string, string> = {
   ENOTFOUND: "host not found; no network or no DNS?",
   EAI_AGAIN: "host name lookup failed; no network or no DNS?",
   ETIMEDOUT: "timed out",
+  ABORT_ERR: "no answer in time",
   ECONNRESET: "connection reset",
   ENETUNREACH: "network unreachable",
   EHOSTUNREACH: "host unreachable",
