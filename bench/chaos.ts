@@ -8,6 +8,7 @@
 //   npm run chaos -- --kills 200            the long run: 200 kills
 //   npm run chaos -- --seed 42 --kills 10   replay: the same seed and --kills pick the same kills
 //   npm run chaos -- --duration 120 --chats 20 --json
+//   npm run chaos -- --console              also a console chat beside the bot, on its own chat id
 //
 // Exit code 1 when an invariant fails (the report names it and the command to replay the seed).
 import { parseArgs } from "node:util";
@@ -26,12 +27,13 @@ function readOptions(): ChaosOptions & { json: boolean } {
       chats: { type: "string", default: "50" },
       json: { type: "boolean", default: false },
       "keep-db": { type: "boolean", default: false },
+      console: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("usage: npm run chaos -- [--duration <seconds> | --kills <N>] [--seed <n>] [--chats <n>] [--json] [--keep-db]");
+    console.log("usage: npm run chaos -- [--duration <seconds> | --kills <N>] [--seed <n>] [--chats <n>] [--json] [--keep-db] [--console]");
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -47,6 +49,7 @@ function readOptions(): ChaosOptions & { json: boolean } {
     ...(kills !== undefined ? { kills } : { durationSec: int("duration", values.duration ?? String(DEFAULT_DURATION_SEC), 1) }),
     json: values.json,
     keepDatabase: values["keep-db"],
+    console: values.console,
   };
 }
 

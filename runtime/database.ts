@@ -23,7 +23,7 @@ export interface OpenDatabaseOptions {
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
   const inMemory = file === ":memory:";
   if (!inMemory) {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeFolder(path.dirname(path.resolve(file)));
     if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, "a", 0o600));
   }
   const db = new BetterSqlite3(file);
@@ -32,6 +32,22 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   db.pragma("foreign_keys = ON");
   return db;
+}
+
+/**
+ * Creates a folder and its missing parents, one at a time: Node's recursive mkdir never returns for
+ * some impossible paths (under /proc), where this fails at once (ENOENT, ENOTDIR, EACCES).
+ */
+export function makeFolder(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeFolder(parent);
+  try {
+    fs.mkdirSync(dir);
+  } catch (error) {
+    // Made meanwhile by another process: fine.
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 /**

@@ -29,6 +29,14 @@ export class NonDeterminismError extends Error {
   }
 }
 
+/** A runtime for one agent could not start: another live process serves that agent alone. */
+export class AgentBusyError extends Error {
+  constructor(readonly agentKey: string, readonly pid: number) {
+    super(`Agent ${agentKey} is being served by another process (pid ${pid}).`);
+    this.name = "AgentBusyError";
+  }
+}
+
 /** Serialises an error for the journal or a log line: name and message only, never a stack of secrets. */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };

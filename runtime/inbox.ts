@@ -6,6 +6,7 @@
 // stored as "<id>~<fingerprint>", so that its own redeliveries are duplicates in turn. Rows keep
 // their id and fingerprint after an agent's history is erased (see AgentHistory), so deduplication
 // outlives the content, until retention deletes the row.
+import { type AgentScope, inScope } from "./agent-scope.js";
 import type { Database } from "./database.js";
 
 export interface NewMessage {
@@ -58,8 +59,9 @@ export class Inbox {
   private readonly parkStmt;
   private readonly failStmt;
   private readonly keysStmt;
-  private readonly headsStmt;
+  private readonly headRowsStmt;
   private readonly countStmt;
+  private readonly countForStmt;
 
   constructor(db: Database) {
     this.insert = db.prepare(
@@ -82,10 +84,12 @@ export class Inbox {
     );
     this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`).pluck();
     // The oldest pending message of each agent: the only one that can have been running at a crash.
-    this.headsStmt = db.prepare(
-      `SELECT id FROM inbox WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
-    ).pluck();
+    this.headRowsStmt = db.prepare(
+      `SELECT seq, id, agent_key AS agentKey, attempts FROM inbox
+       WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
+    );
     this.countStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = ?`).pluck();
+    this.countForStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE agent_key = ? AND status = ?`).pluck();
   }
 
   /** Stores a message unless it was stored before (see the top of this file). Write: run inside a unit. */
@@ -134,17 +138,24 @@ export class Inbox {
     this.failStmt.run(reason, id);
   }
 
-  /** Agents with messages waiting, for recovery at start. */
-  keysWithPending(): string[] {
-    return this.keysStmt.all() as string[];
+  /** Agents with messages waiting (those in scope), for recovery at start. */
+  keysWithPending(scope: AgentScope = {}): string[] {
+    if (scope.only !== undefined) return this.next(scope.only) ? [scope.only] : [];
+    return (this.keysStmt.all() as string[]).filter((key) => inScope(scope, key));
   }
 
-  /** Ids of each agent's oldest pending message. */
-  pendingHeads(): string[] {
-    return this.headsStmt.all() as string[];
+  /** Each agent's oldest pending message (agents in scope), without its payload. */
+  heads(scope: AgentScope = {}): Array<{ seq: number; id: string; agentKey: string; attempts: number }> {
+    if (scope.only !== undefined) {
+      const head = this.next(scope.only);
+      return head ? [{ seq: head.seq, id: head.id, agentKey: head.agentKey, attempts: head.attempts }] : [];
+    }
+    const rows = this.headRowsStmt.all() as Array<{ seq: number; id: string; agentKey: string; attempts: number }>;
+    return rows.filter((row) => inScope(scope, row.agentKey));
   }
 
-  count(status: "pending" | "done" | "parked"): number {
-    return this.countStmt.get(status) as number;
+  /** Messages in a status: all agents', or one agent's. */
+  count(status: "pending" | "done" | "parked", agentKey?: string): number {
+    return (agentKey === undefined ? this.countStmt.get(status) : this.countForStmt.get(agentKey, status)) as number;
   }
 }

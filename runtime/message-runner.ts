@@ -9,6 +9,7 @@ import { NonDeterminismError, PermanentError, describeError } from "./errors.js"
 import type { InboxMessage } from "./inbox.js";
 import type { Inbox } from "./inbox.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
+import type { RuntimeMeta } from "./runtime-meta.js";
 import { StepContext, type StepContextDeps } from "./step-context.js";
 
 export interface MessageRunnerOptions {
@@ -34,6 +35,7 @@ export class MessageRunner<S> {
     private readonly deps: StepContextDeps,
     private readonly inbox: Inbox,
     private readonly states: AgentStateStore,
+    private readonly meta: RuntimeMeta,
     private readonly options: MessageRunnerOptions,
     private readonly log: Logger,
     private readonly events: RuntimeEvents,
@@ -43,6 +45,10 @@ export class MessageRunner<S> {
   async run(row: InboxMessage, cache: { state?: CachedState }, neverRun = false): Promise<RunOutcome> {
     const started = performance.now();
     const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
+    // A message charged before (a crash or a failure) notes durably that it runs: a crash now is
+    // charged to it, and not to the messages that merely waited. First runs skip this extra commit.
+    const marked = row.attempts > 0;
+    if (marked) await this.deps.committer.submit(() => this.meta.markRunning(row.id, row.agentKey));
     crashPoint("message.before-handle");
     let ctx: StepContext<S> | undefined;
     let startJson = "";
@@ -70,6 +76,7 @@ export class MessageRunner<S> {
         this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.clock.now());
       }
       this.inbox.markDone(row.seq, this.deps.clock.now());
+      if (marked) this.meta.clearRunning(row.id);
     });
     cache.state = { json: stateJson };
     crashPoint("message.after-commit");
@@ -94,6 +101,7 @@ export class MessageRunner<S> {
     }
     await this.deps.committer.submit(() => {
       this.inbox.markParked(row.id, row.attempts, reason, this.deps.clock.now());
+      this.meta.clearRunning(row.id);
       for (const notice of notices) this.deps.outbox.enqueue(row.agentKey, row.id, notice, this.deps.clock.now());
     });
     this.events.parked?.(row.kind);
@@ -139,7 +147,10 @@ export class MessageRunner<S> {
       await this.park({ ...row, attempts }, reason);
       return { status: "parked" };
     }
-    await this.deps.committer.submit(() => this.inbox.recordFailure(row.id, reason));
+    await this.deps.committer.submit(() => {
+      this.inbox.recordFailure(row.id, reason);
+      this.meta.clearRunning(row.id);
+    });
     this.events.failed?.(row.kind, true);
     const delayMs = Math.min(1000 * 2 ** (attempts - 1), 30_000);
     this.log.warn({ err: error, agentKey: row.agentKey, messageId: message.id, attempts, delayMs }, "message failed; will retry");

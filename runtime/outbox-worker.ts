@@ -113,17 +113,25 @@ export class OutboxWorker {
       await this.acquireSlot();
       try {
         if (this.stopping) return;
-        await this.deliverRow(row);
+        if ((await this.deliverRow(row)) === "held-elsewhere") {
+          // Another process on the database is delivering this agent's rows, in order: leave them to it.
+          this.log.debug({ agentKey, outboxId: row.id }, "another process is sending this row; leaving the agent's sends to it");
+          this.lanes.delete(agentKey);
+          return;
+        }
       } finally {
         this.releaseSlot();
       }
     }
   }
 
-  private async deliverRow(row: OutboxRow): Promise<void> {
+  private async deliverRow(row: OutboxRow): Promise<"held-elsewhere" | undefined> {
     const dispatch = await this.reserveDispatch();
     if (dispatch === "stopped") return; // still pending: the next start sends it
-    await this.committer.submit(() => this.outbox.claim(row.id));
+    if (!(await this.committer.submit(() => this.outbox.claim(row.id)))) {
+      if (dispatch) this.recentDispatches.splice(this.recentDispatches.indexOf(dispatch), 1);
+      return "held-elsewhere";
+    }
     // The real dispatch time, after the claim's commit, is what the rate window counts.
     if (dispatch) dispatch.at = monotonicNow();
     crashPoint("outbox.before-send");

@@ -1,5 +1,6 @@
 // The outbox table: outgoing messages written in the agent's transaction, then claimed, delivered
 // and settled by the outbox worker. Synchronous statements; writes run inside a unit.
+import { type AgentScope, inScope } from "./agent-scope.js";
 import type { Database } from "./database.js";
 
 export interface OutboxRow {
@@ -31,8 +32,10 @@ export class Outbox {
   private readonly failStmt;
   private readonly keysStmt;
   private readonly interruptedStmt;
+  private readonly interruptedForStmt;
   private readonly resetInterruptedStmt;
   private readonly pendingCountStmt;
+  private readonly pendingCountForStmt;
 
   constructor(db: Database) {
     this.enqueueStmt = db.prepare(
@@ -42,7 +45,9 @@ export class Outbox {
       `SELECT id, agent_key, payload_json, status, attempts, next_attempt_at_ms, created_at_ms FROM outbox
        WHERE agent_key = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`,
     );
-    this.claimStmt = db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`);
+    // Compare-and-set: only a row still 'pending' is taken, so two processes on one database never
+    // both send it (the second sees no change and leaves it to the first).
+    this.claimStmt = db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'`);
     this.sentStmt = db.prepare(
       `UPDATE outbox SET status = 'sent', sent_at_ms = ?, result_json = ?, last_error = NULL WHERE id = ?`,
     );
@@ -51,11 +56,13 @@ export class Outbox {
     );
     this.failStmt = db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`);
     this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM outbox WHERE status IN ('pending', 'sending')`).pluck();
-    this.interruptedStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE status = 'sending'`).pluck();
+    this.interruptedStmt = db.prepare(`SELECT id, agent_key AS agentKey FROM outbox WHERE status = 'sending'`);
+    this.interruptedForStmt = db.prepare(`SELECT id, agent_key AS agentKey FROM outbox WHERE agent_key = ? AND status = 'sending'`);
     this.resetInterruptedStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', last_error = 'interrupted: the process stopped during the send' WHERE status = 'sending'`,
+      `UPDATE outbox SET status = 'pending', last_error = 'interrupted: the process stopped during the send' WHERE id = ? AND status = 'sending'`,
     );
     this.pendingCountStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')`).pluck();
+    this.pendingCountForStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE agent_key = ? AND status IN ('pending', 'sending')`).pluck();
   }
 
   /** Write: run inside a unit. Returns the row id, which is also its place in the agent's order. */
@@ -78,9 +85,12 @@ export class Outbox {
     };
   }
 
-  /** Write: marks a row as being sent, durably, before the send: a crash then shows as 'sending'. */
-  claim(id: number): void {
-    this.claimStmt.run(id);
+  /**
+   * Write: marks a row as being sent, durably, before the send: a crash then shows as 'sending'.
+   * False when the row was not 'pending' any more: another process on the database holds it.
+   */
+  claim(id: number): boolean {
+    return this.claimStmt.run(id).changes === 1;
   }
 
   markSent(id: number, result: unknown, nowMs: number): void {
@@ -101,15 +111,21 @@ export class Outbox {
 
   /**
    * Recovery: rows left 'sending' by a crash may or may not have reached the receiver. The policy is
-   * to send them again (at-least-once); returns how many, for the metrics. Write: run inside a unit.
+   * to send them again (at-least-once); returns how many, for the metrics. Only the agents `mine`
+   * accepts: another process's rows in flight are its own. Write: run inside a unit.
    */
-  requeueInterrupted(): number {
-    const count = this.interruptedStmt.get() as number;
-    if (count > 0) this.resetInterruptedStmt.run();
+  requeueInterrupted(mine: AgentScope): number {
+    const rows = (mine.only === undefined ? this.interruptedStmt.all() : this.interruptedForStmt.all(mine.only)) as Array<{ id: number; agentKey: string }>;
+    let count = 0;
+    for (const row of rows) {
+      if (!inScope(mine, row.agentKey)) continue;
+      count += this.resetInterruptedStmt.run(row.id).changes;
+    }
     return count;
   }
 
-  unsentCount(): number {
-    return this.pendingCountStmt.get() as number;
+  /** Rows not yet delivered: all agents', or one agent's. */
+  unsentCount(agentKey?: string): number {
+    return (agentKey === undefined ? this.pendingCountStmt.get() : this.pendingCountForStmt.get(agentKey)) as number;
   }
 }

@@ -1,18 +1,21 @@
-// Runs once at start, before anything new is accepted: charges the crash to the messages that may
-// have been running, parks those that keep crashing the process, re-queues half-done sends, and
-// runs repeat suspects one at a time, so that the next crash is blamed on one message only.
+// At start, before anything new is accepted: charges a crash to the messages that were running,
+// parks those that keep crashing the process and re-queues half-done sends. Quick, so the process
+// serves at once; the repeat crash suspects then run one at a time in the background (`isolate`).
+// Both look only at the agents in scope: another process's agents are its own.
+import { type AgentScope, inScope } from "./agent-scope.js";
 import type { GroupCommitter } from "./group-commit.js";
-import type { Inbox } from "./inbox.js";
-import type { InboxMessage } from "./inbox.js";
-import type { MessageRunner } from "./message-runner.js";
+import type { Inbox, InboxMessage } from "./inbox.js";
+import type { MessageRunner, RunOutcome } from "./message-runner.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
 import type { Outbox } from "./outbox.js";
-import { CLEAN_STOP, ISOLATING, type RuntimeMeta } from "./runtime-meta.js";
+import { ISOLATING, type RuntimeMeta } from "./runtime-meta.js";
+import type { WorkGate } from "./work-gate.js";
 
 /**
- * A message at the head of its agent's queue through this many crashes runs alone after the next
- * start. After one crash every agent's head is a suspect (any could have been running); a second
- * crash with the same head is rare for an innocent message, and running alone settles it.
+ * A message charged this many crashes runs alone among the suspects after the next start. A crash
+ * is charged to the messages that were running (see MessageRunner's running marks) and to messages
+ * never tried (any could have been running); a second charge is rare for an innocent message, and
+ * running apart from the other suspects settles it.
  */
 export const ISOLATE_AFTER_CRASHES = 2;
 const CRASH_REASON = "the process stopped before this message was finished";
@@ -25,29 +28,49 @@ export interface RecoveryReport {
   /** Sends that were in flight at the crash and will be sent again. */
   interruptedSends: number;
   parked: number;
-  /** Repeat crash suspects that were run one at a time before anything else. */
+  /** Repeat crash suspects, run one at a time in the background after start. */
   isolated: number;
 }
 
+export interface RecoveryParts {
+  meta: RuntimeMeta;
+  inbox: Inbox;
+  outbox: Outbox;
+  committer: GroupCommitter;
+  runner: MessageRunner<unknown>;
+}
+
+export interface RecoveryOptions {
+  maxAttempts: number;
+  /**
+   * Runs inside the first unit: whether the last process to serve these agents stopped cleanly
+   * (then nothing was running). It may throw to refuse the start.
+   */
+  lastStopWasClean(): boolean;
+}
+
+/** Returns the report and the suspects, each agent's head message, worst first, for `isolate`. */
 export async function recover(
-  meta: RuntimeMeta,
-  inbox: Inbox,
-  outbox: Outbox,
-  committer: GroupCommitter,
-  runner: MessageRunner<unknown>,
-  maxAttempts: number,
+  parts: RecoveryParts,
+  scope: AgentScope,
+  options: RecoveryOptions,
   log: Logger,
   events: RuntimeEvents,
-): Promise<RecoveryReport> {
-  // Only the oldest pending message of an agent can have been running when the process stopped,
-  // none was if the last stop was clean, and exactly one was if it crashed while running alone.
-  const heads = inbox.pendingHeads();
+): Promise<{ report: RecoveryReport; suspects: InboxMessage[] }> {
+  const { meta, inbox, outbox, committer, runner } = parts;
   const interruptedSends = await committer.submit(() => {
-    const cleanStop = meta.take(CLEAN_STOP) !== undefined;
-    const isolated = meta.take(ISOLATING);
-    if (isolated !== undefined) inbox.recordFailure(isolated, CRASH_REASON);
-    else if (!cleanStop) for (const id of heads) inbox.recordFailure(id, CRASH_REASON);
-    return outbox.requeueInterrupted();
+    const clean = options.lastStopWasClean();
+    const running = meta.takeRunning(scope);
+    const isolated = scope.only === undefined ? meta.take(ISOLATING) : undefined;
+    if (!clean) {
+      // Only an agent's oldest pending message can have been running. Marked ones were; one never
+      // tried may have been (first runs are not marked, to keep them free of an extra commit).
+      const charged = new Set(running);
+      if (isolated !== undefined) charged.add(isolated);
+      for (const head of inbox.heads(scope)) if (head.attempts === 0) charged.add(head.id);
+      for (const id of charged) inbox.recordFailure(id, CRASH_REASON);
+    }
+    return outbox.requeueInterrupted(scope);
   });
   if (interruptedSends > 0) {
     events.sendsResentAfterCrash?.(interruptedSends);
@@ -56,28 +79,62 @@ export async function recover(
 
   let parked = 0;
   const suspects: InboxMessage[] = [];
-  for (const key of inbox.keysWithPending()) {
-    const head = inbox.next(key);
-    if (!head) continue;
-    if (head.attempts >= maxAttempts) {
-      await runner.park(head, `crashed the process ${head.attempts} times`);
+  for (const head of inbox.heads(scope)) {
+    if (head.attempts < ISOLATE_AFTER_CRASHES) continue;
+    const message = inbox.next(head.agentKey);
+    if (!message) continue;
+    if (message.attempts >= options.maxAttempts) {
+      await runner.park(message, `crashed the process ${message.attempts} times`);
       parked++;
-    } else if (head.attempts >= ISOLATE_AFTER_CRASHES) {
-      suspects.push(head);
+    } else {
+      suspects.push(message);
     }
   }
   suspects.sort((a, b) => b.attempts - a.attempts || a.seq - b.seq);
-  for (const suspect of suspects) {
-    log.warn({ agentKey: suspect.agentKey, messageId: suspect.id, attempts: suspect.attempts }, "running a repeat crash suspect alone");
-    await committer.submit(() => meta.set(ISOLATING, suspect.id));
-    await runner.run(suspect, {});
-    await committer.submit(() => meta.take(ISOLATING));
-  }
   return {
-    agentsWithMessages: inbox.keysWithPending(),
-    agentsWithSends: outbox.keysWithUnsent(),
-    interruptedSends,
-    parked,
-    isolated: suspects.length,
+    report: {
+      agentsWithMessages: inbox.keysWithPending(scope),
+      agentsWithSends: outbox.keysWithUnsent().filter((key) => inScope(scope, key)),
+      interruptedSends,
+      parked,
+      isolated: suspects.length,
+    },
+    suspects,
   };
+}
+
+export interface IsolationHooks {
+  /** Whether the runtime is stopping: the suspects not yet run wait for the next start. */
+  stopping(): boolean;
+  /** The suspect's message was handled (or will be retried after `delayMs`): its agent goes back to its mailbox. */
+  done(agentKey: string, outcome: RunOutcome | undefined): void;
+}
+
+/**
+ * Runs the suspects one after the other, each taking a place in `gate` like any message, while the
+ * other agents go on: a crash now is charged to this suspect (and to what ran beside it), never to
+ * the suspects still waiting, so an innocent one is not parked with the guilty.
+ */
+export async function isolate(
+  suspects: InboxMessage[],
+  runner: MessageRunner<unknown>,
+  gate: WorkGate,
+  hooks: IsolationHooks,
+  log: Logger,
+): Promise<void> {
+  for (const suspect of suspects) {
+    if (hooks.stopping()) return;
+    log.warn({ agentKey: suspect.agentKey, messageId: suspect.id, attempts: suspect.attempts }, "running a repeat crash suspect apart from the others");
+    let outcome: RunOutcome | undefined;
+    await gate.enter();
+    try {
+      outcome = await runner.run(suspect, {});
+    } catch (error) {
+      // The database refused a write: the message is still pending; its mailbox tries it again.
+      log.error({ err: error, agentKey: suspect.agentKey }, "running a crash suspect failed; its chat tries it again");
+    } finally {
+      gate.leave();
+    }
+    hooks.done(suspect.agentKey, outcome);
+  }
 }

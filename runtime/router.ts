@@ -36,6 +36,9 @@ export interface RouterHooks {
 
 export class Router {
   private readonly mailboxes = new Map<string, Mailbox>();
+  /** Agents whose head message waits for crash isolation: their mailboxes take nothing until released. */
+  private readonly held = new Set<string>();
+  private readonly releaseTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
   /** Messages held in mailboxes' `fresh` lists, all agents together. */
   private freshHeld = 0;
@@ -54,7 +57,8 @@ export class Router {
    * the message when the caller has just stored it: then the table need not be read for it.
    */
   wake(key: string, committed?: InboxMessage): void {
-    if (this.stopping) return;
+    // A held agent's messages wait in the table; `release` wakes it to read them.
+    if (this.stopping || this.held.has(key)) return;
     let mailbox = this.mailboxes.get(key);
     if (mailbox) {
       // Re-insert: Map order is our least-recently-used order.
@@ -91,9 +95,29 @@ export class Router {
     });
   }
 
+  /** Keeps the agent's mailbox from taking messages (its head is run apart, by crash isolation). */
+  hold(key: string): void {
+    this.held.add(key);
+  }
+
+  /** Hands a held agent back to its mailbox, now or after `delayMs` (a retry's delay). */
+  release(key: string, delayMs = 0): void {
+    if (delayMs > 0) {
+      const timer = setTimeout(() => {
+        this.releaseTimers.delete(timer);
+        this.release(key);
+      }, delayMs);
+      this.releaseTimers.add(timer);
+      return;
+    }
+    this.held.delete(key);
+    this.wake(key);
+  }
+
   /** Stops taking new messages and waits for the ones being handled to finish. */
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const timer of this.releaseTimers) clearTimeout(timer);
     for (const mailbox of this.mailboxes.values()) if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
     await Promise.allSettled([...this.mailboxes.values()].map((m) => m.running));
   }

@@ -1,11 +1,15 @@
 // Wires the runtime's parts together around one database: accept → inbox → router → agent →
 // outbox worker and timers. The application gives it an agent and a delivery function.
+import { randomUUID } from "node:crypto";
 import type { AgentDefinition } from "./agent.js";
 import { AgentHistory } from "./agent-history.js";
+import { AgentLeases, LEASE_RENEW_MS } from "./agent-lease.js";
+import { type AgentScope, inScope } from "./agent-scope.js";
 import { AgentStateStore } from "./agent-state.js";
 import { type Clock, systemClock } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { Database } from "./database.js";
+import { AgentBusyError } from "./errors.js";
 import { GroupCommitter } from "./group-commit.js";
 import { type AcceptOutcome, Inbox, type NewMessage } from "./inbox.js";
 import { Journal } from "./journal.js";
@@ -13,7 +17,7 @@ import { MessageRunner } from "./message-runner.js";
 import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
 import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
-import { type RecoveryReport, recover } from "./recovery.js";
+import { type RecoveryReport, isolate, recover } from "./recovery.js";
 import { type PruneReport, Retention } from "./retention.js";
 import { CLEAN_STOP, RuntimeMeta } from "./runtime-meta.js";
 import { Router } from "./router.js";
@@ -42,6 +46,13 @@ export interface RuntimeOptions<S> {
   sendConcurrency?: number;
   /** Finished messages, sends and timers older than this are deleted (hourly). Default 30 days. */
   retentionMs?: number;
+  /**
+   * Serve this one agent only, beside a process that serves the others (the console chat beside the
+   * bot): recovery, timers, sends and counts touch no other agent, and a lease on the key makes the
+   * other runtime leave this agent alone until this one stops. start() rejects with AgentBusyError
+   * while another live process serves the agent this way.
+   */
+  onlyAgentKey?: string;
 }
 
 export interface Runtime {
@@ -50,12 +61,16 @@ export interface Runtime {
    * Resolves after the commit: only then may the sender be told they were received.
    */
   accept(messages: NewMessage[]): Promise<AcceptOutcome[]>;
-  /** Recovers unfinished work and starts the workers. Call once, before accepting. */
+  /**
+   * Recovers unfinished work and starts the workers. Call once, before accepting. Resolves quickly:
+   * repeat crash suspects are then run one at a time in the background.
+   */
   start(): Promise<RecoveryReport>;
   /** Stops taking work, lets the messages and sends in progress finish, and commits. */
   stop(): Promise<void>;
   /** Commits queued writes now (for shutdown paths that cannot wait). */
   flush(): void;
+  /** Counts for the agents this runtime serves (all of them, or its one agent). */
   readonly stats: {
     unsentCount(): number;
     pendingCount(): number;
@@ -75,6 +90,13 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const log = options.logger ?? silentLogger;
   const events = options.events ?? {};
   const maxAttempts = options.maxAttempts ?? 5;
+  const only = options.onlyAgentKey;
+  // The agents served here: the one given, or all but those other processes serve alone (their
+  // leases are re-read every few seconds).
+  const servedElsewhere = new Set<string>();
+  const scope: AgentScope = only !== undefined ? { only } : { except: servedElsewhere };
+  const leases = new AgentLeases(db);
+  const holder = randomUUID();
 
   const committer = new GroupCommitter(db);
   const inbox = new Inbox(db);
@@ -93,7 +115,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   };
 
   const runner = new MessageRunner(
-    options.agent as AgentDefinition<unknown>, deps, inbox, states,
+    options.agent as AgentDefinition<unknown>, deps, inbox, states, meta,
     { maxAttempts, verifyReplay: options.verifyReplay ?? false }, log, events,
   );
   const worker = new OutboxWorker(outbox, committer, clock, {
@@ -102,7 +124,9 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     concurrency: options.sendConcurrency,
   }, log, events);
   let router: Router;
-  const timers = new TimerService(timerStore, inbox, committer, clock, (key) => router.wake(key), log);
+  const timers = new TimerService(timerStore, inbox, committer, clock, (key) => {
+    if (inScope(scope, key)) router.wake(key);
+  }, log, only);
   router = new Router(
     inbox, runner,
     { sent: (key) => worker.wake(key), timersChanged: () => timers.reschedule() },
@@ -121,7 +145,46 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   };
   let pruneTimer: NodeJS.Timeout | undefined;
 
+  /** The one-agent runtime's lease, taken in recovery's first unit: whether its last holder stopped cleanly. */
+  const takeLease = (agentKey: string): boolean => {
+    const outcome = leases.take(agentKey, holder, clock.now());
+    if (outcome.status === "held") throw new AgentBusyError(agentKey, outcome.pid);
+    return !outcome.crashed;
+  };
+  const renewLease = (agentKey: string) => {
+    committer.submit(() => leases.renew(agentKey, holder, clock.now())).then(
+      (kept) => {
+        if (!kept) log.error({ agentKey }, "another process took over this agent; stop this one");
+        // Messages stored for the agent by another process (its timers, say) are handled here.
+        router.wake(agentKey);
+      },
+      (error: unknown) => log.warn({ err: error, agentKey }, "could not renew the agent's lease; will try again"),
+    );
+  };
+  /**
+   * The full runtime: agents whose lease ended are served here again, from what the table holds. A
+   * send its holder left 'sending' (it died during the send) goes out again, as after a crash here.
+   */
+  const refreshLeases = () => {
+    const held = leases.heldKeys(clock.now());
+    for (const key of servedElsewhere) {
+      if (held.has(key)) continue;
+      servedElsewhere.delete(key);
+      if (!started) continue;
+      router.wake(key);
+      committer.submit(() => outbox.requeueInterrupted({ only: key })).then(
+        () => worker.wake(key),
+        (error: unknown) => log.warn({ err: error, agentKey: key }, "could not take back an agent's sends; the next start will"),
+      );
+    }
+    for (const key of held) servedElsewhere.add(key);
+  };
+  let leaseTimer: NodeJS.Timeout | undefined;
+  let isolation: Promise<void> | undefined;
+  let isolationStopping = false;
+
   let started = false;
+  let recovered = false;
   let stopping: Promise<void> | undefined;
   return {
     async accept(messages) {
@@ -133,22 +196,52 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         const outcome = outcomes[i]!;
         events.accepted?.(m.kind, outcome.status);
         if (outcome.status === "duplicate") return outcome;
-        // Its stored id, which differs from m.id when m reused the id of another message.
-        router.wake(m.agentKey, {
-          seq: outcome.seq, id: outcome.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs: now,
-        });
+        // An agent served by another process finds the message in the table. The stored id differs
+        // from m.id when m reused the id of another message.
+        if (inScope(scope, m.agentKey)) {
+          router.wake(m.agentKey, {
+            seq: outcome.seq, id: outcome.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs: now,
+          });
+        }
         return { status: "stored", seq: outcome.seq };
       });
     },
 
     async start() {
-      const report = await recover(meta, inbox, outbox, committer, runner, maxAttempts, log, events);
+      if (only === undefined) refreshLeases();
+      const { report, suspects } = await recover(
+        { meta, inbox, outbox, committer, runner },
+        scope,
+        {
+          maxAttempts,
+          // The full runtime's clean stop is a fact in the table; a one-agent runtime's is a released lease.
+          lastStopWasClean: only === undefined ? () => meta.take(CLEAN_STOP) !== undefined : () => takeLease(only),
+        },
+        log,
+        events,
+      );
       started = true;
+      recovered = true;
+      for (const suspect of suspects) router.hold(suspect.agentKey);
       for (const key of report.agentsWithSends) worker.wake(key);
       for (const key of report.agentsWithMessages) router.wake(key);
       timers.reschedule();
-      pruneTimer = setInterval(prune, 3600_000);
-      pruneTimer.unref();
+      isolation = isolate(suspects, runner, gate, {
+        stopping: () => isolationStopping,
+        // As the router does after a message: deliver what it queued, then give the agent its mailbox back.
+        done(key, outcome) {
+          if (outcome?.status === "parked" || (outcome?.status === "done" && outcome.sent)) worker.wake(key);
+          if (outcome?.status === "done" && outcome.timersChanged) timers.reschedule();
+          const retryInMs = outcome === undefined ? 1000 : outcome.status === "retry" ? outcome.delayMs : 0;
+          router.release(key, retryInMs);
+        },
+      }, log);
+      if (only === undefined) {
+        pruneTimer = setInterval(prune, 3600_000);
+        pruneTimer.unref();
+      }
+      leaseTimer = setInterval(only === undefined ? refreshLeases : () => renewLease(only), LEASE_RENEW_MS);
+      leaseTimer.unref();
       return report;
     },
 
@@ -156,11 +249,20 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       stopping ??= (async () => {
         started = false;
         clearInterval(pruneTimer);
+        clearInterval(leaseTimer);
         timers.stop();
+        isolationStopping = true;
+        await isolation;
         await router.stop();
         await worker.stop();
         // Every message in progress finished: the next start need not charge a crash to any of them.
-        await committer.submit(() => meta.set(CLEAN_STOP, String(clock.now())));
+        // A runtime that never recovered says nothing: the last crash is still to be charged.
+        if (recovered) {
+          await committer.submit(() => {
+            if (only === undefined) meta.set(CLEAN_STOP, String(clock.now()));
+            else leases.release(only, holder);
+          });
+        }
         committer.close();
       })();
       return stopping;
@@ -169,9 +271,9 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     flush: () => committer.flush(),
 
     stats: {
-      unsentCount: () => outbox.unsentCount(),
-      pendingCount: () => inbox.count("pending"),
-      parkedCount: () => inbox.count("parked"),
+      unsentCount: () => outbox.unsentCount(only),
+      pendingCount: () => inbox.count("pending", only),
+      parkedCount: () => inbox.count("parked", only),
       residentAgents: () => router.residentAgents,
       commits: () => ({ ...committer.stats }),
     },

@@ -14,7 +14,9 @@ export class TimerStore {
   private readonly armStmt;
   private readonly cancelStmt;
   private readonly dueStmt;
+  private readonly dueForStmt;
   private readonly earliestStmt;
+  private readonly earliestForStmt;
   private readonly firedStmt;
   private readonly rebaseStmt;
 
@@ -30,8 +32,15 @@ export class TimerStore {
       `SELECT id, agent_key AS agentKey, kind, payload_json AS payloadJson, fire_at_ms AS fireAtMs FROM timers
        WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
     );
+    this.dueForStmt = db.prepare(
+      `SELECT id, agent_key AS agentKey, kind, payload_json AS payloadJson, fire_at_ms AS fireAtMs FROM timers
+       WHERE agent_key = ? AND fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
+    );
     this.earliestStmt = db.prepare(
       `SELECT MIN(fire_at_ms) FROM timers WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
+    ).pluck();
+    this.earliestForStmt = db.prepare(
+      `SELECT MIN(fire_at_ms) FROM timers WHERE agent_key = ? AND fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
     ).pluck();
     this.firedStmt = db.prepare(`UPDATE timers SET fired_at_ms = ? WHERE id = ?`);
     this.rebaseStmt = db.prepare(
@@ -59,12 +68,13 @@ export class TimerStore {
     return this.cancelStmt.run(nowMs, id, agentKey).changes === 1;
   }
 
-  due(nowMs: number): TimerRow[] {
-    return this.dueStmt.all(nowMs) as TimerRow[];
+  /** Armed timers due by `nowMs`: every agent's, or one agent's. */
+  due(nowMs: number, agentKey?: string): TimerRow[] {
+    return (agentKey === undefined ? this.dueStmt.all(nowMs) : this.dueForStmt.all(agentKey, nowMs)) as TimerRow[];
   }
 
-  earliest(): number | null {
-    return this.earliestStmt.get() as number | null;
+  earliest(agentKey?: string): number | null {
+    return (agentKey === undefined ? this.earliestStmt.get() : this.earliestForStmt.get(agentKey)) as number | null;
   }
 
   markFired(id: string, nowMs: number): void {

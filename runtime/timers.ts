@@ -40,6 +40,8 @@ export class TimerService {
     private readonly clock: Clock,
     private readonly deliver: (agentKey: string) => void,
     private readonly log: Logger,
+    /** Fire this agent's timers only (a runtime serving one agent); undefined: every agent's. */
+    private readonly onlyAgentKey?: string,
   ) {}
 
   /** Re-reads the earliest armed timer and sets the one wake-up for it. */
@@ -47,7 +49,7 @@ export class TimerService {
     if (this.stopped) return;
     if (this.handle) clearTimeout(this.handle);
     this.handle = undefined;
-    const earliest = this.store.earliest();
+    const earliest = this.store.earliest(this.onlyAgentKey);
     if (earliest === null) return;
     this.noticeClockStep();
     // A step back: fire now, which moves the timers back first.
@@ -90,7 +92,7 @@ export class TimerService {
       this.rebasePending = false;
       if (moved > 0) this.log.warn({ timers: moved }, "the clock was set back; moved the armed timers back with it");
     }
-    const due = this.store.due(now);
+    const due = this.store.due(now, this.onlyAgentKey);
     if (due.length === 0) return;
     crashPoint("timer.before-fire");
     await this.committer.submit(() => {

@@ -2,9 +2,10 @@
 // polling) → HTTP server. Returns a handle that stops everything in order.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Api } from "grammy";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Api, GrammyError, HttpError } from "grammy";
 import {
-  type Clock, type Database, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
+  type Clock, type Database, DatabaseTooNewError, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
 } from "../runtime/index.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { createAgentDeps } from "./agent-deps.js";
@@ -12,6 +13,7 @@ import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
 import type { AppLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
+import { DatabaseOpenError } from "./start-errors.js";
 import { createTelegramApi } from "./telegram/api.js";
 import { createDeliver } from "./telegram/deliver.js";
 import { createFileSource } from "./telegram/files.js";
@@ -19,7 +21,7 @@ import { createChatMembers } from "./telegram/members.js";
 import { type Poller, startPolling } from "./telegram/polling.js";
 import type { UpdateRoute } from "./telegram/update.js";
 import { botIdOf, updateMessage } from "./telegram/update-key.js";
-import { createWebhookHandler } from "./telegram/webhook.js";
+import { createWebhookHandler, reply } from "./telegram/webhook.js";
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
 
@@ -39,10 +41,23 @@ export interface AppOptions {
   verifyReplay?: boolean;
 }
 
-/** Opens the database file with its migrations applied. */
+/**
+ * Opens the database file (creating it and its folder) with its migrations applied. Throws a
+ * DatabaseOpenError or a DatabaseTooNewError, each with a one-line message naming what to do.
+ */
 export function openAppDatabase(file: string): Database {
-  const db = openDatabase(file);
-  migrate(db, readMigrations(MIGRATIONS_DIR));
+  let db: Database;
+  try {
+    db = openDatabase(file);
+  } catch (error) {
+    throw new DatabaseOpenError(file, error);
+  }
+  try {
+    migrate(db, readMigrations(MIGRATIONS_DIR));
+  } catch (error) {
+    db.close();
+    throw error instanceof DatabaseTooNewError ? error : new DatabaseOpenError(file, error);
+  }
   return db;
 }
 
@@ -79,64 +94,87 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   });
   const rt = runtime;
 
-  const report = await rt.start();
-  log.info(
-    { pending: report.agentsWithMessages.length, unsent: report.agentsWithSends.length, resent: report.interruptedSends, parked: report.parked, isolated: report.isolated },
-    "recovered stored work",
-  );
-
   const botId = botIdOf(token);
   const toMessage = (update: Record<string, unknown>, route: Extract<UpdateRoute, { status: "routed" }>, json?: string) =>
     updateMessage(botId, update, route, json);
 
   let ready = false;
+  let accepting = false;
   let webhookPath: string | undefined;
-  let webhook;
+  let webhook: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   if (config.WEBHOOK_URL) {
     webhookPath = new URL(config.WEBHOOK_URL).pathname;
-    webhook = createWebhookHandler({
+    const handler = createWebhookHandler({
       secret: config.WEBHOOK_SECRET!,
       accept: async (update, route, json) => (await rt.accept([toMessage(update, route, json)]))[0]!,
       rejected: (reason) => metrics.rejected.inc({ reason }),
       log,
     });
+    // Until the stored work is recovered, Telegram is asked to come back (it retries a 503).
+    webhook = async (req, res) => (accepting ? handler(req, res) : reply(res, 503, { ok: false, error: "starting" }));
   }
-  const http = await startHttpServer(config.HOST, config.PORT, {
-    webhookPath,
-    webhook,
-    isReady: () => ready,
-    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
-  }, log);
 
-  // The command menu is a nicety: a failure to set it is logged, never fatal.
-  await api.setMyCommands(COMMAND_MENU).catch((error: unknown) => log.warn({ err: error }, "could not set the command menu"));
-
+  let http: HttpServer | undefined;
   let polling: Poller | undefined;
-  if (config.WEBHOOK_URL) {
-    await api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET, drop_pending_updates: false });
-    log.info({ path: webhookPath, port: http.port }, "webhook mode: Telegram posts updates to WEBHOOK_URL");
-  } else {
-    await api.deleteWebhook({ drop_pending_updates: false });
-    polling = startPolling({
-      api,
-      acceptBatch: async (batch) => {
-        await rt.accept(batch.map((b) => toMessage(b.update, b.route)));
-      },
-      rejected: (reason) => metrics.rejected.inc({ reason }),
-      log,
+  try {
+    // Listening first: a port in use stops the start before anything ran, and /healthz answers
+    // (503, then 200 once ready) while the stored work is recovered.
+    http = await startHttpServer(config.HOST, config.PORT, {
+      webhookPath,
+      webhook,
+      isReady: () => ready,
+      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    }, log);
+
+    // The first call to Telegram also checks the token and the network, before any stored work runs
+    // (a refused token then stops the start with one line). Any other failure to set the command
+    // menu is logged, never fatal: the menu is a nicety.
+    await api.setMyCommands(COMMAND_MENU).catch((error: unknown) => {
+      if (error instanceof HttpError || (error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404))) throw error;
+      log.warn({ err: error }, "could not set the command menu");
     });
-    log.info({ port: http.port }, "polling mode: fetching updates with getUpdates");
+
+    const report = await rt.start();
+    accepting = true;
+    log.info(
+      { pending: report.agentsWithMessages.length, unsent: report.agentsWithSends.length, resent: report.interruptedSends, parked: report.parked, isolated: report.isolated },
+      "recovered stored work",
+    );
+
+    if (config.WEBHOOK_URL) {
+      await api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET, drop_pending_updates: false });
+      log.info({ path: webhookPath, port: http.port }, "webhook mode: Telegram posts updates to WEBHOOK_URL");
+    } else {
+      await api.deleteWebhook({ drop_pending_updates: false });
+      polling = startPolling({
+        api,
+        acceptBatch: async (batch) => {
+          await rt.accept(batch.map((b) => toMessage(b.update, b.route)));
+        },
+        rejected: (reason) => metrics.rejected.inc({ reason }),
+        log,
+      });
+      log.info({ host: config.HOST, port: http.port }, "polling mode: fetching updates with getUpdates");
+    }
+  } catch (error) {
+    // Nothing half-started is left behind: the caller reports the error and exits (or a test goes on).
+    polling?.stop();
+    await http?.close();
+    await rt.stop();
+    db.close();
+    throw error;
   }
   ready = true;
+  const server = http;
 
   let stopping: Promise<void> | undefined;
   return {
-    runtime: rt, db, http, api, polling,
+    runtime: rt, db, http: server, api, polling,
     stop() {
       stopping ??= (async () => {
         ready = false;
         polling?.stop();
-        await http.close();
+        await server.close();
         await polling?.done.catch(() => undefined);
         await rt.stop();
         db.close();

@@ -19,7 +19,9 @@ const schema = z
     WEBHOOK_SECRET: optionalText.pipe(
       z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -").optional(),
     ),
-    HOST: z.string().min(1).default("0.0.0.0"),
+    // Unset: 127.0.0.1 in polling mode (only /healthz and /metrics listen, for this machine), 0.0.0.0
+    // in webhook mode (a reverse proxy, maybe in another container, forwards Telegram's POSTs).
+    HOST: optionalText,
     PORT: z.coerce
       .number({ error: "must be a port number from 0 to 65535" })
       .int({ error: "must be a port number from 0 to 65535" })
@@ -70,7 +72,8 @@ const schema = z
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URL is set" });
     }
-  });
+  })
+  .transform(({ HOST, ...env }) => ({ ...env, HOST: HOST ?? (env.WEBHOOK_URL ? "0.0.0.0" : "127.0.0.1") }));
 
 export type Config = z.infer<typeof schema>;
 

@@ -3,6 +3,7 @@ import "dotenv/config";
 import { ConfigError, parseConfig, requireToken } from "./config.js";
 import { startApp } from "./app.js";
 import { createLogger } from "./log.js";
+import { describeStartError } from "./start-errors.js";
 
 async function main(): Promise<void> {
   let config;
@@ -21,9 +22,10 @@ async function main(): Promise<void> {
   try {
     app = await startApp(config, log);
   } catch (error) {
-    log.fatal({ err: error }, "could not start");
-    // startApp may have opened the database, the HTTP server and the runtime before failing:
-    // exit instead of hanging half-started (a supervisor then sees the failure and restarts).
+    // One line a person can act on (a refused token, a port in use, a database that cannot be
+    // opened, no network), never a stack; a supervisor sees the exit code and restarts.
+    console.error(describeStartError(error, { apiRoot: config.TELEGRAM_API_ROOT }));
+    process.exitCode = 1;
     log.flush(() => process.exit(1));
     return;
   }

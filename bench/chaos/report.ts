@@ -4,6 +4,7 @@ import type { ExitInfo } from "../../test/support/bot-process.js";
 import type { BotSupervisor } from "./bot-supervisor.js";
 import type { ChatLog } from "./chat-driver.js";
 import type { EntryCheck, ReplyCheck } from "./checks.js";
+import type { ConsoleCheck } from "./console-driver.js";
 import type { ChaosOptions } from "./run-chaos.js";
 import type { ReplyIndex } from "./reply-index.js";
 
@@ -47,6 +48,8 @@ export interface ChaosReport {
     /** Restarts that were killed again before /healthz answered. */
     killedBeforeReady: number;
   };
+  /** With --console: what the console chat beside the bot did. */
+  console?: string;
   failures: string[];
   replay: string;
   /** The database file, when kept (failed run or asked to). */
@@ -65,6 +68,7 @@ export interface ReportInput {
   finalExit: ExitInfo;
   dbPath: string;
   modelCalls: number;
+  consoleCheck?: ConsoleCheck;
 }
 
 const SHOWN = 5; // examples per failure kind
@@ -101,6 +105,7 @@ export function buildReport(input: ReportInput): ChaosReport {
   fail("replies out of order", outOfOrder);
   fail("replies matching no update", unexpected);
   fail("unexpected bot exits", supervisor.unexpectedExits);
+  failures.push(...(input.consoleCheck?.failures ?? []));
   if (input.finalExit.code !== 0) failures.push(`the last bot did not stop cleanly on SIGTERM: ${JSON.stringify(input.finalExit)}`);
 
   const kills = supervisor.kills;
@@ -138,8 +143,9 @@ export function buildReport(input: ReportInput): ChaosReport {
       armedNotReached: kills.filter((k) => k.outcome === "armed-not-reached").length,
     },
     recovery: recovery(supervisor, input.replies),
+    ...(input.consoleCheck ? { console: input.consoleCheck.summary } : {}),
     failures,
-    replay: `npm run chaos -- --seed ${input.options.seed} --kills ${kills.length} --chats ${input.options.chats}`,
+    replay: `npm run chaos -- --seed ${input.options.seed} --kills ${kills.length} --chats ${input.options.chats}${input.consoleCheck ? " --console" : ""}`,
     ...(ok && !input.options.keepDatabase ? {} : { database: input.dbPath }),
   };
 }
@@ -175,6 +181,7 @@ export function formatReport(r: ChaosReport): string {
     `recovery  restart → /healthz 200: ${ms(r.recovery.ready)}`,
     `          restart → next reply:   ${ms(r.recovery.nextReply)}`,
     `          restarts killed again before ready: ${r.recovery.killedBeforeReady}`,
+    ...(r.console ? [`console   ${r.console}`] : []),
     r.ok ? "verdict   PASS: every invariant held" : `verdict   FAIL\n  ${r.failures.join("\n  ")}`,
     ...(r.database ? [`database  ${r.database}`] : []),
     `replay    ${r.replay}`,

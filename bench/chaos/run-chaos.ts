@@ -12,6 +12,7 @@ import { startFakeBotApi } from "../../test/support/fake-bot-api.js";
 import { BotSupervisor } from "./bot-supervisor.js";
 import { type ChatLog, runChat } from "./chat-driver.js";
 import { checkEntries, checkReplies } from "./checks.js";
+import { CONSOLE_CHAT, type ConsoleLog, checkConsole, runConsole } from "./console-driver.js";
 import { startChaosModel } from "./fake-model.js";
 import { killPlan } from "./kill-plan.js";
 import { ReplyIndex } from "./reply-index.js";
@@ -28,6 +29,8 @@ export interface ChaosOptions {
   log?: (line: string) => void;
   /** Keep the database file (its path is in the report) even when every check passes. */
   keepDatabase?: boolean;
+  /** Also run a console chat (`npm run chat`) beside the bot, on its own chat id and the same database. */
+  console?: boolean;
 }
 
 const SECRET = "chaos-secret_0123456789";
@@ -61,13 +64,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         deadline: () => deadline,
       }),
     );
+    // Started once a bot has been ready (the database is made and migrated), beside it from then on.
+    let consoleRun: Promise<ConsoleLog> | undefined;
+    const startConsole = () => (consoleRun ??= runConsole(dbPath, () => !winding));
     const end = options.durationSec !== undefined ? t0 + options.durationSec * 1000 : Infinity;
-    const more = () => (options.kills !== undefined ? supervisor.kills.length < options.kills : Date.now() < end);
+    const more = () => {
+      if (options.console && supervisor.starts.some((s) => s.readyAt !== undefined)) startConsole();
+      return options.kills !== undefined ? supervisor.kills.length < options.kills : Date.now() < end;
+    };
     await supervisor.run(killPlan(options.seed), more);
     winding = true;
     deadline = Date.now() + QUIESCENCE_MS;
     log(`kills done after ${((Date.now() - t0) / 1000).toFixed(1)} s; letting the chats finish their conversations`);
     const logs: ChatLog[] = await Promise.all(chats);
+    const consoleLog = options.console ? await startConsole() : undefined;
     await supervisor.bot.waitIdle(QUIESCENCE_MS);
     const finalExit = await supervisor.stop();
     const workloadMs = Date.now() - t0;
@@ -79,7 +89,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       durationMs: workloadMs,
       chats: logs,
       replyChecks: logs.map((chat) => checkReplies(chat, replies.replies(chat.chatId), db.textIntents.get(String(chat.chatId)) ?? 0, supervisor.kills)),
-      entryCheck: checkEntries(logs, db.entries),
+      entryCheck: checkEntries(logs, db.entries.filter((e) => e.chat_id !== String(CONSOLE_CHAT))),
+      ...(consoleLog ? { consoleCheck: checkConsole(consoleLog, api, dbPath) } : {}),
       processed: db.done,
       supervisor,
       replies,

@@ -1,33 +1,51 @@
 // `npm run backup -- <file>`: a consistent copy of the database while the bot runs, with SQLite's
-// online backup API (pages are copied in steps; writers are not blocked for long).
+// online backup API (pages are copied in steps; writers are not blocked for long). The copy is
+// readable by its owner only from its first byte, its folder is made if missing, and a failed
+// backup leaves no partial file behind.
 import "dotenv/config";
 import fs from "node:fs";
+import path from "node:path";
 import { Command } from "commander";
 import BetterSqlite3 from "better-sqlite3";
+import { makeFolder } from "../../runtime/index.js";
 import { ConfigError, parseConfig } from "../config.js";
+import { DatabaseOpenError } from "../start-errors.js";
+import { fail, fileReason } from "./files.js";
 
 const program = new Command()
   .name("backup")
   .description("Copy the bot's SQLite database to <file>, safely, even while the bot runs.")
-  .argument("<file>", "where to write the copy (must not exist)")
+  .argument("<file>", "where to write the copy (must not exist; its folder is made if missing)")
   .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
   .action(async (target: string, options: { database?: string }) => {
     let source = options.database;
     try {
       source ??= parseConfig(process.env).DATABASE_PATH;
     } catch (error) {
-      program.error(error instanceof ConfigError ? error.message : String(error));
+      fail(error instanceof ConfigError ? error.message : String(error));
     }
-    if (!fs.existsSync(source!)) program.error(`error: no database at ${source}`);
-    if (fs.existsSync(target)) program.error(`error: ${target} exists; choose a new file name`);
-    const db = new BetterSqlite3(source!, { readonly: true, fileMustExist: true });
+    if (!fs.existsSync(source)) fail(`no database at ${source} (set DATABASE_PATH or --database)`);
+    createPrivately(target);
+    const db = new BetterSqlite3(source, { readonly: true, fileMustExist: true });
     try {
       await db.backup(target);
-      fs.chmodSync(target, 0o600);
-      console.log(`Backed up ${source} to ${target}.`);
+    } catch (error) {
+      fs.rmSync(target, { force: true });
+      fail(`the backup failed, nothing was written: ${new DatabaseOpenError(source, error).message}`);
     } finally {
       db.close();
     }
+    console.log(`Backed up ${source} to ${target}.`);
   });
+
+/** Creates the empty target (and its folder): 0600 before SQLite writes a page into it. */
+function createPrivately(target: string): void {
+  try {
+    makeFolder(path.dirname(path.resolve(target)));
+    fs.closeSync(fs.openSync(target, "wx", 0o600));
+  } catch (error) {
+    fail(`cannot create ${target}: ${fileReason(error, target)}`);
+  }
+}
 
 await program.parseAsync();

@@ -1,20 +1,27 @@
-// `npm run chat -- --chat <id>`: the same agent, runtime and database as the bot, in the terminal.
-// Lines typed become messages; replies are printed; buttons are shown as numbered choices that a
-// bare number picks; "/file <path>" sends a file (an import); files the bot sends are saved to a
-// temporary folder. No Telegram token needed.
+// `npm run chat -- --chat <id>`: the same agent and database as the bot, in the terminal, for one
+// chat only. Lines typed become messages; replies are printed; buttons are shown as numbered choices
+// that a bare number picks; "/file <path>" sends a file (an import); files the bot sends are saved
+// to a temporary folder. No Telegram token needed. The runtime serves this chat alone: it never
+// handles, sends or recovers another chat's work, even with the bot running on the same database,
+// and the allowlist still holds for everyone but the console's own user. Logs never reach the
+// conversation: they go to stderr when it is not the terminal, else to a file whose path is printed.
 import "dotenv/config";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
+import type pino from "pino";
 import { type Runtime, createRuntime } from "../../runtime/index.js";
 import { createMediaTrackerAgent } from "../../agents/media-tracker/agent.js";
 import type { Button, Outgoing } from "../../agents/media-tracker/outgoing.js";
-import { openAppDatabase } from "../app.js";
 import { type Config, ConfigError, parseConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { createAgentDeps } from "../agent-deps.js";
+import { describeStartError } from "../start-errors.js";
+import { fail, openOrFail } from "./files.js";
+
+const FILE_USAGE = "(send a file with /file <path>, like /file ~/Downloads/goodreads_library_export.csv)";
 
 const program = new Command()
   .name("chat")
@@ -22,27 +29,27 @@ const program = new Command()
   .requiredOption("--chat <id>", "the chat id to talk as", chatId)
   .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
   .action(async (options: { chat: string; database?: string }) => {
-    let config;
+    let config: Config;
     try {
       config = parseConfig(process.env);
     } catch (error) {
-      program.error(error instanceof ConfigError ? error.message : String(error));
+      return fail(error instanceof ConfigError ? error.message : String(error));
     }
-    await runConsole(options.chat, { ...config!, DATABASE_PATH: options.database ?? config!.DATABASE_PATH });
+    await runConsole(options.chat, { ...config, DATABASE_PATH: options.database ?? config.DATABASE_PATH });
   });
 
-/** Resolves when every message is handled and every reply printed. */
+/** Resolves when every message of this chat is handled and every reply printed. */
 async function idle(runtime: Runtime): Promise<void> {
   while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
-/** Where files the bot sends (exports) are saved: one folder per run, made on first use. */
-let savedFilesDir: string | undefined;
+/** Where files the bot sends (exports) and the log are saved: one private folder per run, made on first use. */
+let sessionDir: string | undefined;
 function outputDir(): string {
-  savedFilesDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "media-tracker-files-"));
-  return savedFilesDir;
+  sessionDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "media-tracker-files-"));
+  return sessionDir;
 }
 
 function chatId(value: string): string {
@@ -50,9 +57,32 @@ function chatId(value: string): string {
   return value;
 }
 
+/** `~/x` as a shell would read it: the line is not passed through one. */
+function expandHome(file: string): string {
+  return file === "~" || file.startsWith("~/") ? path.join(os.homedir(), file.slice(1)) : file;
+}
+
+/**
+ * Logs at warn, never onto the conversation: stderr when it is redirected (not the terminal), else
+ * a file in the session folder, made on the first line, whose path `announce` prints once.
+ */
+function logDestination(announce: (line: string) => void): pino.DestinationStream {
+  if (!process.stderr.isTTY) return process.stderr;
+  let file: string | undefined;
+  return {
+    write(line: string) {
+      if (file === undefined) {
+        file = path.join(outputDir(), "console.log");
+        announce(`(something went wrong; details are in ${file})`);
+      }
+      fs.appendFileSync(file, line, { mode: 0o600 });
+    },
+  };
+}
+
 async function runConsole(chat: string, config: Config): Promise<void> {
   const database = config.DATABASE_PATH;
-  const db = openAppDatabase(database);
+  const db = openOrFail(database);
   const chatNumber = Number(chat);
   let buttons: Button[] = [];
   let lastButtonsMessageId = 0;
@@ -62,12 +92,15 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   let counter = 0;
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
-  const print = (out: Outgoing): unknown => {
-    // Replies arrive while the prompt is shown: write over it, then show it again.
+  /** A line for the person, written over the prompt when one is shown. */
+  const say = (text: string) => {
     if (process.stdout.isTTY) process.stdout.write("\r\x1b[K");
+    console.log(text);
+  };
+  const print = (out: Outgoing): unknown => {
     switch (out.type) {
       case "text": {
-        console.log(`bot> ${out.text.replace(/\n/g, "\n     ")}`);
+        say(`bot> ${out.text.replace(/\n/g, "\n     ")}`);
         const messageId = nextMessageId++;
         buttons = out.buttons?.flat() ?? [];
         if (buttons.length > 0) {
@@ -87,13 +120,13 @@ async function runConsole(chat: string, config: Config): Promise<void> {
         return { messageId: out.messageId };
       }
       case "answer-button":
-        if (out.text) console.log(`bot> (${out.text})`);
+        if (out.text) say(`bot> (${out.text})`);
         return null;
       case "document": {
         // A terminal cannot show a file: save it where the person can open it, and say where.
         const saved = path.join(outputDir(), out.fileName);
-        fs.writeFileSync(saved, out.content);
-        console.log(`bot> [file ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
+        fs.writeFileSync(saved, out.content, { mode: 0o600 });
+        say(`bot> [file ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
         return { messageId: nextMessageId++ };
       }
       case "clear-buttons":
@@ -102,14 +135,15 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     }
   };
 
-  const log = createLogger("warn", [config.OPENAI_API_KEY], process.stderr);
+  const log = createLogger("warn", [config.OPENAI_API_KEY], logDestination(say));
+  // The allowlist guards the bot's chats; the console's own user is the person at the terminal.
+  const allowedUserIds = config.ALLOWED_USER_IDS ? new Set([...config.ALLOWED_USER_IDS, chat]) : undefined;
   const runtime = createRuntime({
     db,
     // "/file <path>" sends a local file, as attaching one in Telegram would (imports).
-    // The allowlist guards Telegram; whoever runs the console already has the database.
     agent: createMediaTrackerAgent({
       ...createAgentDeps(db, config, { download: async (fileId) => fs.readFileSync(fileId) }, log),
-      allowedUserIds: undefined,
+      allowedUserIds,
     }),
     deliver: async (_key, payload) => {
       const result = print(payload as Outgoing);
@@ -117,8 +151,15 @@ async function runConsole(chat: string, config: Config): Promise<void> {
       return { status: "sent", result };
     },
     logger: log,
+    onlyAgentKey: chat,
   });
-  await runtime.start();
+  try {
+    await runtime.start();
+  } catch (error) {
+    await runtime.stop();
+    db.close();
+    fail(describeStartError(error));
+  }
   console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);
   rl.prompt();
 
@@ -133,9 +174,15 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     const user = { id: chatNumber, is_bot: false, first_name: "Console" };
     const chatRef = { id: chatNumber, type: chatNumber > 0 ? "private" : "group" };
     const message = { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatRef, from: user };
-    const file = /^\/file\s+(.+)$/.exec(text)?.[1]?.trim();
-    if (file !== undefined && !fs.existsSync(file)) {
-      console.log(`bot> (no file at ${file})`);
+    const fileCommand = /^\/file(?:@\S*)?(?:\s+(.*))?$/.exec(text);
+    const file = fileCommand ? expandHome(fileCommand[1]?.trim() ?? "") : undefined;
+    if (file === "") {
+      say(FILE_USAGE);
+      rl.prompt();
+      continue;
+    }
+    if (file !== undefined && !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      say(`(no file at ${file})`);
       rl.prompt();
       continue;
     }

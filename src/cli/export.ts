@@ -1,13 +1,13 @@
 // `npm run --silent export -- --chat <id> --format json|csv|goodreads|letterboxd|yamtrack [--out file]`,
 // or `--all` for every chat: prints (or writes) the list in the contract's export format (json, csv)
-// or in another service's import format. Reads the database only.
+// or in another service's import format. Reads the database only; a file written is its owner's only.
 import "dotenv/config";
 import fs from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export/formats.js";
-import { openAppDatabase } from "../app.js";
 import { ConfigError, parseConfig } from "../config.js";
 import { createMediaStore } from "../store/media.js";
+import { fail, openOrFail, writePrivateFile } from "./files.js";
 
 const program = new Command()
   .name("export")
@@ -23,16 +23,18 @@ const program = new Command()
     try {
       database ??= parseConfig(process.env).DATABASE_PATH;
     } catch (error) {
-      program.error(error instanceof ConfigError ? error.message : String(error));
+      fail(error instanceof ConfigError ? error.message : String(error));
     }
-    if (!fs.existsSync(database!)) program.error(`error: no database at ${database} (set DATABASE_PATH or --database)`);
-    const db = openAppDatabase(database!);
+    if (!fs.existsSync(database)) fail(`no database at ${database} (set DATABASE_PATH or --database)`);
+    const db = openOrFail(database);
     try {
       const store = createMediaStore(db);
       const entries = store.everything(options.all ? undefined : options.chat);
       const text = exportEntries(entries, options.format, { withChat: Boolean(options.all) });
-      if (options.out) fs.writeFileSync(options.out, text);
+      if (options.out) writePrivateFile(options.out, text);
       else process.stdout.write(text);
+      // Still an empty export (a script gets valid JSON or a CSV header), and a word for the person.
+      if (entries.length === 0) console.error(options.all ? "No chat has entries yet." : `Chat ${options.chat} has no entries.`);
     } finally {
       db.close();
     }

@@ -25,6 +25,11 @@ function insertPending(db: Database, row: { id: string; agentKey: string; payloa
   ).run(row.id, row.agentKey, JSON.stringify(row.payload ?? null), row.attempts ?? 0);
 }
 
+/** What a process leaves behind when it dies while running a message that had been charged before. */
+function markRunning(db: Database, id: string, agentKey: string): void {
+  db.prepare("INSERT INTO runtime_meta (key, value) VALUES (?, ?)").run(`running:${id}`, agentKey);
+}
+
 function insertOutbox(db: Database, row: { agentKey: string; payload: unknown; status: "pending" | "sending"; attempts: number }): void {
   db.prepare(
     `INSERT INTO outbox (agent_key, message_id, payload_json, status, attempts, next_attempt_at_ms, created_at_ms)
@@ -145,6 +150,7 @@ describe("restart and recovery", () => {
     const key = freshKey();
     const [crasher, next] = [freshKey("crasher"), freshKey("next")];
     insertPending(temp.db, { id: crasher, agentKey: key, attempts: 2 });
+    markRunning(temp.db, crasher, key);
     insertPending(temp.db, { id: next, agentKey: key });
     const handled: string[] = [];
     const delivery = recordingDeliver();
@@ -224,29 +230,91 @@ describe("restart and recovery", () => {
     expect(seen).toEqual([[`${x}-poison`, 3], [`${y}-innocent`, 1]]);
   });
 
-  it("runs repeat crash suspects one at a time, worst first, before any other message", async () => {
+  it("charges a crash only to the messages that were running and to those never tried", async () => {
     const temp = fixture.temp();
-    const [a, b, c] = [freshKey(), freshKey(), freshKey()];
+    const [waited, ran, fresh] = [freshKey(), freshKey(), freshKey()];
+    // All three chats had a message pending at the crash: `waited` had been charged once and waited
+    // (for a retry, or for a place), `ran` had been charged once and was running, `fresh` never ran.
+    insertPending(temp.db, { id: `${waited}-1`, agentKey: waited, attempts: 1 });
+    insertPending(temp.db, { id: `${ran}-1`, agentKey: ran, attempts: 1 });
+    markRunning(temp.db, `${ran}-1`, ran);
+    insertPending(temp.db, { id: `${fresh}-1`, agentKey: fresh, attempts: 0 });
+    const seen = new Map<string, number>();
+    const { report } = await fixture.start({
+      db: temp.db,
+      agent: agentWith(async (ctx) => void seen.set(ctx.message.id, ctx.message.attempts)),
+      deliver: recordingDeliver().deliver,
+    });
+    await waitFor(() => [waited, ran, fresh].every((key) => inboxStatus(temp.db, `${key}-1`) === "done"));
+
+    expect(Object.fromEntries(seen)).toEqual({ [`${waited}-1`]: 1, [`${ran}-1`]: 2, [`${fresh}-1`]: 1 });
+    expect(report.isolated).toBe(1);
+    expect(temp.db.prepare("SELECT COUNT(*) FROM runtime_meta WHERE key LIKE 'running:%'").pluck().get()).toBe(0);
+  });
+
+  it("marks a message charged before while it runs, and clears the mark with its outcome", async () => {
+    const temp = fixture.temp();
+    const key = freshKey();
+    insertPending(temp.db, { id: `${key}-1`, agentKey: key, attempts: 1 });
+    const gate = deferred();
+    const running = deferred();
+    await fixture.start({
+      db: temp.db,
+      agent: agentWith(async () => {
+        running.resolve();
+        await gate.promise;
+      }),
+      deliver: recordingDeliver().deliver,
+    });
+    await running.promise;
+    const mark = () => temp.db.prepare("SELECT value FROM runtime_meta WHERE key = ?").pluck().get(`running:${key}-1`);
+    expect(mark()).toBe(key);
+    gate.resolve();
+    await waitFor(() => inboxStatus(temp.db, `${key}-1`) === "done");
+    expect(mark()).toBeUndefined();
+  });
+
+  it("starts serving before the repeat crash suspects run, then runs them one at a time beside the other chats", async () => {
+    const temp = fixture.temp();
+    const [a, b, other] = [freshKey(), freshKey(), freshKey()];
     insertPending(temp.db, { id: `${a}-1`, agentKey: a, attempts: 1 });
+    markRunning(temp.db, `${a}-1`, a);
     insertPending(temp.db, { id: `${b}-1`, agentKey: b, attempts: 2 });
-    insertPending(temp.db, { id: `${c}-1`, agentKey: c, attempts: 0 });
+    markRunning(temp.db, `${b}-1`, b);
+    insertPending(temp.db, { id: `${other}-1`, agentKey: other, attempts: 0 });
+    const release = new Map([[`${b}-1`, deferred()], [`${a}-1`, deferred()]]);
     const events: string[] = [];
-    let running = 0;
+    let suspectsRunning = 0;
     let overlapped = false;
     const agent = agentWith(async (ctx) => {
-      running++;
-      if (running > 1 && ctx.message.attempts >= 2) overlapped = true;
+      const suspect = ctx.message.attempts >= 2;
+      if (suspect && ++suspectsRunning > 1) overlapped = true;
       events.push(`start ${ctx.message.id}`);
-      await settle(20);
+      await release.get(ctx.message.id)?.promise;
       events.push(`end ${ctx.message.id}`);
-      running--;
+      if (suspect) suspectsRunning--;
     });
-    const { report } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
-    await waitFor(() => events.length === 6);
-    // After the (unclean) restart every head got one more strike: b has 3, a has 2, c has 1.
+
+    // start() resolves while the worst suspect (b, now at 3) is still running.
+    const { runtime, report } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
     expect(report.isolated).toBe(2);
-    expect(events.slice(0, 4)).toEqual([`start ${b}-1`, `end ${b}-1`, `start ${a}-1`, `end ${a}-1`]);
+    await waitFor(() => events.includes(`start ${b}-1`));
+    // The other chat is served meanwhile, and so are new messages of other chats.
+    await waitFor(() => events.includes(`end ${other}-1`));
+    await runtime.accept([{ id: `${other}-2`, agentKey: other, kind: "text", payload: null }]);
+    await waitFor(() => events.includes(`end ${other}-2`));
+    // A new message for a suspect's chat waits behind it; the next suspect waits its turn.
+    await runtime.accept([{ id: `${b}-2`, agentKey: b, kind: "text", payload: null }]);
+    await settle(30);
+    expect(events).not.toContain(`start ${b}-2`);
+    expect(events).not.toContain(`start ${a}-1`);
+
+    release.get(`${b}-1`)!.resolve();
+    await waitFor(() => events.includes(`start ${a}-1`) && events.includes(`end ${b}-2`));
+    release.get(`${a}-1`)!.resolve();
+    await waitFor(() => inboxStatus(temp.db, `${a}-1`) === "done");
+    expect(events.indexOf(`end ${b}-1`)).toBeLessThan(events.indexOf(`start ${b}-2`));
     expect(overlapped).toBe(false);
-    expect(temp.db.prepare("SELECT COUNT(*) FROM runtime_meta WHERE key = 'isolating'").pluck().get()).toBe(0);
+    expect(temp.db.prepare("SELECT COUNT(*) FROM runtime_meta WHERE key LIKE 'running:%' OR key = 'isolating'").pluck().get()).toBe(0);
   });
 });

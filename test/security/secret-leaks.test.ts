@@ -164,7 +164,7 @@ describe("the bot as a child process: stdout and stderr", () => {
   it("an unreachable Bot API root at start: it stops with a message, not the URL", async () => {
     const { bot } = await child({}, `http://127.0.0.1:${await freePort()}`, false);
     expect((await bot.exited).code).toBe(1);
-    expect(bot.output()).toMatch(/could not start/);
+    expect(bot.output()).toMatch(/Could not reach Telegram at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
     expectNoSecret("the child's output", bot.output(), secrets);
   }, 30_000);
 
@@ -173,7 +173,7 @@ describe("the bot as a child process: stdout and stderr", () => {
     webhook.api.failNext("*", 1000, { status: 401 });
     // It used to log "could not start" and then hang, half-started, instead of exiting.
     expect((await webhook.bot.exited).code).toBe(1);
-    expect(webhook.bot.output()).toMatch(/could not start/);
+    expect(webhook.bot.output()).toMatch(/Telegram refused the bot token \(401 Unauthorized\): check TELEGRAM_BOT_TOKEN/);
     expectNoSecret("the child's output", webhook.bot.output(), secrets);
 
     const polling = await child({ WEBHOOK_URL: "" }, undefined, false);

@@ -7,7 +7,7 @@ describe("config", () => {
     const config = parseConfig({ TELEGRAM_BOT_TOKEN: "123:abc" });
     expect(config).toMatchObject({
       TELEGRAM_API_ROOT: "https://api.telegram.org",
-      HOST: "0.0.0.0",
+      HOST: "127.0.0.1",
       PORT: 8080,
       DATABASE_PATH: "./data/media-tracker.db",
       LOG_LEVEL: "info",
@@ -15,6 +15,14 @@ describe("config", () => {
     });
     expect(config.WEBHOOK_URL).toBeUndefined();
     expect(config.ALLOWED_USER_IDS).toBeUndefined();
+  });
+
+  it("listens on this machine only in polling mode, on every interface in webhook mode, unless HOST says otherwise", () => {
+    expect(parseConfig({}).HOST).toBe("127.0.0.1");
+    expect(parseConfig({ HOST: " " }).HOST).toBe("127.0.0.1");
+    expect(parseConfig({ WEBHOOK_URL: "https://example.com/hook", WEBHOOK_SECRET: "s" }).HOST).toBe("0.0.0.0");
+    expect(parseConfig({ HOST: "0.0.0.0" }).HOST).toBe("0.0.0.0");
+    expect(parseConfig({ HOST: "::1", WEBHOOK_URL: "https://example.com/hook", WEBHOOK_SECRET: "s" }).HOST).toBe("::1");
   });
 
   it("treats empty variables from .env as unset", () => {

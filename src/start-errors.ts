@@ -1,0 +1,98 @@
+// What stops the bot or a command-line tool, as one line a person can act on (as config errors
+// already are): a database that cannot be opened or is too new, a port in use, a token Telegram
+// refuses, Telegram out of reach. Never a stack, never the token (grammY's network errors carry URLs).
+import { GrammyError, HttpError } from "grammy";
+import { AgentBusyError, DatabaseTooNewError } from "../runtime/index.js";
+import { ConfigError } from "./config.js";
+
+/** The database file could not be opened (or created); the message names the file and why. */
+export class DatabaseOpenError extends Error {
+  constructor(readonly file: string, cause: unknown) {
+    super(`Cannot open the database ${file}: ${databaseReason(cause)}.`, { cause });
+    this.name = "DatabaseOpenError";
+  }
+}
+
+export interface StartContext {
+  /** TELEGRAM_API_ROOT, named when Telegram cannot be reached. */
+  apiRoot?: string;
+}
+
+/** One line describing why a start (or a command) failed. */
+export function describeStartError(error: unknown, context: StartContext = {}): string {
+  if (error instanceof ConfigError || error instanceof DatabaseOpenError || error instanceof DatabaseTooNewError) {
+    return firstLine(error.message);
+  }
+  if (error instanceof AgentBusyError) {
+    return `Chat ${error.agentKey} is open in another console (pid ${error.pid}); quit that one first.`;
+  }
+  if (error instanceof GrammyError) {
+    if (error.error_code === 401 || error.error_code === 404) {
+      return `Telegram refused the bot token (${error.error_code} ${error.description}): check TELEGRAM_BOT_TOKEN (BotFather's /mybots shows it).`;
+    }
+    return `Telegram refused ${error.method} (${error.error_code} ${firstLine(error.description)}).`;
+  }
+  if (error instanceof HttpError) {
+    const code = (error.error as { code?: string } | undefined)?.code;
+    const where = context.apiRoot ?? "https://api.telegram.org";
+    return `Could not reach Telegram at ${where} (${NETWORK_REASONS[code ?? ""] ?? code ?? "network error"}): check the network connection, or TELEGRAM_API_ROOT.`;
+  }
+  const system = error as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  if (system?.syscall === "listen") {
+    const at = `${system.address ?? "?"}:${system.port ?? "?"}`;
+    if (system.code === "EADDRINUSE") return `Port ${system.port} is already in use on ${system.address} (is the bot running already?): stop that process or set PORT.`;
+    if (system.code === "EACCES") return `Not allowed to listen on ${at} (ports below 1024 need privileges): set PORT to 1024 or more.`;
+    if (system.code === "EADDRNOTAVAIL") return `HOST ${system.address} is not an address of this machine: set HOST (127.0.0.1, or 0.0.0.0 for every interface).`;
+    return `Cannot listen on ${at} (${system.code}): check HOST and PORT.`;
+  }
+  if (system?.syscall === "getaddrinfo") return `HOST ${system.hostname ?? ""} is not a known host name: set HOST to an address of this machine.`;
+  return firstLine(error instanceof Error ? error.message : String(error));
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found; no network or no DNS?",
+  EAI_AGAIN: "host name lookup failed; no network or no DNS?",
+  ETIMEDOUT: "timed out",
+  ABORT_ERR: "no answer in time",
+  ECONNRESET: "connection reset",
+  ENETUNREACH: "network unreachable",
+  EHOSTUNREACH: "host unreachable",
+};
+
+function databaseReason(cause: unknown): string {
+  const error = cause as NodeJS.ErrnoException & { code?: string };
+  switch (error?.code) {
+    case "ENOENT":
+      return error.path ? `${error.path} cannot be created` : "a folder on its path cannot be created";
+    case "ENOTDIR":
+      return "a part of its path is a file, not a folder";
+    case "EACCES":
+    case "EPERM":
+      return `permission denied${error.path ? ` on ${error.path}` : ""}`;
+    case "EROFS":
+      return "the file system is read-only";
+    case "EISDIR":
+      return "it is a folder";
+    case "ENOSPC":
+    case "SQLITE_FULL":
+      return "the disk is full";
+    case "SQLITE_NOTADB":
+      return "it is not a SQLite database";
+    case "SQLITE_CORRUPT":
+      return "it is damaged; restore a backup";
+    case "SQLITE_READONLY":
+      return "it is read-only";
+    case "SQLITE_BUSY":
+    case "SQLITE_LOCKED":
+      return "another process holds a lock on it";
+    case "SQLITE_CANTOPEN":
+      return "SQLite cannot open it; check that its folder exists and is writable";
+    default:
+      return firstLine(error instanceof Error ? error.message : String(cause)).replace(/\.$/, "");
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.trim();
+}
