@@ -11,6 +11,7 @@ import { type AcceptOutcome, Inbox, type NewMessage } from "./inbox.js";
 import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
 import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
+import { OperatorActions, OperatorWatch } from "./operator-actions.js";
 import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, recover } from "./recovery.js";
@@ -42,6 +43,12 @@ export interface RuntimeOptions<S> {
   sendConcurrency?: number;
   /** Finished messages, sends and timers older than this are deleted (hourly). Default 30 days. */
   retentionMs?: number;
+  /**
+   * How often to look for what an operator did from another process (`admin retry`, `resend`), so
+   * that it is picked up without a restart. Undefined: never (a process that serves every agent
+   * should set it; see operator-actions.ts).
+   */
+  operatorPollMs?: number;
 }
 
 export interface Runtime {
@@ -111,6 +118,11 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     gate,
   );
 
+  const operatorWatch = new OperatorWatch(new OperatorActions(db), {
+    retried: (key) => router.wake(key),
+    resent: (key) => worker.wake(key),
+  }, log);
+
   const retention = new Retention(db, committer, clock);
   const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
   const prune = () => {
@@ -142,6 +154,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     },
 
     async start() {
+      operatorWatch.mark();
       const report = await recover(meta, inbox, outbox, committer, runner, maxAttempts, log, events);
       started = true;
       for (const key of report.agentsWithSends) worker.wake(key);
@@ -149,6 +162,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       timers.reschedule();
       pruneTimer = setInterval(prune, 3600_000);
       pruneTimer.unref();
+      if (options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs);
       return report;
     },
 
@@ -156,6 +170,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       stopping ??= (async () => {
         started = false;
         clearInterval(pruneTimer);
+        operatorWatch.stop();
         timers.stop();
         await router.stop();
         await worker.stop();
