@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Api } from "grammy";
 import {
-  type Clock, type Database, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
+  type Clock, type Database, Introspection, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
 } from "../runtime/index.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { createAgentDeps } from "./agent-deps.js";
@@ -51,10 +51,13 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const agent = createMediaTrackerAgent(createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log));
 
   let runtime: Runtime | undefined;
+  const introspection = new Introspection(db);
   const metrics = createMetrics({
     outboxPending: () => runtime?.stats.unsentCount() ?? 0,
     inboxPending: () => runtime?.stats.pendingCount() ?? 0,
     agentsResident: () => runtime?.stats.residentAgents() ?? 0,
+    inboxParked: () => introspection.counts().parked,
+    outboxFailed: () => introspection.counts().failed,
   });
   runtime = createRuntime({
     db,
@@ -68,6 +71,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     logger: log,
     events: metrics.events,
     verifyReplay: options.verifyReplay,
+    // `npm run admin retry/resend` from another process: picked up within a second, no restart.
+    operatorPollMs: 1000,
   });
   const rt = runtime;
 

@@ -9,7 +9,16 @@ export interface Metrics {
   rejected: client.Counter<"reason">;
 }
 
-export function createMetrics(gauges: { outboxPending(): number; inboxPending(): number; agentsResident(): number }): Metrics {
+export interface MetricGauges {
+  outboxPending(): number;
+  inboxPending(): number;
+  agentsResident(): number;
+  /** Parked messages and failed sends: what `npm run admin parked` and `admin outbox` list. */
+  inboxParked(): number;
+  outboxFailed(): number;
+}
+
+export function createMetrics(gauges: MetricGauges): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "media_tracker_" });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -36,6 +45,8 @@ export function createMetrics(gauges: { outboxPending(): number; inboxPending():
   gauge("outbox_pending", "Outgoing messages not yet delivered.", gauges.outboxPending);
   gauge("inbox_pending", "Messages waiting to be handled.", gauges.inboxPending);
   gauge("agents_resident", "Agents held in memory.", gauges.agentsResident);
+  gauge("inbox_parked", "Messages parked after failing too often, until an operator retries or drops them (npm run admin parked).", gauges.inboxParked);
+  gauge("outbox_failed", "Outgoing messages given up, until an operator resends them (npm run admin outbox).", gauges.outboxFailed);
 
   return {
     registry,
