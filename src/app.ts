@@ -8,6 +8,7 @@ import {
 } from "../runtime/index.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { createAgentDeps } from "./agent-deps.js";
+import { type ScheduledBackups, startScheduledBackups } from "./backup/scheduled-backups.js";
 import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
 import type { AppLogger } from "./log.js";
@@ -23,6 +24,8 @@ export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.u
 
 export interface App {
   runtime: Runtime;
+  /** Set when BACKUP_EVERY_HOURS is. */
+  backups?: ScheduledBackups;
   db: Database;
   http: HttpServer;
   api: Api;
@@ -126,9 +129,14 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   }
   ready = true;
 
+  const backups: ScheduledBackups | undefined = config.BACKUP_EVERY_HOURS === undefined ? undefined : startScheduledBackups({
+    db, dir: config.BACKUP_DIR, everyMs: config.BACKUP_EVERY_HOURS * 3600_000, keep: config.BACKUP_KEEP, log,
+    done: (outcome) => metrics.backups.inc({ outcome }),
+  });
+
   let stopping: Promise<void> | undefined;
   return {
-    runtime: rt, db, http, api, polling,
+    runtime: rt, db, http, api, polling, backups,
     stop() {
       stopping ??= (async () => {
         ready = false;
@@ -136,6 +144,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         await http.close();
         await polling?.done.catch(() => undefined);
         await rt.stop();
+        await backups?.stop();
         db.close();
       })();
       return stopping;

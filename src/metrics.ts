@@ -7,6 +7,8 @@ export interface Metrics {
   events: RuntimeEvents;
   /** Updates refused at the front door, by reason (bad secret, malformed, too large, ignored). */
   rejected: client.Counter<"reason">;
+  /** Scheduled backups (BACKUP_EVERY_HOURS), by outcome: ok or failed. */
+  backups: client.Counter<"outcome">;
 }
 
 export interface MetricGauges {
@@ -34,6 +36,7 @@ export function createMetrics(gauges: MetricGauges): Metrics {
   const sendFailures = counter("send_failures_total", "Outgoing messages refused for good or given up.");
   const resent = counter("sends_resent_after_crash_total", "Sends interrupted by a crash and sent again (may be duplicates).");
   const rejected = counter("webhook_rejected_total", "Webhook requests refused or ignored, by reason.", ["reason"]);
+  const backups = counter("backups_total", "Scheduled database backups (BACKUP_EVERY_HOURS), by outcome (ok, failed).", ["outcome"]);
   const handleSeconds = new client.Histogram({
     name: "media_tracker_handle_seconds",
     help: "Time to handle one message, from start to commit.",
@@ -51,6 +54,7 @@ export function createMetrics(gauges: MetricGauges): Metrics {
   return {
     registry,
     rejected,
+    backups,
     events: {
       accepted: (kind, outcome) => (outcome === "stored" ? received : duplicates).inc({ kind }),
       processed: (kind, ms) => {
