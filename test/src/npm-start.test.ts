@@ -56,6 +56,19 @@ describe("npm start", () => {
     expect(pkg.scripts.start).toMatch(/^node [^&|;]*src\/launch\.mjs$/);
   });
 
+  it("without a bundle (npm ci --ignore-scripts), says how to build it in one line and exits 1", async () => {
+    // A copy of the launcher in a checkout that was never built.
+    const copy = path.join(dir, "unbuilt");
+    fs.mkdirSync(path.join(copy, "src"), { recursive: true });
+    for (const file of ["src/launch.mjs", "src/build.mjs", "package-lock.json"]) fs.copyFileSync(path.join(REPO_ROOT, file), path.join(copy, file));
+    const failed = await run(process.execPath, [path.join(copy, "src", "launch.mjs")], { cwd: copy }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed).toMatchObject({ code: 1, stdout: "", stderr: "The bot is not built yet: run npm run build (npm ci does it for you).\n" });
+    expect(fs.readdirSync(copy).sort()).toEqual(["package-lock.json", "src"]);
+  });
+
   it("writes nothing into the checkout, even with sources newer than the bundle", { timeout: 60_000 }, async () => {
     // A bundle older than every source: a launcher that rebuilds at start would write it again.
     const stat = fs.statSync(BUNDLE);
