@@ -15,7 +15,7 @@ export { OperatorActions } from "./operator-actions.js";
 export type { OperatorAction, OperatorOutcome } from "./operator-actions.js";
 export { Introspection } from "./introspect.js";
 export type {
-  AgentSummary, ArmedTimer, MessageRecord, OperatorActionRecord, ParkedMessage, SendRecord, StepRecord, StoredState, WorkCounts,
+  AgentSummary, ArmedTimer, MessageRecord, OperatorActionRecord, ParkedMessage, SendRecord, StepRecord, StoredState,
 } from "./introspect.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";

@@ -84,15 +84,6 @@ export interface OperatorActionRecord {
   previousError: string | null;
 }
 
-export interface WorkCounts {
-  pending: number;
-  parked: number;
-  /** Sends not yet delivered (waiting, or in flight). */
-  unsent: number;
-  /** Sends given up (refused, or failing for too long). */
-  failed: number;
-}
-
 export class Introspection {
   private readonly s;
 
@@ -131,9 +122,7 @@ export class Introspection {
         `SELECT id, action, target_id AS targetId, agent_key AS agentKey, actor, at_ms AS atMs, previous_error AS previousError
          FROM operator_actions WHERE agent_key = ? ORDER BY id`,
       ),
-      pending: db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = 'pending'`).pluck(),
       parkedCount: db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = 'parked'`).pluck(),
-      unsentCount: db.prepare(`SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')`).pluck(),
       failedCount: db.prepare(`SELECT COUNT(*) FROM outbox WHERE status = 'failed'`).pluck(),
     };
   }
@@ -191,13 +180,14 @@ export class Introspection {
     return this.s.actionsOf.all(agentKey) as OperatorActionRecord[];
   }
 
-  counts(): WorkCounts {
-    return {
-      pending: this.s.pending.get() as number,
-      parked: this.s.parkedCount.get() as number,
-      unsent: this.s.unsentCount.get() as number,
-      failed: this.s.failedCount.get() as number,
-    };
+  /** Parked messages (a partial index: cheap for the metrics). */
+  parkedCount(): number {
+    return this.s.parkedCount.get() as number;
+  }
+
+  /** Sends given up (refused, or failing for too long). */
+  failedSendCount(): number {
+    return this.s.failedCount.get() as number;
   }
 }
 

@@ -59,8 +59,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     outboxPending: () => runtime?.stats.unsentCount() ?? 0,
     inboxPending: () => runtime?.stats.pendingCount() ?? 0,
     agentsResident: () => runtime?.stats.residentAgents() ?? 0,
-    inboxParked: () => introspection.counts().parked,
-    outboxFailed: () => introspection.counts().failed,
+    inboxParked: () => introspection.parkedCount(),
+    outboxFailed: () => introspection.failedSendCount(),
   });
   runtime = createRuntime({
     db,
