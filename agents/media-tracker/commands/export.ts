@@ -23,7 +23,7 @@ export const exportCommands: CommandRoute[] = [
       if ((SCHEDULE_WORDS as readonly string[]).includes(wanted)) return scheduleExport(turn, wanted as (typeof SCHEDULE_WORDS)[number]);
       if (wanted) {
         if (!(EXPORT_FORMATS as readonly string[]).includes(wanted)) {
-          turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or e.g. /export goodreads. /export weekly sends your list every week.`);
+          turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or e.g. /export goodreads.`);
           return;
         }
         const left = sendExport(turn, wanted as ExportFormat);
