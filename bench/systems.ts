@@ -9,6 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RssSampler, processTree, treeCpuSeconds } from "./proc.js";
+import { buildBundle, isStale } from "../src/build.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const SECRET = "bench-secret_0123456789";
@@ -112,6 +113,8 @@ async function command(name: SystemName, options: StartOptions, port: number): P
     WEBHOOK_SECRET: SECRET,
   };
   if (name === "ours") {
+    // `npm start` runs the bundle `npm ci` built; after a source edit, build it again first.
+    if (!options.profileDir && isStale()) await buildBundle();
     return {
       // As `npm start` runs it (package.json). Profiled, the same code runs through tsx instead of the
       // bundle, so that each sample names its source file.

@@ -11,6 +11,12 @@ export type { Migration } from "./migrate.js";
 export type { AcceptOutcome, NewMessage } from "./inbox.js";
 export type { Deliver, DeliveryResult, Pacing } from "./outbox-worker.js";
 export type { RecoveryReport } from "./recovery.js";
+export { OperatorActions } from "./operator-actions.js";
+export type { OperatorAction, OperatorOutcome } from "./operator-actions.js";
+export { Introspection } from "./introspect.js";
+export type {
+  AgentSummary, ArmedTimer, MessageRecord, OperatorActionRecord, ParkedMessage, SendRecord, StepRecord, StoredState,
+} from "./introspect.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { Logger, RuntimeEvents } from "./observer.js";

@@ -15,6 +15,7 @@ import { type AcceptOutcome, Inbox, type NewMessage } from "./inbox.js";
 import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
 import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
+import { OperatorActions, OperatorWatch } from "./operator-actions.js";
 import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, isolate, recover } from "./recovery.js";
@@ -53,6 +54,12 @@ export interface RuntimeOptions<S> {
    * while another live process serves the agent this way.
    */
   onlyAgentKey?: string;
+  /**
+   * How often to look for what an operator did from another process (`admin retry`, `resend`), so
+   * that it is picked up without a restart. Undefined: never (a process that serves every agent
+   * should set it; see operator-actions.ts).
+   */
+  operatorPollMs?: number;
 }
 
 export interface Runtime {
@@ -135,6 +142,11 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     gate,
   );
 
+  const operatorWatch = new OperatorWatch(new OperatorActions(db), {
+    retried: (key) => { if (inScope(scope, key)) router.wake(key); },
+    resent: (key) => { if (inScope(scope, key)) worker.wake(key); },
+  }, log);
+
   const retention = new Retention(db, committer, clock);
   const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
   const prune = () => {
@@ -208,6 +220,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     },
 
     async start() {
+      operatorWatch.mark();
       if (only === undefined) refreshLeases();
       const { report, suspects } = await recover(
         { meta, inbox, outbox, committer, runner },
@@ -242,6 +255,8 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       }
       leaseTimer = setInterval(only === undefined ? refreshLeases : () => renewLease(only), LEASE_RENEW_MS);
       leaseTimer.unref();
+      // Only the process that serves every agent picks up what an operator did (admin retry, resend).
+      if (only === undefined && options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs);
       return report;
     },
 
@@ -250,6 +265,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         started = false;
         clearInterval(pruneTimer);
         clearInterval(leaseTimer);
+        operatorWatch.stop();
         timers.stop();
         isolationStopping = true;
         await isolation;

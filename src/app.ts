@@ -5,10 +5,11 @@ import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Api, GrammyError, HttpError } from "grammy";
 import {
-  type Clock, type Database, DatabaseTooNewError, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
+  type Clock, type Database, DatabaseTooNewError, Introspection, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
 } from "../runtime/index.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { createAgentDeps } from "./agent-deps.js";
+import { type ScheduledBackups, startScheduledBackups } from "./backup/scheduled-backups.js";
 import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
 import type { AppLogger } from "./log.js";
@@ -27,6 +28,8 @@ export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.u
 
 export interface App {
   runtime: Runtime;
+  /** Set when BACKUP_EVERY_HOURS is. */
+  backups?: ScheduledBackups;
   db: Database;
   http: HttpServer;
   api: Api;
@@ -74,10 +77,13 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   });
 
   let runtime: Runtime | undefined;
+  const introspection = new Introspection(db);
   const metrics = createMetrics({
     outboxPending: () => runtime?.stats.unsentCount() ?? 0,
     inboxPending: () => runtime?.stats.pendingCount() ?? 0,
     agentsResident: () => runtime?.stats.residentAgents() ?? 0,
+    inboxParked: () => introspection.parkedCount(),
+    outboxFailed: () => introspection.failedSendCount(),
   });
   runtime = createRuntime({
     db,
@@ -91,6 +97,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     logger: log,
     events: metrics.events,
     verifyReplay: options.verifyReplay,
+    // `npm run admin retry/resend` from another process: picked up within a second, no restart.
+    operatorPollMs: 1000,
   });
   const rt = runtime;
 
@@ -167,9 +175,14 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   ready = true;
   const server = http;
 
+  const backups: ScheduledBackups | undefined = config.BACKUP_EVERY_HOURS === undefined ? undefined : startScheduledBackups({
+    db, dir: config.BACKUP_DIR, everyMs: config.BACKUP_EVERY_HOURS * 3600_000, keep: config.BACKUP_KEEP, log,
+    done: (outcome) => metrics.backups.inc({ outcome }),
+  });
+
   let stopping: Promise<void> | undefined;
   return {
-    runtime: rt, db, http: server, api, polling,
+    runtime: rt, db, http: server, api, polling, backups,
     stop() {
       stopping ??= (async () => {
         ready = false;
@@ -177,6 +190,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         await server.close();
         await polling?.done.catch(() => undefined);
         await rt.stop();
+        await backups?.stop();
         db.close();
       })();
       return stopping;

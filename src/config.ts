@@ -67,6 +67,22 @@ const schema = z
       .positive({ error: "must be more than 0 hours" })
       .max(24 * 365, { error: "must be at most 8760 hours (a year)" })
       .default(24),
+    // Scheduled online backups of the database (src/backup/): off unless BACKUP_EVERY_HOURS is set.
+    BACKUP_EVERY_HOURS: z.preprocess(
+      (v) => (typeof v === "string" && /^\s*(off)?\s*$/i.test(v) ? undefined : v),
+      z.coerce
+        .number({ error: "must be a number of hours (more than 0, decimals allowed), or off" })
+        .positive({ error: "must be more than 0 hours (or off)" })
+        .max(24 * 365, { error: "must be at most 8760 hours (a year)" })
+        .optional(),
+    ),
+    BACKUP_DIR: z.string().min(1).default("./data/backups"),
+    BACKUP_KEEP: z.coerce
+      .number({ error: "must be a whole number of backups to keep (at least 1)" })
+      .int({ error: "must be a whole number of backups to keep" })
+      .min(1, { error: "must keep at least 1 backup" })
+      .max(10_000, { error: "must be at most 10000 backups" })
+      .default(7),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {

@@ -7,9 +7,20 @@ export interface Metrics {
   events: RuntimeEvents;
   /** Updates refused at the front door, by reason (bad secret, malformed, too large, ignored). */
   rejected: client.Counter<"reason">;
+  /** Scheduled backups (BACKUP_EVERY_HOURS), by outcome: ok or failed. */
+  backups: client.Counter<"outcome">;
 }
 
-export function createMetrics(gauges: { outboxPending(): number; inboxPending(): number; agentsResident(): number }): Metrics {
+export interface MetricGauges {
+  outboxPending(): number;
+  inboxPending(): number;
+  agentsResident(): number;
+  /** Parked messages and failed sends: what `npm run admin parked` and `admin outbox` list. */
+  inboxParked(): number;
+  outboxFailed(): number;
+}
+
+export function createMetrics(gauges: MetricGauges): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "media_tracker_" });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -25,6 +36,7 @@ export function createMetrics(gauges: { outboxPending(): number; inboxPending():
   const sendFailures = counter("send_failures_total", "Outgoing messages refused for good or given up.");
   const resent = counter("sends_resent_after_crash_total", "Sends interrupted by a crash and sent again (may be duplicates).");
   const rejected = counter("webhook_rejected_total", "Webhook requests refused or ignored, by reason.", ["reason"]);
+  const backups = counter("backups_total", "Scheduled database backups (BACKUP_EVERY_HOURS), by outcome (ok, failed).", ["outcome"]);
   const handleSeconds = new client.Histogram({
     name: "media_tracker_handle_seconds",
     help: "Time to handle one message, from start to commit.",
@@ -36,10 +48,13 @@ export function createMetrics(gauges: { outboxPending(): number; inboxPending():
   gauge("outbox_pending", "Outgoing messages not yet delivered.", gauges.outboxPending);
   gauge("inbox_pending", "Messages waiting to be handled.", gauges.inboxPending);
   gauge("agents_resident", "Agents held in memory.", gauges.agentsResident);
+  gauge("inbox_parked", "Messages parked after failing too often, until an operator retries or drops them (npm run admin parked).", gauges.inboxParked);
+  gauge("outbox_failed", "Outgoing messages given up, until an operator resends them (npm run admin outbox).", gauges.outboxFailed);
 
   return {
     registry,
     rejected,
+    backups,
     events: {
       accepted: (kind, outcome) => (outcome === "stored" ? received : duplicates).inc({ kind }),
       processed: (kind, ms) => {

@@ -4,7 +4,8 @@
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
-import { exportButtons, exportCommands } from "./commands/export.js";
+import { exportButtons, exportCommands, sendListFiles } from "./commands/export.js";
+import { EXPORT_TIMER, handleExportTimer } from "./commands/export-schedule.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
@@ -66,8 +67,11 @@ export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition
 }
 
 async function handle(turn: Turn): Promise<void> {
-  // A durable timer came due (a dialog left unanswered, a retry of the language model); it carries no Telegram update.
-  if (turn.ctx.message.kind === "timer") return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
+  // A durable timer came due (a dialog left unanswered, a retry of the language model, a weekly export); it carries no Telegram update.
+  if (turn.ctx.message.kind === "timer") {
+    if (timerKind(turn) === EXPORT_TIMER) return handleExportTimer(turn, sendListFiles);
+    return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
+  }
   const incoming = readIncoming(turn.ctx.message.payload);
   if (incoming.type === "ignored") return;
   // "/forget@other_bot" in a group is another bot's command: not a word from us, not even a refusal.

@@ -85,6 +85,8 @@ export interface ChatState {
   pendingImport?: { id: string; summary: string };
   /** The language model's conversation memory and pending work (only with a model set up). */
   llm?: LlmState;
+  /** `/export weekly`: when the next export is due and the timer armed for it (only this one counts). */
+  exportSchedule?: { every: "week"; nextAtMs: number; timerId: string };
 }
 
 /** Bump when ChatState's shape changes incompatibly, and teach migrateState the old shape. */

@@ -1,4 +1,5 @@
-// The HTTP server (node:http): the webhook path, GET /healthz and GET /metrics; 404 elsewhere.
+// The HTTP server (node:http): the webhook path, GET /healthz (ready), GET /livez (alive) and
+// GET /metrics; 404 elsewhere.
 // Routing and status codes only; what each route does is given to it.
 import http from "node:http";
 import type { AppLogger } from "../log.js";
@@ -36,6 +37,8 @@ export async function startHttpServer(host: string, port: number, routes: HttpRo
     if (path === "/healthz" && isRead(req)) {
       return routes.isReady() ? reply(res, 200, { ok: true }) : reply(res, 503, { ok: false, error: "starting" });
     }
+    // Liveness: the process answers (also while starting or stopping, when /healthz says 503).
+    if (path === "/livez" && isRead(req)) return reply(res, 200, { ok: true });
     if (path === "/metrics" && isRead(req)) {
       const { contentType, body } = await routes.metrics();
       res.writeHead(200, { "Content-Type": contentType });

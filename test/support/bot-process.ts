@@ -1,10 +1,11 @@
-// Runs the real bot (`node --import tsx src/main.ts`) as a child process for crash tests: webhook
+// Runs the real bot (bundled, as `npm start` runs it) as a child process for crash tests: webhook
 // mode against a fake Bot API, a fixed port and database file so that a restart finds its work again.
 // A crash point (MT_CRASH_AT) makes the child SIGKILL itself; `exited` reports it.
 import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { botBundle } from "./bot-bundle.js";
 
 /** The repository root, found from this file so the working directory does not matter. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -25,10 +26,18 @@ export interface StartBotOptions {
   /** How long to wait for readiness. Default 15 s. */
   readyTimeoutMs?: number;
   /**
-   * What node runs, relative to the repository root. Default: what `npm start` runs, src/launch.mjs
-   * (the bundled bot, rebuilt when a source changed), which also restarts several times faster than tsx.
+   * What node runs, relative to the repository root. Default: the bundled bot as `npm start` runs
+   * it, built from the current sources into a temp folder (bot-bundle.ts); it also restarts several
+   * times faster than tsx.
    */
   nodeArgs?: string[];
+  /** The program to run with `nodeArgs` instead of node itself, e.g. "npm" (then nodeArgs ["start"]). */
+  command?: string;
+  /**
+   * Run it in a process group of its own and signal the whole group, as systemd does: `npm start`'s
+   * shell does not pass SIGTERM on to node, so signalling npm alone would leave the bot running.
+   */
+  processGroup?: boolean;
 }
 
 export interface ExitInfo {
@@ -66,6 +75,8 @@ export interface BotProcess {
 }
 
 const live = new Set<ChildProcess>();
+/** Children started as a process group leader: signalled as a group. */
+const groups = new WeakSet<ChildProcess>();
 const OUTPUT_LIMIT = 64 * 1024;
 
 /** Environment variables a test run might inherit that would change what the bot does. */
@@ -91,12 +102,14 @@ export async function startBot(options: StartBotOptions): Promise<BotProcess> {
     ...options.env,
   });
 
-  const child = spawn(process.execPath, options.nodeArgs ?? ["src/launch.mjs"], {
+  const child = spawn(options.command ?? process.execPath, options.nodeArgs ?? [await botBundle()], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.processGroup ?? false,
   });
   live.add(child);
+  if (options.processGroup) groups.add(child);
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -169,7 +182,7 @@ export async function startBot(options: StartBotOptions): Promise<BotProcess> {
       return exitInfo;
     },
     kill(signal = "SIGKILL") {
-      if (!exitInfo && child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (!exitInfo && child.exitCode === null && child.signalCode === null) signalChild(child, signal);
     },
     async stop(timeoutMs = 10_000) {
       bot.kill("SIGTERM");
@@ -207,10 +220,22 @@ export async function killAllBots(): Promise<void> {
   for (const child of live) {
     if (child.exitCode === null && child.signalCode === null) {
       waits.push(new Promise((resolve) => child.once("close", resolve)));
-      child.kill("SIGKILL");
+      signalChild(child, "SIGKILL");
     }
   }
   await Promise.all(waits);
+}
+
+function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (groups.has(child) && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is gone already.
+    }
+  } else {
+    child.kill(signal);
+  }
 }
 
 /** A TCP port that was free a moment ago: bind port 0 on 127.0.0.1, read it, close. */

@@ -7,6 +7,7 @@ import {
 import { countOf } from "../entry-view.js";
 import { type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
+import { SCHEDULE_WORDS, scheduleExport } from "./export-schedule.js";
 
 export const EXPORT_BUTTON = "ex";
 /** A document over this is not sent (Telegram bots may send up to 50 MB); the CLI has no limit. */
@@ -17,9 +18,10 @@ const KIND_WORDS: Record<ServiceFormat, string> = { goodreads: "books", letterbo
 export const exportCommands: CommandRoute[] = [
   {
     name: "export",
-    description: "get your whole list as files (CSV, JSON, Goodreads, Letterboxd, Yamtrack)",
+    description: "get your whole list as files (CSV, JSON, Goodreads, Letterboxd, Yamtrack); /export weekly sends it every week",
     run(turn, args) {
       const wanted = args.trim().toLowerCase();
+      if ((SCHEDULE_WORDS as readonly string[]).includes(wanted)) return scheduleExport(turn, wanted as (typeof SCHEDULE_WORDS)[number]);
       if (wanted) {
         if (!(EXPORT_FORMATS as readonly string[]).includes(wanted)) {
           turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or name one, like /export goodreads.`);
@@ -29,15 +31,9 @@ export const exportCommands: CommandRoute[] = [
         if (left) turn.reply(left);
         return;
       }
-      const entries = turn.deps.media.everything(turn.chatId);
-      if (entries.length === 0) {
+      if (!sendListFiles(turn, "Your list")) {
         turn.reply("Your list is empty, so there's nothing to export yet.");
         return;
-      }
-      for (const format of ["csv", "json"] as const) {
-        const file = exportFile(entries, format);
-        if (tooBig(turn, file.content, format)) return;
-        turn.send({ type: "document", fileName: file.fileName, content: file.content, caption: `Your list: ${count(entries.length)} (${format.toUpperCase()})` });
       }
       turn.reply("Moving to another service? Get a file it can import:", [
         SERVICE_FORMATS.map((f) => ({ text: `${SERVICE_NAMES[f]} (${KIND_WORDS[f]})`, data: buttonData(EXPORT_BUTTON, f) })),
@@ -55,6 +51,18 @@ export const exportButtons: ButtonRoute[] = [
     },
   },
 ];
+
+/** Sends the whole list as CSV and JSON documents ("<label>: N entries (CSV)"); false when it is empty. */
+export function sendListFiles(turn: Turn, label: string): boolean {
+  const entries = turn.deps.media.everything(turn.chatId);
+  if (entries.length === 0) return false;
+  for (const format of ["csv", "json"] as const) {
+    const file = exportFile(entries, format);
+    if (tooBig(turn, file.content, format)) return true;
+    turn.send({ type: "document", fileName: file.fileName, content: file.content, caption: `${label}: ${count(entries.length)} (${format.toUpperCase()})` });
+  }
+  return true;
+}
 
 /** Sends one format's file; returns what to say instead when there is nothing to send. */
 function sendExport(turn: Turn, format: ExportFormat): string | undefined {

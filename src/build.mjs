@@ -1,0 +1,101 @@
+// `npm run build` (run by `npm ci` and `npm install` through the `prepare` script): bundles the bot
+// into one ES module, dist/media-tracker.mjs, with esbuild. `npm start` only loads it: loading one
+// file starts the bot in a fraction of the time tsx needs to transform and resolve a hundred
+// TypeScript files, start time is recovery time, and a read-only install (a container) never
+// needs to write a build at run time. Plain JavaScript, so nothing is compiled to run it.
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const BUNDLE = path.join(ROOT, "dist", "media-tracker.mjs");
+const SOURCES = ["src", "agents", "runtime"].map((dir) => path.join(ROOT, dir));
+/** The file whose URL the bundled code sees as its own (src/app.ts finds the migrations from it). */
+const APP_SOURCE = path.join(ROOT, "src", "app.ts");
+
+/** The newest modification time among the sources and the lockfile (new packages mean a new bundle). */
+export function newestSourceMs() {
+  let newest = fs.statSync(path.join(ROOT, "package-lock.json")).mtimeMs;
+  const visit = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (/\.(ts|mjs|js|json)$/.test(entry.name)) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+    }
+  };
+  SOURCES.forEach(visit);
+  return newest;
+}
+
+/** True when `bundle` is missing or older than a source file. */
+export function isStale(bundle = BUNDLE) {
+  try {
+    return fs.statSync(bundle).mtimeMs < newestSourceMs();
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Bundles src/main.ts into `outfile`, written whole or not at all (built beside it, then renamed).
+ * `movable: false` (a build outside the repository, for tests) points the bundle at this checkout's
+ * node_modules and migrations by absolute path; the default finds them relative to the bundle, so
+ * the checkout can move (a container image).
+ */
+export async function buildBundle(outfile = BUNDLE, { movable = true } = {}) {
+  const { build, stop } = await import("esbuild");
+  fs.mkdirSync(path.dirname(outfile), { recursive: true });
+  const temporary = `${outfile}.${process.pid}.tmp`;
+  const appUrl = movable
+    ? `new URL(${JSON.stringify(path.relative(path.dirname(outfile), APP_SOURCE).split(path.sep).join("/"))}, import.meta.url).href`
+    : JSON.stringify(pathToFileURL(APP_SOURCE).href);
+  const require = createRequire(path.join(ROOT, "package.json"));
+  try {
+    await build({
+      entryPoints: [path.join(ROOT, "src", "main.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      // A native addon: loaded from node_modules as usual.
+      external: ["better-sqlite3"],
+      plugins: movable
+        ? []
+        : [{
+            name: "externals-by-path",
+            setup(b) {
+              b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: require.resolve("better-sqlite3"), external: true }));
+            },
+          }],
+      // Bundled CommonJS packages call require() for node's own modules; src/app.ts finds the
+      // migrations from its own URL, which in the bundle is where src/app.ts is, not the bundle.
+      banner: {
+        js: [
+          'import { createRequire as __mtCreateRequire } from "node:module";',
+          "const require = __mtCreateRequire(import.meta.url);",
+          `const __mtSourceUrl = ${appUrl};`,
+        ].join("\n"),
+      },
+      define: { "import.meta.url": "__mtSourceUrl" },
+      outfile: temporary,
+      logLevel: "error",
+    });
+    // A bot started meanwhile never loads a half-written bundle.
+    fs.renameSync(temporary, outfile);
+  } finally {
+    fs.rmSync(temporary, { force: true });
+    // esbuild's service process would otherwise live as long as the caller.
+    await stop();
+  }
+}
+
+if (process.argv[1] && pathToFileURL(path.resolve(process.argv[1])).href === import.meta.url) {
+  try {
+    await buildBundle();
+    console.log(`built ${path.relative(process.cwd(), BUNDLE) || BUNDLE}`);
+  } catch (error) {
+    console.error(`could not build the bot: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    process.exit(1);
+  }
+}
