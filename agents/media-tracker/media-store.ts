@@ -47,6 +47,12 @@ export interface EntryFields {
   /** Books: the Open Library key (OL…W, OL…M). */
   openLibraryKey?: string;
   coverUrl?: string;
+  /** Shows: the TVmaze id (set when the show was picked from TVmaze). */
+  tvmazeId?: number;
+  /** Shows: episode counts per season, keyed by season number: { "1": 9, "2": 10 }. */
+  seasonEpisodes?: Record<string, number>;
+  /** Shows: the last new episode the chat was told about, e.g. "S2E6". */
+  lastAlerted?: string;
 }
 
 export interface NewEntry extends EntryFields {

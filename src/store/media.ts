@@ -32,6 +32,9 @@ interface Row {
   tmdb_id: number | null;
   open_library_key: string | null;
   cover_url: string | null;
+  tvmaze_id: number | null;
+  season_episodes: string | null;
+  last_alerted: string | null;
   added_at_ms: number;
   updated_at_ms: number;
 }
@@ -57,6 +60,9 @@ const COLUMNS = {
   tmdbId: "tmdb_id",
   openLibraryKey: "open_library_key",
   coverUrl: "cover_url",
+  tvmazeId: "tvmaze_id",
+  seasonEpisodes: "season_episodes",
+  lastAlerted: "last_alerted",
 } as const satisfies Record<keyof EntryPatch, string>;
 
 /** The fields search_text is made of: a patch to one of them refreshes it. */
@@ -69,18 +75,18 @@ export function createMediaStore(db: Database): MediaStore {
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, season_episodes, last_alerted)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
        @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)`,
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @season_episodes, @last_alerted)`,
   );
   const insertIfNew = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, season_episodes, last_alerted)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
        @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @season_episodes, @last_alerted)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
@@ -139,7 +145,7 @@ export function createMediaStore(db: Database): MediaStore {
       const fields = (Object.keys(patch) as Array<keyof EntryPatch>).filter((f) => f in COLUMNS && patch[f] !== undefined);
       const sets = fields.map((f) => `${COLUMNS[f]} = ?`).concat("updated_at_ms = ?");
       const statement = prepared(updates, `UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`);
-      const changed = statement.run(...fields.map((f) => patch[f] ?? null), nowMs, chatId, id).changes;
+      const changed = statement.run(...fields.map((f) => columnValue(f, patch[f])), nowMs, chatId, id).changes;
       if (changed !== 1) return undefined;
       const row = byId.get(chatId, id) as Row;
       if (fields.some((f) => SEARCHED.includes(f))) {
@@ -198,7 +204,16 @@ function toRow(chatId: string, e: NewEntry) {
     tmdb_id: e.tmdbId ?? null,
     open_library_key: e.openLibraryKey ?? null,
     cover_url: e.coverUrl ?? null,
+    tvmaze_id: e.tvmazeId ?? null,
+    season_episodes: columnValue("seasonEpisodes", e.seasonEpisodes),
+    last_alerted: e.lastAlerted ?? null,
   };
+}
+
+/** A field's value as its column holds it: episode counts per season are JSON text. */
+function columnValue(field: keyof EntryPatch, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return field === "seasonEpisodes" ? JSON.stringify(value) : value;
 }
 
 function fromRow(r: Row): Entry {
@@ -223,6 +238,9 @@ function fromRow(r: Row): Entry {
   if (r.tmdb_id !== null) entry.tmdbId = r.tmdb_id;
   if (r.open_library_key !== null) entry.openLibraryKey = r.open_library_key;
   if (r.cover_url !== null) entry.coverUrl = r.cover_url;
+  if (r.tvmaze_id !== null) entry.tvmazeId = r.tvmaze_id;
+  if (r.season_episodes !== null) entry.seasonEpisodes = JSON.parse(r.season_episodes) as Record<string, number>;
+  if (r.last_alerted !== null) entry.lastAlerted = r.last_alerted;
   if (r.import_key !== null) entry.importKey = r.import_key;
   return entry;
 }
