@@ -36,6 +36,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Test aid: see RuntimeOptions.verifyReplay. */
   verifyReplay?: boolean;
+  /** Test aid: a shorter limit for one title-provider call than the 5 s default. */
+  metadataTimeoutMs?: number;
 }
 
 /** Opens the database file with its migrations applied. */
@@ -52,7 +54,9 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
   const me = await api.getMe();
   const agent = createMediaTrackerAgent({
-    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log),
+    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log, {
+      ...(options.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: options.metadataTimeoutMs } : {}),
+    }),
     botUsername: me.username,
     members: createChatMembers(api),
   });

@@ -8,9 +8,10 @@ import { exportButtons, exportCommands } from "./commands/export.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
-import { ANSWER_PREFIX, type DialogSpec, activityOf, answerDialog, askAgain, endDialog, startDialog } from "./dialogs/dialog.js";
+import { ANSWER_PREFIX, type DialogSpec, activityOf, answerDialog, askAgain, endDialog, pickMatch, startDialog } from "./dialogs/dialog.js";
 import { handleTimer } from "./dialogs/expiry.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
+import { LOOKUP_BUTTON, currentOffer } from "./dialogs/lookup.js";
 import { CANNOT_CHECK_ADMIN, type DialogOwner, mayManageChat, nameOf, otherMembersDialog } from "./group.js";
 import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
@@ -197,6 +198,20 @@ function dialogButtons(): ButtonRoute[] {
         }
         if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
         await answerDialog(turn, open.spec, open.state, args.join(":"));
+      },
+    },
+    {
+      // "lk:<token>:<n|none>": a match the provider found for the title, or "None of these".
+      prefix: LOOKUP_BUTTON,
+      async run(turn, [token, choice], press) {
+        const owner = otherMembersDialog(turn);
+        if (owner) return `This question is for ${nameOf(owner)}.`;
+        const open = openDialog(turn);
+        if (typeof open !== "object" || !currentOffer(open.state, token)) return "That button is no longer active.";
+        if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
+        // A show's details may take a moment: stop the button's spinner first.
+        press.acknowledge();
+        return pickMatch(turn, open.spec, open.state, token, choice);
       },
     },
     {

@@ -1,6 +1,7 @@
 // One turn of the conversation: the runtime's context for this message, the agent's dependencies
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
+import type { MetadataProviders } from "../../src/metadata/types.js";
 import type { ChatMembers } from "./group.js";
 import type { ImportStore } from "./import/import-store.js";
 import type { Sender } from "./incoming.js";
@@ -33,6 +34,8 @@ export interface MediaTrackerDeps {
   botUsername?: string;
   /** Group members' standing (Telegram's getChatMember); reached only inside ctx.run. Undefined in the console chat. */
   members?: ChatMembers;
+  /** Title providers (books, movies, shows) that are on; reached only inside ctx.run. Empty or undefined: everything is typed. */
+  metadata?: MetadataProviders;
 }
 
 export class Turn {
