@@ -46,7 +46,7 @@ const DETAILS_BY_KIND: Record<EntryKind, ReadonlySet<string>> = {
 };
 
 /** What other services told us about an entry: in an export only when known (a CSV column only when some entry has it). */
-export const KNOWN_FIELDS = ["isbn", "pages", "readCount", "watchCount", "tmdbId", "openLibraryKey", "coverUrl"] as const;
+export const KNOWN_FIELDS = ["isbn", "pages", "readCount", "watchCount", "tmdbId", "openLibraryKey", "tvmazeId", "coverUrl"] as const;
 
 export const CSV_COLUMNS = [
   "kind", "title", "author", "year", "season", "episode", "rating", "text", "id", "addedAt",

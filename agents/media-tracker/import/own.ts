@@ -97,6 +97,8 @@ export function readOwn(
     if (tmdbId !== undefined) e.tmdbId = tmdbId;
     const olKey = openLibraryKey(str("openLibraryKey"));
     if (olKey) e.openLibraryKey = olKey;
+    const tvmazeId = e.kind === "show" ? wholeNumber(get("tvmazeId"), 1, 2 ** 31 - 1) : undefined;
+    if (tvmazeId !== undefined) e.tvmazeId = tvmazeId;
     const cover = coverUrl(str("coverUrl"));
     if (cover) e.coverUrl = cover;
     entries.push(e);
