@@ -28,6 +28,11 @@ export type Outgoing =
    */
   | { type: "edit-text"; messageId: number; text: string; buttons?: Button[][] }
   | { type: "document"; fileName: string; content: string; caption?: string }
+  /**
+   * An image by its https URL (an entry's cover), with a short caption. Telegram fetches it; one it
+   * cannot fetch is skipped, which is why a cover is only ever sent beside text that says it all.
+   */
+  | { type: "photo"; url: string; caption?: string }
   | { type: "typing" };
 
 /**

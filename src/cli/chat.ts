@@ -96,6 +96,10 @@ async function runConsole(chat: string, config: Config): Promise<void> {
         console.log(`bot> [file ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
         return { messageId: nextMessageId++ };
       }
+      case "photo":
+        // A terminal cannot show an image: its address, to open in a browser.
+        console.log(`bot> [cover: ${out.url}]`);
+        return { messageId: nextMessageId++ };
       case "clear-buttons":
       case "typing":
         return null;

@@ -207,3 +207,17 @@ describe("looking titles up in /add_movie, /add_book and /add_show", () => {
     expect(entries(t, 11)).toHaveLength(3);
   });
 });
+
+describe("dialogs in flight from before lookups (version 1)", () => {
+  it("carry over to version 2 at the same question with the same answers", async () => {
+    const { addBook } = await import("../../agents/media-tracker/dialogs/add-book.js");
+    const { addMovie } = await import("../../agents/media-tracker/dialogs/add-movie.js");
+    const { addShow } = await import("../../agents/media-tracker/dialogs/add-show.js");
+    for (const spec of [addBook, addMovie, addShow]) {
+      expect(spec.version).toBe(2);
+      const old = { name: spec.name, version: 1, step: 1, data: { title: "Dune" }, expiryTimerId: "t#1" };
+      expect(spec.migrate!(old)).toEqual({ ...old, version: 2 });
+      expect(spec.fields[1]!.name).not.toBe("title");
+    }
+  });
+});
