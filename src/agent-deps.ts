@@ -10,12 +10,16 @@ import { createLanguageModel } from "./llm/client.js";
 import type { AppLogger } from "./log.js";
 import { createImportStore } from "./store/imports.js";
 import { createMediaStore } from "./store/media.js";
+import { createChatSettings } from "./store/chat-settings.js";
+import { createMetadataProviders } from "./metadata/providers.js";
 
 export function createAgentDeps(db: Database, config: Config, files: FileSource, log?: AppLogger): MediaTrackerDeps {
   const model = createModelFromConfig(config, log);
   return {
     media: createMediaStore(db),
     imports: createImportStore(db),
+    settings: createChatSettings(db),
+    metadata: createMetadataProviders(config),
     allowedUserIds: config.ALLOWED_USER_IDS,
     files,
     dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,

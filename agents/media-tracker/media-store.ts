@@ -47,6 +47,10 @@ export interface EntryFields {
   /** Books: the Open Library key (OL…W, OL…M). */
   openLibraryKey?: string;
   coverUrl?: string;
+  /** Shows: the TVmaze id (new-episode alerts check shows that have one). */
+  tvmazeId?: number;
+  /** Shows: the last new episode the chat was told about, "S2E6" (never announced twice). */
+  lastAlerted?: string;
 }
 
 export interface NewEntry extends EntryFields {
@@ -76,6 +80,16 @@ export interface ListQuery {
   offset?: number;
 }
 
+/** A show being watched (status watching or none) with a TVmaze id, in some chat: what the new-episode check reads. */
+export interface WatchedShow {
+  chatId: string;
+  entryId: string;
+  tvmazeId: number;
+  season?: number;
+  episode?: number;
+  lastAlerted?: string;
+}
+
 export interface MediaStore {
   /** Adds an entry; throws if its id (or import key) exists in the chat. */
   add(chatId: string, entry: NewEntry): Entry;
@@ -91,6 +105,8 @@ export interface MediaStore {
   count(chatId: string, query?: Omit<ListQuery, "limit" | "offset">): number;
   /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (exports). */
   everything(chatId?: string): Entry[];
+  /** Every show being watched that has a TVmaze id, across all chats (the new-episode check). */
+  watchedShows(): WatchedShow[];
   /** Deletes all of a chat's entries; returns how many. */
   removeAll(chatId: string): number;
 }

@@ -6,6 +6,9 @@ import type { ImportStore } from "./import/import-store.js";
 import type { Sender } from "./incoming.js";
 import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
+import type { ChatSettings } from "./alerts/settings.js";
+import type { PostedMessage } from "./alerts/check.js";
+import type { TitleProviders } from "./providers.js";
 import { type Button, MAX_TEXT_LENGTH, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
 
@@ -31,6 +34,15 @@ export interface MediaTrackerDeps {
    * ignored. Undefined in the console chat, where no other bot can be addressed.
    */
   botUsername?: string;
+  /** Per-chat settings (new-episode alerts on or off). */
+  settings?: ChatSettings;
+  /** The title providers that are on (METADATA); reached only inside ctx.run. Undefined: everything is typed. */
+  metadata?: TitleProviders;
+  /**
+   * The new-episode check (alerts/check.ts): how often, and how it posts messages to chats' agents
+   * (the runtime's accept). Undefined where there is no check (the console chat).
+   */
+  episodeCheck?: { intervalMs: number; post(messages: PostedMessage[]): Promise<void> };
   /** Group members' standing (Telegram's getChatMember); reached only inside ctx.run. Undefined in the console chat. */
   members?: ChatMembers;
 }

@@ -32,6 +32,8 @@ interface Row {
   tmdb_id: number | null;
   open_library_key: string | null;
   cover_url: string | null;
+  tvmaze_id: number | null;
+  last_alerted: string | null;
   added_at_ms: number;
   updated_at_ms: number;
 }
@@ -57,6 +59,8 @@ const COLUMNS = {
   tmdbId: "tmdb_id",
   openLibraryKey: "open_library_key",
   coverUrl: "cover_url",
+  tvmazeId: "tvmaze_id",
+  lastAlerted: "last_alerted",
 } as const satisfies Record<keyof EntryPatch, string>;
 
 /** The fields search_text is made of: a patch to one of them refreshes it. */
@@ -69,18 +73,18 @@ export function createMediaStore(db: Database): MediaStore {
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, last_alerted)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
        @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)`,
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @last_alerted)`,
   );
   const insertIfNew = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, last_alerted)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
        @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @last_alerted)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
@@ -89,6 +93,10 @@ export function createMediaStore(db: Database): MediaStore {
   const removeChat = db.prepare(`DELETE FROM entries WHERE chat_id = ?`);
   const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
   const everyChat = db.prepare(`SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`);
+  const watched = db.prepare(
+    `SELECT chat_id AS chatId, id AS entryId, tvmaze_id AS tvmazeId, season, episode, last_alerted AS lastAlerted FROM entries
+     WHERE tvmaze_id IS NOT NULL AND kind = 'show' AND (status IS NULL OR status = 'watching') ORDER BY tvmaze_id, chat_id`,
+  );
   // Patches set only the fields they name; prepared per set of fields and kept.
   const updates = new Map<string, Statement<unknown[]>>();
   const queries = new Map<string, Statement<unknown[]>>();
@@ -164,6 +172,15 @@ export function createMediaStore(db: Database): MediaStore {
       const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
       return (rows as Row[]).map(fromRow);
     },
+    watchedShows() {
+      type WatchedRow = { chatId: string; entryId: string; tvmazeId: number; season: number | null; episode: number | null; lastAlerted: string | null };
+      return (watched.all() as WatchedRow[]).map(({ season, episode, lastAlerted, ...show }) => ({
+        ...show,
+        ...(season !== null ? { season } : {}),
+        ...(episode !== null ? { episode } : {}),
+        ...(lastAlerted !== null ? { lastAlerted } : {}),
+      }));
+    },
     removeAll(chatId) {
       return removeChat.run(chatId).changes;
     },
@@ -198,6 +215,8 @@ function toRow(chatId: string, e: NewEntry) {
     tmdb_id: e.tmdbId ?? null,
     open_library_key: e.openLibraryKey ?? null,
     cover_url: e.coverUrl ?? null,
+    tvmaze_id: e.tvmazeId ?? null,
+    last_alerted: e.lastAlerted ?? null,
   };
 }
 
@@ -223,6 +242,8 @@ function fromRow(r: Row): Entry {
   if (r.tmdb_id !== null) entry.tmdbId = r.tmdb_id;
   if (r.open_library_key !== null) entry.openLibraryKey = r.open_library_key;
   if (r.cover_url !== null) entry.coverUrl = r.cover_url;
+  if (r.tvmaze_id !== null) entry.tvmazeId = r.tvmaze_id;
+  if (r.last_alerted !== null) entry.lastAlerted = r.last_alerted;
   if (r.import_key !== null) entry.importKey = r.import_key;
   return entry;
 }
