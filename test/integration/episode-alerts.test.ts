@@ -37,7 +37,7 @@ async function setup(): Promise<{ app: TestApp; clock: { t: number; now(): numbe
     { id: 901, name: "Slow Horses", premiered: "2022-04-01", webChannel: "Apple TV+", episodes: episodes(3) },
   ] });
   const clock = { t: START, now() { return this.t; } };
-  t = await startTestApp({ TVMAZE_API_ROOT: tvmaze.root, EPISODE_CHECK_HOURS: "1" }, false, { clock });
+  t = await startTestApp({ METADATA: "on", TVMAZE_API_ROOT: tvmaze.root, EPISODE_CHECK_HOURS: "1" }, false, { clock });
   return { app: t, clock };
 }
 

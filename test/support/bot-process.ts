@@ -87,6 +87,8 @@ export async function startBot(options: StartBotOptions): Promise<BotProcess> {
     DATABASE_PATH: options.dbPath,
     TELEGRAM_RATE_LIMIT: "off",
     LOG_LEVEL: "warn",
+    // No title lookups or new-episode checks (no real network, no check's messages counted) unless a test turns them on.
+    METADATA: "off",
     ...(options.crashAt ? { MT_CRASH_AT: options.crashAt } : {}),
     ...options.env,
   });

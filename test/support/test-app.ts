@@ -48,6 +48,8 @@ export async function startTestApp(env: Record<string, string> = {}, polling = f
     DATABASE_PATH: path.join(dir, "bot.db"),
     TELEGRAM_RATE_LIMIT: "off",
     LOG_LEVEL: "debug",
+    // No title lookups or new-episode checks (no real network) unless a test turns them on.
+    METADATA: "off",
     ...env,
   });
   const logs: string[] = [];
