@@ -86,6 +86,10 @@ const PROVIDER_ARGS: Partial<Record<EntryKind, Record<string, z.ZodType>>> = {
   movie: { tmdbId: z.number().int().positive().max(1e10).describe("From lookup_title: the TMDB id.") },
   show: { tvmazeId: z.number().int().positive().max(1e10).describe("From lookup_title: the TVmaze id (new-episode alerts need it).") },
 };
+/** The provider arguments each add tool takes beyond the kind's fields (fields.ts). */
+export const PROVIDER_FIELDS: Record<EntryKind, string[]> = Object.fromEntries(
+  ENTRY_KINDS.map((k) => [k, PROVIDER_ARGS[k] ? [...Object.keys(PROVIDER_ARGS[k]), "coverUrl"] : []]),
+) as Record<EntryKind, string[]>;
 const COVER_ARG = z.url({ protocol: /^https$/ }).max(500).describe("From lookup_title: the cover image URL.");
 
 /** The fields an add tool must have besides the title. */
