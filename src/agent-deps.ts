@@ -13,6 +13,7 @@ import { createMetadataProviders } from "./metadata/providers.js";
 import type { MetadataProviders, TitleProvider, TitleMatch } from "./metadata/types.js";
 import { createImportStore } from "./store/imports.js";
 import { createMediaStore } from "./store/media.js";
+import { createChatSettings } from "./store/chat-settings.js";
 
 export interface AgentDepsOptions {
   /** The limit of one title-provider call; default 5 s (tests use less). */
@@ -25,6 +26,7 @@ export function createAgentDeps(db: Database, config: Config, files: FileSource,
   return {
     media: createMediaStore(db),
     imports: createImportStore(db),
+    settings: createChatSettings(db),
     allowedUserIds: config.ALLOWED_USER_IDS,
     files,
     dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,

@@ -41,6 +41,9 @@ async function buildBundle() {
     platform: "node",
     format: "esm",
     target: "node20",
+    // Classes keep their names: a global referenced by our code (AbortSignal in src/metadata/) makes
+    // esbuild rename a bundled class of the same name, and node-fetch tells signals by that name.
+    keepNames: true,
     // A native addon: loaded from node_modules as usual.
     external: ["better-sqlite3"],
     // Bundled CommonJS packages call require() for node's own modules; src/app.ts finds the

@@ -2,6 +2,9 @@
 // then sends it to the open dialog, a command, a button's handler or the file handler. In a group,
 // a dialog belongs to the member who started it (group.ts). All effects go through the runtime's context.
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
+import { alertButtons, receiveEpisodeNews } from "./alerts/alert.js";
+import { EPISODE_ALERT, EPISODE_CHECK_KEY, handleEpisodeCheck } from "./alerts/check.js";
+import { alertCommands } from "./commands/alerts.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
 import { exportButtons, exportCommands } from "./commands/export.js";
@@ -30,13 +33,14 @@ export const COMMANDS: readonly CommandRoute[] = [
   ...dialogCommands,
   ...listCommands,
   ...progressCommands,
+  ...alertCommands,
   ...exportCommands,
   ...privacyCommands,
   ...basicCommands(() => COMMANDS),
 ];
 
 const BUTTONS: readonly ButtonRoute[] = [
-  ...listButtons, ...entryButtons, ...progressButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
+  ...listButtons, ...entryButtons, ...progressButtons, ...alertButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
 ];
 
 const commandsByName = new Map<string, CommandRoute>();
@@ -52,22 +56,29 @@ export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition
     stateVersion: CHAT_STATE_VERSION,
     initialState: initialChatState,
     handle: async (ctx) => {
+      // The new-episode check's own agent: no chat, no Telegram update.
+      if (ctx.key === EPISODE_CHECK_KEY) {
+        if (deps.episodeCheck) await handleEpisodeCheck(ctx, { media: deps.media, shows: deps.metadata?.show, ...deps.episodeCheck });
+        return;
+      }
       const turn = new Turn(ctx, deps);
       await handle(turn);
       // Messages that waited for the model while a dialog or its question was open go on once the chat is free.
       resumeWaiting(turn);
     },
-    onParked: () => [
+    // The check and its alerts came from no message of the person's: nothing to apologize for.
+    onParked: (key, message) => (key === EPISODE_CHECK_KEY || message.kind === EPISODE_ALERT ? [] : [
       {
         type: "text",
         text: "Sorry, something went wrong with your last message and I had to set it aside. Please try again, or /cancel to start over.",
       },
-    ],
+    ]),
   });
 }
 
 async function handle(turn: Turn): Promise<void> {
   // A durable timer came due (a dialog left unanswered, a retry of the language model); it carries no Telegram update.
+  if (turn.ctx.message.kind === EPISODE_ALERT) return receiveEpisodeNews(turn);
   if (turn.ctx.message.kind === "timer") return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
   const incoming = readIncoming(turn.ctx.message.payload);
   if (incoming.type === "ignored") return;

@@ -47,11 +47,11 @@ export interface EntryFields {
   /** Books: the Open Library key (OL…W, OL…M). */
   openLibraryKey?: string;
   coverUrl?: string;
-  /** Shows: the TVmaze id (set when the show was picked from TVmaze). */
+  /** Shows: the TVmaze id (set when the show was picked from TVmaze; new-episode alerts check shows that have one). */
   tvmazeId?: number;
   /** Shows: episode counts per season, keyed by season number: { "1": 9, "2": 10 }. */
   seasonEpisodes?: Record<string, number>;
-  /** Shows: the last new episode the chat was told about, e.g. "S2E6". */
+  /** Shows: the last new episode the chat was told about, "S2E6" (never announced twice). */
   lastAlerted?: string;
 }
 
@@ -82,6 +82,16 @@ export interface ListQuery {
   offset?: number;
 }
 
+/** A show being watched (status watching or none) with a TVmaze id, in some chat: what the new-episode check reads. */
+export interface WatchedShow {
+  chatId: string;
+  entryId: string;
+  tvmazeId: number;
+  season?: number;
+  episode?: number;
+  lastAlerted?: string;
+}
+
 export interface MediaStore {
   /** Adds an entry; throws if its id (or import key) exists in the chat. */
   add(chatId: string, entry: NewEntry): Entry;
@@ -97,6 +107,8 @@ export interface MediaStore {
   count(chatId: string, query?: Omit<ListQuery, "limit" | "offset">): number;
   /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (exports). */
   everything(chatId?: string): Entry[];
+  /** Every show being watched that has a TVmaze id, across all chats (the new-episode check). */
+  watchedShows(): WatchedShow[];
   /** Deletes all of a chat's entries; returns how many. */
   removeAll(chatId: string): number;
 }

@@ -88,6 +88,10 @@ export interface ChatState {
   pendingImport?: { id: string; summary: string };
   /** The language model's conversation memory and pending work (only with a model set up). */
   llm?: LlmState;
+  /** Shows' aired episodes at the last new-episode check, by entry id: the highest aired number per season (for /progress). */
+  airedEpisodes?: Record<string, Record<string, number>>;
+  /** The system agent of the new-episode check (alerts/check.ts): its armed timer. Unused in chats. */
+  episodeCheck?: { timerId: string; atMs: number };
 }
 
 /** Bump when ChatState's shape changes incompatibly, and teach migrateState the old shape. */

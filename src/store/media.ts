@@ -95,6 +95,10 @@ export function createMediaStore(db: Database): MediaStore {
   const removeChat = db.prepare(`DELETE FROM entries WHERE chat_id = ?`);
   const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
   const everyChat = db.prepare(`SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`);
+  const watched = db.prepare(
+    `SELECT chat_id AS chatId, id AS entryId, tvmaze_id AS tvmazeId, season, episode, last_alerted AS lastAlerted FROM entries
+     WHERE tvmaze_id IS NOT NULL AND kind = 'show' AND (status IS NULL OR status = 'watching') ORDER BY tvmaze_id, chat_id`,
+  );
   // Patches set only the fields they name; prepared per set of fields and kept.
   const updates = new Map<string, Statement<unknown[]>>();
   const queries = new Map<string, Statement<unknown[]>>();
@@ -169,6 +173,15 @@ export function createMediaStore(db: Database): MediaStore {
     everything(chatId) {
       const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
       return (rows as Row[]).map(fromRow);
+    },
+    watchedShows() {
+      type WatchedRow = { chatId: string; entryId: string; tvmazeId: number; season: number | null; episode: number | null; lastAlerted: string | null };
+      return (watched.all() as WatchedRow[]).map(({ season, episode, lastAlerted, ...show }) => ({
+        ...show,
+        ...(season !== null ? { season } : {}),
+        ...(episode !== null ? { episode } : {}),
+        ...(lastAlerted !== null ? { lastAlerted } : {}),
+      }));
     },
     removeAll(chatId) {
       return removeChat.run(chatId).changes;

@@ -50,7 +50,8 @@ export async function startTestApp(env: Record<string, string> = {}, polling = f
     DATABASE_PATH: path.join(dir, "bot.db"),
     TELEGRAM_RATE_LIMIT: "off",
     LOG_LEVEL: "debug",
-    // No test reaches the real providers: one that looks titles up points METADATA and the roots at the fakes.
+    // No test reaches the real providers and no new-episode check runs: a test that needs them points METADATA
+    // and the roots at the fakes.
     METADATA: "off",
     ...env,
   });
