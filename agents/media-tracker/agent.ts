@@ -5,6 +5,7 @@ import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
 import { exportButtons, exportCommands } from "./commands/export.js";
+import { historyButtons, historyCommands } from "./commands/history.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
@@ -29,13 +30,14 @@ export const COMMANDS: readonly CommandRoute[] = [
   ...dialogCommands,
   ...listCommands,
   ...progressCommands,
+  ...historyCommands,
   ...exportCommands,
   ...privacyCommands,
   ...basicCommands(() => COMMANDS),
 ];
 
 const BUTTONS: readonly ButtonRoute[] = [
-  ...listButtons, ...entryButtons, ...progressButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
+  ...listButtons, ...entryButtons, ...progressButtons, ...historyButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
 ];
 
 const commandsByName = new Map<string, CommandRoute>();

@@ -59,3 +59,22 @@ export function validEvents(events: readonly HistoryEvent[]): HistoryEvent[] {
     }
   });
 }
+
+/** Most events one imported entry may bring (a daily show watched for years stays well under). */
+export const MAX_IMPORTED_EVENTS = 20_000;
+
+/** A file's `history` array (our JSON export) as events: each rebuilt from its known keys, bad ones left out. */
+export function readEvents(value: unknown): HistoryEvent[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const events: HistoryEvent[] = [];
+  for (const item of value.slice(0, MAX_IMPORTED_EVENTS)) {
+    if (typeof item !== "object" || item === null) continue;
+    const v = item as Record<string, unknown>;
+    const at = typeof v.at === "string" ? v.at : "";
+    if (v.event === "watched" || v.event === "finished") events.push({ at, event: v.event });
+    else if (v.event === "episode") events.push({ at, event: "episode", season: Number(v.season), episode: Number(v.episode) });
+    else if (v.event === "rated") events.push({ at, event: "rated", rating: Number(v.rating) });
+    else if (v.event === "status") events.push({ at, event: "status", status: typeof v.status === "string" ? v.status : "" });
+  }
+  return validEvents(events);
+}
