@@ -6,6 +6,7 @@ import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
 import { exportButtons, exportCommands } from "./commands/export.js";
 import { historyButtons, historyCommands } from "./commands/history.js";
+import { statsCommands } from "./commands/stats.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandRoute[] = [
   ...listCommands,
   ...progressCommands,
   ...historyCommands,
+  ...statsCommands,
   ...exportCommands,
   ...privacyCommands,
   ...basicCommands(() => COMMANDS),

@@ -28,6 +28,8 @@ export type Outgoing =
    */
   | { type: "edit-text"; messageId: number; text: string; buttons?: Button[][] }
   | { type: "document"; fileName: string; content: string; caption?: string }
+  /** A picture uploaded with sendPhoto (the /stats charts): PNG bytes as base64, kept small (stats/charts.ts). */
+  | { type: "photo"; fileName: string; base64: string; caption?: string }
   | { type: "typing" };
 
 /**

@@ -96,6 +96,12 @@ async function runConsole(chat: string, config: Config): Promise<void> {
         console.log(`bot> [file ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
         return { messageId: nextMessageId++ };
       }
+      case "photo": {
+        const saved = path.join(outputDir(), out.fileName);
+        fs.writeFileSync(saved, Buffer.from(out.base64, "base64"));
+        console.log(`bot> [picture ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
+        return { messageId: nextMessageId++ };
+      }
       case "clear-buttons":
       case "typing":
         return null;

@@ -45,6 +45,12 @@ async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
       });
       return { messageId: message.message_id };
     }
+    case "photo": {
+      const message = await api.sendPhoto(chatId, new InputFile(Buffer.from(out.base64, "base64"), out.fileName), {
+        caption: out.caption,
+      });
+      return { messageId: message.message_id };
+    }
     case "typing":
       await api.sendChatAction(chatId, "typing");
       return null;
