@@ -202,7 +202,7 @@ function goodreadsCsv(books: Entry[]): Written {
       "Bookshelves": shelf === "did-not-finish" ? shelf : "",
       "Exclusive Shelf": shelf,
       "Private Notes": b.notes ?? "",
-      "Read Count": timesDone(b) || "",
+      "Read Count": b.readCount !== undefined || timesDone(b) > 0 ? timesDone(b) : "",
     };
   });
   const notes: string[] = [];

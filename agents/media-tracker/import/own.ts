@@ -102,7 +102,7 @@ export function readOwn(
     if (cover) e.coverUrl = cover;
     // JSON only: the dated history, as exported.
     const history = readEvents(values.history);
-    if (history) e.history = history;
+    if (history?.length) e.history = history;
     entries.push(e);
   }
   return { entries, skipped };
