@@ -8,6 +8,8 @@ import { alertCommands } from "./commands/alerts.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
 import { exportButtons, exportCommands } from "./commands/export.js";
+import { historyButtons, historyCommands } from "./commands/history.js";
+import { statsCommands } from "./commands/stats.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
@@ -34,13 +36,15 @@ export const COMMANDS: readonly CommandRoute[] = [
   ...listCommands,
   ...progressCommands,
   ...alertCommands,
+  ...historyCommands,
+  ...statsCommands,
   ...exportCommands,
   ...privacyCommands,
   ...basicCommands(() => COMMANDS),
 ];
 
 const BUTTONS: readonly ButtonRoute[] = [
-  ...listButtons, ...entryButtons, ...progressButtons, ...alertButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
+  ...listButtons, ...entryButtons, ...progressButtons, ...alertButtons, ...historyButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
 ];
 
 const commandsByName = new Map<string, CommandRoute>();

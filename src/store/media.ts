@@ -5,6 +5,9 @@ import type { Database } from "../../runtime/index.js";
 import type {
   Entry, EntryKind, EntryPatch, ListQuery, MediaStore, NewEntry,
 } from "../../agents/media-tracker/media-store.js";
+import { RECENT_EVENTS } from "../../agents/media-tracker/media-store.js";
+import { eventsOfChange, validEvents } from "../../agents/media-tracker/history/events.js";
+import { createEventTable } from "./events.js";
 import { foldQuery, searchTextOf } from "./search-text.js";
 
 interface Row {
@@ -72,6 +75,17 @@ const FILL_BATCH = 500;
 
 export function createMediaStore(db: Database): MediaStore {
   fillSearchText(db);
+  const events = createEventTable(db);
+  /** An entry read one at a time carries its last events, for its card. */
+  const withRecent = (entry: Entry): Entry => {
+    const recent = events.forEntry(entry.chatId, entry.id, RECENT_EVENTS);
+    return recent.length > 0 ? { ...entry, recent } : entry;
+  };
+  /** A new entry's events: those an import brings, else what its fields say (a watch day, a rating). */
+  const recordNew = (chatId: string, entry: NewEntry) => {
+    const history = entry.history ? validEvents(entry.history) : eventsOfChange(entry.kind, {}, entry, entry.addedAtMs);
+    events.record(chatId, entry.id, history);
+  };
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
@@ -132,20 +146,27 @@ export function createMediaStore(db: Database): MediaStore {
   }
 
   return {
-    add(chatId, entry) {
+    add: db.transaction((chatId: string, entry: NewEntry) => {
       insert.run(toRow(chatId, entry));
-      return fromRow(byId.get(chatId, entry.id) as Row);
-    },
-    addMany(chatId, entries) {
+      recordNew(chatId, entry);
+      return withRecent(fromRow(byId.get(chatId, entry.id) as Row));
+    }),
+    addMany: db.transaction((chatId: string, entries: NewEntry[]) => {
       let added = 0;
-      for (const entry of entries) added += insertIfNew.run(toRow(chatId, entry)).changes;
+      for (const entry of entries) {
+        const inserted = insertIfNew.run(toRow(chatId, entry)).changes;
+        if (inserted === 1) recordNew(chatId, entry);
+        added += inserted;
+      }
       return { added, duplicates: entries.length - added };
-    },
+    }),
     get(chatId, id) {
       const row = byId.get(chatId, id) as Row | undefined;
-      return row ? fromRow(row) : undefined;
+      return row ? withRecent(fromRow(row)) : undefined;
     },
-    update(chatId, id, patch, nowMs) {
+    update: db.transaction((chatId: string, id: string, patch: EntryPatch, nowMs: number) => {
+      const beforeRow = byId.get(chatId, id) as Row | undefined;
+      if (!beforeRow) return undefined;
       const fields = (Object.keys(patch) as Array<keyof EntryPatch>).filter((f) => f in COLUMNS && patch[f] !== undefined);
       const sets = fields.map((f) => `${COLUMNS[f]} = ?`).concat("updated_at_ms = ?");
       const statement = prepared(updates, `UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`);
@@ -156,8 +177,10 @@ export function createMediaStore(db: Database): MediaStore {
         row.search_text = searchTextOf({ title: row.title, author: row.author, quoteText: row.quote_text, notes: row.notes });
         setSearchText.run(row.search_text, chatId, id);
       }
-      return fromRow(row);
-    },
+      const after = fromRow(row);
+      events.record(chatId, id, eventsOfChange(after.kind, fromRow(beforeRow), after, nowMs));
+      return withRecent(after);
+    }),
     remove(chatId, id) {
       return removeOne.run(chatId, id).changes === 1;
     },
@@ -172,7 +195,12 @@ export function createMediaStore(db: Database): MediaStore {
     },
     everything(chatId) {
       const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
-      return (rows as Row[]).map(fromRow);
+      const histories = events.byEntry(chatId);
+      return (rows as Row[]).map((row) => {
+        const entry = fromRow(row);
+        const history = histories.get(entry.id);
+        return history ? { ...entry, history } : entry;
+      });
     },
     watchedShows() {
       type WatchedRow = { chatId: string; entryId: string; tvmazeId: number; season: number | null; episode: number | null; lastAlerted: string | null };
@@ -185,6 +213,12 @@ export function createMediaStore(db: Database): MediaStore {
     },
     removeAll(chatId) {
       return removeChat.run(chatId).changes;
+    },
+    history(chatId, entryId, last) {
+      return events.forEntry(chatId, entryId, last);
+    },
+    events(chatId, from, to) {
+      return events.between(chatId, from, to);
     },
   };
 }

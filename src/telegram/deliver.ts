@@ -45,20 +45,30 @@ async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
       });
       return { messageId: message.message_id };
     }
+    case "photo":
+      return sendPhoto(api, chatId, out);
     case "typing":
       await api.sendChatAction(chatId, "typing");
       return null;
-    case "photo":
-      try {
-        const message = await api.sendPhoto(chatId, out.url, out.caption ? { caption: out.caption } : {});
-        return { messageId: message.message_id };
-      } catch (error) {
-        // A cover Telegram cannot fetch (gone, too big, not an image): no photo; the card after it says it all.
-        if (isUnfetchableUrl(error)) return null;
-        throw error;
-      }
     default:
       throw new UnknownPayloadError(out);
+  }
+}
+
+/** A photo by URL (Telegram fetches it) or uploaded from its bytes; an unfetchable URL is skipped. */
+async function sendPhoto(api: Api, chatId: number, out: Extract<Outgoing, { type: "photo" }>): Promise<unknown> {
+  const options = out.caption ? { caption: out.caption } : {};
+  if (!("url" in out)) {
+    const message = await api.sendPhoto(chatId, new InputFile(Buffer.from(out.base64, "base64"), out.fileName), options);
+    return { messageId: message.message_id };
+  }
+  try {
+    const message = await api.sendPhoto(chatId, out.url, options);
+    return { messageId: message.message_id };
+  } catch (error) {
+    // A cover Telegram cannot fetch (gone, too big, not an image): no photo; the card after it says it all.
+    if (isUnfetchableUrl(error)) return null;
+    throw error;
   }
 }
 

@@ -121,7 +121,7 @@ function addBook(bot: Bot, chat: number, id: string, title: string, extra: Recor
 describe("LLM tools and schemas", () => {
   it("describes every tool to the model with a JSON Schema from zod", () => {
     expect(TOOL_SPECS.map((t) => t.name)).toEqual([
-      "add_book", "add_movie", "add_show", "add_quote", "lookup_title", "update_progress", "rate_entry", "set_status", "find_entries", "request_delete", "ask_user",
+      "add_book", "add_movie", "add_show", "add_quote", "lookup_title", "update_progress", "rate_entry", "set_status", "find_entries", "stats", "request_delete", "ask_user",
     ]);
     for (const spec of TOOL_SPECS) {
       expect(spec.parameters.type).toBe("object");

@@ -22,6 +22,7 @@ import type { Turn } from "../turn.js";
 import type { ToolSpec } from "./model.js";
 import { entryData } from "./prompt.js";
 import { addedReceipt, changedReceipt } from "./receipts.js";
+import { statsTool } from "./stats-tool.js";
 
 /** What a tool's run gives back. */
 export interface ToolOutcome {
@@ -380,7 +381,7 @@ const askUser: LlmTool = {
 };
 
 export const TOOLS: readonly LlmTool[] = [
-  ...ENTRY_KINDS.map(addTool), lookupTitle, updateProgress, rateEntry, setStatus, findEntries, requestDelete, askUser,
+  ...ENTRY_KINDS.map(addTool), lookupTitle, updateProgress, rateEntry, setStatus, findEntries, statsTool, requestDelete, askUser,
 ];
 const TOOLS_BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
