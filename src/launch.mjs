@@ -44,8 +44,8 @@ async function buildBundle() {
     // Classes keep their names: a global referenced by our code (AbortSignal in src/metadata/) makes
     // esbuild rename a bundled class of the same name, and node-fetch tells signals by that name.
     keepNames: true,
-    // A native addon: loaded from node_modules as usual.
-    external: ["better-sqlite3"],
+    // Native addons (the database, the /stats chart renderer): loaded from node_modules as usual.
+    external: ["better-sqlite3", "@resvg/resvg-js"],
     // Bundled CommonJS packages call require() for node's own modules; src/app.ts finds the
     // migrations from its own URL, which in the bundle is where src/app.ts is, not the bundle.
     banner: {
