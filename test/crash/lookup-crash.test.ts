@@ -65,7 +65,8 @@ describe("crash after a title lookup answered", () => {
   it.each([
     { crashAt: undefined, when: "no crash" },
     { crashAt: "step.after-commit@1", when: "killed right after the search's result was journaled" },
-    { crashAt: "message.before-commit@2", when: "killed before the title's message completed" },
+    // Message 1 is the new-episode check's start-up message (METADATA is on), 2 is /add_book, 3 the title.
+    { crashAt: "message.before-commit@3", when: "killed before the title's message completed" },
   ])("$when: the title is searched once, the matches are offered once, a pick saves the book once", async ({ crashAt }) => {
     const s = await setup();
     let bot = await start(s, crashAt);
