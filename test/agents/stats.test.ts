@@ -78,6 +78,12 @@ describe("events of a change", () => {
     expect(eventsOfChange("book", { finishedOn: "2024-01-01", rating: 4 }, { finishedOn: "2024-01-01", rating: 4 }, now)).toEqual([]);
   });
 
+  it("dates no event outside years 0000-9999 (an import's far-off added time), keeping the entry's own dated days", () => {
+    const farOff = Date.parse("+099999-01-01T00:00:00.000Z");
+    expect(eventsOfChange("movie", {}, { watchedOn: "2024-02-09", rating: 5 }, farOff)).toEqual([{ at: "2024-02-09", event: "watched" }]);
+    expect(eventsOfChange("show", {}, { season: 1, episode: 2, status: "watching" }, Number.NaN)).toEqual([]);
+  });
+
   it("reads a file's history keeping only well-formed events, each rebuilt from its own keys", () => {
     expect(readEvents([
       { at: "2024-01-02", event: "watched", extra: "<script>" },

@@ -17,7 +17,9 @@ export function isEventDate(at: string): boolean {
  * change carries its own day (a movie's watchedOn, a book's finishedOn).
  */
 export function eventsOfChange(kind: EntryKind, before: Tracked, after: Tracked, nowMs: number): HistoryEvent[] {
-  const at = new Date(nowMs).toISOString();
+  // An imported entry's "added" time can be any parsable date (a Letterboxd "Date" of 99999): outside
+  // years 0000–9999 it is no event date, and the entry is still stored, only without those events.
+  const at = Number.isFinite(nowMs) && Math.abs(nowMs) <= 8.64e15 ? new Date(nowMs).toISOString() : "";
   const events: HistoryEvent[] = [];
   if (kind === "movie" && after.watchedOn !== undefined && after.watchedOn !== before.watchedOn && isEventDate(after.watchedOn)) {
     events.push({ at: after.watchedOn, event: "watched" });
@@ -30,7 +32,7 @@ export function eventsOfChange(kind: EntryKind, before: Tracked, after: Tracked,
   }
   if (after.rating !== undefined && after.rating !== before.rating) events.push({ at, event: "rated", rating: after.rating });
   if (after.status !== undefined && after.status !== before.status) events.push({ at, event: "status", status: after.status });
-  return events;
+  return events.filter((e) => isEventDate(e.at));
 }
 
 /** The show's place moved forward: a later season, or a later episode in the same season. */
