@@ -8,19 +8,57 @@ import type { FileSource, MediaTrackerDeps } from "../agents/media-tracker/turn.
 import type { Config } from "./config.js";
 import { createLanguageModel } from "./llm/client.js";
 import type { AppLogger } from "./log.js";
+import { MetadataError } from "./metadata/errors.js";
+import { createMetadataProviders } from "./metadata/providers.js";
+import type { MetadataProviders, TitleProvider, TitleMatch } from "./metadata/types.js";
 import { createImportStore } from "./store/imports.js";
 import { createMediaStore } from "./store/media.js";
+import { createChatSettings } from "./store/chat-settings.js";
 
-export function createAgentDeps(db: Database, config: Config, files: FileSource, log?: AppLogger): MediaTrackerDeps {
+export interface AgentDepsOptions {
+  /** The limit of one title-provider call; default 5 s (tests use less). */
+  metadataTimeoutMs?: number;
+}
+
+export function createAgentDeps(db: Database, config: Config, files: FileSource, log?: AppLogger, options: AgentDepsOptions = {}): MediaTrackerDeps {
   const model = createModelFromConfig(config, log);
+  const metadata = createMetadataProviders(config, options.metadataTimeoutMs !== undefined ? { timeoutMs: options.metadataTimeoutMs } : {});
   return {
     media: createMediaStore(db),
     imports: createImportStore(db),
+    settings: createChatSettings(db),
     allowedUserIds: config.ALLOWED_USER_IDS,
     files,
     dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,
     ...(model ? { model } : {}),
+    metadata: log ? logFailures(metadata, log) : metadata,
   };
+}
+
+/**
+ * The same providers, with every failed call logged (once, as a warning): a lookup that fails only
+ * means the dialog goes on the manual way, so the log is where an operator sees "TMDB key rejected".
+ */
+function logFailures(providers: MetadataProviders, log: AppLogger): MetadataProviders {
+  const wrap = <P extends TitleProvider<TitleMatch, unknown>>(provider: P | undefined): P | undefined => {
+    if (!provider) return undefined;
+    const logged = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        const message = error instanceof MetadataError ? error.message : "unexpected lookup failure";
+        log.warn({ provider: provider.name, err: message }, message);
+        throw error;
+      }
+    };
+    const wrapped = Object.create(provider) as P;
+    Object.assign(wrapped, { search: logged(provider.search.bind(provider)), details: logged(provider.details.bind(provider)) });
+    return wrapped;
+  };
+  const book = wrap(providers.book);
+  const movie = wrap(providers.movie);
+  const show = wrap(providers.show);
+  return { ...(book ? { book } : {}), ...(movie ? { movie } : {}), ...(show ? { show } : {}) };
 }
 
 /** The OpenAI-compatible model configured by OPENAI_*; undefined (the LLM is off) without a key. */

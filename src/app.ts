@@ -8,6 +8,7 @@ import {
   type Clock, type Database, DatabaseTooNewError, Introspection, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
 } from "../runtime/index.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
+import { EPISODE_CHECK_KEY, EPISODE_CHECK_START } from "../agents/media-tracker/alerts/check.js";
 import { createAgentDeps } from "./agent-deps.js";
 import { type ScheduledBackups, startScheduledBackups } from "./backup/scheduled-backups.js";
 import { type Config, requireToken } from "./config.js";
@@ -42,6 +43,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Test aid: see RuntimeOptions.verifyReplay. */
   verifyReplay?: boolean;
+  /** Test aid: a shorter limit for one title-provider call than the 5 s default. */
+  metadataTimeoutMs?: number;
 }
 
 /**
@@ -70,13 +73,22 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
   // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
   const me = await api.getMe();
+  let runtime: Runtime | undefined;
+  const episodeCheckMs = Math.round(config.EPISODE_CHECK_HOURS * 3_600_000);
   const agent = createMediaTrackerAgent({
-    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log),
+    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log, {
+      ...(options.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: options.metadataTimeoutMs } : {}),
+    }),
     botUsername: me.username,
     members: createChatMembers(api),
+    episodeCheck: {
+      intervalMs: episodeCheckMs,
+      post: async (messages) => {
+        await runtime!.accept(messages);
+      },
+    },
   });
 
-  let runtime: Runtime | undefined;
   const introspection = new Introspection(db);
   const metrics = createMetrics({
     outboxPending: () => runtime?.stats.unsentCount() ?? 0,
@@ -148,6 +160,10 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
       { pending: report.agentsWithMessages.length, unsent: report.agentsWithSends.length, resent: report.interruptedSends, parked: report.parked, isolated: report.isolated },
       "recovered stored work",
     );
+    if (config.METADATA === "on") {
+      // The new-episode check's durable timer: armed unless one fitting the interval is (a no-op on most starts).
+      await rt.accept([{ id: `episodes:start:${Date.now()}`, agentKey: EPISODE_CHECK_KEY, kind: EPISODE_CHECK_START, payload: null }]);
+    }
 
     if (config.WEBHOOK_URL) {
       await api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET, drop_pending_updates: false });

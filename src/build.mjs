@@ -43,6 +43,9 @@ export function isStale(bundle = BUNDLE) {
  * node_modules and migrations by absolute path; the default finds them relative to the bundle, so
  * the checkout can move (a container image).
  */
+/** Packages with native addons: never bundled. */
+const NATIVE = ["better-sqlite3", "@resvg/resvg-js"];
+
 export async function buildBundle(outfile = BUNDLE, { movable = true } = {}) {
   const { build, stop } = await import("esbuild");
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
@@ -58,14 +61,17 @@ export async function buildBundle(outfile = BUNDLE, { movable = true } = {}) {
       platform: "node",
       format: "esm",
       target: "node20",
-      // A native addon: loaded from node_modules as usual.
-      external: ["better-sqlite3"],
+      // Classes keep their names: a global referenced by our code (AbortSignal in src/metadata/) makes
+      // esbuild rename a bundled class of the same name, and node-fetch tells signals by that name.
+      keepNames: true,
+      // Native addons (the database, the /stats chart renderer): loaded from node_modules as usual.
+      external: NATIVE,
       plugins: movable
         ? []
         : [{
             name: "externals-by-path",
             setup(b) {
-              b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: require.resolve("better-sqlite3"), external: true }));
+              b.onResolve({ filter: /^(better-sqlite3|@resvg\/resvg-js)$/ }, (args) => ({ path: require.resolve(args.path), external: true }));
             },
           }],
       // Bundled CommonJS packages call require() for node's own modules; src/app.ts finds the

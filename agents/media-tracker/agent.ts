@@ -2,16 +2,22 @@
 // then sends it to the open dialog, a command, a button's handler or the file handler. In a group,
 // a dialog belongs to the member who started it (group.ts). All effects go through the runtime's context.
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
+import { alertButtons, receiveEpisodeNews } from "./alerts/alert.js";
+import { EPISODE_ALERT, EPISODE_CHECK_KEY, handleEpisodeCheck } from "./alerts/check.js";
+import { alertCommands } from "./commands/alerts.js";
 import { basicCommands, cancel, helpText } from "./commands/basics.js";
 import { entryButtons } from "./commands/entry-actions.js";
 import { exportButtons, exportCommands, sendListFiles } from "./commands/export.js";
 import { EXPORT_TIMER, handleExportTimer } from "./commands/export-schedule.js";
+import { historyButtons, historyCommands } from "./commands/history.js";
+import { statsCommands } from "./commands/stats.js";
 import { listButtons, listCommands } from "./commands/lists.js";
 import { privacyButtons, privacyCommands } from "./commands/privacy.js";
 import { progressButtons, progressCommands } from "./commands/progress.js";
-import { ANSWER_PREFIX, type DialogSpec, activityOf, answerDialog, askAgain, endDialog, startDialog } from "./dialogs/dialog.js";
+import { ANSWER_PREFIX, type DialogSpec, activityOf, answerDialog, askAgain, endDialog, pickMatch, startDialog } from "./dialogs/dialog.js";
 import { handleTimer } from "./dialogs/expiry.js";
 import { DIALOGS, dialogCommands } from "./dialogs/index.js";
+import { LOOKUP_BUTTON, currentOffer } from "./dialogs/lookup.js";
 import { CANNOT_CHECK_ADMIN, type DialogOwner, mayManageChat, nameOf, otherMembersDialog } from "./group.js";
 import { importButtons, receiveFile } from "./import/receive.js";
 import { readCommand, readIncoming } from "./incoming.js";
@@ -30,13 +36,16 @@ export const COMMANDS: readonly CommandRoute[] = [
   ...dialogCommands,
   ...listCommands,
   ...progressCommands,
+  ...alertCommands,
+  ...historyCommands,
+  ...statsCommands,
   ...exportCommands,
   ...privacyCommands,
   ...basicCommands(() => COMMANDS),
 ];
 
 const BUTTONS: readonly ButtonRoute[] = [
-  ...listButtons, ...entryButtons, ...progressButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
+  ...listButtons, ...entryButtons, ...progressButtons, ...alertButtons, ...historyButtons, ...exportButtons, ...importButtons, ...privacyButtons, ...llmButtons, ...dialogButtons(),
 ];
 
 const commandsByName = new Map<string, CommandRoute>();
@@ -52,22 +61,29 @@ export function createMediaTrackerAgent(deps: MediaTrackerDeps): AgentDefinition
     stateVersion: CHAT_STATE_VERSION,
     initialState: initialChatState,
     handle: async (ctx) => {
+      // The new-episode check's own agent: no chat, no Telegram update.
+      if (ctx.key === EPISODE_CHECK_KEY) {
+        if (deps.episodeCheck) await handleEpisodeCheck(ctx, { media: deps.media, shows: deps.metadata?.show, ...deps.episodeCheck });
+        return;
+      }
       const turn = new Turn(ctx, deps);
       await handle(turn);
       // Messages that waited for the model while a dialog or its question was open go on once the chat is free.
       resumeWaiting(turn);
     },
-    onParked: () => [
+    // The check and its alerts came from no message of the person's: nothing to apologize for.
+    onParked: (key, message) => (key === EPISODE_CHECK_KEY || message.kind === EPISODE_ALERT ? [] : [
       {
         type: "text",
         text: "Sorry, something went wrong with your last message and I had to set it aside. Please try again, or /cancel to start over.",
       },
-    ],
+    ]),
   });
 }
 
 async function handle(turn: Turn): Promise<void> {
   // A durable timer came due (a dialog left unanswered, a retry of the language model, a weekly export); it carries no Telegram update.
+  if (turn.ctx.message.kind === EPISODE_ALERT) return receiveEpisodeNews(turn);
   if (turn.ctx.message.kind === "timer") {
     if (timerKind(turn) === EXPORT_TIMER) return handleExportTimer(turn, sendListFiles);
     return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
@@ -201,6 +217,20 @@ function dialogButtons(): ButtonRoute[] {
         }
         if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
         await answerDialog(turn, open.spec, open.state, args.join(":"));
+      },
+    },
+    {
+      // "lk:<token>:<n|none>": a match the provider found for the title, or "None of these".
+      prefix: LOOKUP_BUTTON,
+      async run(turn, [token, choice], press) {
+        const owner = otherMembersDialog(turn);
+        if (owner) return `This question is for ${nameOf(owner)}.`;
+        const open = openDialog(turn);
+        if (typeof open !== "object" || !currentOffer(open.state, token)) return "That button is no longer active.";
+        if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
+        // A show's details may take a moment: stop the button's spinner first.
+        press.acknowledge();
+        return pickMatch(turn, open.spec, open.state, token, choice);
       },
     },
     {

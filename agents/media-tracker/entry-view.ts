@@ -2,6 +2,7 @@
 // its buttons, and a short label for buttons. Shared by the lists, the entry buttons, the edit
 // dialogs and progress (others may use it).
 import { KIND_STATUSES, formatRating } from "./fields.js";
+import { formatEvent } from "./history/format.js";
 import type { Entry, EntryKind } from "./media-store.js";
 import type { Button } from "./outgoing.js";
 import { buttonData } from "./routes.js";
@@ -106,6 +107,8 @@ export function formatEntryCard(entry: Entry): string {
   }
   add("Notes", entry.notes && truncate(entry.notes, 1000));
   add("Added", new Date(entry.addedAtMs).toISOString().slice(0, 10));
+  // The last few dated events, newest first (/history shows them all).
+  if (entry.recent?.length) lines.push("Recently:", ...entry.recent.slice().reverse().map((e) => `• ${formatEvent(e)}`));
   return lines.join("\n");
 }
 

@@ -47,7 +47,27 @@ export interface EntryFields {
   /** Books: the Open Library key (OL…W, OL…M). */
   openLibraryKey?: string;
   coverUrl?: string;
+  /** Shows: the TVmaze id (set when the show was picked from TVmaze; new-episode alerts check shows that have one). */
+  tvmazeId?: number;
+  /** Shows: episode counts per season, keyed by season number: { "1": 9, "2": 10 }. */
+  seasonEpisodes?: Record<string, number>;
+  /** Shows: the last new episode the chat was told about, "S2E6" (never announced twice). */
+  lastAlerted?: string;
 }
+
+/** One dated thing that happened to an entry. `at` is a day (YYYY-MM-DD) or an ISO 8601 instant. */
+export type HistoryEvent =
+  | { at: string; event: "watched" }                                   // a movie watched (again)
+  | { at: string; event: "finished" }                                  // a book finished (again)
+  | { at: string; event: "episode"; season: number; episode: number } // one episode of a show watched
+  | { at: string; event: "rated"; rating: number }
+  | { at: string; event: "status"; status: string };
+
+/** A history event with the entry it belongs to (stats, plain-language questions). */
+export type ChatEvent = HistoryEvent & { entryId: string };
+
+/** Events a card shows: the last few. */
+export const RECENT_EVENTS = 3;
 
 export interface NewEntry extends EntryFields {
   id: string;
@@ -57,11 +77,17 @@ export interface NewEntry extends EntryFields {
   importKey?: string;
   /** When it last changed; defaults to addedAtMs (an import keeps the exported value). */
   updatedAtMs?: number;
+  /** Dated events an import brings; written with the entry, in the same transaction. */
+  history?: HistoryEvent[];
 }
 
 export interface Entry extends NewEntry {
   chatId: string;
   updatedAtMs: number;
+  /** Every event, oldest first: only on entries read with `everything` (exports). */
+  history?: HistoryEvent[];
+  /** The last RECENT_EVENTS events, oldest first: on entries read one at a time (get, add, update) for cards. */
+  recent?: HistoryEvent[];
 }
 
 /** A change to an entry's fields; `null` clears an optional field. */
@@ -76,13 +102,28 @@ export interface ListQuery {
   offset?: number;
 }
 
+/** A show being watched (status watching or none) with a TVmaze id, in some chat: what the new-episode check reads. */
+export interface WatchedShow {
+  chatId: string;
+  entryId: string;
+  tvmazeId: number;
+  season?: number;
+  episode?: number;
+  lastAlerted?: string;
+}
+
 export interface MediaStore {
   /** Adds an entry; throws if its id (or import key) exists in the chat. */
   add(chatId: string, entry: NewEntry): Entry;
   /** Adds the entries whose import key the chat does not have yet; returns how many of each. */
   addMany(chatId: string, entries: NewEntry[]): { added: number; duplicates: number };
   get(chatId: string, id: string): Entry | undefined;
-  /** Applies a patch; returns the updated entry, or undefined when the chat has no such entry. */
+  /**
+   * Applies a patch; returns the updated entry, or undefined when the chat has no such entry. What
+   * the patch changes is recorded as events in the same transaction: a new rating (rated), a new
+   * status (status), a show's place moving forward (episode), a watchedOn/finishedOn set to a new
+   * day (watched/finished on that day). Events without a day of their own are dated `nowMs`.
+   */
   update(chatId: string, id: string, patch: EntryPatch, nowMs: number): Entry | undefined;
   /** Deletes an entry; false when the chat has no such entry. */
   remove(chatId: string, id: string): boolean;
@@ -91,6 +132,12 @@ export interface MediaStore {
   count(chatId: string, query?: Omit<ListQuery, "limit" | "offset">): number;
   /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (exports). */
   everything(chatId?: string): Entry[];
-  /** Deletes all of a chat's entries; returns how many. */
+  /** Every show being watched that has a TVmaze id, across all chats (the new-episode check). */
+  watchedShows(): WatchedShow[];
+  /** Deletes all of a chat's entries (and so their events); returns how many. */
   removeAll(chatId: string): number;
+  /** One entry's events, oldest first; with `last`, only the last that many. */
+  history(chatId: string, entryId: string, last?: number): HistoryEvent[];
+  /** The chat's events with `from <= at < to` (text comparison: "2024" to "2025" is the year 2024), oldest first. */
+  events(chatId: string, from: string, to: string): ChatEvent[];
 }

@@ -28,7 +28,16 @@ export type Outgoing =
    */
   | { type: "edit-text"; messageId: number; text: string; buttons?: Button[][] }
   | { type: "document"; fileName: string; content: string; caption?: string }
+  /**
+   * A picture, with a short caption: either by its https `url` (an entry's cover: Telegram fetches it, and
+   * one it cannot fetch is skipped, which is why a cover is only ever sent beside text that says it all),
+   * or uploaded as PNG bytes in `base64` named `fileName` (the /stats charts, kept small by stats/charts.ts).
+   */
+  | ({ type: "photo"; caption?: string } & PhotoSource)
   | { type: "typing" };
+
+/** Where a photo comes from: a URL Telegram fetches, or bytes uploaded with the call. */
+export type PhotoSource = { url: string } | { fileName: string; base64: string };
 
 /**
  * Telegram refuses messages over 4096 characters (counted in UTF-16 units, so an emoji counts two)

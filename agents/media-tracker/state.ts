@@ -1,6 +1,7 @@
 // The chat agent's stored state. Dialog progress lives here (not in a replay log), versioned per
 // dialog so that a deploy that changes a dialog can tell an old one from a current one. Fields are
 // optional and additive: a state saved before a field existed reads as "not set".
+import type { Offer } from "./dialogs/lookup.js";
 import type { ChatMessage } from "./llm/model.js";
 
 export interface DialogState {
@@ -16,6 +17,8 @@ export interface DialogState {
   expiryTimerId?: string;
   /** The member who started it (in a group, only they answer it; see group.ts). Unset in dialogs from before owners were kept. */
   owner?: { id: number; name?: string };
+  /** Provider matches offered as buttons under the question of `offer.step` (see dialogs/lookup.ts). */
+  offer?: Offer;
 }
 
 export interface ListState {
@@ -87,6 +90,10 @@ export interface ChatState {
   llm?: LlmState;
   /** `/export weekly`: when the next export is due and the timer armed for it (only this one counts). */
   exportSchedule?: { every: "week"; nextAtMs: number; timerId: string };
+  /** Shows' aired episodes at the last new-episode check, by entry id: the highest aired number per season (for /progress). */
+  airedEpisodes?: Record<string, Record<string, number>>;
+  /** The system agent of the new-episode check (alerts/check.ts): its armed timer. Unused in chats. */
+  episodeCheck?: { timerId: string; atMs: number };
 }
 
 /** Bump when ChatState's shape changes incompatibly, and teach migrateState the old shape. */

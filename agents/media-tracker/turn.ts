@@ -1,11 +1,14 @@
 // One turn of the conversation: the runtime's context for this message, the agent's dependencies
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
+import type { MetadataProviders } from "../../src/metadata/types.js";
 import type { ChatMembers } from "./group.js";
 import type { ImportStore } from "./import/import-store.js";
 import type { Sender } from "./incoming.js";
 import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
+import type { ChatSettings } from "./alerts/settings.js";
+import type { PostedMessage } from "./alerts/check.js";
 import { type Button, MAX_TEXT_LENGTH, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
 
@@ -31,8 +34,20 @@ export interface MediaTrackerDeps {
    * ignored. Undefined in the console chat, where no other bot can be addressed.
    */
   botUsername?: string;
+  /** Per-chat settings (new-episode alerts on or off). */
+  settings?: ChatSettings;
+  /**
+   * The new-episode check (alerts/check.ts): how often, and how it posts messages to chats' agents
+   * (the runtime's accept). Undefined where there is no check (the console chat).
+   */
+  episodeCheck?: { intervalMs: number; post(messages: PostedMessage[]): Promise<void> };
   /** Group members' standing (Telegram's getChatMember); reached only inside ctx.run. Undefined in the console chat. */
   members?: ChatMembers;
+  /**
+   * Title providers (books, movies, shows) that are on (METADATA): dialogs' lookups, the lookup_title tool
+   * and the new-episode check. Reached only inside ctx.run. Empty or undefined: everything is typed.
+   */
+  metadata?: MetadataProviders;
 }
 
 export class Turn {

@@ -129,6 +129,17 @@ async function runConsole(chat: string, config: Config): Promise<void> {
         say(`bot> [file ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
         return { messageId: nextMessageId++ };
       }
+      case "photo": {
+        if ("url" in out) {
+          // A terminal cannot show an image: its address, to open in a browser.
+          console.log(`bot> [cover: ${out.url}]`);
+          return { messageId: nextMessageId++ };
+        }
+        const saved = path.join(outputDir(), out.fileName);
+        fs.writeFileSync(saved, Buffer.from(out.base64, "base64"));
+        console.log(`bot> [picture ${out.fileName} saved to ${saved}]${out.caption ? ` ${out.caption}` : ""}`);
+        return { messageId: nextMessageId++ };
+      }
       case "clear-buttons":
       case "typing":
         return null;

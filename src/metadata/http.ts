@@ -48,8 +48,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function getJson<T>(url: URL, schema: z.ZodType<T>, get: GetJsonOptions = {}): Promise<T> {
     const caller = get.signal;
     caller?.throwIfAborted();
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+    // globalThis: a bare AbortSignal makes esbuild rename grammY's polyfilled class in the bundle
+    // (npm start), and node-fetch then refuses that class's signals (as in telegram/members.ts).
+    const timeout = globalThis.AbortSignal.timeout(options.timeoutMs);
+    const signal = caller ? globalThis.AbortSignal.any([caller, timeout]) : timeout;
     const maxBytes = get.maxBytes ?? DEFAULT_MAX_BYTES;
     let body: string;
     try {

@@ -5,6 +5,9 @@ import type { Database } from "../../runtime/index.js";
 import type {
   Entry, EntryKind, EntryPatch, ListQuery, MediaStore, NewEntry,
 } from "../../agents/media-tracker/media-store.js";
+import { RECENT_EVENTS } from "../../agents/media-tracker/media-store.js";
+import { eventsOfChange, validEvents } from "../../agents/media-tracker/history/events.js";
+import { createEventTable } from "./events.js";
 import { foldQuery, searchTextOf } from "./search-text.js";
 
 interface Row {
@@ -32,6 +35,9 @@ interface Row {
   tmdb_id: number | null;
   open_library_key: string | null;
   cover_url: string | null;
+  tvmaze_id: number | null;
+  season_episodes: string | null;
+  last_alerted: string | null;
   added_at_ms: number;
   updated_at_ms: number;
 }
@@ -57,6 +63,9 @@ const COLUMNS = {
   tmdbId: "tmdb_id",
   openLibraryKey: "open_library_key",
   coverUrl: "cover_url",
+  tvmazeId: "tvmaze_id",
+  seasonEpisodes: "season_episodes",
+  lastAlerted: "last_alerted",
 } as const satisfies Record<keyof EntryPatch, string>;
 
 /** The fields search_text is made of: a patch to one of them refreshes it. */
@@ -66,21 +75,32 @@ const FILL_BATCH = 500;
 
 export function createMediaStore(db: Database): MediaStore {
   fillSearchText(db);
+  const events = createEventTable(db);
+  /** An entry read one at a time carries its last events, for its card. */
+  const withRecent = (entry: Entry): Entry => {
+    const recent = events.forEntry(entry.chatId, entry.id, RECENT_EVENTS);
+    return recent.length > 0 ? { ...entry, recent } : entry;
+  };
+  /** A new entry's events: those an import brings, else what its fields say (a watch day, a rating). */
+  const recordNew = (chatId: string, entry: NewEntry) => {
+    const history = entry.history ? validEvents(entry.history) : eventsOfChange(entry.kind, {}, entry, entry.addedAtMs);
+    events.record(chatId, entry.id, history);
+  };
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, season_episodes, last_alerted)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
        @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)`,
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @season_episodes, @last_alerted)`,
   );
   const insertIfNew = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
        finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url)
+       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, season_episodes, last_alerted)
      VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
        @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url)
+       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @season_episodes, @last_alerted)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
@@ -89,6 +109,10 @@ export function createMediaStore(db: Database): MediaStore {
   const removeChat = db.prepare(`DELETE FROM entries WHERE chat_id = ?`);
   const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
   const everyChat = db.prepare(`SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`);
+  const watched = db.prepare(
+    `SELECT chat_id AS chatId, id AS entryId, tvmaze_id AS tvmazeId, season, episode, last_alerted AS lastAlerted FROM entries
+     WHERE tvmaze_id IS NOT NULL AND kind = 'show' AND (status IS NULL OR status = 'watching') ORDER BY tvmaze_id, chat_id`,
+  );
   // Patches set only the fields they name; prepared per set of fields and kept.
   const updates = new Map<string, Statement<unknown[]>>();
   const queries = new Map<string, Statement<unknown[]>>();
@@ -122,32 +146,41 @@ export function createMediaStore(db: Database): MediaStore {
   }
 
   return {
-    add(chatId, entry) {
+    add: db.transaction((chatId: string, entry: NewEntry) => {
       insert.run(toRow(chatId, entry));
-      return fromRow(byId.get(chatId, entry.id) as Row);
-    },
-    addMany(chatId, entries) {
+      recordNew(chatId, entry);
+      return withRecent(fromRow(byId.get(chatId, entry.id) as Row));
+    }),
+    addMany: db.transaction((chatId: string, entries: NewEntry[]) => {
       let added = 0;
-      for (const entry of entries) added += insertIfNew.run(toRow(chatId, entry)).changes;
+      for (const entry of entries) {
+        const inserted = insertIfNew.run(toRow(chatId, entry)).changes;
+        if (inserted === 1) recordNew(chatId, entry);
+        added += inserted;
+      }
       return { added, duplicates: entries.length - added };
-    },
+    }),
     get(chatId, id) {
       const row = byId.get(chatId, id) as Row | undefined;
-      return row ? fromRow(row) : undefined;
+      return row ? withRecent(fromRow(row)) : undefined;
     },
-    update(chatId, id, patch, nowMs) {
+    update: db.transaction((chatId: string, id: string, patch: EntryPatch, nowMs: number) => {
+      const beforeRow = byId.get(chatId, id) as Row | undefined;
+      if (!beforeRow) return undefined;
       const fields = (Object.keys(patch) as Array<keyof EntryPatch>).filter((f) => f in COLUMNS && patch[f] !== undefined);
       const sets = fields.map((f) => `${COLUMNS[f]} = ?`).concat("updated_at_ms = ?");
       const statement = prepared(updates, `UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`);
-      const changed = statement.run(...fields.map((f) => patch[f] ?? null), nowMs, chatId, id).changes;
+      const changed = statement.run(...fields.map((f) => columnValue(f, patch[f])), nowMs, chatId, id).changes;
       if (changed !== 1) return undefined;
       const row = byId.get(chatId, id) as Row;
       if (fields.some((f) => SEARCHED.includes(f))) {
         row.search_text = searchTextOf({ title: row.title, author: row.author, quoteText: row.quote_text, notes: row.notes });
         setSearchText.run(row.search_text, chatId, id);
       }
-      return fromRow(row);
-    },
+      const after = fromRow(row);
+      events.record(chatId, id, eventsOfChange(after.kind, fromRow(beforeRow), after, nowMs));
+      return withRecent(after);
+    }),
     remove(chatId, id) {
       return removeOne.run(chatId, id).changes === 1;
     },
@@ -162,10 +195,30 @@ export function createMediaStore(db: Database): MediaStore {
     },
     everything(chatId) {
       const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
-      return (rows as Row[]).map(fromRow);
+      const histories = events.byEntry(chatId);
+      return (rows as Row[]).map((row) => {
+        const entry = fromRow(row);
+        const history = histories.get(entry.id);
+        return history ? { ...entry, history } : entry;
+      });
+    },
+    watchedShows() {
+      type WatchedRow = { chatId: string; entryId: string; tvmazeId: number; season: number | null; episode: number | null; lastAlerted: string | null };
+      return (watched.all() as WatchedRow[]).map(({ season, episode, lastAlerted, ...show }) => ({
+        ...show,
+        ...(season !== null ? { season } : {}),
+        ...(episode !== null ? { episode } : {}),
+        ...(lastAlerted !== null ? { lastAlerted } : {}),
+      }));
     },
     removeAll(chatId) {
       return removeChat.run(chatId).changes;
+    },
+    history(chatId, entryId, last) {
+      return events.forEntry(chatId, entryId, last);
+    },
+    events(chatId, from, to) {
+      return events.between(chatId, from, to);
     },
   };
 }
@@ -198,7 +251,16 @@ function toRow(chatId: string, e: NewEntry) {
     tmdb_id: e.tmdbId ?? null,
     open_library_key: e.openLibraryKey ?? null,
     cover_url: e.coverUrl ?? null,
+    tvmaze_id: e.tvmazeId ?? null,
+    season_episodes: columnValue("seasonEpisodes", e.seasonEpisodes),
+    last_alerted: e.lastAlerted ?? null,
   };
+}
+
+/** A field's value as its column holds it: episode counts per season are JSON text. */
+function columnValue(field: keyof EntryPatch, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return field === "seasonEpisodes" ? JSON.stringify(value) : value;
 }
 
 function fromRow(r: Row): Entry {
@@ -223,6 +285,9 @@ function fromRow(r: Row): Entry {
   if (r.tmdb_id !== null) entry.tmdbId = r.tmdb_id;
   if (r.open_library_key !== null) entry.openLibraryKey = r.open_library_key;
   if (r.cover_url !== null) entry.coverUrl = r.cover_url;
+  if (r.tvmaze_id !== null) entry.tvmazeId = r.tvmaze_id;
+  if (r.season_episodes !== null) entry.seasonEpisodes = JSON.parse(r.season_episodes) as Record<string, number>;
+  if (r.last_alerted !== null) entry.lastAlerted = r.last_alerted;
   if (r.import_key !== null) entry.importKey = r.import_key;
   return entry;
 }

@@ -45,11 +45,30 @@ async function call(api: Api, chatId: number, out: Outgoing): Promise<unknown> {
       });
       return { messageId: message.message_id };
     }
+    case "photo":
+      return sendPhoto(api, chatId, out);
     case "typing":
       await api.sendChatAction(chatId, "typing");
       return null;
     default:
       throw new UnknownPayloadError(out);
+  }
+}
+
+/** A photo by URL (Telegram fetches it) or uploaded from its bytes; an unfetchable URL is skipped. */
+async function sendPhoto(api: Api, chatId: number, out: Extract<Outgoing, { type: "photo" }>): Promise<unknown> {
+  const options = out.caption ? { caption: out.caption } : {};
+  if (!("url" in out)) {
+    const message = await api.sendPhoto(chatId, new InputFile(Buffer.from(out.base64, "base64"), out.fileName), options);
+    return { messageId: message.message_id };
+  }
+  try {
+    const message = await api.sendPhoto(chatId, out.url, options);
+    return { messageId: message.message_id };
+  } catch (error) {
+    // A cover Telegram cannot fetch (gone, too big, not an image): no photo; the card after it says it all.
+    if (isUnfetchableUrl(error)) return null;
+    throw error;
   }
 }
 
@@ -81,6 +100,11 @@ async function editText(api: Api, chatId: number, out: Extract<Outgoing, { type:
 /** Telegram's 400 to an edit: the message is gone, can't be edited, or already reads so. */
 function isRefusedEdit(error: unknown): boolean {
   return error instanceof GrammyError && error.error_code === 400 && /message/i.test(error.description);
+}
+
+/** Telegram's 400 for a photo URL it could not use. */
+function isUnfetchableUrl(error: unknown): boolean {
+  return error instanceof GrammyError && error.error_code === 400 && /wrong file identifier|HTTP URL|failed to get HTTP URL content|wrong type of the web page content|IMAGE_PROCESS_FAILED/i.test(error.description);
 }
 
 function isNotModified(error: unknown): boolean {

@@ -23,7 +23,7 @@ describe("contract JSON and CSV", () => {
     expect(json[0]).toEqual({
       kind: "book", title: "Dune, \"Deluxe\"", author: "Frank Herbert", rating: 4.5, id: "b1", addedAt: new Date(T).toISOString(),
       status: "finished", currentPage: null, finishedOn: "2024-01-01", notes: "line one\nline two, with \"quotes\" 🚀",
-      updatedAt: new Date(T + 1000).toISOString(),
+      updatedAt: new Date(T + 1000).toISOString(), history: [],
     });
     expect(json[2]).toMatchObject({ kind: "movie", year: 1995, rating: 3.5, watchedOn: "2023-12-24" });
     expect(json[3]).toMatchObject({ kind: "show", season: 2, episode: 5, rating: 5, status: "watching" });

@@ -5,7 +5,7 @@ import { createMediaTrackerAgent } from "../../agents/media-tracker/agent.js";
 import { estimateTokens, trimMemory } from "../../agents/media-tracker/llm/memory.js";
 import type { ChatMessage, LanguageModel, ModelReply, ToolSpec } from "../../agents/media-tracker/llm/model.js";
 import { toolResultContent } from "../../agents/media-tracker/llm/prompt.js";
-import { TOOL_SPECS, findTool, parseArguments } from "../../agents/media-tracker/llm/tools.js";
+import { PROVIDER_FIELDS, TOOL_SPECS, findTool, parseArguments } from "../../agents/media-tracker/llm/tools.js";
 import { CUT_MARK, MAX_RELAYED_CHARS, claimsChange, withoutClaims } from "../../agents/media-tracker/llm/receipts.js";
 import { KIND_FIELDS, KIND_STATUSES } from "../../agents/media-tracker/fields.js";
 import { ENTRY_KINDS } from "../../agents/media-tracker/media-store.js";
@@ -121,7 +121,7 @@ function addBook(bot: Bot, chat: number, id: string, title: string, extra: Recor
 describe("LLM tools and schemas", () => {
   it("describes every tool to the model with a JSON Schema from zod", () => {
     expect(TOOL_SPECS.map((t) => t.name)).toEqual([
-      "add_book", "add_movie", "add_show", "add_quote", "update_progress", "rate_entry", "set_status", "find_entries", "request_delete", "ask_user",
+      "add_book", "add_movie", "add_show", "add_quote", "lookup_title", "update_progress", "rate_entry", "set_status", "find_entries", "stats", "request_delete", "ask_user",
     ]);
     for (const spec of TOOL_SPECS) {
       expect(spec.parameters.type).toBe("object");
@@ -386,7 +386,7 @@ describe("the schema offered is what validation accepts", () => {
         properties: Record<string, { enum?: string[] }>; required: string[]; additionalProperties: boolean;
       };
       const statuses = KIND_STATUSES[kind];
-      const fields = ["title", ...KIND_FIELDS[kind], ...(statuses.length > 0 ? ["status"] : [])];
+      const fields = ["title", ...KIND_FIELDS[kind], ...PROVIDER_FIELDS[kind], ...(statuses.length > 0 ? ["status"] : [])];
       expect(Object.keys(spec.properties).sort(), kind).toEqual([...fields].sort());
       expect(spec.additionalProperties, kind).toBe(false);
       if (statuses.length > 0) expect(spec.properties.status!.enum, kind).toEqual([...statuses]);
@@ -404,7 +404,7 @@ describe("the schema offered is what validation accepts", () => {
   it("refuses a status on a movie with a reason naming what a movie takes", () => {
     const result = parseArguments(findTool("add_movie")!, JSON.stringify({ title: "Dune", year: 2021, rating: 4, status: "finished" }));
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error).toMatch(/add_movie has no "status"; it takes only title, year, rating, watchedOn, notes\./);
+    expect(!result.ok && result.error).toMatch(/add_movie has no "status"; it takes only title, year, rating, watchedOn, notes, tmdbId, coverUrl\./);
   });
 
   it("tells the model each kind's statuses from fields.ts", () => {
@@ -448,7 +448,7 @@ describe("receipts: what the bot says it changed is what was stored", () => {
     await bot.say(1, "I watched Dune (2021) yesterday, 4/5");
     expect(entries(bot, 1)).toEqual([]);
     expect(bot.texts(1)).toEqual([expect.stringMatching(/^Nothing was saved or changed\. Could you say it differently\?/)]);
-    expect((model.calls[1]!.messages.at(-1) as { content: string }).content).toMatch(/Invalid arguments for add_movie: .*has no \\"status\\"; it takes only title, year, rating, watchedOn, notes\./);
+    expect((model.calls[1]!.messages.at(-1) as { content: string }).content).toMatch(/Invalid arguments for add_movie: .*has no \\"status\\"; it takes only title, year, rating, watchedOn, notes, tmdbId, coverUrl\./);
   });
 
   it("a claim with no tool call at all is not believed either", async () => {

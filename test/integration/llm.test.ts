@@ -114,7 +114,7 @@ describe("plain-language tracking with the LLM", () => {
     const first = fake.requests[0]!.body;
     expect(first.model).toBe("test-model");
     expect(first.tools.map((x: { function: { name: string } }) => x.function.name)).toEqual([
-      "add_book", "add_movie", "add_show", "add_quote", "update_progress", "rate_entry", "set_status", "find_entries", "request_delete", "ask_user",
+      "add_book", "add_movie", "add_show", "add_quote", "lookup_title", "update_progress", "rate_entry", "set_status", "find_entries", "stats", "request_delete", "ask_user",
     ]);
     expect(first.messages[0]).toMatchObject({ role: "system", content: expect.stringContaining("Today is 2024-05-17") });
     expect(first.messages.at(-1)).toEqual({ role: "user", content: "finished Dune yesterday, 4 stars" });
@@ -295,7 +295,7 @@ describe("plain-language tracking with the LLM", () => {
     expect(toolResults(fake, 1)[0]).toMatch(/Invalid arguments for add_movie/);
     const movie = (fake.requests[0]!.body.tools as Array<{ function: { name: string; parameters: { properties: object; additionalProperties: boolean } } }>)
       .find((x) => x.function.name === "add_movie")!.function.parameters;
-    expect(Object.keys(movie.properties).sort()).toEqual(["notes", "rating", "title", "watchedOn", "year"]);
+    expect(Object.keys(movie.properties).sort()).toEqual(["coverUrl", "notes", "rating", "title", "tmdbId", "watchedOn", "year"]);
     expect(movie.additionalProperties).toBe(false);
 
     // What people mean: watched yesterday is a movie with a watched day; the receipt is what was stored.

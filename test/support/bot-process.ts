@@ -98,6 +98,9 @@ export async function startBot(options: StartBotOptions): Promise<BotProcess> {
     DATABASE_PATH: options.dbPath,
     TELEGRAM_RATE_LIMIT: "off",
     LOG_LEVEL: "warn",
+    // No test reaches the real title providers and no new-episode check runs (no check's messages counted);
+    // a test that needs them turns METADATA on with the fakes' roots.
+    METADATA: "off",
     ...(options.crashAt ? { MT_CRASH_AT: options.crashAt } : {}),
     ...options.env,
   });

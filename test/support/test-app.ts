@@ -36,6 +36,8 @@ export interface TestAppOptions {
   firstUpdateId?: number;
   /** The bot token (the fake Bot API answers only to it). Default: the fake's own. */
   token?: string;
+  /** The limit of one title-provider call (default 5 s): a "slow provider" test sets less. */
+  metadataTimeoutMs?: number;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, polling = false, options: TestAppOptions = {}): Promise<TestApp> {
@@ -50,12 +52,19 @@ export async function startTestApp(env: Record<string, string> = {}, polling = f
     DATABASE_PATH: path.join(dir, "bot.db"),
     TELEGRAM_RATE_LIMIT: "off",
     LOG_LEVEL: "debug",
+    // No test reaches the real providers and no new-episode check runs: a test that needs them points METADATA
+    // and the roots at the fakes.
+    METADATA: "off",
     ...env,
   });
   const logs: string[] = [];
   const sink = { write: (line: string) => void logs.push(line) } as unknown as pino.DestinationStream;
   const log = createLogger(config.LOG_LEVEL, [config.TELEGRAM_BOT_TOKEN, config.WEBHOOK_SECRET, config.OPENAI_API_KEY], sink);
-  const app = await startApp(config, log, { verifyReplay: true, ...(options.clock ? { clock: options.clock } : {}) });
+  const app = await startApp(config, log, {
+    verifyReplay: true,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: options.metadataTimeoutMs } : {}),
+  });
   const baseUrl = `http://127.0.0.1:${app.http.port}`;
   const webhookUrl = `${baseUrl}/telegram/hook`;
   let nextUpdateId = options.firstUpdateId ?? 1;

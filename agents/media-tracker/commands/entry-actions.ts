@@ -48,6 +48,16 @@ export async function changeEntry(turn: Turn, id: string | undefined, decide: (e
   });
 }
 
+/**
+ * Opens an entry's card as a new message. With a cover, the cover comes first as its own photo:
+ * the card stays a text message, so its buttons go on editing it in place (editMessageText), it
+ * keeps its 4,096 characters (a caption has 1,024), and a cover Telegram cannot fetch just leaves the card.
+ */
+function openCard(turn: Turn, entry: Entry): void {
+  if (entry.coverUrl) turn.send({ type: "photo", url: entry.coverUrl, caption: entryRef(entry).slice(0, 200) });
+  turn.reply(formatEntryCard(entry), entryActionButtons(entry));
+}
+
 /** Shows the entry's card with its buttons in the message the button was under. */
 export function showCardInPlace(turn: Turn, entry: Entry, press: ButtonPress): void {
   turn.edit(press.messageId, formatEntryCard(entry), entryActionButtons(entry));
@@ -161,7 +171,7 @@ async function deleteEntry(turn: Turn, [id]: string[], press: ButtonPress): Prom
 }
 
 export const entryButtons: ButtonRoute[] = [
-  { prefix: CARD_BUTTON.open, run: withEntry((turn, entry) => turn.reply(formatEntryCard(entry), entryActionButtons(entry))) },
+  { prefix: CARD_BUTTON.open, run: withEntry(openCard) },
   { prefix: CARD_BUTTON.back, run: withEntry((turn, entry, _args, press) => showCardInPlace(turn, entry, press)) },
   { prefix: CARD_BUTTON.edit, run: withEntry(chooseField) },
   { prefix: "ed", run: withEntry(edit) },

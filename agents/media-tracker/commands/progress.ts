@@ -9,6 +9,7 @@ import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, type CommandRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 import { WATCHED_BUTTON, changeEntry, showCardInPlace } from "./entry-actions.js";
+import { newEpisodesNote } from "../alerts/alert.js";
 
 const NEXT_SEASON_BUTTON = "ns";
 const PAGE_CHOICE_BUTTON = "pp";
@@ -58,7 +59,8 @@ function progress(turn: Turn): void {
     lines.push(`📺 Watching (${shows.length}):`);
     for (const show of shows.slice(0, PROGRESS_LIMIT)) {
       const place = formatPlace(show);
-      lines.push(`• ${truncate(show.title, 60)}${place ? ` ${place}` : " (not started)"}`);
+      const news = newEpisodesNote(turn, show);
+      lines.push(`• ${truncate(show.title, 60)}${place ? ` ${place}` : " (not started)"}${news ? ` — ${news}` : ""}`);
     }
     if (shows.length > PROGRESS_LIMIT) lines.push(`…and ${shows.length - PROGRESS_LIMIT} more (/shows watching).`);
     const showButtons = shows.slice(0, PROGRESS_LIMIT).map((s) => plusOneButton(s, `+1 ${entryButtonLabel(s, 22)}`));

@@ -3,10 +3,14 @@
 import { formatRating, MAX_EPISODE, MAX_SEASON, parseEpisode, parseRating, parseSeason, parseTitle } from "../fields.js";
 import { RATING_BUTTONS, RATING_PROMPT } from "./add-movie.js";
 import { ANSWER_PREFIX, type DialogSpec, saveNewEntry } from "./dialog.js";
+import { providerFieldsOf } from "./lookup.js";
 
 export const addShow: DialogSpec = {
   name: "add_show",
-  version: 1,
+  // v2 looks the title up (same fields, same order): a v1 dialog in flight goes on where it was.
+  version: 2,
+  lookup: "show",
+  migrate: (old) => (old.version === 1 ? { ...old, version: 2, data: { ...old.data } } : undefined),
   noun: "show",
   description: "add a show you're watching (title, season, episode, rating)",
   fields: [
@@ -29,6 +33,7 @@ export const addShow: DialogSpec = {
     const rating = data.rating as number | undefined;
     const entry = await saveNewEntry(turn, () => ({
       kind: "show",
+      ...providerFieldsOf(data),
       title: data.title as string,
       season: data.season as number,
       episode: data.episode as number,

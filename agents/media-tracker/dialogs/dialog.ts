@@ -8,6 +8,7 @@ import type { Entry, NewEntry } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import type { DialogState } from "../state.js";
 import type { Turn } from "../turn.js";
+import { type LookupKind, PROVIDER_DATA, currentOffer, labelOf, offerButtons, pickFields, searchTitle } from "./lookup.js";
 
 export interface FieldSpec {
   name: string;
@@ -38,6 +39,8 @@ export interface DialogSpec {
   /** False keeps the command out of /help and the menu (test dialogs). Default: listed. */
   listed?: false;
   fields: FieldSpec[];
+  /** After the "title" field, look the title up with this kind's provider and offer the matches (dialogs/lookup.ts). */
+  lookup?: LookupKind;
   /** Saves the answers (through a journaled write) and returns the confirmation text. */
   save(turn: Turn, data: Record<string, unknown>): Promise<string>;
   /**
@@ -108,32 +111,75 @@ export async function answerDialog(turn: Turn, spec: DialogSpec, dialog: DialogS
     }
     dialog.data[field.name] = parsed.value;
   }
+  // An answer typed under offered matches goes on the manual way: those buttons no longer count.
+  delete dialog.offer;
 
   dialog.step += 1;
+  if (spec.lookup && field.name === "title" && spec.fields[dialog.step]) {
+    const matches = await searchTitle(turn, spec.lookup, String(dialog.data.title));
+    if (matches.length > 0) {
+      dialog.offer = { token: turn.ctx.randomId().slice(0, 8), step: dialog.step, matches };
+      armExpiry(turn, dialog);
+      ask(turn, spec, spec.fields[dialog.step]!, "Is it one of these? Tap it, or just answer below.", dialog);
+      return;
+    }
+  }
+  await goOn(turn, spec, dialog);
+}
+
+/** Asks the next field not answered yet (a pick may have answered some), or saves when none is left. */
+async function goOn(turn: Turn, spec: DialogSpec, dialog: DialogState, before?: string): Promise<void> {
+  while (spec.fields[dialog.step] && dialog.data[spec.fields[dialog.step]!.name] !== undefined) dialog.step += 1;
   const next = spec.fields[dialog.step];
   if (next) {
     armExpiry(turn, dialog);
-    ask(turn, spec, next);
+    ask(turn, spec, next, before);
     return;
   }
   const confirmation = await spec.save(turn, dialog.data);
   endDialog(turn);
-  turn.reply(confirmation);
+  turn.reply(before ? `${before}\n\n${confirmation}` : confirmation);
+}
+
+/**
+ * A press of an offered match ("lk:<token>:<index>") or of "None of these" ("lk:<token>:none").
+ * Returns a toast for a button that no longer counts (another offer, a question already answered).
+ */
+export async function pickMatch(turn: Turn, spec: DialogSpec, dialog: DialogState, token: string | undefined, choice: string | undefined): Promise<string | undefined> {
+  const offer = currentOffer(dialog, token);
+  const match = offer && choice !== undefined && /^\d$/.test(choice) ? offer.matches[Number(choice)] : undefined;
+  if (!offer || !spec.lookup || (choice !== "none" && !match)) return "That button is no longer active.";
+  delete dialog.offer;
+  if (!match) {
+    askAgain(turn, spec, dialog, "OK, none of those. Let's type it in.");
+    return undefined;
+  }
+  const { answers, provider } = await pickFields(turn, spec.lookup, match);
+  // The pick replaces the typed title with the provider's and answers what it knows.
+  Object.assign(dialog.data, answers);
+  if (Object.keys(provider).length > 0) dialog.data[PROVIDER_DATA] = provider;
+  await goOn(turn, spec, dialog, `Got it: ${labelOf(match)}.`);
+  return undefined;
 }
 
 /** Repeats the question the dialog is waiting on, after `before` (a note about an aside) in the same message. */
 export function askAgain(turn: Turn, spec: DialogSpec, dialog: DialogState, before?: string): void {
   const field = spec.fields[dialog.step];
-  if (field) ask(turn, spec, field, before);
+  if (field) ask(turn, spec, field, before, dialog);
   else if (before) turn.reply(before);
 }
 
-/** Asks `field` in one message, after `before` (a reason, a note) when there is one. */
-function ask(turn: Turn, spec: DialogSpec, field: FieldSpec, before?: string): void {
+/**
+ * Asks `field` in one message, after `before` (a reason, a note) when there is one; matches
+ * offered for this question (in `dialog`) come first among its buttons.
+ */
+function ask(turn: Turn, spec: DialogSpec, field: FieldSpec, before?: string, dialog?: DialogState): void {
   const skip = field.optional ? (field.skipHint ?? " Send /skip to leave it out.") : "";
   const question = `${field.prompt}${skip}\n(/cancel to stop ${activityOf(spec)})`;
+  const offer = dialog?.offer && dialog.offer.step === dialog.step ? offerButtons(dialog.offer) : [];
+  const buttons = [...offer, ...(field.buttons ?? [])];
   // turn.ask: in a group, the question asks for a reply so that the answer reaches the bot.
-  turn.ask(before ? `${before}\n\n${question}` : question, field.buttons);
+  turn.ask(before ? `${before}\n\n${question}` : question, buttons.length > 0 ? buttons : undefined);
 }
 
 /** "adding a movie", "changing an entry": what an open dialog is doing, for messages. */

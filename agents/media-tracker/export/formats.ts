@@ -11,7 +11,7 @@
 // spreadsheet (csv-text.ts).
 import { stringify } from "csv-stringify/sync";
 import { movieStatus } from "../fields.js";
-import type { BookStatus, Entry, EntryKind, ShowStatus } from "../media-store.js";
+import type { BookStatus, Entry, EntryKind, HistoryEvent, ShowStatus } from "../media-store.js";
 import { toCsvText } from "./csv-text.js";
 import { BOOK_TO_SHELF, BOOK_TO_YAMTRACK, SHOW_TO_YAMTRACK, movieToYamtrack } from "./mappings.js";
 
@@ -46,7 +46,7 @@ const DETAILS_BY_KIND: Record<EntryKind, ReadonlySet<string>> = {
 };
 
 /** What other services told us about an entry: in an export only when known (a CSV column only when some entry has it). */
-export const KNOWN_FIELDS = ["isbn", "pages", "readCount", "watchCount", "tmdbId", "openLibraryKey", "coverUrl"] as const;
+export const KNOWN_FIELDS = ["isbn", "pages", "readCount", "watchCount", "tmdbId", "openLibraryKey", "tvmazeId", "coverUrl"] as const;
 
 export const CSV_COLUMNS = [
   "kind", "title", "author", "year", "season", "episode", "rating", "text", "id", "addedAt",
@@ -90,6 +90,21 @@ export function toExportRecord(entry: Entry, options: ExportOptions = {}): Expor
   return record;
 }
 
+/** JSON's record: the CSV's fields plus the entry's dated history (`[{ at, event, … }]`, oldest first). */
+function toJsonRecord(entry: Entry, options: ExportOptions): Record<string, unknown> {
+  return { ...toExportRecord(entry, options), history: (entry.history ?? []).map((e) => ({ ...e })) };
+}
+
+/**
+ * Times a movie was watched or a book read: the dated events, or the count an import brought when
+ * it is larger (migration 0011 turned no undated count into invented dates).
+ */
+export function timesDone(entry: Entry): number {
+  const done: HistoryEvent["event"] = entry.kind === "book" ? "finished" : "watched";
+  const dated = (entry.history ?? []).filter((e) => e.event === done).length;
+  return Math.max(dated, (entry.kind === "book" ? entry.readCount : entry.watchCount) ?? 0);
+}
+
 export interface ExportFile {
   fileName: string;
   content: string;
@@ -109,7 +124,7 @@ export function exportEntries(entries: Entry[], format: ExportFormat, options: E
 export function exportFile(entries: Entry[], format: ExportFormat, options: ExportOptions = {}): ExportFile {
   switch (format) {
     case "json": {
-      const records = entries.map((e) => toExportRecord(e, options));
+      const records = entries.map((e) => toJsonRecord(e, options));
       return { fileName: "media-tracker.json", content: `${JSON.stringify(records, null, 2)}\n`, count: entries.length, left: 0, notes: [] };
     }
     case "csv": {
@@ -187,7 +202,7 @@ function goodreadsCsv(books: Entry[]): Written {
       "Bookshelves": shelf === "did-not-finish" ? shelf : "",
       "Exclusive Shelf": shelf,
       "Private Notes": b.notes ?? "",
-      "Read Count": b.readCount ?? "",
+      "Read Count": b.readCount !== undefined || timesDone(b) > 0 ? timesDone(b) : "",
     };
   });
   const notes: string[] = [];
@@ -215,8 +230,8 @@ function letterboxdCsv(movies: Entry[]): Written {
     Year: m.year ?? "",
     Rating: m.rating ?? "",
     WatchedDate: m.watchedOn ?? "",
-    // One row per movie: a movie watched more than once is a rewatch.
-    Rewatch: (m.watchCount ?? 0) > 1 ? "Yes" : "",
+    // One row per movie: a movie watched more than once (its history or its count) is a rewatch.
+    Rewatch: timesDone(m) > 1 ? "Yes" : "",
     Tags: "",
     Review: m.notes ?? "",
     tmdbID: m.tmdbId ?? "",

@@ -97,8 +97,9 @@ function ourId(e: ImportedEntry): string | undefined {
   return /^yamtrack:manual:[^:]+:(.+)$/.exec(e.importKey)?.[1];
 }
 
-function providerKeys(e: Pick<Entry, "kind" | "tmdbId" | "isbn" | "openLibraryKey">): string[] {
+function providerKeys(e: Pick<Entry, "kind" | "tmdbId" | "isbn" | "openLibraryKey" | "tvmazeId">): string[] {
   const keys: string[] = [];
+  if (e.tvmazeId !== undefined && e.kind === "show") keys.push(`tvmaze:${e.tvmazeId}`);
   if (e.tmdbId !== undefined) keys.push(`tmdb:${e.kind}:${e.tmdbId}`);
   if (e.isbn !== undefined) keys.push(`isbn:${e.isbn}`);
   if (e.openLibraryKey !== undefined) keys.push(`ol:${e.openLibraryKey}`);
@@ -109,7 +110,7 @@ function providerKeys(e: Pick<Entry, "kind" | "tmdbId" | "isbn" | "openLibraryKe
 function compatible(a: Entry, b: ImportedEntry): boolean {
   const differ = <T>(x: T | undefined, y: T | undefined, same: (x: T, y: T) => boolean = Object.is) =>
     x !== undefined && y !== undefined && !same(x, y);
-  if (differ(a.tmdbId, b.tmdbId) || differ(a.isbn, b.isbn) || differ(a.openLibraryKey, b.openLibraryKey)) return false;
+  if (differ(a.tmdbId, b.tmdbId) || differ(a.isbn, b.isbn) || differ(a.openLibraryKey, b.openLibraryKey) || differ(a.tvmazeId, b.tvmazeId)) return false;
   if (a.kind === "movie" && differ(a.year, b.year)) return false;
   if ((a.kind === "book" || a.kind === "quote") && differ(a.author, b.author, sameAuthor)) return false;
   if (a.kind === "quote" && differ(a.quoteText, b.quoteText, (x, y) => fold(x) === fold(y))) return false;
@@ -174,7 +175,7 @@ function statusOf(e: Pick<Entry, "kind" | "status">): string | undefined {
 /** Fields the file may fill in when the entry has none, with their names in the summary. */
 const FILLS = [
   ["author", "author"], ["year", "year"], ["isbn", "ISBN"], ["pages", "pages"], ["tmdbId", "TMDB id"],
-  ["openLibraryKey", "Open Library key"], ["coverUrl", "cover"], ["notes", "notes"],
+  ["openLibraryKey", "Open Library key"], ["tvmazeId", "TVmaze id"], ["coverUrl", "cover"], ["notes", "notes"],
 ] as const;
 
 function changesFrom(entry: Entry, file: ImportedEntry, source: ImportSource): { patch: EntryPatch; changes: string[] } {

@@ -4,6 +4,7 @@
 import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
 import { fromCsvText } from "../export/csv-text.js";
 import { toRating } from "../export/mappings.js";
+import { readEvents } from "../history/events.js";
 import { MAX_PAGE } from "../edit-fields.js";
 import { KIND_STATUSES, MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
 import type { CsvTable, ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
@@ -97,8 +98,13 @@ export function readOwn(
     if (tmdbId !== undefined) e.tmdbId = tmdbId;
     const olKey = openLibraryKey(str("openLibraryKey"));
     if (olKey) e.openLibraryKey = olKey;
+    const tvmazeId = e.kind === "show" ? wholeNumber(get("tvmazeId"), 1, 2 ** 31 - 1) : undefined;
+    if (tvmazeId !== undefined) e.tvmazeId = tvmazeId;
     const cover = coverUrl(str("coverUrl"));
     if (cover) e.coverUrl = cover;
+    // JSON only: the dated history, as exported.
+    const history = readEvents(values.history);
+    if (history?.length) e.history = history;
     entries.push(e);
   }
   return { entries, skipped };

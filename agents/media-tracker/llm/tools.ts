@@ -17,10 +17,12 @@ import {
 import { type Entry, type EntryFields, type EntryKind, type EntryPatch, ENTRY_KINDS, type NewEntry } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { buttonData } from "../routes.js";
+import type { TitleHit } from "../providers.js";
 import type { Turn } from "../turn.js";
 import type { ToolSpec } from "./model.js";
 import { entryData } from "./prompt.js";
 import { addedReceipt, changedReceipt } from "./receipts.js";
+import { statsTool } from "./stats-tool.js";
 
 /** What a tool's run gives back. */
 export interface ToolOutcome {
@@ -76,6 +78,21 @@ const FIELD_ARGS = {
   notes: z.string().trim().min(1).max(MAX_NOTES_LENGTH).describe("The person's own notes."),
 } satisfies Record<KindField, z.ZodType>;
 
+/** What a provider knows, from lookup_title's matches: optional arguments of the add tool of the kind it fits. */
+const PROVIDER_ARGS: Partial<Record<EntryKind, Record<string, z.ZodType>>> = {
+  book: {
+    openLibraryKey: z.string().regex(/^OL\d{1,12}[WM]$/).describe("From lookup_title: the Open Library id (OL…W)."),
+    isbn: z.string().regex(/^(\d{9}[\dX]|\d{13})$/).describe("From lookup_title: an ISBN."),
+  },
+  movie: { tmdbId: z.number().int().positive().max(1e10).describe("From lookup_title: the TMDB id.") },
+  show: { tvmazeId: z.number().int().positive().max(1e10).describe("From lookup_title: the TVmaze id (new-episode alerts need it).") },
+};
+/** The provider arguments each add tool takes beyond the kind's fields (fields.ts). */
+export const PROVIDER_FIELDS: Record<EntryKind, string[]> = Object.fromEntries(
+  ENTRY_KINDS.map((k) => [k, PROVIDER_ARGS[k] ? [...Object.keys(PROVIDER_ARGS[k]), "coverUrl"] : []]),
+) as Record<EntryKind, string[]>;
+const COVER_ARG = z.url({ protocol: /^https$/ }).max(500).describe("From lookup_title: the cover image URL.");
+
 /** The fields an add tool must have besides the title. */
 const REQUIRED: Partial<Record<EntryKind, keyof typeof FIELD_ARGS>> = { quote: "quoteText" };
 
@@ -88,6 +105,8 @@ function titleArg(kindName: EntryKind): z.ZodType {
 function addSchema(kindName: EntryKind): z.ZodType {
   const shape: Record<string, z.ZodType> = { title: titleArg(kindName) };
   for (const field of KIND_FIELDS[kindName]) shape[field] = REQUIRED[kindName] === field ? FIELD_ARGS[field] : FIELD_ARGS[field].optional();
+  for (const [field, arg] of Object.entries(PROVIDER_ARGS[kindName] ?? {})) shape[field] = arg.optional();
+  if (PROVIDER_ARGS[kindName]) shape.coverUrl = COVER_ARG.optional();
   const statuses = KIND_STATUSES[kindName];
   if (statuses.length > 0) shape.status = z.enum(statuses as [string, ...string[]]).optional().describe(`One of: ${statuses.join(", ")}.`);
   return z.strictObject(shape);
@@ -299,6 +318,47 @@ const requestDelete = defineTool({
   },
 });
 
+/** Matches lookup_title returns (the dialogs offer as many). */
+const MAX_LOOKUP_MATCHES = 5;
+
+const lookupTitle = defineTool({
+  name: "lookup_title",
+  description:
+    "Looks a title up with the title services (books: Open Library, movies: TMDB, shows: TVmaze) to find which one the person means, " +
+    "e.g. which Dune. Returns up to 5 matches (title, year, author or network, and the ids to pass to the add tool: openLibraryKey/isbn, " +
+    "tmdbId or tvmazeId, and coverUrl). When two or more fit and you can't tell which, ask_user with them as choices (title and year). " +
+    "When it finds nothing or is unavailable, add the entry with what the person said.",
+  schema: z.strictObject({
+    kind: z.enum(["book", "movie", "show"]),
+    title: z.string().trim().min(1).max(MAX_TITLE_LENGTH).describe("The title as the person said it."),
+  }),
+  writes: false,
+  async run(turn, a) {
+    const provider = turn.deps.metadata?.[a.kind];
+    if (!provider) return { result: { error: `Looking ${KIND_NOUNS[a.kind]}s up is off here; add it with what the person said.` } };
+    // One journaled step: a replay after a crash gets the same matches without asking again. It never
+    // throws (a provider down or slow is an answer the model can act on), so it is always recorded.
+    const result = await turn.ctx.run("tool:lookup_title", async () => {
+      try {
+        const hits = await provider.search(a.title, AbortSignal.timeout(10_000));
+        return { matches: hits.slice(0, MAX_LOOKUP_MATCHES).map((hit) => lookupMatch(a.kind, hit)) };
+      } catch {
+        return { error: "The title service did not answer; add it with what the person said." };
+      }
+    }, { maxAttempts: 1 });
+    return { result };
+  },
+});
+
+/** A match as the model reads it: the ids under the add tool's argument names. */
+function lookupMatch(kindName: "book" | "movie" | "show", hit: TitleHit): Record<string, unknown> {
+  const ids: Record<string, unknown> = kindName === "book"
+    ? { openLibraryKey: /^OL\d+[WM]$/.test(hit.id) ? hit.id : undefined, isbn: hit.isbn }
+    : kindName === "movie" ? { tmdbId: Number(hit.id) } : { tvmazeId: Number(hit.id) };
+  const match = { title: hit.title, year: hit.year, author: hit.author, network: hit.network, ...ids, coverUrl: hit.coverUrl };
+  return Object.fromEntries(Object.entries(match).filter(([, v]) => v !== undefined));
+}
+
 /** Asked by the conversation itself (it ends the model's turn and waits for the person). */
 export const ASK_USER = "ask_user";
 export const MAX_CHOICES = 6;
@@ -321,7 +381,7 @@ const askUser: LlmTool = {
 };
 
 export const TOOLS: readonly LlmTool[] = [
-  ...ENTRY_KINDS.map(addTool), updateProgress, rateEntry, setStatus, findEntries, requestDelete, askUser,
+  ...ENTRY_KINDS.map(addTool), lookupTitle, updateProgress, rateEntry, setStatus, findEntries, statsTool, requestDelete, askUser,
 ];
 const TOOLS_BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
 
