@@ -112,7 +112,7 @@ export function formatEntryCard(entry: Entry): string {
   return lines.join("\n");
 }
 
-/** The buttons under an entry's card: edit, rate (not quotes), status (books and shows), delete; "+1 episode" on shows. */
+/** The buttons under an entry's card: edit, rate (not quotes), status (books, movies and shows), delete; "+1 episode" on shows. */
 export function entryActionButtons(entry: Entry): Button[][] {
   const first: Button[] = [{ text: "✏️ Edit", data: buttonData(CARD_BUTTON.edit, entry.id) }];
   if (entry.kind !== "quote") first.push({ text: "⭐ Rate", data: buttonData(CARD_BUTTON.rate, entry.id) });

@@ -51,10 +51,10 @@ describe("entry view", () => {
     expect(countOf(3031, "entry", "entries")).toBe("3,031 entries");
   });
 
-  it("offers rating on every card but a quote's, status on books and shows, +1 episode on shows", () => {
+  it("offers rating on every card but a quote's, status on books, movies and shows, +1 episode on shows", () => {
     const data = (e: Entry) => entryActionButtons(e).flat().map((b) => b.data);
     expect(data(entry({ kind: "quote", title: "Dune", quoteText: "Fear." }))).toEqual(["ef:id-1", "dl:id-1"]);
-    expect(data(entry({ kind: "movie", title: "Heat" }))).toEqual(["ef:id-1", "rt:id-1", "dl:id-1"]);
+    expect(data(entry({ kind: "movie", title: "Heat" }))).toEqual(["ef:id-1", "rt:id-1", "st:id-1", "dl:id-1"]);
     expect(data(entry({ kind: "show", title: "Lost" }))).toEqual(["wt:id-1:c", "ef:id-1", "rt:id-1", "st:id-1", "dl:id-1"]);
   });
 });

@@ -77,9 +77,9 @@ describe("fields", () => {
 
   it("reads an edited message as an edit (never as a new answer), with whether the chat is private", () => {
     const edited = { update_id: 9, edited_message: { message_id: 3, date: 1, edit_date: 2, chat: { id: 5, type: "private" }, from: { id: 5, is_bot: false, first_name: "A" }, text: "4" } };
-    expect(readIncoming(edited)).toEqual({ type: "edited", text: "4", userId: 5, privateChat: true });
+    expect(readIncoming(edited)).toEqual({ type: "edited", text: "4", userId: 5, messageId: 3, sender: { id: 5, name: "A" }, privateChat: true });
     const inGroup = { update_id: 10, edited_message: { message_id: 4, date: 1, chat: { id: -7, type: "group" }, from: { id: 5, is_bot: false, first_name: "A" }, caption: "x" } };
-    expect(readIncoming(inGroup)).toEqual({ type: "edited", text: undefined, userId: 5, privateChat: false });
+    expect(readIncoming(inGroup)).toEqual({ type: "edited", text: undefined, userId: 5, messageId: 4, sender: { id: 5, name: "A" }, privateChat: false });
   });
 
   it("draws ratings as stars", () => {

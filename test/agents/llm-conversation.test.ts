@@ -385,7 +385,8 @@ describe("the schema offered is what validation accepts", () => {
       const spec = TOOL_SPECS.find((t) => t.name === `add_${kind}`)!.parameters as {
         properties: Record<string, { enum?: string[] }>; required: string[]; additionalProperties: boolean;
       };
-      const statuses = KIND_STATUSES[kind];
+      // A movie is also offered "finished", which means watched (people say it of movies too).
+      const statuses = kind === "movie" ? [...KIND_STATUSES[kind], "finished"] : KIND_STATUSES[kind];
       const fields = ["title", ...KIND_FIELDS[kind], ...PROVIDER_FIELDS[kind], ...(statuses.length > 0 ? ["status"] : [])];
       expect(Object.keys(spec.properties).sort(), kind).toEqual([...fields].sort());
       expect(spec.additionalProperties, kind).toBe(false);
@@ -401,10 +402,16 @@ describe("the schema offered is what validation accepts", () => {
     }
   });
 
-  it("refuses a status on a movie with a reason naming what a movie takes", () => {
-    const result = parseArguments(findTool("add_movie")!, JSON.stringify({ title: "Dune", year: 2021, rating: 4, status: "finished" }));
+  it("refuses a status on a quote with a reason naming what a quote takes", () => {
+    const result = parseArguments(findTool("add_quote")!, JSON.stringify({ title: "Dune", quoteText: "Fear.", status: "finished" }));
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error).toMatch(/add_movie has no "status"; it takes only title, year, rating, watchedOn, notes, tmdbId, coverUrl\./);
+    expect(!result.ok && result.error).toMatch(/add_quote has no "status"; it takes only title, quoteText, author, notes\./);
+  });
+
+  it("refuses a movie status that is not one, naming the ones it takes", () => {
+    const result = parseArguments(findTool("add_movie")!, JSON.stringify({ title: "Dune", status: "reading" }));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error).toMatch(/add_movie: status: .*"want"\|"watched"\|"finished"/);
   });
 
   it("tells the model each kind's statuses from fields.ts", () => {
@@ -437,18 +444,34 @@ describe("receipts: what the bot says it changed is what was stored", () => {
     expect(bot.texts(1).at(-1)).toBe("✅ Updated: Dune (2021), ★★★★☆ 4/5, watched 2024-05-17");
   });
 
+  it("a movie added as finished is stored watched, with today's watch day; one they want to see gets none", async () => {
+    const model = new StubModel();
+    model.script.push(calls(["add_movie", { title: "Heat", year: 1995, status: "finished" }]), say(""));
+    const bot = await startBot(model);
+    await bot.say(1, "just finished Heat (1995)");
+    expect(entries(bot, 1)).toMatchObject([{ kind: "movie", title: "Heat", status: "watched", watchedOn: "2024-05-17" }]);
+    expect(bot.texts(1)).toEqual(["✅ Added movie: Heat (1995), watched 2024-05-17"]);
+
+    model.script.push(calls(["add_movie", { title: "Dune", year: 2021, status: "want" }]), say(""));
+    await bot.say(1, "I want to see Dune (2021)");
+    const dune = entries(bot, 1).find((e) => e.title === "Dune")!;
+    expect(dune).toMatchObject({ status: "want" });
+    expect(dune.watchedOn).toBeUndefined();
+    expect(bot.texts(1).at(-1)).toBe("✅ Added movie: Dune (2021), want to see");
+  });
+
   it("a refused call followed by a claim of success is not believed: nothing stored, and the person is told so", async () => {
     const model = new StubModel();
-    // What a model did with the old schema: a status for a movie, refused; then it claimed success.
+    // A field the kind does not have (a status on a quote), refused; then the model claimed success.
     model.script.push(
-      calls(["add_movie", { title: "Dune", year: 2021, rating: 4, status: "finished" }]),
-      say("Added movie “Dune” (2021) 4/5."),
+      calls(["add_quote", { title: "Dune", quoteText: "Fear is the mind-killer.", status: "finished" }]),
+      say("Added the quote from Dune."),
     );
     const bot = await startBot(model);
-    await bot.say(1, "I watched Dune (2021) yesterday, 4/5");
+    await bot.say(1, "save the quote 'Fear is the mind-killer.' from Dune");
     expect(entries(bot, 1)).toEqual([]);
     expect(bot.texts(1)).toEqual([expect.stringMatching(/^Nothing was saved or changed\. Could you say it differently\?/)]);
-    expect((model.calls[1]!.messages.at(-1) as { content: string }).content).toMatch(/Invalid arguments for add_movie: .*has no \\"status\\"; it takes only title, year, rating, watchedOn, notes, tmdbId, coverUrl\./);
+    expect((model.calls[1]!.messages.at(-1) as { content: string }).content).toMatch(/Invalid arguments for add_quote: .*has no \\"status\\"; it takes only title, quoteText, author, notes\./);
   });
 
   it("a claim with no tool call at all is not believed either", async () => {

@@ -271,31 +271,31 @@ describe("plain-language tracking with the LLM", () => {
 
     // One invalid answer, then a valid one: it goes through.
     fake.queue(
-      { toolCalls: [tool("add_movie", { title: "Heat", status: "finished" })] },
+      { toolCalls: [tool("add_movie", { title: "Heat", author: "Michael Mann" })] },
       { toolCalls: [tool("add_movie", { title: "Heat" })] },
       { content: "Added Heat." },
     );
     await t.say(7, "add the movie Heat");
     expect((await replies(t, 7, 2))[1]).toBe("✅ Added movie: Heat");
-    expect(toolResults(fake, 3).at(-1)).toMatch(/add_movie has no \\"status\\"/);
+    expect(toolResults(fake, 3).at(-1)).toMatch(/add_movie has no \\"author\\"/);
     expect(rows(t, 7)).toMatchObject([{ kind: "movie", title: "Heat" }]);
   });
 
   it("the issue's case: a refused call, then a claim of success; nothing is stored and the person is told so", async () => {
     const { t, fake } = await start();
-    // The schema offered for a movie has no status and takes a watched day; nothing else.
+    // The schema offered for a movie takes its own fields, its statuses and a watched day; nothing else.
     fake.queue(
-      // A model that sends a status anyway is refused (a tool error), then claims success in plain text.
-      { toolCalls: [tool("add_movie", { title: "Dune", year: 2021, rating: 4, status: "finished" })] },
+      // A model that sends a field a movie does not have is refused (a tool error), then claims success in plain text.
+      { toolCalls: [tool("add_movie", { title: "Dune", year: 2021, rating: 4, author: "Denis Villeneuve" })] },
       { content: "Added movie “Dune” (2021) 4/5." },
     );
     await t.say(15, "I watched Dune (2021) yesterday, 4/5");
     expect(await replies(t, 15, 1)).toEqual([expect.stringMatching(/^Nothing was saved or changed\. Could you say it differently\?/)]);
     expect(rows(t, 15)).toHaveLength(0);
-    expect(toolResults(fake, 1)[0]).toMatch(/Invalid arguments for add_movie/);
+    expect(toolResults(fake, 1)[0]).toMatch(/Invalid arguments for add_movie: .*has no \\"author\\"/);
     const movie = (fake.requests[0]!.body.tools as Array<{ function: { name: string; parameters: { properties: object; additionalProperties: boolean } } }>)
       .find((x) => x.function.name === "add_movie")!.function.parameters;
-    expect(Object.keys(movie.properties).sort()).toEqual(["coverUrl", "notes", "rating", "title", "tmdbId", "watchedOn", "year"]);
+    expect(Object.keys(movie.properties).sort()).toEqual(["coverUrl", "notes", "rating", "status", "title", "tmdbId", "watchedOn", "year"]);
     expect(movie.additionalProperties).toBe(false);
 
     // What people mean: watched yesterday is a movie with a watched day; the receipt is what was stored.

@@ -49,7 +49,8 @@ describe("migration 0008_provider_data", () => {
     });
     expect(() => db.prepare(`UPDATE entries SET season_episodes = '{"1":' WHERE id = 'e1'`).run()).toThrow(/CHECK/);
     expect(() => db.prepare(`UPDATE entries SET last_alerted = 'episode 6' WHERE id = 'e1'`).run()).toThrow(/CHECK/);
-    expect(() => db.prepare(`UPDATE entries SET tmdb_id = 0 WHERE id = 'e1'`).run()).toThrow(/CHECK/);
+    // tmdb_id comes from 0007, unchecked like its other provider columns (imports and lookups take only ids >= 1).
+    expect(() => db.prepare(`UPDATE entries SET tvmaze_id = 0 WHERE id = 'e1'`).run()).toThrow(/CHECK/);
     expect(() => db.prepare(`UPDATE entries SET tvmaze_id = 'x' WHERE id = 'e1'`).run()).toThrow();
   });
 

@@ -28,7 +28,9 @@ function tool(script: string, args: string[], input?: string, databasePath = dat
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe("command-line tools", () => {
+// Every tool call starts Node with tsx (seconds each on a loaded machine) and a test makes up to six,
+// so the suite's 30 s guard against a hang is too tight here; nothing in these tests is timed.
+describe("command-line tools", { timeout: 120_000 }, () => {
   it("the console chat runs a whole dialog, buttons as numbered choices", async () => {
     const { stdout } = await tool("chat", ["--chat", "77"], "/add_movie\nBlade Runner, \"Final Cut\"\n1982\n4\n/movies\n");
     expect(stdout).toContain("What's the movie's title?");

@@ -101,13 +101,22 @@ function titleArg(kindName: EntryKind): z.ZodType {
   return kindName === "quote" ? title.describe("The title of the work the quote comes from (a book, a movie).") : title.describe("The title.");
 }
 
+/**
+ * The statuses add_<kind> offers (and so accepts): the kind's own (fields.ts), and for a movie also
+ * every word that marks it watched, since people say "finished" of a movie too.
+ */
+function addStatuses(kindName: EntryKind): readonly string[] {
+  const statuses = KIND_STATUSES[kindName];
+  return kindName === "movie" ? [...new Set([...statuses, ...MOVIE_WATCHED])] : statuses;
+}
+
 /** The arguments of add_<kind>: the title, the kind's fields (fields.ts), its statuses if it has any; nothing else. */
 function addSchema(kindName: EntryKind): z.ZodType {
   const shape: Record<string, z.ZodType> = { title: titleArg(kindName) };
   for (const field of KIND_FIELDS[kindName]) shape[field] = REQUIRED[kindName] === field ? FIELD_ARGS[field] : FIELD_ARGS[field].optional();
   for (const [field, arg] of Object.entries(PROVIDER_ARGS[kindName] ?? {})) shape[field] = arg.optional();
   if (PROVIDER_ARGS[kindName]) shape.coverUrl = COVER_ARG.optional();
-  const statuses = KIND_STATUSES[kindName];
+  const statuses = addStatuses(kindName);
   if (statuses.length > 0) shape.status = z.enum(statuses as [string, ...string[]]).optional().describe(`One of: ${statuses.join(", ")}.`);
   return z.strictObject(shape);
 }
@@ -142,7 +151,7 @@ function changed(outcome: Changed, verb: string): ToolOutcome {
 
 const ADD_DESCRIPTIONS: Record<EntryKind, string> = {
   book: "Adds a book to the list.",
-  movie: "Adds a movie to the list. A movie has no status: one the person watched gets watchedOn.",
+  movie: "Adds a movie to the list: status 'want' for one the person wants to see; one they watched (saw, finished) is 'watched' and gets watchedOn.",
   show: "Adds a TV show to the list, with the season and episode the person is on.",
   quote: "Adds a quote: quoteText is the quote itself, title the work it comes from.",
 };
@@ -158,6 +167,11 @@ function addTool(kindName: EntryKind): LlmTool {
       const { nowMs, date: day } = today(turn);
       const entry = { ...(args as EntryFields), id: entryId, kind: kindName, addedAtMs: nowMs } as NewEntry;
       if (entry.kind === "book" && entry.status === "finished" && !entry.finishedOn) entry.finishedOn = day;
+      // A movie they finished is a movie they watched, on a day (as set_status and the card's Status do).
+      if (entry.kind === "movie" && entry.status !== undefined && MOVIE_WATCHED.includes(entry.status)) {
+        entry.status = "watched";
+        entry.watchedOn ??= day;
+      }
       const added = await turn.ctx.write(`tool:add_${kindName}`, () => turn.deps.media.add(turn.chatId, entry));
       const receipt = addedReceipt(added);
       return { result: { added: entryData(added), shownToPerson: receipt }, receipt };
