@@ -49,6 +49,14 @@ export interface EntryFields {
   coverUrl?: string;
 }
 
+/** One dated thing that happened to an entry. `at` is a day (YYYY-MM-DD) or an ISO 8601 instant. */
+export type HistoryEvent =
+  | { at: string; event: "watched" }                                   // a movie watched (again)
+  | { at: string; event: "finished" }                                  // a book finished (again)
+  | { at: string; event: "episode"; season: number; episode: number } // one episode of a show watched
+  | { at: string; event: "rated"; rating: number }
+  | { at: string; event: "status"; status: string };
+
 export interface NewEntry extends EntryFields {
   id: string;
   kind: EntryKind;
@@ -57,6 +65,8 @@ export interface NewEntry extends EntryFields {
   importKey?: string;
   /** When it last changed; defaults to addedAtMs (an import keeps the exported value). */
   updatedAtMs?: number;
+  /** Events an import brings; the store writes them with the entry, in the same transaction. */
+  history?: HistoryEvent[];
 }
 
 export interface Entry extends NewEntry {

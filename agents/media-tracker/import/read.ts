@@ -7,18 +7,24 @@ import {
   type LetterboxdFile, isGoodreads, isYamtrack, letterboxdFile, letterboxdZipSkip, readGoodreads, readLetterboxd, readYamtrack,
 } from "./services.js";
 import { isOwnCsv, readOwn, readOwnCsv } from "./own.js";
+import { readMoverZip } from "./movers.js";
+import { isStoryGraph, readStoryGraph } from "./storygraph.js";
+import { looksLikeTrakt, readTrakt } from "./trakt.js";
+import { readTvTime, tvTimeFile } from "./tvtime.js";
 import type { CsvTable, ImportRead, ReadOptions } from "./types.js";
 
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 /** What a ZIP may unpack to: Letterboxd's files are small; this stops a ZIP bomb. */
 const MAX_UNZIPPED_BYTES = 20 * 1024 * 1024;
 const LETTERBOXD_ZIP_FILES = ["diary", "ratings", "watched", "reviews"];
-export const KNOWN_FORMATS = "a Goodreads library export (CSV), a Letterboxd export (the ZIP, or its diary.csv, ratings.csv or watched.csv), a Yamtrack CSV, or my own /export (CSV or JSON)";
+export const KNOWN_FORMATS = "a Goodreads library export (CSV), a Letterboxd export (the ZIP, or its diary.csv, ratings.csv or watched.csv), a Trakt export (the ZIP, or one of its JSON files), TV Time's data export (the ZIP, or its seen_episode.csv or tracking-prod-records.csv), a StoryGraph CSV, a Yamtrack CSV, or my own /export (CSV or JSON)";
 
 export function readImportFile(bytes: Uint8Array, fileName: string, options: ReadOptions): ImportRead {
   if (bytes.length === 0) return { ok: false, error: "That file is empty." };
   if (bytes.length > MAX_IMPORT_BYTES) return { ok: false, error: "That file is over 5 MB, more than I can import at once." };
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return readZip(bytes, options);
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
+    return readMoverZip(bytes, options, { maxUnzippedBytes: MAX_UNZIPPED_BYTES, parseCsv }) ?? readZip(bytes, options);
+  }
   let body: string;
   try {
     body = new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, "");
@@ -26,7 +32,7 @@ export function readImportFile(bytes: Uint8Array, fileName: string, options: Rea
     return { ok: false, error: "That file isn't UTF-8 text, so I can't read it. Export it again as CSV." };
   }
   const start = body.trimStart()[0];
-  if (start === "[" || start === "{") return readJson(body, options);
+  if (start === "[" || start === "{") return readJson(body, fileName, options);
   const table = parseCsv(body, fileName);
   if (!table.ok) return table;
   return readTable(table.table, fileName, options);
@@ -36,6 +42,10 @@ function readTable(table: CsvTable, fileName: string, options: ReadOptions): Imp
   const h = table.headers;
   if (isOwnCsv(h)) return { ok: true, source: "media-tracker", ...readOwnCsv(table, options) };
   if (isYamtrack(h)) return { ok: true, source: "yamtrack", ...readYamtrack(table, options) };
+  // Before Goodreads and Letterboxd: StoryGraph's columns include a "Title" and a "Review".
+  if (isStoryGraph(h)) return { ok: true, source: "storygraph", ...readStoryGraph(table, options) };
+  const tvTime = tvTimeFile(h, fileName);
+  if (tvTime) return { ok: true, source: "tvtime", ...readTvTime([{ table, file: tvTime }], options) };
   if (isGoodreads(h)) return { ok: true, source: "goodreads", ...readGoodreads(table, options) };
   const file = letterboxdFile(h, fileName);
   if (file === "watchlist") {
@@ -70,13 +80,14 @@ function parseCsv(body: string, name: string): { ok: true; table: CsvTable } | {
   };
 }
 
-function readJson(body: string, options: ReadOptions): ImportRead {
+function readJson(body: string, fileName: string, options: ReadOptions): ImportRead {
   let data: unknown;
   try {
     data = JSON.parse(body);
   } catch (error) {
     return { ok: false, error: `That JSON file is malformed, so I imported nothing (${error instanceof Error ? error.message : String(error)}).` };
   }
+  if (looksLikeTrakt(data)) return { ok: true, source: "trakt", ...readTrakt([{ name: fileName, data }], options) };
   const list = Array.isArray(data) ? data : typeof data === "object" && data !== null && Array.isArray((data as { entries?: unknown }).entries) ? (data as { entries: unknown[] }).entries : undefined;
   if (!list) return { ok: false, error: "That JSON file isn't one of my exports (an array of entries)." };
   const records: Array<{ where: string; values: Record<string, unknown> }> = [];

@@ -1,4 +1,4 @@
-// Files sent to the bot: imports from Goodreads, Letterboxd, Yamtrack and our own exports.
+// Files sent to the bot: imports from Goodreads, Letterboxd, Trakt, TV Time, StoryGraph, Yamtrack and our own exports.
 //
 // 1. receiveFile: checks the name and size, then downloads and reads the file in ONE journaled
 //    step ("read-import": after a crash the parsed result comes from the journal, no second
@@ -15,7 +15,7 @@ import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
 import { type ButtonPress, type ButtonRoute, type SentFile, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 import { type ImportPlan, planImport, planLines } from "./match.js";
-import { MAX_IMPORT_BYTES, readImportFile } from "./read.js";
+import { KNOWN_FORMATS, MAX_IMPORT_BYTES, readImportFile } from "./read.js";
 import { type ImportRead, SOURCE_NAMES, type SkippedRow } from "./types.js";
 
 export const IMPORT_BUTTON = "im";
@@ -41,9 +41,7 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
   }
   const name = file.fileName ?? "";
   if (!/\.(csv|json|zip)$/i.test(name)) {
-    turn.reply(
-      "I can import CSV, JSON or ZIP files: a Goodreads library export, a Letterboxd export (the ZIP, or its diary.csv, ratings.csv or watched.csv), a Yamtrack CSV, or my own /export.",
-    );
+    turn.reply(`I can import CSV, JSON or ZIP files: ${KNOWN_FORMATS}.`);
     return;
   }
   if (file.fileSize !== undefined && file.fileSize > MAX_IMPORT_BYTES) {

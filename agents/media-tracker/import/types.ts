@@ -2,13 +2,16 @@
 // second import of the same file add nothing), the rows left out with the reason, and the source.
 import type { NewEntry } from "../media-store.js";
 
-export type ImportSource = "media-tracker" | "goodreads" | "letterboxd" | "yamtrack";
+export type ImportSource = "media-tracker" | "goodreads" | "letterboxd" | "yamtrack" | "trakt" | "tvtime" | "storygraph";
 
 export const SOURCE_NAMES: Record<ImportSource, string> = {
   "media-tracker": "Media Tracker export",
   goodreads: "Goodreads library export",
   letterboxd: "Letterboxd export",
   yamtrack: "Yamtrack export",
+  trakt: "Trakt export",
+  tvtime: "TV Time data export",
+  storygraph: "StoryGraph export",
 };
 
 export interface ImportedEntry extends NewEntry {
