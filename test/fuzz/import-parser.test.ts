@@ -61,6 +61,13 @@ function invalidity(e: ImportedEntry): string | undefined {
   if (e.tmdbId !== undefined && !isWhole(e.tmdbId, 1, 2 ** 31 - 1)) return `tmdbId ${e.tmdbId}`;
   if (e.openLibraryKey !== undefined && !/^OL\d+[WMA]$/.test(e.openLibraryKey)) return `openLibraryKey ${e.openLibraryKey}`;
   if (e.coverUrl !== undefined && !/^https?:\/\/\S+$/.test(e.coverUrl)) return `coverUrl ${e.coverUrl}`;
+  for (const h of e.history ?? []) {
+    const at = isDay(h.at) || (typeof h.at === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(h.at) && new Date(h.at).toISOString() === h.at);
+    if (!at) return `history at ${JSON.stringify(h.at)}`;
+    if (h.event === "episode" && !(isWhole(h.season, 0, MAX_SEASON) && isWhole(h.episode, 0, MAX_EPISODE))) return `history episode ${JSON.stringify(h)}`;
+    if (h.event === "rated" && h.rating !== e.rating && !(h.rating >= 1 && h.rating <= 5 && Number.isInteger(h.rating * 2))) return `history rating ${h.rating}`;
+    if (!["watched", "finished", "episode", "rated", "status"].includes(h.event)) return `history event ${JSON.stringify(h)}`;
+  }
   return undefined;
 }
 
@@ -200,6 +207,9 @@ describe("import reader under random input", () => {
       ["Date", "Name", "Year", "Letterboxd URI", "Rating", "Rewatch", "Tags", "Watched Date"],
       ["Title", "Year", "Rating10", "WatchedDate", "Review"],
       ["media_id", "source", "media_type", "title", "season_number", "episode_number", "score", "progress", "status", "notes", "start_date", "end_date", "created_at"],
+      ["Title", "Authors", "ISBN/UID", "Read Status", "Date Added", "Last Date Read", "Dates Read", "Read Count", "Star Rating", "Review"],
+      ["episode_id", "tv_show_name", "episode_season_number", "episode_number", "created_at", "updated_at"],
+      ["uuid", "entity_type", "type", "movie_name", "series_name", "season_number", "episode_number", "release_date", "created_at"],
     );
     fc.assert(
       fc.property(knownHeaders, fc.array(fc.array(cell, { minLength: 4, maxLength: 17 }), { minLength: 1, maxLength: 10 }), (headers, rows) => {
@@ -212,6 +222,21 @@ describe("import reader under random input", () => {
 
   it("random and damaged ZIP files: a refusal with a reason, or valid entries only", () => {
     fc.assert(fc.property(zipBytes, (bytes) => checkRead(read(bytes, "letterboxd.zip"))), { numRuns: 300, seed: SEED });
+  });
+
+  it("random JSON shaped like Trakt's export items: a refusal with a reason, or valid entries only", () => {
+    const value = fc.oneof(cell, fc.integer(), fc.double(), fc.constant(null), fc.boolean());
+    const media = fc.record({ title: value, year: value, ids: fc.record({ trakt: value, tmdb: value, slug: value }, { requiredKeys: [] }) }, { requiredKeys: [] });
+    const item = fc.record({
+      plays: value, last_watched_at: value, watched_at: value, rated_at: value, listed_at: value, rating: value,
+      type: fc.oneof(value, fc.constantFrom("movie", "show", "episode", "season")), movie: media, show: media,
+      episode: fc.record({ season: value, number: value }, { requiredKeys: [] }),
+      seasons: fc.array(fc.record({ number: value, episodes: fc.array(fc.record({ number: value, last_watched_at: value }, { requiredKeys: [] }), { maxLength: 4 }) }, { requiredKeys: [] }), { maxLength: 3 }),
+    }, { requiredKeys: [] }).map((i) => ("movie" in i || "show" in i ? i : { ...i, movie: { title: "x", ids: { trakt: 1 } } }));
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 8 }), (items) => checkRead(read(strToU8(JSON.stringify(items)), "watched-movies.json"))),
+      { numRuns: 800, seed: SEED },
+    );
   });
 
   it("random JSON shaped like our export (and truncated JSON): a refusal with a reason, or valid entries only", () => {
