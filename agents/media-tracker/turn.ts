@@ -1,16 +1,14 @@
 // One turn of the conversation: the runtime's context for this message, the agent's dependencies
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
+import type { FileSource } from "./import/file-source.js";
 import type { ImportStore } from "./import/import-store.js";
 import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
 import { type Button, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
 
-/** Where sent files are fetched from (Telegram's getFile); reached only inside ctx.run. */
-export interface FileSource {
-  download(fileId: string): Promise<Buffer>;
-}
+export type { FileSource } from "./import/file-source.js";
 
 export interface MediaTrackerDeps {
   media: MediaStore;

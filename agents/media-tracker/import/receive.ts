@@ -1,9 +1,10 @@
 // Files sent to the bot: imports from Goodreads, Letterboxd, Yamtrack and our own exports.
 //
 // 1. receiveFile: checks the name and size, then downloads and reads the file in ONE journaled
-//    step ("read-import": after a crash the parsed result comes from the journal, no second
-//    download), stages it ("stage-import": the imports table, with how many entries the chat
-//    already has) and shows a summary with Import (im:<id>) and Cancel (ic:<id>) buttons.
+//    step ("read-import": after a crash the read comes from the journal, no second download; it
+//    journals the compact form of packed.ts), stages it ("stage-import": the imports table, with
+//    how many entries the chat already has) and shows a summary with Import (im:<id>) and Cancel
+//    (ic:<id>) buttons. Every reply about a file is one message: what it quotes from the file is cut short.
 // 2. Import: applies the staged import in ONE write ("apply-import": media.addMany, deduplicated
 //    by import key, and the import marked applied), so a crash, a second press or the same file
 //    again adds nothing twice.
@@ -12,14 +13,15 @@ import { crashPoint } from "../../../runtime/crash-points.js";
 import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
 import { type ButtonRoute, type SentFile, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
-import { MAX_IMPORT_BYTES, readImportFile } from "./read.js";
-import { type ImportRead, type ImportedEntry, SOURCE_NAMES, type SkippedRow } from "./types.js";
+import { MAX_IMPORT_BYTES, ROW_LIMIT_TEXT, SIZE_LIMIT_TEXT, quoted } from "./bounds.js";
+import { DownloadStopped } from "./file-source.js";
+import { type PackedRead, listed, packRead, unpackEntries } from "./packed.js";
+import { readImportFile } from "./read.js";
+import { type ImportedEntry, SOURCE_NAMES, type SkippedRows } from "./types.js";
 
 export const IMPORT_BUTTON = "im";
 export const CANCEL_IMPORT_BUTTON = "ic";
 const STALE = "That import is no longer active.";
-/** How many skipped rows a message lists before "and N more". */
-const MAX_LISTED_SKIPS = 10;
 
 const NOUNS: Record<EntryKind, [string, string]> = {
   book: ["book", "books"],
@@ -43,40 +45,48 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
     return;
   }
   if (file.fileSize !== undefined && file.fileSize > MAX_IMPORT_BYTES) {
-    turn.reply(`That file is ${megabytes(file.fileSize)} MB; I can import files up to 5 MB. Split it, or send only the part you need.`);
+    turn.reply(`That file is ${megabytes(file.fileSize)} MB; I can import files up to ${SIZE_LIMIT_TEXT} (and ${ROW_LIMIT_TEXT} rows). Split it, or send only the part you need.`);
     return;
   }
+  const shownName = quoted(name, 60);
 
   const nowMs = turn.ctx.now();
-  let read: ImportRead;
+  let read: PackedRead;
   try {
     read = await turn.ctx.run("read-import", async () => {
-      const bytes = await files.download(file.fileId);
-      return readImportFile(bytes, name, { nowMs, newId: randomUUID });
+      const bytes = await files.download(file.fileId, { maxBytes: MAX_IMPORT_BYTES });
+      // Telegram's size was missing or wrong: the download stopped at the limit.
+      if (bytes === "too-big") return { ok: false, error: `That file is over ${SIZE_LIMIT_TEXT}, more than I can import at once.` } as const;
+      return packRead(await readImportFile(bytes, name, { nowMs, newId: randomUUID }));
     });
   } catch (error) {
-    turn.reply(`I couldn't get that file from Telegram (${error instanceof Error ? error.message : String(error)}). Please send it again.`);
+    // Stopping: the message fails unjournaled and is handled again, from the download, after the restart.
+    if (error instanceof DownloadStopped) throw error;
+    const why = quoted(error instanceof Error ? error.message : String(error), 160);
+    turn.reply(`I couldn't get that file from Telegram (${why}). Please send it again.`);
     return;
   }
   if (!read.ok) {
     turn.reply(read.error);
     return;
   }
-  if (read.entries.length === 0) {
-    turn.reply([`I found nothing to import in ${name}.`, ...skippedLines(read.skipped)].join("\n"));
+  const skipped = listed(read.skipped);
+  if (read.count === 0) {
+    turn.reply([`I found nothing to import in ${shownName}.`, ...skippedLines(skipped)].join("\n"));
     return;
   }
 
+  // Fresh ids: the journal keeps the entries without them, and this write commits them.
+  const entries = await unpackEntries(read, randomUUID);
+  const source = read.source;
   const importId = turn.ctx.randomId();
   const staged = await turn.ctx.write("stage-import", () => {
-    const already = alreadyThere(turn, read.entries);
-    const fresh = read.entries.length - already;
-    const summary = summarise(name, read, already);
+    const already = alreadyThere(turn, entries);
+    const fresh = entries.length - already;
+    const summary = summarise(`${SOURCE_NAMES[source]} (${shownName})`, entries, skipped, already);
     // Nothing new: say so, and keep nothing waiting.
     if (fresh > 0) {
-      imports.stage({
-        id: importId, chatId: turn.chatId, source: read.source, entries: read.entries, skipped: read.skipped, summary, createdAtMs: nowMs,
-      });
+      imports.stage({ id: importId, chatId: turn.chatId, source, entries, skipped, summary, createdAtMs: nowMs });
     }
     return { summary, fresh };
   });
@@ -110,7 +120,7 @@ export const importButtons: ButtonRoute[] = [
         // A crash test's point: the entries are in, the import not yet marked, nothing committed.
         crashPoint("import.mid-apply");
         imports.markApplied(turn.chatId, id, nowMs);
-        return { status: "applied" as const, added, already: staged.entries.length - added, skipped: staged.skipped };
+        return { status: "applied" as const, added, already: staged.entries.length - added, skipped: listed(staged.skipped) };
       });
       if (result.status === "missing") return STALE;
       if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
@@ -118,7 +128,7 @@ export const importButtons: ButtonRoute[] = [
       if (result.status === "applied-before") return "That file is imported already.";
       const parts = [`Imported ${result.added} ${result.added === 1 ? "entry" : "entries"}`];
       parts.push(`${result.already} ${result.already === 1 ? "was" : "were"} already in your list`);
-      if (result.skipped.length > 0) parts.push(`skipped ${result.skipped.length}`);
+      if (result.skipped.total > 0) parts.push(`skipped ${result.skipped.total}`);
       turn.reply([`${parts.join("; ")}.`, ...skippedLines(result.skipped, false)].join("\n"));
     },
   },
@@ -154,22 +164,23 @@ function ownIds(entries: ImportedEntry[]): string[] {
   return entries.map(ownId).filter((id): id is string => id !== undefined);
 }
 
-function summarise(name: string, read: Extract<ImportRead, { ok: true }>, already: number): string {
+function summarise(title: string, entries: ImportedEntry[], skipped: SkippedRows, already: number): string {
   const counts = ENTRY_KINDS.map((kind) => {
-    const n = read.entries.filter((e) => e.kind === kind).length;
+    const n = entries.filter((e) => e.kind === kind).length;
     return n > 0 ? `${n} ${NOUNS[kind][n === 1 ? 0 : 1]}` : undefined;
   }).filter((c) => c !== undefined);
-  const lines = [`${SOURCE_NAMES[read.source]} (${name}): ${counts.join(", ")}.`];
+  const lines = [`${title}: ${counts.join(", ")}.`];
   if (already > 0) lines.push(`${already} ${already === 1 ? "is" : "are"} already in your list.`);
-  lines.push(...skippedLines(read.skipped));
+  lines.push(...skippedLines(skipped));
   return lines.join("\n");
 }
 
-function skippedLines(skipped: SkippedRow[], header = true): string[] {
-  if (skipped.length === 0) return [];
-  const lines = skipped.slice(0, MAX_LISTED_SKIPS).map((s) => `• ${s.where}: ${s.reason}`);
-  if (skipped.length > MAX_LISTED_SKIPS) lines.push(`• and ${skipped.length - MAX_LISTED_SKIPS} more`);
-  return header ? [`Skipped ${skipped.length} ${skipped.length === 1 ? "row" : "rows"}:`, ...lines] : lines;
+/** The skipped rows a reply lists: a few, each quoted short (listed() cut them), then how many more. */
+function skippedLines(skipped: SkippedRows, header = true): string[] {
+  if (skipped.total === 0) return [];
+  const lines = skipped.first.map((s) => `• ${s.where}: ${s.reason}`);
+  if (skipped.total > skipped.first.length) lines.push(`• and ${skipped.total - skipped.first.length} more`);
+  return header ? [`Skipped ${skipped.total} ${skipped.total === 1 ? "row" : "rows"}:`, ...lines] : lines;
 }
 
 function megabytes(bytes: number): string {
