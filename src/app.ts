@@ -48,7 +48,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
-  const agent = createMediaTrackerAgent(createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log));
+  const files = createFileSource(api, token, config.TELEGRAM_API_ROOT, { timeoutMs: config.TELEGRAM_FILE_TIMEOUT_SECONDS * 1000 });
+  const agent = createMediaTrackerAgent(createAgentDeps(db, config, files, log));
 
   let runtime: Runtime | undefined;
   const metrics = createMetrics({
@@ -130,6 +131,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         polling?.stop();
         await http.close();
         await polling?.done.catch(() => undefined);
+        // A download in progress would hold its message, and so the stop, until it timed out.
+        files.stop();
         await rt.stop();
         db.close();
       })();

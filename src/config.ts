@@ -49,6 +49,11 @@ const schema = z
       .int({ error: "must be a whole number of minutes" })
       .min(1, { error: "must be at least 1 minute" })
       .default(24 * 60),
+    TELEGRAM_FILE_TIMEOUT_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds (more than 0)" })
+      .positive({ error: "must be more than 0 seconds" })
+      .max(600, { error: "must be at most 600 seconds" })
+      .default(30),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
