@@ -4,7 +4,7 @@
 import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { MAX_IMPORT_ROWS, MAX_UNZIPPED_BYTES, quoted } from "../../agents/media-tracker/import/bounds.js";
-import { listed, packRead, unpackEntries } from "../../agents/media-tracker/import/packed.js";
+import { entryCount, listed, packRead, unpackEntries } from "../../agents/media-tracker/import/packed.js";
 import { readImportFile } from "../../agents/media-tracker/import/read.js";
 import type { ImportRead } from "../../agents/media-tracker/import/types.js";
 import { unzipWanted } from "../../agents/media-tracker/import/zip.js";
@@ -112,6 +112,14 @@ describe("the journaled form", () => {
     expect(back.map(({ id: _, ...e }) => e)).toEqual(result.entries.map(({ id: _, ...e }) => e));
     expect(back.slice(0, 2).map((e) => e.id)).toEqual(["a", "b"]);
     expect(new Set(back.map((e) => e.id)).size).toBe(back.length);
+  });
+
+  it("still reads a read-import result journaled by an older release (the entries as objects)", async () => {
+    const entries = ok(await read(goodreads(3))).entries;
+    const old = { ok: true as const, source: "goodreads" as const, entries, skipped: [{ where: "row 5", reason: "no title" }] };
+    expect(entryCount(old)).toBe(3);
+    expect(await unpackEntries(old, () => "unused")).toEqual(entries);
+    expect(listed(old.skipped)).toEqual({ total: 1, first: [{ where: "row 5", reason: "no title" }] });
   });
 
   it("keeps the number of skipped rows and only the first ten, quoted short", () => {

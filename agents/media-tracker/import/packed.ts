@@ -20,11 +20,17 @@ export type PackedRead =
       source: ImportSource;
       /** How many entries `entries` holds. */
       count: number;
-      /** Base64 of the deflated entries, one JSON object per line, without ids; older releases journaled the array itself. */
-      entries: string | ImportedEntry[];
-      /** Older releases journaled the whole list. */
-      skipped: SkippedRows | SkippedRow[];
-    };
+      /** Base64 of the deflated entries, one JSON object per line, without ids. */
+      entries: string;
+      skipped: SkippedRows;
+    }
+  /** As older releases journaled it (a message they read may be replayed by this one). */
+  | { ok: true; source: ImportSource; entries: ImportedEntry[]; skipped: SkippedRow[] };
+
+/** How many entries a packed read holds. */
+export function entryCount(read: Extract<PackedRead, { ok: true }>): number {
+  return "count" in read ? read.count : read.entries.length;
+}
 
 /** Entries turned to or from JSON between two turns of the event loop. */
 const SLICE_ENTRIES = 1000;
@@ -44,7 +50,7 @@ export async function packRead(read: ImportRead): Promise<PackedRead> {
 
 /** The entries of a packed read, each with a fresh id from `newId`. */
 export async function unpackEntries(read: Extract<PackedRead, { ok: true }>, newId: () => string): Promise<ImportedEntry[]> {
-  if (Array.isArray(read.entries)) return read.entries;
+  if (!("count" in read)) return read.entries;
   if (read.count === 0) return [];
   const lines = (await inflate(Buffer.from(read.entries, "base64"))).toString("utf8").split("\n");
   const entries: ImportedEntry[] = [];
@@ -55,7 +61,7 @@ export async function unpackEntries(read: Extract<PackedRead, { ok: true }>, new
   return entries;
 }
 
-/** The skipped rows as a reply lists them, whether journaled or staged whole (older releases) or not. */
+/** The skipped rows as a reply lists them; a whole list (a reader's, or one an older release journaled or staged) is cut to that. */
 export function listed(skipped: SkippedRows | SkippedRow[]): SkippedRows {
   if (!Array.isArray(skipped)) return skipped;
   const first = skipped.slice(0, LISTED_SKIPS).map((s) => ({ where: quoted(s.where, 60), reason: quoted(s.reason, 100) }));

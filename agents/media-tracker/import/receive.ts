@@ -15,7 +15,7 @@ import { type ButtonRoute, type SentFile, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
 import { MAX_IMPORT_BYTES, ROW_LIMIT_TEXT, SIZE_LIMIT_TEXT, quoted } from "./bounds.js";
 import { DownloadStopped } from "./file-source.js";
-import { type PackedRead, listed, packRead, unpackEntries } from "./packed.js";
+import { type PackedRead, entryCount, listed, packRead, unpackEntries } from "./packed.js";
 import { readImportFile } from "./read.js";
 import { type ImportedEntry, SOURCE_NAMES, type SkippedRows } from "./types.js";
 
@@ -71,7 +71,7 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
     return;
   }
   const skipped = listed(read.skipped);
-  if (read.count === 0) {
+  if (entryCount(read) === 0) {
     turn.reply([`I found nothing to import in ${shownName}.`, ...skippedLines(skipped)].join("\n"));
     return;
   }
