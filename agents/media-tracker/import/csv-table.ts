@@ -30,6 +30,7 @@ export async function readCsvTable(bytes: Uint8Array, name: string, budget: RowB
   parser.on("data", (record: string[]) => records.push(record));
   parser.on("error", (error: Error) => (parsed.failure = error));
   const decoder = new TextDecoder("utf-8", { fatal: true });
+  const separators = new SeparatorCount();
   let headers: string[] | undefined;
   const rows: CsvTable["rows"] = [];
   try {
@@ -41,6 +42,8 @@ export async function readCsvTable(bytes: Uint8Array, name: string, budget: RowB
       } catch {
         return { ok: false, reason: "not-utf8" };
       }
+      // Before the parser builds a record of a million empty cells from a line of commas.
+      if (separators.tooMany(text)) return { ok: false, reason: "too-many-columns" };
       parser.write(text);
       if (last) parser.end();
       // The parser hands its records (and errors, the end's too) over on the next ticks: all are in by the next turn.
@@ -63,4 +66,25 @@ export async function readCsvTable(bytes: Uint8Array, name: string, budget: RowB
   }
   if (!headers || headers.length < 2) return { ok: false, reason: "not-csv" };
   return { ok: true, table: { name, headers, rows } };
+}
+
+/**
+ * Counts the field separators of the record being read, outside quotes (a doubled quote inside a
+ * quoted field flips twice, so it counts right), across slices.
+ */
+class SeparatorCount {
+  private inQuotes = false;
+  private count = 0;
+
+  /** Reads `text`; true once a record has more than MAX_COLUMNS fields. */
+  tooMany(text: string): boolean {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) this.inQuotes = !this.inQuotes;
+      else if (this.inQuotes) continue;
+      else if (c === 0x2c && ++this.count >= MAX_COLUMNS) return true;
+      else if (c === 0x0a || c === 0x0d) this.count = 0;
+    }
+    return false;
+  }
 }

@@ -4,17 +4,16 @@
 // and in slices: a file at the limits neither runs the process out of memory nor holds up other chats.
 import { type LetterboxdFile, isGoodreads, isYamtrack, letterboxdFile, readGoodreads, readLetterboxd, readYamtrack } from "./services.js";
 import { isOwnCsv, readOwn } from "./own.js";
-import { MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MAX_UNZIPPED_BYTES, ROW_LIMIT_TEXT, SIZE_LIMIT_TEXT, quoted } from "./bounds.js";
+import { MAX_COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MAX_UNZIPPED_BYTES, ROW_LIMIT_TEXT, SIZE_LIMIT_TEXT, quoted } from "./bounds.js";
 import { type CsvRead, type RowBudget, readCsvTable } from "./csv-table.js";
 import { readJsonList } from "./json-list.js";
 import type { CsvTable, ImportRead, ReadOptions } from "./types.js";
 import { unzipWanted } from "./zip.js";
 
-export { MAX_IMPORT_BYTES } from "./bounds.js";
 const LETTERBOXD_ZIP_FILES = ["diary", "ratings", "watched", "reviews"];
 export const KNOWN_FORMATS = "a Goodreads library export (CSV), a Letterboxd export (the ZIP, or its diary.csv, ratings.csv or watched.csv), a Yamtrack CSV, or my own /export (CSV or JSON)";
 const TOO_MANY_ROWS = `That file has more than ${ROW_LIMIT_TEXT} rows, more than I can import at once. Split it into files of up to ${ROW_LIMIT_TEXT} rows and send them one at a time.`;
-const TOO_MANY_COLUMNS = `That file has rows with hundreds of columns, so it isn't an export I know. I can import ${KNOWN_FORMATS}.`;
+const TOO_MANY_COLUMNS = `That file has rows of more than ${MAX_COLUMNS} columns, so it isn't an export I know. I can import ${KNOWN_FORMATS}.`;
 
 export async function readImportFile(bytes: Uint8Array, fileName: string, options: ReadOptions): Promise<ImportRead> {
   if (bytes.length === 0) return { ok: false, error: "That file is empty." };

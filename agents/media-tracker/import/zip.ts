@@ -1,5 +1,5 @@
 // Unpacks the files we want from a ZIP (Letterboxd's export), from its central directory, within a
-// budget: a file whose declared size is over what is left is refused before any unpacking, and
+// budget: files whose declared sizes together pass it are refused before any unpacking, and
 // unpacking stops as soon as a file's real size passes its declared one (a ZIP bomb that lies).
 // Inflating runs on node's thread pool, so a big file never holds up the other chats.
 import { promisify } from "node:util";
