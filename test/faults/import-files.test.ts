@@ -1,8 +1,8 @@
 // Import files that used to take the bot down, against the real bot as a child process with the
 // heap `npm start` gives it (160 MB): a 5 MB CSV of a quarter of a million rows and a small ZIP of
-// half a million (each once crash-looped the bot out of memory), a line of commas, a file of exactly the row limit
-// (imported, with a compact journal), and a file server that hangs (the chat waited ~15 minutes,
-// and SIGTERM could not stop the bot).
+// half a million (each once crash-looped the bot out of memory), a line of commas, files at the
+// limits (imported, with a compact journal), and a file server that hangs (the chat waited ~15
+// minutes, and SIGTERM could not stop the bot).
 import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
@@ -48,9 +48,10 @@ describe("huge import files against the real bot", () => {
     h = await CrashHarness.create({ nodeArgs: NPM_START });
     const csv = goodreadsOf5MB();
     expect(csv.length).toBeLessThanOrEqual(5 * 1024 * 1024);
-    const diary = ["Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date"];
-    for (let i = 0; i < 500_000; i++) diary.push(`2024-01-01,F${i},2000,u,4,,,2024-01-01`);
-    const zip = Buffer.from(zipSync({ "diary.csv": strToU8(diary.join("\n")) }));
+    // Short rows: half a million of them unpack to less than the 10 MB a ZIP may unpack to.
+    const watched = ["Date,Name,Year,Letterboxd URI"];
+    for (let i = 0; i < 500_000; i++) watched.push(`,${i},,`);
+    const zip = Buffer.from(zipSync({ "watched.csv": strToU8(watched.join("\n")) }));
     expect(zip.length).toBeLessThan(5 * 1024 * 1024);
     h.api.addFile("BIG", "goodreads_library_export.csv", csv);
     h.api.addFile("ZIP", "letterboxd-me.zip", zip);
@@ -105,6 +106,30 @@ describe("huge import files against the real bot", () => {
     // The entries as JSON objects would be over 3 MB (180 bytes each); compact, they are a small fraction.
     expect(db.journaled).toBeLessThan(20_000 * 30);
     expect(db.staged).toBe(2); // "[]": emptied once applied
+  });
+
+  it("imports a ZIP at every limit at once (20,000 rows, 10 MB of reviews with emoji) within the heap", { timeout: 120_000 }, async () => {
+    h = await CrashHarness.create({ nodeArgs: NPM_START });
+    const review = "Grüße 🎬 a long review, ".repeat(16);
+    const reviews = ["Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date"];
+    for (let i = 0; i < 20_000; i++) reviews.push(`2024-01-01,Film ${i},2000,u,4,,"${review}${i}",,2024-01-01`);
+    const text = strToU8(reviews.join("\n"));
+    expect(text.length).toBeGreaterThan(9 * 1024 * 1024);
+    expect(text.length).toBeLessThanOrEqual(10 * 1024 * 1024);
+    const zip = Buffer.from(zipSync({ "reviews.csv": text }));
+    h.api.addFile("LB", "letterboxd.zip", zip);
+    await h.start();
+
+    await h.send("10 MB ZIP", document(1, "LB", "letterboxd.zip", zip), () => h!.texts(CHAT).length === 1, 60_000);
+    expect(lastText(CHAT)).toBe("Letterboxd export (letterboxd.zip): 20000 movies.\n\nImport these 20000?");
+    const summary = h.api.sent(CHAT).at(-1)!;
+    const data = /"(im:[^"]+)"/.exec(JSON.stringify(summary.params.reply_markup))![1]!;
+    const messageId = (summary.result as { message_id: number }).message_id;
+    await h.send("Import", makeCallbackUpdate(2, CHAT, data, messageId), () => h!.texts(CHAT).length === 2, 60_000);
+    expect(lastText(CHAT)).toBe("Imported 20000 entries; 0 were already in your list.");
+    expect(h.crashes, h.describe()).toEqual([]);
+    await h.stop();
+    expect(h.readDb((d) => d.prepare("SELECT COUNT(*) FROM entries WHERE notes LIKE 'Grüße 🎬%'").pluck().get())).toBe(20_000);
   });
 });
 

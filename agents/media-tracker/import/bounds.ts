@@ -5,8 +5,12 @@
 
 /** A file sent for import: Telegram says the size first, and the download stops past it. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
-/** What a ZIP's CSV files may unpack to, all together (declared in the ZIP, and in fact). */
-export const MAX_UNZIPPED_BYTES = 20 * 1024 * 1024;
+/**
+ * What a ZIP's CSV files may unpack to, all together (declared in the ZIP, and in fact). A heavy
+ * Letterboxd user's export is a few MB; a file at every limit must still fit the 160 MB heap with
+ * its text held as entries, staged as JSON.
+ */
+export const MAX_UNZIPPED_BYTES = 10 * 1024 * 1024;
 /** Data rows in one file (a ZIP's files together): reading stops at the first row past it. */
 export const MAX_IMPORT_ROWS = 20_000;
 /** Columns in a CSV row: the exports we read have at most a few dozen. */
