@@ -31,8 +31,10 @@ const QUOTE_LENGTH = 40;
  * dropped, cut to `max` characters with "…". Never longer than `max` + 1.
  */
 export function quoted(value: string, max = QUOTE_LENGTH): string {
+  // Only the start is looked at: a value can be megabytes long.
+  const head = value.slice(0, max * 4);
   // Line breaks and tabs become spaces; other control, format and bidi characters go.
-  const flat = value.replace(/[\r\n\t\v\f\u2028\u2029]+/g, " ").replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/ {2,}/g, " ").trim();
+  const flat = head.replace(/[\r\n\t\v\f\u2028\u2029]+/g, " ").replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/ {2,}/g, " ").trim();
   const chars = [...flat];
-  return chars.length > max ? `${chars.slice(0, max).join("").trimEnd()}…` : flat;
+  return chars.length > max || head.length < value.length ? `${chars.slice(0, max).join("").trimEnd()}…` : flat;
 }

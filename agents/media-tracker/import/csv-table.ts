@@ -46,7 +46,7 @@ export async function readCsvTable(bytes: Uint8Array, name: string, budget: RowB
       if (separators.tooMany(text)) return { ok: false, reason: "too-many-columns" };
       parser.write(text);
       if (last) parser.end();
-      // The parser hands its records (and errors, the end's too) over on the next ticks: all are in by the next turn.
+      // The parser hands its records and errors (the end's too) over on the next ticks: all are in by the next turn.
       await yieldToEventLoop();
       if (parsed.failure) return { ok: false, reason: "malformed", detail: parsed.failure.message };
       for (const cells of records.splice(0)) {
@@ -56,8 +56,8 @@ export async function readCsvTable(bytes: Uint8Array, name: string, budget: RowB
           continue;
         }
         if (--budget.left < 0) return { ok: false, reason: "too-many-rows" };
-        const header = headers;
-        rows.push({ row: rows.length + 2, values: Object.fromEntries(header.map((column, j) => [column, cells[j] ?? ""])) });
+        const columns = headers;
+        rows.push({ row: rows.length + 2, values: Object.fromEntries(columns.map((column, j) => [column, cells[j] ?? ""])) });
       }
       if (last) break;
     }
