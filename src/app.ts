@@ -49,10 +49,11 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
+  const files = createFileSource(api, token, config.TELEGRAM_API_ROOT, { timeoutMs: config.TELEGRAM_FILE_TIMEOUT_SECONDS * 1000 });
   // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
   const me = await api.getMe();
   const agent = createMediaTrackerAgent({
-    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log),
+    ...createAgentDeps(db, config, files, log),
     botUsername: me.username,
     members: createChatMembers(api),
   });
@@ -137,6 +138,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         polling?.stop();
         await http.close();
         await polling?.done.catch(() => undefined);
+        // A download in progress would hold its message, and so the stop, until it timed out.
+        files.stop();
         await rt.stop();
         db.close();
       })();

@@ -65,6 +65,11 @@ const schema = z
       .positive({ error: "must be more than 0 hours" })
       .max(24 * 365, { error: "must be at most 8760 hours (a year)" })
       .default(24),
+    TELEGRAM_FILE_TIMEOUT_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds (more than 0)" })
+      .positive({ error: "must be more than 0 seconds" })
+      .max(600, { error: "must be at most 600 seconds" })
+      .default(30),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {

@@ -1,18 +1,18 @@
 // ZIPs of the services people move from: Trakt's export (JSON files) and TV Time's data export (CSV
 // files), told apart by the names of the files inside. read.ts asks here first and reads the ZIP as
-// Letterboxd's when neither is recognised. Bounded like every ZIP: what is unpacked is counted
-// before it is, and only the files read are unpacked.
-import { type UnzipFileInfo, unzipSync } from "fflate";
+// Letterboxd's when neither is recognised. Bounded like every ZIP (zip.ts, bounds.ts): only the
+// files read are unpacked, within what they may unpack to, and their rows (CSV rows, JSON items)
+// and JSON values are counted together as one import's.
+import { MAX_IMPORT_ROWS, MAX_UNZIPPED_BYTES, ROW_LIMIT_TEXT } from "./bounds.js";
+import { type CsvRead, type RowBudget, readCsvTable } from "./csv-table.js";
+import { newValueBudget, readJsonValue } from "./json-list.js";
 import { isTraktZipFile, readTrakt } from "./trakt.js";
 import { isTvTimeZipFile, readTvTime, tvTimeFile } from "./tvtime.js";
-import type { CsvTable, ImportRead, ReadOptions } from "./types.js";
+import type { ImportRead, ReadOptions } from "./types.js";
+import { unzipWanted, zipPaths } from "./zip.js";
 
-export interface ZipLimits {
-  /** What the files read may unpack to, in all. */
-  maxUnzippedBytes: number;
-  /** The CSV reader read.ts uses for every import. */
-  parseCsv(body: string, name: string): { ok: true; table: CsvTable } | { ok: false; error: string };
-}
+/** What read.ts says of a CSV file it can't read (the same words for every import). */
+export type CsvError = (read: Exclude<CsvRead, { ok: true }>) => string;
 
 /** Files a person's unzip tool adds that are no part of an export. */
 const SYSTEM_FILE = /(^|\/)(__MACOSX\/|\.DS_Store$|\._)/;
@@ -23,74 +23,68 @@ export function isEncryptedZip(bytes: Uint8Array): boolean {
 }
 
 /** Reads a Trakt or TV Time ZIP; undefined when the ZIP is neither. */
-export function readMoverZip(bytes: Uint8Array, options: ReadOptions, limits: ZipLimits): ImportRead | undefined {
+export async function readMoverZip(bytes: Uint8Array, options: ReadOptions, csvError: CsvError): Promise<ImportRead | undefined> {
   if (isEncryptedZip(bytes)) {
     return {
       ok: false,
       error: "That ZIP is password-protected (TV Time sends its export that way), so I can't open it. Unzip it with the password from the email, then send me the CSV files, or a ZIP of them without a password.",
     };
   }
-  const names: string[] = [];
-  try {
-    unzipSync(bytes, {
-      filter: (f) => {
-        names.push(f.name);
-        return false;
-      },
-    });
-  } catch {
-    return undefined; // read.ts says the ZIP is damaged
-  }
-  const files = names.filter((n) => !SYSTEM_FILE.test(n) && !n.endsWith("/"));
+  const paths = zipPaths(bytes);
+  if (!paths) return undefined; // read.ts says the ZIP is damaged
+  const files = paths.filter((n) => !SYSTEM_FILE.test(n) && !n.endsWith("/"));
   const format = files.some(isTraktZipFile) ? "trakt" : files.some(isTvTimeZipFile) ? "tvtime" : undefined;
   if (!format) return undefined;
   const wanted = format === "trakt" ? isTraktZipFile : isTvTimeZipFile;
   const leftOut = files.filter((n) => !wanted(n)).map((n) => n.split("/").pop()!);
 
-  let total = 0;
-  let tooBig = false;
-  let unpacked: Record<string, Uint8Array>;
-  try {
-    unpacked = unzipSync(bytes, {
-      filter: (f: UnzipFileInfo) => {
-        if (SYSTEM_FILE.test(f.name) || !wanted(f.name)) return false;
-        total += f.originalSize;
-        if (total > limits.maxUnzippedBytes) tooBig = true;
-        return !tooBig;
-      },
-    });
-  } catch {
-    return { ok: false, error: "That ZIP file is damaged, so I imported nothing." };
+  const unzipped = await unzipWanted(bytes, (path) => !SYSTEM_FILE.test(path) && wanted(path), MAX_UNZIPPED_BYTES);
+  if (!unzipped.ok) {
+    return unzipped.reason === "too-big"
+      ? { ok: false, error: `That ZIP unpacks to more than ${MAX_UNZIPPED_BYTES / (1024 * 1024)} MB, more than I can import at once.` }
+      : { ok: false, error: "That ZIP file is damaged, so I imported nothing." };
   }
-  if (tooBig) return { ok: false, error: "That ZIP unpacks to more than I can import at once." };
-
-  const texts: Array<{ name: string; body: string }> = [];
-  for (const [path, data] of Object.entries(unpacked).sort(([a], [b]) => a.localeCompare(b))) {
-    const name = path.split("/").pop()!;
-    try {
-      texts.push({ name, body: new TextDecoder("utf-8", { fatal: true }).decode(data).replace(/^\uFEFF/, "") });
-    } catch {
-      return { ok: false, error: `${name} in that ZIP isn't UTF-8 text, so I imported nothing.` };
-    }
-  }
+  const unpacked = unzipped.files
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .map(({ path, data }) => ({ name: path.split("/").pop()!, data }));
+  // The ZIP's files share one row budget: its files together are one import.
+  const budget: RowBudget = { left: MAX_IMPORT_ROWS };
+  const tooManyRows = (oneFile: string): ImportRead => ({
+    ok: false,
+    error: `That ZIP's files have more than ${ROW_LIMIT_TEXT} rows together, more than I can import at once. Send ${oneFile} from it on its own.`,
+  });
 
   if (format === "trakt") {
-    const files: Array<{ name: string; data: unknown }> = [];
-    for (const { name, body } of texts) {
+    const values = newValueBudget();
+    const read: Array<{ name: string; data: unknown }> = [];
+    for (const { name, data } of unpacked) {
+      let body: string;
       try {
-        files.push({ name, data: JSON.parse(body) });
+        body = new TextDecoder("utf-8", { fatal: true }).decode(data).replace(/^\uFEFF/, "");
       } catch {
-        return { ok: false, error: `${name} in that ZIP is malformed JSON, so I imported nothing.` };
+        return { ok: false, error: `${name} in that ZIP isn't UTF-8 text, so I imported nothing.` };
       }
+      const value = await readJsonValue(body, values);
+      if (!value.ok) {
+        if (value.reason === "malformed") return { ok: false, error: `${name} in that ZIP is malformed JSON, so I imported nothing.` };
+        if (value.reason === "too-deep") return { ok: false, error: `${name} in that ZIP isn't a Trakt export file (it nests too deep), so I imported nothing.` };
+        return tooManyRows("one of its JSON files");
+      }
+      if (Array.isArray(value.data) && (budget.left -= value.data.length) < 0) return tooManyRows("one of its JSON files");
+      read.push({ name, data: value.data });
     }
-    return { ok: true, source: "trakt", ...readTrakt(files, options, leftOut) };
+    return { ok: true, source: "trakt", ...readTrakt(read, options, leftOut) };
   }
 
   const tables = [];
-  for (const { name, body } of texts) {
-    if (body.trim() === "") continue; // TV Time writes empty files for what a person never used
-    const parsed = limits.parseCsv(body, name);
-    if (!parsed.ok) return { ok: false, error: `${name}: ${parsed.error}` };
+  for (const { name, data } of unpacked) {
+    if (isBlank(data)) continue; // TV Time writes empty files for what a person never used
+    const parsed = await readCsvTable(data, name, budget);
+    if (!parsed.ok) {
+      if (parsed.reason === "not-utf8") return { ok: false, error: `${name} in that ZIP isn't UTF-8 text, so I imported nothing.` };
+      if (parsed.reason === "too-many-rows") return tooManyRows("seen_episode.csv or tracking-prod-records.csv");
+      return { ok: false, error: `${name}: ${csvError(parsed)}` };
+    }
     const file = tvTimeFile(parsed.table.headers, name);
     if (file) tables.push({ table: parsed.table, file });
     else leftOut.push(name);
@@ -99,4 +93,11 @@ export function readMoverZip(bytes: Uint8Array, options: ReadOptions, limits: Zi
     return { ok: false, error: "That TV Time ZIP has no shows or movies I can read (seen_episode.csv, followed_tv_show.csv or tracking-prod-records.csv)." };
   }
   return { ok: true, source: "tvtime", ...readTvTime(tables, options, leftOut) };
+}
+
+/** Nothing but white space (and a byte order mark). */
+function isBlank(data: Uint8Array): boolean {
+  let i = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
+  while (i < data.length && (data[i] === 0x20 || data[i] === 0x09 || data[i] === 0x0a || data[i] === 0x0d)) i++;
+  return i === data.length;
 }

@@ -24,6 +24,12 @@ export interface SkippedRow {
   reason: string;
 }
 
+/** The rows an import left out: how many, and the first few as a reply lists them (values quoted short). */
+export interface SkippedRows {
+  total: number;
+  first: SkippedRow[];
+}
+
 export type ImportRead =
   | {
     ok: true;
