@@ -162,7 +162,7 @@ describe("hostile files get one short answer", () => {
     const huge = (c: string) => c.repeat(200_000);
     const unknown = await answersTo(t, 9, "cells.csv", `${["A", "B", "C", "D", "E", "F", "G"].map(huge).join(",")}\n1,2,3,4,5,6,7\n`);
     expect(unknown).toHaveLength(1);
-    expect(unknown[0]).toMatch(/^I don't recognise this file's columns \("A{30}…", "B{30}…", .*, "F{30}…", …\)\. I can import /);
+    expect(unknown[0]).toMatch(/^I don't recognize this file's columns \("A{30}…", "B{30}…", .*, "F{30}…", …\)\. I can import /);
     expect(unknown[0]!.length).toBeLessThan(600);
 
     // Yamtrack: 2,000 rows of a 2 KB media_type, and one movie.
