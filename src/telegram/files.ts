@@ -21,8 +21,8 @@ export function createFileSource(api: Api, token: string, apiRoot: string, optio
   const root = apiRoot.replace(/\/+$/, "");
   const seconds = Math.round(options.timeoutMs / 100) / 10;
   const limit = seconds === 1 ? "1 second" : `${seconds} seconds`;
-  // One controller per download in progress. (Only AbortController is named here: naming the global
-  // AbortSignal makes the bundle rename grammY's own AbortSignal, and its fetch then refuses every call.)
+  // One controller per download in progress. (Reached through globalThis: a bare global AbortSignal or
+  // AbortController can make the bundle rename grammY's own polyfill class, and its fetch then refuses every call.)
   const inProgress = new Set<AbortController>();
   let stopped = false;
 
@@ -54,7 +54,7 @@ export function createFileSource(api: Api, token: string, apiRoot: string, optio
   return {
     async download(fileId, { maxBytes }) {
       if (stopped) throw new DownloadStopped();
-      const controller = new AbortController();
+      const controller = new globalThis.AbortController();
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
