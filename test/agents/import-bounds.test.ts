@@ -81,6 +81,58 @@ describe("ZIP bombs", () => {
   });
 });
 
+describe("Trakt's and TV Time's ZIPs", () => {
+  const traktMovie = (i: number) => ({ plays: 1, last_watched_at: "2024-01-01T00:00:00Z", movie: { title: `M${i}`, ids: { trakt: i + 1 } } });
+  const traktFile = (from: number, count: number) => strToU8(JSON.stringify(Array.from({ length: count }, (_, i) => traktMovie(from + i))));
+
+  it("unpack through the same bounded reader: a Trakt file unpacking past the size it declares is refused", async () => {
+    const lying = withDeclaredSize(zipSync({ "watched-movies.json": new Uint8Array(50 * 1024 * 1024).fill(0x20) }), 100);
+    expect(await read(lying, "trakt.zip")).toEqual({ ok: false, error: "That ZIP unpacks to more than 10 MB, more than I can import at once." });
+  });
+
+  it("count a Trakt ZIP's JSON items together against the row limit", async () => {
+    const half = MAX_IMPORT_ROWS / 2;
+    const fits = zipSync({ "watched-movies.json": traktFile(0, half), "history-1.json": strToU8("[]"), "watchlist.json": traktFile(half, half) });
+    expect(ok(await read(fits, "trakt.zip")).entries).toHaveLength(MAX_IMPORT_ROWS);
+    const over = await read(zipSync({ "watched-movies.json": traktFile(0, half), "watchlist.json": traktFile(half, half + 1) }), "trakt.zip");
+    expect(over).toEqual({
+      ok: false,
+      error: "That ZIP's files have more than 20,000 rows together, more than I can import at once. Send one of its JSON files from it on its own.",
+    });
+  });
+
+  it("count a Trakt ZIP's JSON values together before parsing them, and refuse a deep nest", async () => {
+    // Two files of one item holding 500,000 tiny values each: each alone is under the count, together they are not.
+    const tiny = strToU8(`[{"v":[${"0,".repeat(500_000)}0]}]`);
+    expect(await read(zipSync({ "watched-movies.json": tiny, "watchlist.json": tiny }), "trakt.zip")).toMatchObject({
+      ok: false, error: expect.stringMatching(/^That ZIP's files have more than 20,000 rows together/),
+    });
+    const deep = strToU8(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    expect(await read(zipSync({ "watched-movies.json": deep }), "trakt.zip")).toMatchObject({ ok: false, error: expect.stringMatching(/nests too deep/) });
+  });
+
+  it("count a TV Time ZIP's CSV rows together against the row limit", async () => {
+    const seen = (rows: number) => strToU8(["tv_show_name,episode_season_number,episode_number", ...Array.from({ length: rows }, (_, i) => `Show ${i},1,1`)].join("\n"));
+    const half = MAX_IMPORT_ROWS / 2;
+    expect(ok(await read(zipSync({ "seen_episode.csv": seen(half), "tracking-prod-records.csv": seen(half) }), "tvtime.zip")).source).toBe("tvtime");
+    expect(await read(zipSync({ "seen_episode.csv": seen(half), "tracking-prod-records.csv": seen(half + 1) }), "tvtime.zip")).toMatchObject({
+      ok: false, error: expect.stringMatching(/^That ZIP's files have more than 20,000 rows together.* Send seen_episode\.csv or tracking-prod-records\.csv from it on its own\.$/),
+    });
+  });
+
+  it("refuse a Trakt JSON file alone with more items than the limit", async () => {
+    const many = JSON.stringify(Array.from({ length: MAX_IMPORT_ROWS + 1 }, (_, i) => traktMovie(i)));
+    expect(await read(many, "watched-movies.json")).toMatchObject({ ok: false, error: expect.stringMatching(/more than 20,000 entries/) });
+  });
+
+  it("name the files a ZIP leaves out quoted short, so the summary stays one message", async () => {
+    const name = `${"n".repeat(5000)}.json`;
+    const r = ok(await read(zipSync({ "watched-movies.json": traktFile(0, 1), [name]: strToU8("[]") }), "trakt.zip"));
+    const note = r.notes!.find((x) => x.startsWith("Not imported from the ZIP"))!;
+    expect(note.length).toBeLessThan(120);
+  });
+});
+
 describe("reading in slices", () => {
   it("gives the event loop a turn at least every 16 KB of a CSV", async () => {
     const csv = goodreads(MAX_IMPORT_ROWS, 150); // about 3.5 MB
@@ -112,6 +164,22 @@ describe("the journaled form", () => {
     expect(back.map(({ id: _, ...e }) => e)).toEqual(result.entries.map(({ id: _, ...e }) => e));
     expect(back.slice(0, 2).map((e) => e.id)).toEqual(["a", "b"]);
     expect(new Set(back.map((e) => e.id)).size).toBe(back.length);
+  });
+
+  it("keeps a read's notes and its entries' dated history in the journaled form", async () => {
+    const trakt = JSON.stringify([{ plays: 2, last_watched_at: "2024-03-09T21:14:00Z", movie: { title: "Heat", year: 1995, ids: { trakt: 1 } } }]);
+    const history = JSON.stringify([
+      { watched_at: "2023-01-01T20:00:00Z", type: "movie", movie: { title: "Heat", year: 1995, ids: { trakt: 1 } } },
+      { watched_at: "2024-03-09T21:14:00Z", type: "movie", movie: { title: "Heat", year: 1995, ids: { trakt: 1 } } },
+    ]);
+    const result = ok(await read(zipSync({ "watched-movies.json": strToU8(trakt), "history.json": strToU8(history) }), "trakt.zip"));
+    expect(result.notes!.length).toBeGreaterThan(0);
+    expect(result.entries[0]!.history!.length).toBeGreaterThan(0);
+    const packed = await packRead(result);
+    if (!packed.ok) throw new Error("refused");
+    expect(packed.notes).toEqual(result.notes);
+    const back = await unpackEntries(packed, () => "fresh");
+    expect(back.map(({ id: _, ...e }) => e)).toEqual(result.entries.map(({ id: _, ...e }) => e));
   });
 
   it("still reads a read-import result journaled by an older release (the entries as objects)", async () => {

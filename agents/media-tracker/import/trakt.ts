@@ -12,6 +12,7 @@
 import { z } from "zod";
 import { MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
 import { RatingReader } from "../export/mappings.js";
+import { quoted } from "./bounds.js";
 import { EventLog, dayOf, eventAt } from "./events.js";
 import type { Parsed } from "./services.js";
 import type { ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
@@ -277,7 +278,7 @@ export function readTrakt(files: Array<{ name: string; data: unknown }>, options
   if (watchlistShows > 0) out.notes.push(`${watchlistShows} ${watchlistShows === 1 ? "show" : "shows"} on your watchlist left out: shows here are ones you watch.`);
   out.notes.push(...events.notes());
   if (leftOut.length > 0) {
-    out.notes.push(`Not imported from the ZIP: ${leftOut.slice(0, 5).join(", ")}${leftOut.length > 5 ? ` and ${leftOut.length - 5} more` : ""} (not a watch log).`);
+    out.notes.push(`Not imported from the ZIP: ${leftOut.slice(0, 5).map((n) => quoted(n, 60)).join(", ")}${leftOut.length > 5 ? ` and ${leftOut.length - 5} more` : ""} (not a watch log).`);
   }
   return out;
 }

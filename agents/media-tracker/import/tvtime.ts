@@ -9,6 +9,7 @@
 // Shows become one entry each at the furthest episode watched, with an "episode" event per watch;
 // movies one entry each with a "watched" event per watch (watched twice: a rewatch).
 import { MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
+import { quoted } from "./bounds.js";
 import { EventLog, dayOf, eventAt } from "./events.js";
 import type { Parsed } from "./services.js";
 import type { CsvTable, ImportedEntry, ReadOptions } from "./types.js";
@@ -187,7 +188,7 @@ export function readTvTime(tables: Array<{ table: CsvTable; file: TvTimeFile }>,
   if (episodes > 0) out.notes.push(`${episodes} dated ${episodes === 1 ? "episode" : "episodes"} watched kept in the shows' history; each show is at the furthest episode you watched.`);
   out.notes.push(...events.notes());
   if (leftOut.length > 0) {
-    const named = leftOut.slice(0, 5);
+    const named = leftOut.slice(0, 5).map((n) => quoted(n, 60));
     out.notes.push(`Not imported from the ZIP: ${named.join(", ")}${leftOut.length > 5 ? ` and ${leftOut.length - 5} more` : ""} (not shows or movies watched).`);
   }
   return out;
