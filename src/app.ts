@@ -71,12 +71,13 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   const token = requireToken(config);
   const db = openAppDatabase(config.DATABASE_PATH);
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
+  const files = createFileSource(api, token, config.TELEGRAM_API_ROOT, { timeoutMs: config.TELEGRAM_FILE_TIMEOUT_SECONDS * 1000 });
   // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
   const me = await api.getMe();
   let runtime: Runtime | undefined;
   const episodeCheckMs = Math.round(config.EPISODE_CHECK_HOURS * 3_600_000);
   const agent = createMediaTrackerAgent({
-    ...createAgentDeps(db, config, createFileSource(api, token, config.TELEGRAM_API_ROOT), log, {
+    ...createAgentDeps(db, config, files, log, {
       ...(options.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: options.metadataTimeoutMs } : {}),
     }),
     botUsername: me.username,
@@ -205,6 +206,8 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         polling?.stop();
         await server.close();
         await polling?.done.catch(() => undefined);
+        // A download in progress would hold its message, and so the stop, until it timed out.
+        files.stop();
         await rt.stop();
         await backups?.stop();
         db.close();

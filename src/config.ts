@@ -83,6 +83,11 @@ const schema = z
       .min(1, { error: "must keep at least 1 backup" })
       .max(10_000, { error: "must be at most 10000 backups" })
       .default(7),
+    TELEGRAM_FILE_TIMEOUT_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds (more than 0)" })
+      .positive({ error: "must be more than 0 seconds" })
+      .max(600, { error: "must be at most 600 seconds" })
+      .default(30),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {

@@ -2,6 +2,7 @@
 // and a way to reply. Everything the agent does to the world goes through `ctx`.
 import type { AgentContext } from "../../runtime/index.js";
 import type { MetadataProviders } from "../../src/metadata/types.js";
+import type { FileSource } from "./import/file-source.js";
 import type { ChatMembers } from "./group.js";
 import type { ImportStore } from "./import/import-store.js";
 import type { Sender } from "./incoming.js";
@@ -12,10 +13,7 @@ import type { PostedMessage } from "./alerts/check.js";
 import { type Button, MAX_TEXT_LENGTH, type Outgoing, text } from "./outgoing.js";
 import type { ChatState } from "./state.js";
 
-/** Where sent files are fetched from (Telegram's getFile); reached only inside ctx.run. */
-export interface FileSource {
-  download(fileId: string): Promise<Buffer>;
-}
+export type { FileSource } from "./import/file-source.js";
 
 export interface MediaTrackerDeps {
   media: MediaStore;

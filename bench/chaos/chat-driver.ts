@@ -1,10 +1,11 @@
 // One chaos chat: runs scripted conversations against the bot the way Telegram and a user would.
 // Telegram's side: an update whose POST did not get a 200 is posted again (to whatever bot listens
-// by then), and the chat's next update goes out only after the previous one was acknowledged.
+// by then), and the chat's next update goes out only after the previous one was acknowledged; a
+// file the user sends is served by the fake Bot API's file download.
 // The user's side: the next answer is typed (or the button pressed) once the prompt has arrived.
-import { makeCallbackUpdate, makeTextUpdate } from "../../test/support/fake-bot-api.js";
+import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate } from "../../test/support/fake-bot-api.js";
 import type { PostResult } from "../../test/support/bot-process.js";
-import type { ReplyIndex } from "./reply-index.js";
+import type { Reply, ReplyIndex } from "./reply-index.js";
 import type { Rng } from "./rng.js";
 import { type Counts, type EntryKind, nextConversation, type Step } from "./scripts.js";
 
@@ -36,6 +37,8 @@ export interface ChatContext {
   /** Telegram's update ids grow across all chats. */
   nextUpdateId: () => number;
   post: (update: unknown) => Promise<PostResult>;
+  /** Makes a file downloadable at the fake Bot API, as if the user had sent it. */
+  addFile: (fileId: string, fileName: string, content: string) => void;
   replies: ReplyIndex;
   /** False once the run is winding down: the chat finishes its conversation and stops. */
   keepGoing: () => boolean;
@@ -51,20 +54,27 @@ export async function runChat(ctx: ChatContext): Promise<ChatLog> {
   const log: ChatLog = { chatId: ctx.chatId, updates: [], conversations: {}, expectedEntries: [] };
   const counts: Counts = { book: 0, movie: 0, show: 0, quote: 0 };
   let cursor = 0; // replies before this index are accounted for
-  let lastPromptId: number | undefined;
+  let lastPrompt: Reply | undefined;
   for (let n = 1; ctx.keepGoing(); n++) {
     const conversation = nextConversation(ctx.rng, ctx.chatId, n, counts);
     log.conversations[conversation.name] = (log.conversations[conversation.name] ?? 0) + 1;
     for (const [i, step] of conversation.steps.entries()) {
       const sent: SentUpdate = { updateId: ctx.nextUpdateId(), label: step.label, conversation: conversation.name, reply: step.reply, posts: 0 };
       log.updates.push(sent);
-      if (!(await deliver(ctx, sent, buildUpdate(ctx.chatId, sent.updateId, step, lastPromptId)))) {
+      const update = buildUpdate(ctx, sent.updateId, step, lastPrompt);
+      if (update === undefined) {
+        log.stuck = `update ${sent.updateId} (${step.label}): the reply before it has no such button`;
+        return log;
+      }
+      if (!(await deliver(ctx, sent, update))) {
         log.stuck = `update ${sent.updateId} (${step.label}) was never acknowledged`;
         return log;
       }
       if (i === conversation.steps.length - 1 && conversation.adds) {
-        log.expectedEntries.push(conversation.adds);
-        counts[conversation.adds.kind] += 1;
+        for (const entry of conversation.adds) {
+          log.expectedEntries.push(entry);
+          counts[entry.kind] += 1;
+        }
       }
       const found = await waitForReply(ctx, step.reply, cursor);
       if (found === undefined) {
@@ -72,16 +82,31 @@ export async function runChat(ctx: ChatContext): Promise<ChatLog> {
         return log;
       }
       cursor = found + 1;
-      lastPromptId = ctx.replies.replies(ctx.chatId)[found]!.messageId;
+      lastPrompt = ctx.replies.replies(ctx.chatId)[found];
     }
   }
   return log;
 }
 
-function buildUpdate(chatId: number, updateId: number, step: Step, promptId: number | undefined): unknown {
-  return step.input.type === "text"
-    ? makeTextUpdate(updateId, chatId, step.input.text)
-    : makeCallbackUpdate(updateId, chatId, step.input.data, promptId ?? 1);
+/** The update for a step; undefined when it presses a button the previous reply doesn't have. */
+function buildUpdate(ctx: ChatContext, updateId: number, step: Step, prompt: Reply | undefined): unknown {
+  const { chatId } = ctx;
+  const input = step.input;
+  switch (input.type) {
+    case "text":
+      return makeTextUpdate(updateId, chatId, input.text);
+    case "button":
+      return makeCallbackUpdate(updateId, chatId, input.data, prompt?.messageId ?? 1);
+    case "press": {
+      const data = prompt?.buttons.find((b) => b.startsWith(input.prefix));
+      return data === undefined ? undefined : makeCallbackUpdate(updateId, chatId, data, prompt?.messageId ?? 1);
+    }
+    case "document": {
+      const fileId = `chaos-${chatId}-${updateId}`;
+      ctx.addFile(fileId, input.fileName, input.content);
+      return makeDocumentUpdate(updateId, chatId, { fileId, fileName: input.fileName, fileSize: Buffer.byteLength(input.content), mimeType: "text/csv" });
+    }
+  }
 }
 
 /** POSTs until a 200, as Telegram does. False if the deadline passed first. */

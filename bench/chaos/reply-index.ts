@@ -8,6 +8,8 @@ export interface Reply {
   at: number;
   /** The message id the fake API gave it (for pressing its buttons). */
   messageId: number | undefined;
+  /** The callback data of its inline buttons. */
+  buttons: string[];
 }
 
 export class ReplyIndex {
@@ -38,6 +40,10 @@ export class ReplyIndex {
         // Read when asked: the fake API sets a call's result once it answers.
         get messageId() {
           return (call.result as { message_id?: number } | undefined)?.message_id;
+        },
+        get buttons() {
+          const markup = call.params.reply_markup as { inline_keyboard?: Array<Array<{ callback_data?: string }>> } | undefined;
+          return (markup?.inline_keyboard ?? []).flat().flatMap((b) => (b.callback_data === undefined ? [] : [b.callback_data]));
         },
       });
       this.times.push(call.at);

@@ -59,6 +59,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         rng: createRng(options.seed, `chat:${i}`),
         nextUpdateId: () => ++updateId,
         post: (update) => supervisor.post(update),
+        addFile: (fileId, fileName, content) => void api.addFile(fileId, fileName, content),
         replies,
         keepGoing: () => !winding,
         deadline: () => deadline,

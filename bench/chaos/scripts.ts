@@ -1,7 +1,7 @@
-// The scripted conversations a chaos chat runs: each step is one update (a typed message or a
-// button press) and the reply it must get, recognised by its text. Chosen from a seeded generator,
-// so a seed always gives the same conversations. Titles carry the chat and a counter, so every
-// entry a chat adds is unique and can be found in the entries table.
+// The scripted conversations a chaos chat runs: each step is one update (a typed message, a button
+// press or a file sent for import) and the reply it must get, recognised by its text. Chosen from a
+// seeded generator, so a seed always gives the same conversations. Titles carry the chat and a
+// counter, so every entry a chat adds is unique and can be found in the entries table.
 import { llmMessage, llmReceipt } from "./fake-model.js";
 import type { Rng } from "./rng.js";
 
@@ -9,8 +9,13 @@ export type EntryKind = "book" | "movie" | "show" | "quote";
 
 /** One update of a conversation and the reply that must follow it. */
 export interface Step {
-  /** What the user does: type a text, or press a button under the reply of the previous step. */
-  input: { type: "text"; text: string } | { type: "button"; data: string };
+  /** What the user does: type a text, press a button under the reply of the previous step, or send a file. */
+  input:
+    | { type: "text"; text: string }
+    | { type: "button"; data: string }
+    /** The button under the previous step's reply whose data starts with `prefix` (its id is the bot's). */
+    | { type: "press"; prefix: string }
+    | { type: "document"; fileName: string; content: string };
   /** The reply's text. */
   reply: RegExp;
   /** For the report: what the step is. */
@@ -20,8 +25,8 @@ export interface Step {
 export interface Conversation {
   name: string;
   steps: Step[];
-  /** The entry the conversation adds once its last update is acknowledged (none for a list). */
-  adds?: { kind: EntryKind; title: string };
+  /** The entries the conversation adds once its last update is acknowledged (none for a list). */
+  adds?: Array<{ kind: EntryKind; title: string }>;
 }
 
 /** How many entries of each kind the chat has: a list's reply names the count. */
@@ -31,7 +36,7 @@ const RATING_PROMPT = /^Your rating, 1 to 5 stars\?/;
 
 /** The next conversation for a chat; `n` numbers the chat's conversations, `counts` its entries so far. */
 export function nextConversation(rng: Rng, chatId: number, n: number, counts: Counts): Conversation {
-  const kind = rng.pick(["add_book", "add_movie", "add_show", "add_quote", "add_book", "add_movie", "list", "llm"] as const);
+  const kind = rng.pick(["add_book", "add_movie", "add_show", "add_quote", "add_book", "add_movie", "list", "llm", "import"] as const);
   const tag = `c${chatId}-${n}`;
   switch (kind) {
     case "add_book": {
@@ -39,7 +44,7 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
       const rating = rng.int(1, 5);
       return {
         name: "/add_book",
-        adds: { kind: "book", title },
+        adds: [{ kind: "book", title }],
         steps: [
           text("/add_book", /^What's the book's title\?/),
           text(title, /^Who's the author\?/),
@@ -53,7 +58,7 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
       const year = rng.int(1950, 2025);
       return {
         name: "/add_movie",
-        adds: { kind: "movie", title },
+        adds: [{ kind: "movie", title }],
         steps: [
           text("/add_movie", /^What's the movie's title\?/),
           text(title, /^What year did it come out\?/),
@@ -73,7 +78,7 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
           : ratingStep(rng, rng.int(1, 5), new RegExp(`${saved}, `));
       return {
         name: "/add_show",
-        adds: { kind: "show", title },
+        adds: [{ kind: "show", title }],
         steps: [
           text("/add_show", /^What's the show's title\?/),
           text(title, /^Which season are you on\?/),
@@ -87,7 +92,7 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
       const title = `Work ${tag}`;
       return {
         name: "/add_quote",
-        adds: { kind: "quote", title },
+        adds: [{ kind: "quote", title }],
         steps: [
           text("/add_quote", /^Send me the quote text/),
           text(`Quote ${tag}: all happy families are alike.`, /^What's the title of the work it comes from/),
@@ -102,8 +107,29 @@ export function nextConversation(rng: Rng, chatId: number, n: number, counts: Co
       const stars = rng.int(1, 5);
       return {
         name: "message to the model",
-        adds: { kind: "book", title },
+        adds: [{ kind: "book", title }],
         steps: [text(llmMessage(title, stars), new RegExp(`^${escape(llmReceipt(title, stars))}$`))],
+      };
+    }
+    case "import": {
+      // A small Goodreads export sent as a file (downloaded from the fake Bot API), then Import.
+      const books = rng.int(1, 4);
+      const fileName = `goodreads-${tag}.csv`;
+      const titles = Array.from({ length: books }, (_, i) => `Imported ${tag} #${i + 1}`);
+      const rows = titles.map((title, i) => `${n * 10 + i},${title},Author ${tag},${rng.int(0, 5)},read,2024/01/02`);
+      const content = ["Book Id,Title,Author,My Rating,Exclusive Shelf,Date Added", ...rows].join("\n");
+      const these = books === 1 ? "1 book\\.\n\nImport it\\?" : `${books} books\\.\n\nImport these ${books}\\?`;
+      return {
+        name: "import file",
+        adds: titles.map((title) => ({ kind: "book" as const, title })),
+        steps: [
+          { input: { type: "document", fileName, content }, reply: new RegExp(`^Goodreads library export \\(${escape(fileName)}\\): ${these}$`), label: `file ${fileName}` },
+          {
+            input: { type: "press", prefix: "im:" },
+            reply: new RegExp(`^Imported ${books} ${books === 1 ? "entry" : "entries"}; 0 were already in your list\\.$`),
+            label: "Import button",
+          },
+        ],
       };
     }
     case "list": {

@@ -25,8 +25,8 @@ really",,,1,0`,
 ].join("\n");
 
 describe("Goodreads library export", () => {
-  it("maps columns, shelves, ratings (0 = unrated), ISBN, pages and Read Count, and skips a row without a title", () => {
-    const r = ok(read(GOODREADS, "goodreads_library_export.csv"));
+  it("maps columns, shelves, ratings (0 = unrated), ISBN, pages and Read Count, and skips a row without a title", async () => {
+    const r = ok(await read(GOODREADS, "goodreads_library_export.csv"));
     expect(r.source).toBe("goodreads");
     expect(r.entries.map(({ id: _, ...e }) => e)).toEqual([
       {
@@ -53,8 +53,8 @@ describe("Letterboxd", () => {
   const watched = "Date,Name,Year,Letterboxd URI\n2024-01-01,The Godfather Part II,1974,https://boxd.it/x\n2024-01-02,\"Paris, Texas\",1984,https://boxd.it/y\n2024-01-03,,1984,https://boxd.it/z\n";
   const reviews = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n2024-08-18,The Godfather Part II,1974,https://boxd.it/a,3,Yes,\"Long,\nbut great\",,2024-02-24\n";
 
-  it("reads diary.csv alone: one movie per film, the latest watch date, half stars kept", () => {
-    const r = ok(read(diary, "diary.csv"));
+  it("reads diary.csv alone: one movie per film, the latest watch date, half stars kept", async () => {
+    const r = ok(await read(diary, "diary.csv"));
     expect(r.source).toBe("letterboxd");
     expect(r.entries.map((e) => [e.title, e.year, e.rating, e.watchedOn, e.importKey])).toEqual([
       ["The Godfather Part II", 1974, 3.5, "2024-05-01", "letterboxd:the godfather part ii|1974"],
@@ -62,14 +62,14 @@ describe("Letterboxd", () => {
     ]);
   });
 
-  it("reads ratings.csv and watched.csv alone, by their columns", () => {
-    expect(ok(read(ratings, "ratings.csv")).entries[0]).toMatchObject({ title: "The Godfather Part II", rating: 4.5 });
-    const w = ok(read(watched, "x.csv"));
+  it("reads ratings.csv and watched.csv alone, by their columns", async () => {
+    expect(ok(await read(ratings, "ratings.csv")).entries[0]).toMatchObject({ title: "The Godfather Part II", rating: 4.5 });
+    const w = ok(await read(watched, "x.csv"));
     expect(w.entries.map((e) => [e.title, e.year, e.rating])).toEqual([["The Godfather Part II", 1974, undefined], ["Paris, Texas", 1984, undefined]]);
     expect(w.skipped).toEqual([{ where: "row 4", reason: "no title" }]);
   });
 
-  it("merges the ZIP's files: ratings.csv's rating, the diary's date, the review as notes", () => {
+  it("merges the ZIP's files: ratings.csv's rating, the diary's date, the review as notes", async () => {
     const zip = zipSync({
       "diary.csv": strToU8(diary), "ratings.csv": strToU8(ratings), "reviews.csv": strToU8(reviews),
       "watched.csv": strToU8("Date,Name,Year,Letterboxd URI\n2024-01-01,The Godfather Part II,1974,https://boxd.it/x\n2024-01-02,\"Paris, Texas\",1984,https://boxd.it/y\n"),
@@ -77,7 +77,7 @@ describe("Letterboxd", () => {
       "deleted/diary.csv": strToU8("Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n2024-01-01,Deleted,2000,u,1,,,2024-01-01\n"),
       "profile.csv": strToU8("Date Joined,Username\n2020-01-01,me\n"),
     });
-    const r = ok(read(zip, "letterboxd-me-2024.zip"));
+    const r = ok(await read(zip, "letterboxd-me-2024.zip"));
     expect(r.entries.map((e) => [e.title, e.year, e.rating, e.watchedOn, e.notes])).toEqual([
       ["The Godfather Part II", 1974, 4.5, "2024-05-01", "Long,\nbut great"],
       ["Paris, Texas", 1984, undefined, undefined, undefined],
@@ -86,10 +86,10 @@ describe("Letterboxd", () => {
     expect(r.entries[0]!.addedAtMs).toBe(Date.UTC(2024, 0, 1));
   });
 
-  it("reads Letterboxd's import format (our export) and refuses a watchlist", () => {
-    const r = ok(read("Title,Year,Rating,WatchedDate,Rewatch,Tags,Review\nHeat,1995,3.5,2023-12-24,,,\"great\"\n"));
+  it("reads Letterboxd's import format (our export) and refuses a watchlist", async () => {
+    const r = ok(await read("Title,Year,Rating,WatchedDate,Rewatch,Tags,Review\nHeat,1995,3.5,2023-12-24,,,\"great\"\n"));
     expect(r.entries[0]).toMatchObject({ title: "Heat", year: 1995, rating: 3.5, watchedOn: "2023-12-24", notes: "great" });
-    const w = read("Date,Name,Year,Letterboxd URI\n2024-01-01,Unseen,2000,u\n", "watchlist.csv");
+    const w = await read("Date,Name,Year,Letterboxd URI\n2024-01-01,Unseen,2000,u\n", "watchlist.csv");
     expect(w.ok).toBe(false);
   });
 });
@@ -107,8 +107,8 @@ describe("Yamtrack CSV", () => {
     `"5","manual","movie","","","","","","","","","","",""`,
   ].join("\n");
 
-  it("maps media types, 0-10 scores (halved), statuses, and a show's seasons and episodes to one show", () => {
-    const r = ok(read(csv, "yamtrack.csv"));
+  it("maps media types, 0-10 scores (halved), statuses, and a show's seasons and episodes to one show", async () => {
+    const r = ok(await read(csv, "yamtrack.csv"));
     expect(r.source).toBe("yamtrack");
     const byTitle = Object.fromEntries(r.entries.map(({ id: _, addedAtMs: __, ...e }) => [e.title, e]));
     expect(byTitle["Friends"]).toEqual({ kind: "show", title: "Friends", status: "watching", season: 2, episode: 4, rating: 4, importKey: "yamtrack:tmdb:tv:1668", tmdbId: 1668 });
@@ -128,18 +128,18 @@ describe("our own exports", () => {
   ];
   const strip = (list: Array<Record<string, unknown>>) => list.map(({ id: _, chatId: __, importKey: ___, ...rest }) => rest);
 
-  it.each(["json", "csv"] as const)("reads its own %s export back field for field", (format) => {
-    const r = ok(read(exportEntries(entries, format), `media-tracker.${format}`));
+  it.each(["json", "csv"] as const)("reads its own %s export back field for field", async (format) => {
+    const r = ok(await read(exportEntries(entries, format), `media-tracker.${format}`));
     expect(r.source).toBe("media-tracker");
     expect(r.skipped).toEqual([]);
     expect(r.entries.map((e) => e.importKey)).toEqual(["mt:b1", "mt:m1", "mt:s1", "mt:q1"]);
     expect(strip(r.entries as never)).toEqual(strip(entries as never));
   });
 
-  it("reads its Goodreads, Letterboxd and Yamtrack files back", () => {
-    expect(ok(read(exportFile(entries, "goodreads").content)).entries[0]).toMatchObject({ kind: "book", title: "Dune", author: "Frank Herbert", rating: 5, status: "reading", notes: "a,\n\"b\" 🚀 שלום" });
-    expect(ok(read(exportFile(entries, "letterboxd").content)).entries[0]).toMatchObject({ kind: "movie", title: "Heat", year: 1995, rating: 3, watchedOn: "2024-01-01" });
-    const yam = ok(read(exportFile(entries, "yamtrack").content)).entries;
+  it("reads its Goodreads, Letterboxd and Yamtrack files back", async () => {
+    expect(ok(await read(exportFile(entries, "goodreads").content)).entries[0]).toMatchObject({ kind: "book", title: "Dune", author: "Frank Herbert", rating: 5, status: "reading", notes: "a,\n\"b\" 🚀 שלום" });
+    expect(ok(await read(exportFile(entries, "letterboxd").content)).entries[0]).toMatchObject({ kind: "movie", title: "Heat", year: 1995, rating: 3, watchedOn: "2024-01-01" });
+    const yam = ok(await read(exportFile(entries, "yamtrack").content)).entries;
     expect(yam.map((e) => [e.kind, e.title, e.rating, e.status])).toEqual([
       ["book", "Dune", 4.5, "reading"], ["movie", "Heat", 3, undefined], ["show", "Dark", undefined, "paused"],
     ]);
@@ -147,37 +147,37 @@ describe("our own exports", () => {
     expect(yam[0]).toMatchObject({ currentPage: 42 });
   });
 
-  it("texts made spreadsheet-safe in CSV come back exactly, from our CSV and the services' files", () => {
+  it("texts made spreadsheet-safe in CSV come back exactly, from our CSV and the services' files", async () => {
     const texts = ["=1+1", "+cmd", "-5", "@x", "'=quoted", "''-two", "'plain", "\t=tab", "Plain"];
     const hostile: Entry[] = texts.flatMap((text, i) => [
       { chatId: "1", id: `q${i}`, kind: "quote" as const, title: text.trim(), author: text, quoteText: text, notes: text, addedAtMs: T, updatedAtMs: T },
       { chatId: "1", id: `b${i}`, kind: "book" as const, title: text.trim(), author: text, status: "reading", notes: text, addedAtMs: T, updatedAtMs: T },
       { chatId: "1", id: `m${i}`, kind: "movie" as const, title: text.trim(), year: 2000 + i, notes: text, addedAtMs: T, updatedAtMs: T },
     ]);
-    const own = ok(read(exportEntries(hostile, "csv"), "media-tracker.csv"));
+    const own = ok(await read(exportEntries(hostile, "csv"), "media-tracker.csv"));
     expect(strip(own.entries as never)).toEqual(strip(hostile as never));
-    const titles = (format: "goodreads" | "letterboxd" | "yamtrack") => ok(read(exportFile(hostile, format).content)).entries.map((e) => [e.title, e.notes]);
+    const titles = async (format: "goodreads" | "letterboxd" | "yamtrack") => ok(await read(exportFile(hostile, format).content)).entries.map((e) => [e.title, e.notes]);
     const expected = (...kinds: string[]) => hostile.filter((e) => kinds.includes(e.kind)).map((e) => [e.title, e.notes]);
-    expect(titles("goodreads")).toEqual(expected("book"));
-    expect(titles("letterboxd")).toEqual(expected("movie"));
-    expect(titles("yamtrack")).toEqual(expected("book", "movie"));
+    expect(await titles("goodreads")).toEqual(expected("book"));
+    expect(await titles("letterboxd")).toEqual(expected("movie"));
+    expect(await titles("yamtrack")).toEqual(expected("book", "movie"));
   });
 
-  it("skips entries without a kind or title, with the item number", () => {
-    const r = ok(read(JSON.stringify([{ kind: "book", title: "A" }, { kind: "song", title: "B" }, { kind: "movie" }, 7]), "x.json"));
+  it("skips entries without a kind or title, with the item number", async () => {
+    const r = ok(await read(JSON.stringify([{ kind: "book", title: "A" }, { kind: "song", title: "B" }, { kind: "movie" }, 7]), "x.json"));
     expect(r.entries).toHaveLength(1);
     expect(r.skipped).toEqual([{ where: "item 4", reason: "not an entry" }, { where: "item 2", reason: 'unknown kind "song"' }, { where: "item 3", reason: "no title" }]);
   });
 });
 
 describe("bad files", () => {
-  it("refuses malformed, unknown, binary, empty and broken ZIP files with a reason", () => {
-    expect(read('a,b\n"unclosed,1\n')).toMatchObject({ ok: false, error: expect.stringMatching(/malformed/) });
-    expect(read("foo,bar\n1,2\n")).toMatchObject({ ok: false, error: expect.stringMatching(/recognize/) });
-    expect(read(new Uint8Array([0xff, 0xfe, 0x00, 0x41]))).toMatchObject({ ok: false, error: expect.stringMatching(/UTF-8/) });
-    expect(read("")).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
-    expect(read(new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3]), "x.zip")).toMatchObject({ ok: false, error: expect.stringMatching(/ZIP/) });
-    expect(read("[1, 2", "x.json")).toMatchObject({ ok: false, error: expect.stringMatching(/malformed/) });
-    expect(read(Buffer.alloc(5 * 1024 * 1024 + 1, 0x61))).toMatchObject({ ok: false, error: expect.stringMatching(/5 MB/) });
+  it("refuses malformed, unknown, binary, empty and broken ZIP files with a reason", async () => {
+    expect(await read('a,b\n"unclosed,1\n')).toMatchObject({ ok: false, error: expect.stringMatching(/malformed/) });
+    expect(await read("foo,bar\n1,2\n")).toMatchObject({ ok: false, error: expect.stringMatching(/recognize/) });
+    expect(await read(new Uint8Array([0xff, 0xfe, 0x00, 0x41]))).toMatchObject({ ok: false, error: expect.stringMatching(/UTF-8/) });
+    expect(await read("")).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(await read(new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3]), "x.zip")).toMatchObject({ ok: false, error: expect.stringMatching(/ZIP/) });
+    expect(await read("[1, 2", "x.json")).toMatchObject({ ok: false, error: expect.stringMatching(/malformed/) });
+    expect(await read(Buffer.alloc(5 * 1024 * 1024 + 1, 0x61))).toMatchObject({ ok: false, error: expect.stringMatching(/5 MB/) });
   });
 });

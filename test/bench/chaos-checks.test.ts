@@ -17,7 +17,7 @@ function chat(...patterns: RegExp[]): ChatLog {
   };
 }
 
-const reply = (text: string, at: number): Reply => ({ text, at, messageId: undefined });
+const reply = (text: string, at: number): Reply => ({ text, at, messageId: undefined, buttons: [] });
 
 /** One bot process that lived from `from` to `to` and was killed from outside. */
 const killed = (from: number, to: number): KillRecord => ({

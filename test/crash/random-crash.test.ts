@@ -8,7 +8,7 @@ import { formatReport } from "../../bench/chaos/report.js";
 import { runChaos } from "../../bench/chaos/run-chaos.js";
 
 const CHATS = 8;
-// Seed 60's first six kills: SIGKILL 2 s after ready, outbox.after-send@10, message.before-handle@6,
+// Seed 60's first six kills: SIGKILL 2 s after ready, outbox.after-record@10, step.before@6,
 // SIGKILL 371 ms after spawn (mid-recovery), message.before-handle@2, step.before@19.
 const FIXED_SEED = 60;
 const DAY_SEED = Math.floor(Date.now() / 86_400_000);

@@ -61,6 +61,13 @@ function invalidity(e: ImportedEntry): string | undefined {
   if (e.tmdbId !== undefined && !isWhole(e.tmdbId, 1, 2 ** 31 - 1)) return `tmdbId ${e.tmdbId}`;
   if (e.openLibraryKey !== undefined && !/^OL\d+[WMA]$/.test(e.openLibraryKey)) return `openLibraryKey ${e.openLibraryKey}`;
   if (e.coverUrl !== undefined && !/^https?:\/\/\S+$/.test(e.coverUrl)) return `coverUrl ${e.coverUrl}`;
+  for (const h of e.history ?? []) {
+    const at = isDay(h.at) || (typeof h.at === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(h.at) && new Date(h.at).toISOString() === h.at);
+    if (!at) return `history at ${JSON.stringify(h.at)}`;
+    if (h.event === "episode" && !(isWhole(h.season, 0, MAX_SEASON) && isWhole(h.episode, 0, MAX_EPISODE))) return `history episode ${JSON.stringify(h)}`;
+    if (h.event === "rated" && h.rating !== e.rating && !(h.rating >= 1 && h.rating <= 5 && Number.isInteger(h.rating * 2))) return `history rating ${h.rating}`;
+    if (!["watched", "finished", "episode", "rated", "status"].includes(h.event)) return `history event ${JSON.stringify(h)}`;
+  }
   return undefined;
 }
 
@@ -85,7 +92,7 @@ function checkRead(result: ImportRead): void {
   expect(added).toBe(result.entries.length);
 }
 
-function read(bytes: Uint8Array, name: string): ImportRead {
+function read(bytes: Uint8Array, name: string): Promise<ImportRead> {
   return readImportFile(bytes, name, options);
 }
 
@@ -172,50 +179,68 @@ const fileName = fc.constantFrom("export.csv", "diary.csv", "watchlist.csv", "ra
 // === Properties
 
 describe("import reader under random input", () => {
-  it("arbitrary bytes: a refusal with a reason, or valid entries only", () => {
-    fc.assert(
-      fc.property(
+  it("arbitrary bytes: a refusal with a reason, or valid entries only", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.oneof(
           fc.uint8Array({ maxLength: 2000 }),
           fc.tuple(fc.constantFrom([0xef, 0xbb, 0xbf], [0x5b], [0x7b], [0x50, 0x4b], [0xff, 0xfe]), fc.uint8Array({ maxLength: 500 })).map(([head, rest]) => Uint8Array.from([...head, ...rest])),
         ),
         fileName,
-        (bytes, name) => checkRead(read(bytes, name)),
+        async (bytes, name) => checkRead(await read(bytes, name)),
       ),
       { numRuns: 400, seed: SEED },
     );
   });
 
-  it("random CSV (headers, quoting, BOM, line ends): a refusal with a reason, or valid entries only", () => {
-    fc.assert(
-      fc.property(csvText, fileName, (text, name) => checkRead(read(strToU8(text), name))),
+  it("random CSV (headers, quoting, BOM, line ends): a refusal with a reason, or valid entries only", async () => {
+    await fc.assert(
+      fc.asyncProperty(csvText, fileName, async (text, name) => checkRead(await read(strToU8(text), name))),
       { numRuns: 800, seed: SEED },
     );
   });
 
-  it("CSV with a known service's or our own columns and hostile values: valid entries only", () => {
+  it("CSV with a known service's or our own columns and hostile values: valid entries only", async () => {
     const knownHeaders = fc.constantFrom(
       OWN_COLUMNS,
       ["Book Id", "Title", "Author", "My Rating", "Exclusive Shelf", "Date Read", "Date Added", "My Review"],
       ["Date", "Name", "Year", "Letterboxd URI", "Rating", "Rewatch", "Tags", "Watched Date"],
       ["Title", "Year", "Rating10", "WatchedDate", "Review"],
       ["media_id", "source", "media_type", "title", "season_number", "episode_number", "score", "progress", "status", "notes", "start_date", "end_date", "created_at"],
+      ["Title", "Authors", "ISBN/UID", "Read Status", "Date Added", "Last Date Read", "Dates Read", "Read Count", "Star Rating", "Review"],
+      ["episode_id", "tv_show_name", "episode_season_number", "episode_number", "created_at", "updated_at"],
+      ["uuid", "entity_type", "type", "movie_name", "series_name", "season_number", "episode_number", "release_date", "created_at"],
     );
-    fc.assert(
-      fc.property(knownHeaders, fc.array(fc.array(cell, { minLength: 4, maxLength: 17 }), { minLength: 1, maxLength: 10 }), (headers, rows) => {
+    await fc.assert(
+      fc.asyncProperty(knownHeaders, fc.array(fc.array(cell, { minLength: 4, maxLength: 17 }), { minLength: 1, maxLength: 10 }), async (headers, rows) => {
         const text = [headers, ...rows].map((r) => r.map((c) => quoteCell(c, "auto")).join(",")).join("\n");
-        checkRead(read(strToU8(text), "export.csv"));
+        checkRead(await read(strToU8(text), "export.csv"));
       }),
       { numRuns: 800, seed: SEED },
     );
   });
 
-  it("random and damaged ZIP files: a refusal with a reason, or valid entries only", () => {
-    fc.assert(fc.property(zipBytes, (bytes) => checkRead(read(bytes, "letterboxd.zip"))), { numRuns: 300, seed: SEED });
+  it("random and damaged ZIP files: a refusal with a reason, or valid entries only", async () => {
+    await fc.assert(fc.asyncProperty(zipBytes, async (bytes) => checkRead(await read(bytes, "letterboxd.zip"))), { numRuns: 300, seed: SEED });
   });
 
-  it("random JSON shaped like our export (and truncated JSON): a refusal with a reason, or valid entries only", () => {
-    fc.assert(fc.property(ownJson, (text) => checkRead(read(strToU8(text), "media-tracker.json"))), { numRuns: 800, seed: SEED });
+  it("random JSON shaped like Trakt's export items: a refusal with a reason, or valid entries only", async () => {
+    const value = fc.oneof(cell, fc.integer(), fc.double(), fc.constant(null), fc.boolean());
+    const media = fc.record({ title: value, year: value, ids: fc.record({ trakt: value, tmdb: value, slug: value }, { requiredKeys: [] }) }, { requiredKeys: [] });
+    const item = fc.record({
+      plays: value, last_watched_at: value, watched_at: value, rated_at: value, listed_at: value, rating: value,
+      type: fc.oneof(value, fc.constantFrom("movie", "show", "episode", "season")), movie: media, show: media,
+      episode: fc.record({ season: value, number: value }, { requiredKeys: [] }),
+      seasons: fc.array(fc.record({ number: value, episodes: fc.array(fc.record({ number: value, last_watched_at: value }, { requiredKeys: [] }), { maxLength: 4 }) }, { requiredKeys: [] }), { maxLength: 3 }),
+    }, { requiredKeys: [] }).map((i) => ("movie" in i || "show" in i ? i : { ...i, movie: { title: "x", ids: { trakt: 1 } } }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { minLength: 1, maxLength: 8 }), async (items) => checkRead(await read(strToU8(JSON.stringify(items)), "watched-movies.json"))),
+      { numRuns: 800, seed: SEED },
+    );
+  });
+
+  it("random JSON shaped like our export (and truncated JSON): a refusal with a reason, or valid entries only", async () => {
+    await fc.assert(fc.asyncProperty(ownJson, async (text) => checkRead(await read(strToU8(text), "media-tracker.json"))), { numRuns: 800, seed: SEED });
   });
 });
 
@@ -259,11 +284,11 @@ function content(e: Entry | ImportedEntry): Record<string, unknown> {
 }
 
 describe("our own export read back", () => {
-  it.each(["json", "csv"] as const)("%s: export then import gives the same entries, keyed by their ids", (format) => {
-    fc.assert(
-      fc.property(fc.uniqueArray(entry, { selector: (e) => e.id, maxLength: 12 }), (entries) => {
+  it.each(["json", "csv"] as const)("%s: export then import gives the same entries, keyed by their ids", async (format) => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(entry, { selector: (e) => e.id, maxLength: 12 }), async (entries) => {
         const file = exportFile(entries, format);
-        const result = read(strToU8(file.content), file.fileName);
+        const result = await read(strToU8(file.content), file.fileName);
         if (!result.ok) throw new Error(result.error);
         expect(result.source).toBe("media-tracker");
         expect(result.skipped).toEqual([]);
@@ -277,15 +302,15 @@ describe("our own export read back", () => {
 });
 
 describe("cases the fuzzer found", () => {
-  it("leaves out numbers out of range (a season of 1e21 used to reach the store and fail the whole import) and statuses the bot doesn't offer", () => {
-    const own = read(strToU8("kind,title,year,season,episode,currentPage,status,id\nshow,X,,1e21,-3,,banana,a\nmovie,Y,1,,,,reading,b\nbook,Z,,,,1e400,Reading,c\n"), "x.csv");
+  it("leaves out numbers out of range (a season of 1e21 used to reach the store and fail the whole import) and statuses the bot doesn't offer", async () => {
+    const own = await read(strToU8("kind,title,year,season,episode,currentPage,status,id\nshow,X,,1e21,-3,,banana,a\nmovie,Y,1,,,,reading,b\nbook,Z,,,,1e400,Reading,c\n"), "x.csv");
     checkRead(own);
     expect(own.ok && own.entries.map(content)).toEqual([
       { kind: "show", title: "X", addedAtMs: options.nowMs },
       { kind: "movie", title: "Y", addedAtMs: options.nowMs },
       { kind: "book", title: "Z", addedAtMs: options.nowMs, status: "reading" },
     ]);
-    const letterboxd = read(strToU8("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Old,1,x,4\n"), "ratings.csv");
+    const letterboxd = await read(strToU8("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Old,1,x,4\n"), "ratings.csv");
     checkRead(letterboxd);
     expect(letterboxd.ok && letterboxd.entries[0]!.year).toBeUndefined();
   });

@@ -147,3 +147,47 @@ describe("files that can't be imported", () => {
     expect(await sendFile(t, 8, "media-tracker.json", json)).toMatch(/1 is already in your list[\s\S]*Nothing new/);
   });
 });
+
+describe("hostile files get one short answer", () => {
+  /** Sends the file; returns every message the bot sent the chat for it (waits until the inbox is idle). */
+  async function answersTo(app: TestApp, chatId: number, name: string, bytes: string): Promise<string[]> {
+    const before = app.replies(chatId).length;
+    await sendFile(app, chatId, name, bytes);
+    await app.api.waitFor(() => app.app.runtime.stats.pendingCount() === 0 && app.app.runtime.stats.unsentCount() === 0);
+    return app.replies(chatId).slice(before);
+  }
+
+  it("quotes megabyte header cells, skip reasons and file names short: one message per file, and one for its import", async () => {
+    t = await startTestApp();
+    const huge = (c: string) => c.repeat(200_000);
+    const unknown = await answersTo(t, 9, "cells.csv", `${["A", "B", "C", "D", "E", "F", "G"].map(huge).join(",")}\n1,2,3,4,5,6,7\n`);
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0]).toMatch(/^I don't recognize this file's columns \("A{30}…", "B{30}…", .*, "F{30}…", …\)\. I can import /);
+    expect(unknown[0]!.length).toBeLessThan(600);
+
+    // Yamtrack: 2,000 rows of a 2 KB media_type, and one movie.
+    const rows = ["media_id,source,media_type,title,score,status", "1,tmdb,movie,Heat,8,Completed"];
+    for (let i = 0; i < 2000; i++) rows.push(`${i},tmdb,${"podcast\u202e".repeat(250)},Show ${i},,`);
+    const name = `${"very long name ".repeat(40)}.csv`;
+    const summary = await answersTo(t, 9, name, rows.join("\n"));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatch(/^Yamtrack export \(very long name very long name very long name very long name…\): 1 movie\.\nSkipped 2000 rows:\n/);
+    expect(summary[0]).toContain("• and 1990 more\n\nImport it?");
+    expect(summary[0]!.length).toBeLessThan(2000);
+    const result = await press(t, 9, importButton(t, 9)!);
+    expect(result).toMatch(/^Imported 1 entry; 0 were already in your list; skipped 2000\.\n• row 3: podcast/);
+    expect(result!.length).toBeLessThan(2000);
+    expect(t.replies(9)).toHaveLength(3);
+  });
+
+  it("quotes a malformed file's error short", async () => {
+    t = await startTestApp();
+    const json = await answersTo(t, 10, "big.json", `[{"title": "${"x".repeat(100_000)}" "kind": 1}]`);
+    expect(json).toHaveLength(1);
+    expect(json[0]).toMatch(/^That JSON file is malformed, so I imported nothing \(/);
+    expect(json[0]!.length).toBeLessThan(400);
+    const csv = await answersTo(t, 10, "big.csv", `Title,Author\n"${"y".repeat(100_000)}"x,1\n`);
+    expect(csv).toHaveLength(1);
+    expect(csv[0]!.length).toBeLessThan(400);
+  });
+});

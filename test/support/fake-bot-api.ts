@@ -87,10 +87,15 @@ export interface FakeBotApi {
    * and GET /file/bot<token>/<file_path> serves `bytes`. Returns the file_path.
    */
   addFile(fileId: string, name: string, bytes: Buffer | string): string;
-  /** File downloads (GET /file/bot<token>/<path>) served so far, by file_path. */
+  /** File downloads (GET /file/bot<token>/<path>) served or started so far, by file_path. */
   readonly downloads: readonly string[];
   /** What getChatMember answers for this user in this chat (default "member"): make someone a group admin. */
   setChatMember(chatId: number, userId: number, status: ChatMemberStatus): void;
+  /**
+   * A hanging file server: until the returned function is called, downloads send their headers and
+   * the first half of the file, then nothing more (the rest follows once released).
+   */
+  stallDownloads(): () => void;
   /** Calls `listener` with each call as it is recorded (the benchmarks time replies with it); returns an unsubscribe. */
   onCall(listener: (call: RecordedCall) => void): () => void;
   /** Closes the server and destroys every socket, including held long polls. Idempotent. */
@@ -158,6 +163,8 @@ class FakeBotApiServer implements FakeBotApi {
   /** Files users "sent", by file_id (see addFile). */
   private readonly files = new Map<string, { path: string; bytes: Buffer }>();
   readonly downloads: string[] = [];
+  /** Set while downloads stall (see stallDownloads); resolves when released. */
+  private downloadStall: Promise<void> | undefined;
 
   constructor(token: string) {
     this.token = token;
@@ -275,6 +282,17 @@ class FakeBotApiServer implements FakeBotApi {
     this.memberStatuses.set(`${chatId}:${userId}`, status);
   }
 
+  stallDownloads(): () => void {
+    let release!: () => void;
+    this.downloadStall = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.downloadStall = undefined;
+      release();
+    };
+  }
+
   onCall(listener: (call: RecordedCall) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -309,6 +327,14 @@ class FakeBotApiServer implements FakeBotApi {
       }
       this.downloads.push(file.path);
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": file.bytes.length });
+      if (this.downloadStall) {
+        const half = Math.floor(file.bytes.length / 2);
+        res.write(file.bytes.subarray(0, half));
+        await this.downloadStall;
+        if (this.closed || res.destroyed) return;
+        res.end(file.bytes.subarray(half));
+        return;
+      }
       res.end(file.bytes);
       return;
     }

@@ -1,13 +1,14 @@
 // Where read imports wait for their confirmation: the port; src/store/imports.ts implements it on
 // SQLite. Every call is scoped to one chat, and synchronous so it can run inside ctx.write.
-import type { ImportSource, ImportedEntry, SkippedRow } from "./types.js";
+import type { ImportSource, ImportedEntry, SkippedRow, SkippedRows } from "./types.js";
 
 export interface StagedImport {
   id: string;
   chatId: string;
   source: ImportSource;
   entries: ImportedEntry[];
-  skipped: SkippedRow[];
+  /** The whole list in imports staged by older releases. */
+  skipped: SkippedRows | SkippedRow[];
   summary: string;
   createdAtMs: number;
   appliedAtMs?: number;

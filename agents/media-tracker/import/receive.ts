@@ -1,10 +1,12 @@
-// Files sent to the bot: imports from Goodreads, Letterboxd, Yamtrack and our own exports.
+// Files sent to the bot: imports from Goodreads, Letterboxd, Trakt, TV Time, StoryGraph, Yamtrack and our own exports.
 //
 // 1. receiveFile: checks the name and size, then downloads and reads the file in ONE journaled
-//    step ("read-import": after a crash the parsed result comes from the journal, no second
-//    download), stages it ("stage-import": the imports table, with which entries the chat already
-//    has from any source, match.ts) and shows a summary with Import (im:<id>), Import and update
-//    (iu:<id>, when the file has a newer rating or progress for some) and Cancel (ic:<id>) buttons.
+//    step ("read-import": after a crash the read comes from the journal, no second download; it
+//    journals the compact form of packed.ts), stages it ("stage-import": the imports table, with
+//    which entries the chat already has from any source, match.ts) and shows a summary with Import
+//    (im:<id>), Import and update (iu:<id>, when the file has a newer rating or progress for some)
+//    and Cancel (ic:<id>) buttons. Every reply about a file is one message: what it quotes from the
+//    file is cut short.
 // 2. Import: applies the staged import in ONE write ("apply-import": the entries matched again
 //    against the list, the new ones added (media.addMany, deduplicated by import key), with iu: the
 //    matched ones brought forward, and the import marked applied), so a crash, a second press or
@@ -14,16 +16,17 @@ import { crashPoint } from "../../../runtime/crash-points.js";
 import { ENTRY_KINDS, type EntryKind } from "../media-store.js";
 import { type ButtonPress, type ButtonRoute, type SentFile, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
+import { MAX_IMPORT_BYTES, ROW_LIMIT_TEXT, SIZE_LIMIT_TEXT, quoted } from "./bounds.js";
+import { DownloadStopped } from "./file-source.js";
 import { type ImportPlan, planImport, planLines } from "./match.js";
-import { MAX_IMPORT_BYTES, readImportFile } from "./read.js";
-import { type ImportRead, SOURCE_NAMES, type SkippedRow } from "./types.js";
+import { type PackedRead, entryCount, listed, packRead, unpackEntries } from "./packed.js";
+import { KNOWN_FORMATS, readImportFile } from "./read.js";
+import { type ImportedEntry, SOURCE_NAMES, type SkippedRows } from "./types.js";
 
 export const IMPORT_BUTTON = "im";
 export const IMPORT_UPDATE_BUTTON = "iu";
 export const CANCEL_IMPORT_BUTTON = "ic";
 const STALE = "That import is no longer active.";
-/** How many skipped rows a message lists before "and N more". */
-const MAX_LISTED_SKIPS = 10;
 
 const NOUNS: Record<EntryKind, [string, string]> = {
   book: ["book", "books"],
@@ -41,46 +44,52 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
   }
   const name = file.fileName ?? "";
   if (!/\.(csv|json|zip)$/i.test(name)) {
-    turn.reply(
-      "I can import CSV, JSON or ZIP files: a Goodreads library export, a Letterboxd export (the ZIP, or its diary.csv, ratings.csv or watched.csv), a Yamtrack CSV, or my own /export.",
-    );
+    turn.reply(`I can import CSV, JSON or ZIP files: ${KNOWN_FORMATS}.`);
     return;
   }
   if (file.fileSize !== undefined && file.fileSize > MAX_IMPORT_BYTES) {
-    turn.reply(`That file is ${megabytes(file.fileSize)} MB; I can import files up to 5 MB. Split it, or send only the part you need.`);
+    turn.reply(`That file is ${megabytes(file.fileSize)} MB; I can import files up to ${SIZE_LIMIT_TEXT} (and ${ROW_LIMIT_TEXT} rows). Split it, or send only the part you need.`);
     return;
   }
+  const shownName = quoted(name, 60);
 
   const nowMs = turn.ctx.now();
-  let read: ImportRead;
+  let read: PackedRead;
   try {
     read = await turn.ctx.run("read-import", async () => {
-      const bytes = await files.download(file.fileId);
-      return readImportFile(bytes, name, { nowMs, newId: randomUUID });
+      const bytes = await files.download(file.fileId, { maxBytes: MAX_IMPORT_BYTES });
+      // Telegram's size was missing or wrong: the download stopped at the limit.
+      if (bytes === "too-big") return { ok: false, error: `That file is over ${SIZE_LIMIT_TEXT}, more than I can import at once.` } as const;
+      return packRead(await readImportFile(bytes, name, { nowMs, newId: randomUUID }));
     });
   } catch (error) {
-    turn.reply(`I couldn't get that file from Telegram (${error instanceof Error ? error.message : String(error)}). Please send it again.`);
+    // Stopping: the message fails unjournaled and is handled again, from the download, after the restart.
+    if (error instanceof DownloadStopped) throw error;
+    const why = quoted(error instanceof Error ? error.message : String(error), 160);
+    turn.reply(`I couldn't get that file from Telegram (${why}). Please send it again.`);
     return;
   }
   if (!read.ok) {
     turn.reply(read.error);
     return;
   }
-  if (read.entries.length === 0) {
-    turn.reply([`I found nothing to import in ${name}.`, ...skippedLines(read.skipped)].join("\n"));
+  const skipped = listed(read.skipped);
+  if (entryCount(read) === 0) {
+    turn.reply([`I found nothing to import in ${shownName}.`, ...skippedLines(skipped)].join("\n"));
     return;
   }
 
+  // Fresh ids: the journal keeps the entries without them, and this write commits them.
+  const entries = await unpackEntries(read, randomUUID);
+  const { source, notes = [] } = read;
   const importId = turn.ctx.randomId();
   const staged = await turn.ctx.write("stage-import", () => {
-    const plan = planImport(turn.deps.media.everything(turn.chatId), read.entries, read.source);
-    const summary = summarise(name, read, plan);
+    const plan = planImport(turn.deps.media.everything(turn.chatId), entries, source);
+    const summary = summarise(`${SOURCE_NAMES[source]} (${shownName})`, entries, notes, skipped, plan);
     const counts = { fresh: plan.fresh.length, updates: plan.updates.length };
     // Nothing new and nothing to update: say so, and keep nothing waiting.
     if (counts.fresh > 0 || counts.updates > 0) {
-      imports.stage({
-        id: importId, chatId: turn.chatId, source: read.source, entries: read.entries, skipped: read.skipped, summary, createdAtMs: nowMs,
-      });
+      imports.stage({ id: importId, chatId: turn.chatId, source, entries, skipped, summary, createdAtMs: nowMs });
     }
     return { summary, ...counts };
   });
@@ -154,7 +163,7 @@ async function applyImport(turn: Turn, id: string | undefined, press: ButtonPres
     // A crash test's point: the entries are in, the import not yet marked, nothing committed.
     crashPoint("import.mid-apply");
     imports.markApplied(turn.chatId, id, nowMs);
-    return { status: "applied" as const, added, updated, already: staged.entries.length - added - updated, skipped: staged.skipped };
+    return { status: "applied" as const, added, updated, already: staged.entries.length - added - updated, skipped: listed(staged.skipped) };
   });
   if (result.status === "missing") return STALE;
   if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
@@ -162,26 +171,27 @@ async function applyImport(turn: Turn, id: string | undefined, press: ButtonPres
   if (result.status === "applied-before") return "That file is imported already.";
   const parts = [`Imported ${result.added} ${result.added === 1 ? "entry" : "entries"}${result.updated > 0 ? ` and updated ${result.updated}` : ""}`];
   parts.push(`${result.already} ${result.already === 1 ? "was" : "were"} already in your list`);
-  if (result.skipped.length > 0) parts.push(`skipped ${result.skipped.length}`);
+  if (result.skipped.total > 0) parts.push(`skipped ${result.skipped.total}`);
   turn.reply([`${parts.join("; ")}.`, ...skippedLines(result.skipped, false)].join("\n"));
 }
 
-function summarise(name: string, read: Extract<ImportRead, { ok: true }>, plan: ImportPlan): string {
+function summarise(title: string, entries: ImportedEntry[], notes: string[], skipped: SkippedRows, plan: ImportPlan): string {
   const counts = ENTRY_KINDS.map((kind) => {
-    const n = read.entries.filter((e) => e.kind === kind).length;
+    const n = entries.filter((e) => e.kind === kind).length;
     return n > 0 ? `${n} ${NOUNS[kind][n === 1 ? 0 : 1]}` : undefined;
   }).filter((c) => c !== undefined);
-  const lines = [`${SOURCE_NAMES[read.source]} (${name}): ${counts.join(", ")}.`];
-  lines.push(...(read.notes ?? []), ...planLines(plan));
-  lines.push(...skippedLines(read.skipped));
+  const lines = [`${title}: ${counts.join(", ")}.`];
+  lines.push(...notes, ...planLines(plan));
+  lines.push(...skippedLines(skipped));
   return lines.join("\n");
 }
 
-function skippedLines(skipped: SkippedRow[], header = true): string[] {
-  if (skipped.length === 0) return [];
-  const lines = skipped.slice(0, MAX_LISTED_SKIPS).map((s) => `• ${s.where}: ${s.reason}`);
-  if (skipped.length > MAX_LISTED_SKIPS) lines.push(`• and ${skipped.length - MAX_LISTED_SKIPS} more`);
-  return header ? [`Skipped ${skipped.length} ${skipped.length === 1 ? "row" : "rows"}:`, ...lines] : lines;
+/** The skipped rows a reply lists: a few, each quoted short (listed() cut them), then how many more. */
+function skippedLines(skipped: SkippedRows, header = true): string[] {
+  if (skipped.total === 0) return [];
+  const lines = skipped.first.map((s) => `• ${s.where}: ${s.reason}`);
+  if (skipped.total > skipped.first.length) lines.push(`• and ${skipped.total - skipped.first.length} more`);
+  return header ? [`Skipped ${skipped.total} ${skipped.total === 1 ? "row" : "rows"}:`, ...lines] : lines;
 }
 
 function megabytes(bytes: number): string {

@@ -8,6 +8,7 @@ import { MAX_PAGE } from "../edit-fields.js";
 import { MAX_EPISODE, MAX_SEASON, MAX_YEAR, MIN_YEAR } from "../fields.js";
 import { fromCsvText } from "../export/csv-text.js";
 import { RatingReader, shelfToBookStatus, toRating, yamtrackToStatus } from "../export/mappings.js";
+import { quoted } from "./bounds.js";
 import type { CsvTable, ImportedEntry, ReadOptions, SkippedRow } from "./types.js";
 import { MAX_TIMES, coverUrl, cleanTitle, day, isbn, lower, number, openLibraryKey, text, timeMs, wholeNumber } from "./values.js";
 
@@ -204,7 +205,7 @@ export function readLetterboxd(
   }
   out.notes.push(...ratings.notes());
   if (leftOut.length > 0) {
-    const named = leftOut.slice(0, MAX_NAMED_FILES).map((f) => `${f.name} (${f.reason})`);
+    const named = leftOut.slice(0, MAX_NAMED_FILES).map((f) => `${quoted(f.name, 60)} (${f.reason})`);
     if (leftOut.length > MAX_NAMED_FILES) named.push(`${leftOut.length - MAX_NAMED_FILES} more`);
     out.notes.push(`Not imported from the ZIP: ${named.join(", ")}.`);
   }

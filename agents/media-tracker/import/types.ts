@@ -2,13 +2,16 @@
 // second import of the same file add nothing), the rows left out with the reason, and the source.
 import type { NewEntry } from "../media-store.js";
 
-export type ImportSource = "media-tracker" | "goodreads" | "letterboxd" | "yamtrack";
+export type ImportSource = "media-tracker" | "goodreads" | "letterboxd" | "yamtrack" | "trakt" | "tvtime" | "storygraph";
 
 export const SOURCE_NAMES: Record<ImportSource, string> = {
   "media-tracker": "Media Tracker export",
   goodreads: "Goodreads library export",
   letterboxd: "Letterboxd export",
   yamtrack: "Yamtrack export",
+  trakt: "Trakt export",
+  tvtime: "TV Time data export",
+  storygraph: "StoryGraph export",
 };
 
 export interface ImportedEntry extends NewEntry {
@@ -19,6 +22,12 @@ export interface SkippedRow {
   /** "row 7", "diary.csv row 3", "item 4". */
   where: string;
   reason: string;
+}
+
+/** The rows an import left out: how many, and the first few as a reply lists them (values quoted short). */
+export interface SkippedRows {
+  total: number;
+  first: SkippedRow[];
 }
 
 export type ImportRead =
