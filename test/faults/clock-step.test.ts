@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { botBundle } from "../support/bot-bundle.js";
 import { type BotProcess, freePort, killAllBots, startBot } from "../support/bot-process.js";
 import { type FakeBotApi, makeTextUpdate, startFakeBotApi } from "../support/fake-bot-api.js";
 import { waitFor } from "../support/wait-for.js";
@@ -12,7 +13,7 @@ import { waitFor } from "../support/wait-for.js";
 const SECRET = "clock-step-secret_1";
 const HOUR = 3_600_000;
 /** The bundled bot, as `npm start` runs it, with the clock shim loaded first. */
-const WITH_CLOCK_SHIM = ["--import", "./test/support/clock-shift.mjs", "src/launch.mjs"];
+const withClockShim = async () => ["--import", "./test/support/clock-shift.mjs", await botBundle()];
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -27,7 +28,7 @@ async function setUp(): Promise<{ api: FakeBotApi; bot: BotProcess }> {
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   const bot = await startBot({
     apiRoot: api.apiRoot, token: api.token, dbPath: path.join(dir, "bot.db"), port: await freePort(), secret: SECRET,
-    nodeArgs: WITH_CLOCK_SHIM,
+    nodeArgs: await withClockShim(),
     // Telegram's limits on: 1 message/s per chat and 30/s overall are what a step could stall.
     env: { TELEGRAM_RATE_LIMIT: "on" },
     readyTimeoutMs: 60_000,

@@ -7,8 +7,10 @@ import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
 import { CrashHarness } from "../crash/harness.js";
+import { botBundle } from "../support/bot-bundle.js";
 
-const NPM_START = ["--max-old-space-size=160", "src/launch.mjs"];
+// As npm start runs the bot (its heap cap included), from a bundle of the current sources.
+const npmStart = async () => ["--max-old-space-size=160", await botBundle()];
 const CHAT = 6161;
 const OTHER_CHAT = 6262;
 
@@ -45,7 +47,7 @@ const lastText = (chat: number) => h!.texts(chat).at(-1) ?? "";
 
 describe("huge import files against the real bot", () => {
   it("refuses a 5 MB CSV of 250,000 rows, a ZIP of 500,000 rows and a line of 5 million commas, and stays up for every chat", { timeout: 120_000 }, async () => {
-    h = await CrashHarness.create({ nodeArgs: NPM_START });
+    h = await CrashHarness.create({ nodeArgs: await npmStart() });
     const csv = goodreadsOf5MB();
     expect(csv.length).toBeLessThanOrEqual(5 * 1024 * 1024);
     // Short rows: half a million of them unpack to less than the 10 MB a ZIP may unpack to.
@@ -82,7 +84,7 @@ describe("huge import files against the real bot", () => {
   });
 
   it("imports a file of exactly 20,000 rows, and journals its read in a compact form", { timeout: 120_000 }, async () => {
-    h = await CrashHarness.create({ nodeArgs: NPM_START });
+    h = await CrashHarness.create({ nodeArgs: await npmStart() });
     const csv = goodreads(20_000, 60);
     h.api.addFile("FULL", "library.csv", csv);
     await h.start();
@@ -109,7 +111,7 @@ describe("huge import files against the real bot", () => {
   });
 
   it("imports a ZIP at every limit at once (20,000 rows, 10 MB of reviews with emoji) within the heap", { timeout: 120_000 }, async () => {
-    h = await CrashHarness.create({ nodeArgs: NPM_START });
+    h = await CrashHarness.create({ nodeArgs: await npmStart() });
     const review = "Grüße 🎬 a long review, ".repeat(16);
     const reviews = ["Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date"];
     for (let i = 0; i < 20_000; i++) reviews.push(`2024-01-01,Film ${i},2000,u,4,,"${review}${i}",,2024-01-01`);
