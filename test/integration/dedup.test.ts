@@ -49,13 +49,13 @@ describe("deduplication of updates", () => {
     cleanups.push(() => fake.close());
     const t = await app({ OPENAI_API_KEY: "test-key", OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: "test-model" });
     const addHeat = () => fake.queue(
-      { toolCalls: [{ name: "add_entry", arguments: { kind: "movie", title: "Heat", year: 1995, rating: 5 } }] },
-      { content: "Added Heat." },
+      { toolCalls: [{ name: "add_movie", arguments: { title: "Heat", year: 1995, rating: 5 } }] },
+      { content: "" },
     );
     const update = makeTextUpdate(7, 51, "watched Heat (1995), 5 stars");
     addHeat();
     expect(await post(t, update)).toBe("stored");
-    expect(await replies(t, 51, 1)).toEqual(["Added Heat."]);
+    expect((await replies(t, 51, 1))[0]).toMatch(/^✅ Added movie: Heat \(1995\), ★★★★★/);
 
     await t.say(51, "/forget");
     await replies(t, 51, 2);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMediaStore } from "../../src/store/media.js";
 import { seed } from "../support/entries.js";
-import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
+import { makeCallbackUpdate, makeTextUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
@@ -108,7 +108,7 @@ describe("a dialog in a group belongs to the member who started it", () => {
     expect(dialogOf(group)).toBeUndefined();
     expect(memberLookups(group)).toEqual([BOB.id, CAROL.id]);
     // The answer is a journaled step: a replay uses it instead of asking again.
-    const steps = t.app.db.prepare("SELECT step_name FROM journal WHERE message_id = ?").pluck().all(`tg:${cancel.update.update_id}`);
+    const steps = t.app.db.prepare("SELECT step_name FROM journal WHERE message_id = ?").pluck().all(updateInboxId(cancel.update.update_id));
     expect(steps).toContain("run:chat-member");
   });
 });

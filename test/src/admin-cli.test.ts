@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAdmin } from "../../src/cli/admin/program.js";
 import type { ChatDetail, ChatRow, ParkedRow, SendRow, TimerRow } from "../../src/admin/read-model.js";
 import { REPO_ROOT } from "../support/bot-process.js";
-import { makeTextUpdate } from "../support/fake-bot-api.js";
+import { makeTextUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { CrashHarness, sleep } from "../crash/harness.js";
 
+/** The first update's inbox id (the bot id and the update_id). */
+const M1 = updateInboxId(1);
 const run = promisify(execFile);
 const POISON = "message.before-handle@1";
 const MOVIE_CHAT = 5151; // its /add_movie crashes the bot: retried later
@@ -80,13 +82,13 @@ describe("npm run admin", () => {
 
   it("lists what real runs left: parked messages, failed and pending sends, timers, open dialogs", { timeout: 120_000 }, async () => {
     // Every start charges the crash to the messages that may have been running; five park them.
-    for (let start = 2; start <= 12 && (inboxStatus("tg:1") !== "parked" || inboxStatus("tg:2") !== "parked"); start++) {
+    for (let start = 2; start <= 12 && (inboxStatus(M1) !== "parked" || inboxStatus("tg:2") !== "parked"); start++) {
       const bot = await h.start(POISON, false);
       const outcome = await Promise.race([bot.exited.then(() => "died"), bot.ready.then(() => "ready", () => "died"), sleep(15_000).then(() => "hung")]);
       expect(outcome, h.describe()).not.toBe("hung");
       if (outcome === "ready") await h.stop();
     }
-    expect([inboxStatus("tg:1"), inboxStatus("tg:2")], h.describe()).toEqual(["parked", "parked"]);
+    expect([inboxStatus(M1), inboxStatus("tg:2")], h.describe()).toEqual(["parked", "parked"]);
 
     // A clean bot serves on; the other problems come from Telegram.
     await h.start();
@@ -102,7 +104,7 @@ describe("npm run admin", () => {
 
     const parked = await adminJson<ParkedRow[]>("parked");
     expect(parked).toEqual([
-      expect.objectContaining({ id: "tg:1", chatId: String(MOVIE_CHAT), attempts: 5, error: "crashed the process 5 times", what: '"/add_movie"' }),
+      expect.objectContaining({ id: M1, chatId: String(MOVIE_CHAT), attempts: 5, error: "crashed the process 5 times", what: '"/add_movie"' }),
       expect.objectContaining({ id: "tg:2", chatId: String(SHOW_CHAT), attempts: 5, error: "crashed the process 5 times", what: '"/add_show"' }),
     ]);
 
@@ -126,7 +128,7 @@ describe("npm run admin", () => {
 
     const dialog = await adminJson<ChatDetail>("show", String(DIALOG_CHAT));
     expect(dialog.state.dialog).toEqual({ name: "add_book", step: 0, field: "title", answers: [] });
-    expect(dialog.messages[0]).toMatchObject({ id: "tg:12", status: "done", what: '"/add_book"' });
+    expect(dialog.messages[0]).toMatchObject({ id: updateInboxId(12), status: "done", what: '"/add_book"' });
     expect(dialog.messages[0]!.steps.map((s) => s.name)).toContain("set-timer");
     expect(dialog.messages[0]!.sends.map((s) => s.what)).toEqual([expect.stringMatching(/^"What's the book's title\?/)]);
 
@@ -139,22 +141,22 @@ describe("npm run admin", () => {
   });
 
   it("retry: the running bot handles the parked message once, and the action is recorded", { timeout: 30_000 }, async () => {
-    const result = await admin("retry", "tg:1", "--by", "tester");
+    const result = await admin("retry", M1, "--by", "tester");
     expect(result.code, result.err).toBe(0);
-    expect(result.out).toMatch(/^Message tg:1 of chat 5151 is queued again \(by tester\)/);
+    expect(result.out).toMatch(new RegExp(`^Message ${M1} of chat 5151 is queued again \\(by tester\\)`));
     await h.api.waitFor(() => h.texts(MOVIE_CHAT).some((t) => t.startsWith("What's the movie's title?")), 10_000, "the retried /add_movie handled");
     await chatIdle(MOVIE_CHAT);
     expect(h.texts(MOVIE_CHAT).filter((t) => t.startsWith("What's the movie's title?"))).toHaveLength(1);
-    expect(inboxStatus("tg:1")).toBe("done");
+    expect(inboxStatus(M1)).toBe("done");
 
     const shown = await adminJson<ChatDetail>("show", String(MOVIE_CHAT));
     expect(shown.state.dialog).toMatchObject({ name: "add_movie", field: "title" });
-    expect(shown.messages.find((m) => m.id === "tg:1")).toMatchObject({ status: "done", attempts: 0 });
-    expect(shown.operatorActions).toEqual([expect.objectContaining({ action: "retry", targetId: "tg:1", by: "tester", previousError: "crashed the process 5 times" })]);
+    expect(shown.messages.find((m) => m.id === M1)).toMatchObject({ status: "done", attempts: 0 });
+    expect(shown.operatorActions).toEqual([expect.objectContaining({ action: "retry", targetId: M1, by: "tester", previousError: "crashed the process 5 times" })]);
 
     // Done now: a second retry changes nothing and says why, in one line.
-    const again = await admin("retry", "tg:1");
-    expect(again).toEqual({ code: 1, out: "", err: "error: message tg:1 is done, not parked: only a parked one can be retried; nothing was changed\n" });
+    const again = await admin("retry", M1);
+    expect(again).toEqual({ code: 1, out: "", err: `error: message ${M1} is done, not parked: only a parked one can be retried; nothing was changed\n` });
   });
 
   it("drop: the parked message is given up, recorded, and the chat's next message goes on", { timeout: 30_000 }, async () => {
@@ -165,7 +167,7 @@ describe("npm run admin", () => {
     await h.send("next message", makeTextUpdate(20, SHOW_CHAT, "/shows"), () => h.texts(SHOW_CHAT).some((t) => /shows/i.test(t) && !NOTICE.test(t)));
     await chatIdle(SHOW_CHAT);
     const shown = await adminJson<ChatDetail>("show", String(SHOW_CHAT));
-    expect(shown.messages.map((m) => [m.id, m.status])).toEqual([["tg:20", "done"], ["tg:2", "dropped"]]);
+    expect(shown.messages.map((m) => [m.id, m.status])).toEqual([[updateInboxId(20), "done"], ["tg:2", "dropped"]]);
     // It never ran again: no show dialog was started.
     expect(h.texts(SHOW_CHAT).some((t) => t.startsWith("What's the show's title?"))).toBe(false);
   });
