@@ -19,12 +19,15 @@ afterEach(() => {
 });
 
 /** A database at the schema before 0011, with 10,000 entries: a third books finished, a third movies watched. */
+/** Every migration before 0011: the schema a database had before the history came. */
+const BEFORE_HISTORY = readMigrations(MIGRATIONS_DIR).filter((m) => m.version < 11);
+
 function oldDatabase(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "history-migration-"));
   dirs.push(dir);
   const file = path.join(dir, "old.db");
   const db = openDatabase(file);
-  migrate(db, readMigrations(MIGRATIONS_DIR).filter((m) => m.version < 11));
+  migrate(db, BEFORE_HISTORY);
   const insert = db.prepare(
     `INSERT INTO entries (id, chat_id, kind, title, added_at_ms, updated_at_ms, finished_on, watched_on, search_text)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -62,7 +65,7 @@ describe("migration 0011_entry_events", () => {
     const db = openDatabase(file);
     try {
       // The old schema, whole: no table, no index, no bookkeeping row of the half-done migration.
-      expect(db.prepare(`SELECT MAX(version) FROM schema_migrations`).pluck().get()).toBe(8);
+      expect(db.prepare(`SELECT MAX(version) FROM schema_migrations`).pluck().get()).toBe(BEFORE_HISTORY.at(-1)!.version);
       expect(db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'entry_events%'`).pluck().all()).toEqual([]);
       expect(db.prepare(`SELECT COUNT(*) FROM entries`).pluck().get()).toBe(ENTRIES);
 
