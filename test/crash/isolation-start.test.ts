@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import type { Database } from "../../runtime/index.js";
 import { openAppDatabase } from "../../src/app.js";
-import { makeTextUpdate, startFakeBotApi } from "../support/fake-bot-api.js";
+import { makeTextUpdate, startFakeBotApi, updateInboxId } from "../support/fake-bot-api.js";
 import { startFakeOpenAi } from "../support/fake-openai.js";
 import { freePort, killAllBots, startBot } from "../support/bot-process.js";
 
@@ -68,7 +68,7 @@ it("serves every chat before and while a crash suspect runs apart, and charges n
     expect(rows).toEqual([
       { id: "tg:1", status: "done", attempts: 2 },
       ...WAITING.map((_, i) => ({ id: `tg:${2 + i}`, status: "done", attempts: 1 })),
-      { id: "tg:20", status: "done", attempts: 0 },
+      { id: updateInboxId(20), status: "done", attempts: 0 },
     ]);
     expect(marks).toBe(0);
   } finally {
