@@ -44,7 +44,9 @@ export const DEFAULT_MAX_TOKENS = 2000;
 type TokenParam = "max_completion_tokens" | "max_tokens";
 
 export function createLanguageModel(options: LanguageModelOptions): LanguageModel {
-  const { apiKey, model, timeoutMs, log } = options;
+  const { apiKey, model, log } = options;
+  // The SDK takes whole milliseconds only: OPENAI_TIMEOUT_SECONDS=1.005 is 1004.9999999999999 ms.
+  const timeoutMs = Math.max(1, Math.round(options.timeoutMs));
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const scrub = (text: string) => (apiKey.length > 0 ? text.split(apiKey).join("[redacted]") : text);
   // OpenAI's current name, which its reasoning models require; other servers mostly know only the old one.

@@ -116,6 +116,11 @@ describe("createLanguageModel", () => {
     expect(body.tool_choice).toBeUndefined();
   });
 
+  it("takes a timeout that is not a whole number of milliseconds (OPENAI_TIMEOUT_SECONDS=1.005 is 1004.9999999999999 ms)", async () => {
+    fake.queue({ content: "in time" });
+    expect((await model({ timeoutMs: 1.005 * 1000 }).complete(hello, [])).content).toBe("in time");
+  });
+
   it("returns tool calls with their arguments text untouched", async () => {
     const args = '{"title": "Dune",  "author":"Frank Herbert", "rating": 4.5}';
     fake.queue({ toolCalls: [{ id: "call_abc", name: "add_book", arguments: args }, { id: "call_def", name: "list_books", arguments: "{}" }] });
