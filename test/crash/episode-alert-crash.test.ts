@@ -96,7 +96,9 @@ describe("new-episode alerts across SIGKILL", () => {
     expect((await bot.stop()).code).toBe(0);
 
     expect(alerts(s)).toEqual([expect.stringMatching(/^📺 New episode of «Pluribus»: S1E2 “Chapter 2” aired on .+ \(and 1 more new episode\)\.$/)]);
-    expect(s.tvmaze.requestsTo("/shows/900/episodes").length).toBeGreaterThanOrEqual(3);
+    // The killed process fetched once (its alert needed it), the restarted one at least once more: it
+    // starts with an empty cache, and two checks close together may share a cached list.
+    expect(s.tvmaze.requestsTo("/shows/900/episodes").length).toBeGreaterThanOrEqual(2);
     const db = new BetterSqlite3(path.join(s.dir, "bot.db"), { fileMustExist: true });
     expect(db.prepare(`SELECT last_alerted FROM entries WHERE id = 'p1'`).pluck().get()).toBe("S1E3");
     db.close();
