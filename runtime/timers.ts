@@ -27,6 +27,8 @@ const STEP_TOLERANCE_MS = 1_000;
 export class TimerService {
   private handle: NodeJS.Timeout | undefined;
   private firing: Promise<void> | undefined;
+  /** One more firing, queued behind the one under way. */
+  private queued: Promise<void> | undefined;
   private stopped = false;
   /** Wall-clock minus monotonic time at the last look: it drops when the wall clock is stepped back. */
   private skewMs: number | undefined;
@@ -65,8 +67,17 @@ export class TimerService {
    * Rejects when the database refused the write; the timers stay armed and are tried again later.
    */
   fireDue(): Promise<void> {
+    // A firing already under way read the clock before this call: queue one more after it, so the
+    // caller's firing sees the time of the call (a test that moves a fake clock and fires relies on it).
+    if (this.firing) {
+      this.queued ??= this.firing.catch(() => undefined).then(() => {
+        this.queued = undefined;
+        return this.stopped ? undefined : this.fireDue();
+      });
+      return this.queued;
+    }
     let failed = false;
-    this.firing ??= this.fire()
+    this.firing = this.fire()
       .catch((error: unknown) => {
         failed = true;
         this.log.error({ err: error }, `could not fire due timers; trying again in ${RETRY_AFTER_ERROR_MS / 1000} s`);

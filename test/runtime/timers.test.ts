@@ -106,6 +106,26 @@ describe("durable timers", () => {
     expect(temp.db.prepare(`SELECT COUNT(*) FROM inbox WHERE kind = 'timer'`).pluck().get()).toBe(0);
   });
 
+  it("fires what is due at the time of the call, even while an earlier firing is under way", async () => {
+    const clock = new FakeClock();
+    const temp = fixture.temp();
+    const received: Message[] = [];
+    const key = freshKey();
+    const armId = freshKey("m");
+    const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
+    await waitFor(() => inboxStatus(temp.db, armId) === "done");
+
+    // The first firing reads the clock before it moves; the second must not just join it.
+    const early = runtime.fireDueTimers();
+    clock.advance(HOUR + 1);
+    const late = runtime.fireDueTimers();
+    await Promise.all([early, late]);
+    // Fired by the call itself, not by the background wake-up that comes after.
+    expect(temp.db.prepare(`SELECT COUNT(*) FROM inbox WHERE kind = 'timer'`).pluck().get()).toBe(1);
+    await waitFor(() => received.length === 1);
+  });
+
   it("never fires a canceled timer", async () => {
     const clock = new FakeClock();
     const temp = fixture.temp();
