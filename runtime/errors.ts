@@ -29,6 +29,18 @@ export class NonDeterminismError extends Error {
   }
 }
 
+/**
+ * The handler used its context out of turn: a ctx call while another step was still running (a call
+ * not awaited, or one made inside a step's function), or after the handler returned. Its position in
+ * the journal would depend on timing, so the message is parked, as for a replay mismatch.
+ */
+export class StepMisuseError extends Error {
+  constructor(readonly messageId: string, message: string) {
+    super(message);
+    this.name = "StepMisuseError";
+  }
+}
+
 /** A runtime for one agent could not start: another live process serves that agent alone. */
 export class AgentBusyError extends Error {
   constructor(readonly agentKey: string, readonly pid: number) {

@@ -17,9 +17,11 @@ export { Introspection } from "./introspect.js";
 export type {
   AgentSummary, ArmedTimer, MessageRecord, OperatorActionRecord, ParkedMessage, SendRecord, StepRecord, StoredState,
 } from "./introspect.js";
-export type { Clock } from "./clock.js";
-export { systemClock } from "./clock.js";
+export type { Clock, Scheduled, Scheduler } from "./clock.js";
+export { realScheduler, systemClock, systemScheduler } from "./clock.js";
+export { VirtualScheduler } from "./virtual-scheduler.js";
+export type { VirtualSchedulerOptions, VirtualWaitOptions } from "./virtual-scheduler.js";
 export type { Logger, RuntimeEvents } from "./observer.js";
-export { AgentBusyError, NonDeterminismError, PermanentError, RetryableError } from "./errors.js";
+export { AgentBusyError, NonDeterminismError, PermanentError, RetryableError, StepMisuseError } from "./errors.js";
 export { CRASH_POINTS, crashPoint } from "./crash-points.js";
 export type { CrashPointName } from "./crash-points.js";

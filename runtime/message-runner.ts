@@ -5,7 +5,7 @@ import type { AgentDefinition, Message } from "./agent.js";
 import type { AgentStateStore } from "./agent-state.js";
 import { crashPoint } from "./crash-points.js";
 import { isDatabaseFault } from "./database.js";
-import { NonDeterminismError, PermanentError, describeError } from "./errors.js";
+import { NonDeterminismError, PermanentError, StepMisuseError, describeError } from "./errors.js";
 import type { InboxMessage } from "./inbox.js";
 import type { Inbox } from "./inbox.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
@@ -43,7 +43,7 @@ export class MessageRunner<S> {
 
   /** `neverRun`: the message was stored by this process and not taken before, so it has no journal yet. */
   async run(row: InboxMessage, cache: { state?: CachedState }, neverRun = false): Promise<RunOutcome> {
-    const started = performance.now();
+    const started = this.deps.scheduler.monotonicNow();
     const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
     // A message charged before (a crash or a failure) notes durably that it runs: a crash now is
     // charged to it, and not to the messages that merely waited. First runs skip this extra commit.
@@ -59,7 +59,7 @@ export class MessageRunner<S> {
       baseJson = storedJson;
       if (this.options.verifyReplay) startJson = JSON.stringify(state);
       ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, neverRun ? new Map() : this.deps.journal.read(row.id));
-      await this.agent.handle(ctx);
+      await runHandler(this.agent, ctx);
       // Serialised here so that a state JSON cannot hold counts as the message's failure (and parks it
       // after maxAttempts), instead of failing the commit below on every retry.
       stateJson = stateToJson(ctx.state);
@@ -73,9 +73,9 @@ export class MessageRunner<S> {
       for (const write of writes) write();
       // Unchanged state is not rewritten; a chat that never changed its state gets no row at all.
       if (stateJson !== baseJson) {
-        this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.clock.now());
+        this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.scheduler.now());
       }
-      this.inbox.markDone(row.seq, this.deps.clock.now());
+      this.inbox.markDone(row.seq, this.deps.scheduler.now());
       if (marked) this.meta.clearRunning(row.id);
     });
     cache.state = { json: stateJson };
@@ -86,7 +86,7 @@ export class MessageRunner<S> {
         this.log.error({ err: error, agentKey: row.agentKey, messageId: row.id }, "replay check failed: the handler is not deterministic");
       });
     }
-    this.events.processed?.(row.kind, performance.now() - started);
+    this.events.processed?.(row.kind, this.deps.scheduler.monotonicNow() - started);
     return { status: "done", sent: ctx.sent, timersChanged: ctx.timersChanged };
   }
 
@@ -100,9 +100,9 @@ export class MessageRunner<S> {
       this.log.error({ err: error, messageId: row.id }, "onParked threw; parking without a notice");
     }
     await this.deps.committer.submit(() => {
-      this.inbox.markParked(row.id, row.attempts, reason, this.deps.clock.now());
+      this.inbox.markParked(row.id, row.attempts, reason, this.deps.scheduler.now());
       this.meta.clearRunning(row.id);
-      for (const notice of notices) this.deps.outbox.enqueue(row.agentKey, row.id, notice, this.deps.clock.now());
+      for (const notice of notices) this.deps.outbox.enqueue(row.agentKey, row.id, notice, this.deps.scheduler.now());
     });
     this.events.parked?.(row.kind);
     this.log.error({ agentKey: row.agentKey, messageId: row.id, reason }, "message parked: it will not be retried");
@@ -142,7 +142,9 @@ export class MessageRunner<S> {
     if (isDatabaseFault(error)) throw error;
     const reason = `${describeError(error).name}: ${describeError(error).message}`;
     const attempts = row.attempts + 1;
-    if (error instanceof NonDeterminismError || attempts >= this.options.maxAttempts) {
+    // A replay mismatch or a ctx call out of turn would fail the same way on every retry.
+    const hopeless = error instanceof NonDeterminismError || error instanceof StepMisuseError;
+    if (hopeless || attempts >= this.options.maxAttempts) {
       this.events.failed?.(row.kind, false);
       await this.park({ ...row, attempts }, reason);
       return { status: "parked" };
@@ -164,11 +166,26 @@ export class MessageRunner<S> {
     const journal = this.deps.journal.read(row.id);
     const start = JSON.parse(startJson) as S;
     const ctx = new StepContext(this.deps, row.agentKey, message, start, first.stateWasReset, journal, true);
-    await this.agent.handle(ctx);
+    await runHandler(this.agent, ctx);
     if (ctx.steps !== first.steps || JSON.stringify(ctx.state) !== stateJson) {
       throw new NonDeterminismError(row.id, ctx.steps, `${first.steps} steps`, `${ctx.steps} steps`);
     }
   }
+}
+
+/** Runs the handler, then closes its context: a ctx call after it returned is refused, not recorded. */
+async function runHandler<S>(agent: AgentDefinition<S>, ctx: StepContext<S>): Promise<void> {
+  try {
+    await agent.handle(ctx);
+  } catch (error) {
+    try {
+      ctx.close();
+    } catch {
+      // The handler's own error says more than a step it left running.
+    }
+    throw error;
+  }
+  ctx.close();
 }
 
 function stateToJson(state: unknown): string {

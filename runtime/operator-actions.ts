@@ -2,6 +2,7 @@
 // message, drop it for good, or resend a failed send. Each is a compare-and-set on the row's status
 // and a line in operator_actions, in one transaction, so two operators (or an operator and the bot)
 // can never both act on one row. The running bot learns of them by reading the lines (OperatorWatch).
+import { type Scheduled, type Scheduler, every } from "./clock.js";
 import type { Database } from "./database.js";
 import type { Logger } from "./observer.js";
 
@@ -108,7 +109,7 @@ export interface OperatorWatchHooks {
  */
 export class OperatorWatch {
   private seen = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Scheduled | undefined;
 
   constructor(private readonly actions: OperatorActions, private readonly hooks: OperatorWatchHooks, private readonly log: Logger) {}
 
@@ -117,13 +118,12 @@ export class OperatorWatch {
     this.seen = this.actions.lastId();
   }
 
-  start(pollMs: number): void {
-    this.timer = setInterval(() => this.check(), pollMs);
-    this.timer.unref();
+  start(pollMs: number, scheduler: Scheduler): void {
+    this.timer = every(scheduler, pollMs, () => this.check(), { unref: true });
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   /** Wakes whoever the new actions concern. Public for tests. */

@@ -5,7 +5,7 @@
 // Time: every wait is measured on the monotonic clock (pacing, back-off, the rate window), so a wall
 // clock stepped back cannot stall sends. A row's stored next_attempt_at_ms is wall-clock time; see
 // `dueAt` for how it becomes a wait.
-import { type Clock, monotonicNow } from "./clock.js";
+import type { Scheduled, Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
@@ -63,7 +63,7 @@ export class OutboxWorker {
   constructor(
     private readonly outbox: Outbox,
     private readonly committer: GroupCommitter,
-    private readonly clock: Clock,
+    private readonly clock: Scheduler,
     private readonly options: OutboxWorkerOptions,
     private readonly log: Logger,
     private readonly events: RuntimeEvents,
@@ -81,7 +81,7 @@ export class OutboxWorker {
         if (this.lanes.get(agentKey) === lane) this.lanes.delete(agentKey);
         // Most likely the database refused a write (disk full, locked): try the lane again later.
         this.log.error({ err: error, agentKey }, "outbox lane stopped by an error; retrying in 5 s");
-        setTimeout(() => this.wake(agentKey), 5000).unref();
+        this.clock.setTimeout(() => this.wake(agentKey), 5000, { unref: true });
       });
     this.lanes.set(agentKey, lane);
   }
@@ -105,7 +105,7 @@ export class OutboxWorker {
         this.lanes.delete(agentKey);
         return;
       }
-      const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - monotonicNow();
+      const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - this.clock.monotonicNow();
       if (waitMs > 0) {
         await this.sleep(waitMs);
         continue;
@@ -133,7 +133,7 @@ export class OutboxWorker {
       return "held-elsewhere";
     }
     // The real dispatch time, after the claim's commit, is what the rate window counts.
-    if (dispatch) dispatch.at = monotonicNow();
+    if (dispatch) dispatch.at = this.clock.monotonicNow();
     crashPoint("outbox.before-send");
     let outcome: DeliveryResult;
     try {
@@ -142,7 +142,7 @@ export class OutboxWorker {
       outcome = { status: "retry", error: error instanceof Error ? error.message : String(error) };
     }
     crashPoint("outbox.after-send");
-    this.lastSentAt.set(row.agentKey, monotonicNow());
+    this.lastSentAt.set(row.agentKey, this.clock.monotonicNow());
     await this.record(row, outcome, this.clock.now());
     crashPoint("outbox.after-record");
   }
@@ -187,7 +187,7 @@ export class OutboxWorker {
     const wallMs = Math.round(now + delay);
     this.outbox.markRetry(row.id, wallMs, outcome.error);
     // Should this unit not commit, the row keeps its old due time, which no longer matches this entry.
-    this.retryDue.set(row.id, { wallMs, monoMs: monotonicNow() + delay });
+    this.retryDue.set(row.id, { wallMs, monoMs: this.clock.monotonicNow() + delay });
     this.events.sendRetried?.();
     this.log.info({ agentKey: row.agentKey, outboxId: row.id, error: outcome.error, delayMs: Math.round(delay) }, "send will be retried");
   }
@@ -204,7 +204,7 @@ export class OutboxWorker {
     if (known && known.wallMs === row.nextAttemptAtMs) return known.monoMs;
     const remaining = row.nextAttemptAtMs - this.clock.now();
     if (remaining <= 0) return 0;
-    const monoMs = monotonicNow() + Math.min(remaining, this.options.maxBackoffMs ?? 60_000);
+    const monoMs = this.clock.monotonicNow() + Math.min(remaining, this.options.maxBackoffMs ?? 60_000);
     this.retryDue.set(row.id, { wallMs: row.nextAttemptAtMs, monoMs });
     return monoMs;
   }
@@ -221,7 +221,7 @@ export class OutboxWorker {
     await this.sendSlots.enter();
     const pacing = this.options.pacing;
     if (!pacing) return;
-    const now = monotonicNow();
+    const now = this.clock.monotonicNow();
     const slot = Math.max(now, this.nextGlobalSlotMs);
     this.nextGlobalSlotMs = slot + 1000 / pacing.globalPerSecond;
     if (slot > now) await this.sleep(slot - now);
@@ -236,7 +236,7 @@ export class OutboxWorker {
     const pacing = this.options.pacing;
     if (!pacing) return undefined;
     for (;;) {
-      const now = monotonicNow();
+      const now = this.clock.monotonicNow();
       for (let i = this.recentDispatches.length - 1; i >= 0; i--) {
         if (now - this.recentDispatches[i]!.at >= RATE_WINDOW_MS) this.recentDispatches.splice(i, 1);
       }
@@ -258,11 +258,11 @@ export class OutboxWorker {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(handle);
+        handle.cancel();
         this.sleepers.delete(done);
         resolve();
       };
-      const handle = setTimeout(done, ms);
+      const handle: Scheduled = this.clock.setTimeout(done, ms);
       this.sleepers.add(done);
     });
   }

@@ -3,6 +3,7 @@
 // in memory, so the common case (a new message for an idle agent) needs no read back. Anything else
 // (start-up, timers, a retry) marks the mailbox to read the table until it is empty. Different keys
 // run concurrently. Idle agents are dropped from memory (least recently used first).
+import type { Scheduled, Scheduler } from "./clock.js";
 import type { Inbox, InboxMessage } from "./inbox.js";
 import type { CachedState, MessageRunner } from "./message-runner.js";
 import type { Logger } from "./observer.js";
@@ -11,7 +12,7 @@ import type { WorkGate } from "./work-gate.js";
 interface Mailbox {
   running: Promise<void> | undefined;
   cache: { state?: CachedState };
-  retryTimer: NodeJS.Timeout | undefined;
+  retryTimer: Scheduled | undefined;
   /** Messages committed by this process's accept, not yet taken, in seq order. */
   fresh: InboxMessage[];
   /** The table may hold pending messages the mailbox has not been handed: read it until empty. */
@@ -38,7 +39,7 @@ export class Router {
   private readonly mailboxes = new Map<string, Mailbox>();
   /** Agents whose head message waits for crash isolation: their mailboxes take nothing until released. */
   private readonly held = new Set<string>();
-  private readonly releaseTimers = new Set<NodeJS.Timeout>();
+  private readonly releaseTimers = new Set<Scheduled>();
   private stopping = false;
   /** Messages held in mailboxes' `fresh` lists, all agents together. */
   private freshHeld = 0;
@@ -50,6 +51,8 @@ export class Router {
     private readonly options: RouterOptions,
     private readonly log: Logger,
     private readonly gate: WorkGate,
+    /** Retry delays and delayed releases wait on it. */
+    private readonly scheduler: Scheduler,
   ) {}
 
   /**
@@ -88,7 +91,7 @@ export class Router {
       this.dropFresh(box);
       // Most likely the database refused a write: the message is still pending, so try again soon.
       this.log.error({ err: error, agentKey: key }, "mailbox stopped by an error; retrying in 1 s");
-      box.retryTimer = setTimeout(() => {
+      box.retryTimer = this.scheduler.setTimeout(() => {
         box.retryTimer = undefined;
         this.wake(key);
       }, 1000);
@@ -103,7 +106,7 @@ export class Router {
   /** Hands a held agent back to its mailbox, now or after `delayMs` (a retry's delay). */
   release(key: string, delayMs = 0): void {
     if (delayMs > 0) {
-      const timer = setTimeout(() => {
+      const timer = this.scheduler.setTimeout(() => {
         this.releaseTimers.delete(timer);
         this.release(key);
       }, delayMs);
@@ -117,8 +120,8 @@ export class Router {
   /** Stops taking new messages and waits for the ones being handled to finish. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const timer of this.releaseTimers) clearTimeout(timer);
-    for (const mailbox of this.mailboxes.values()) if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
+    for (const timer of this.releaseTimers) timer.cancel();
+    for (const mailbox of this.mailboxes.values()) mailbox.retryTimer?.cancel();
     await Promise.allSettled([...this.mailboxes.values()].map((m) => m.running));
   }
 
@@ -156,7 +159,7 @@ export class Router {
         // The table has its new attempt count.
         mailbox.readTable = true;
         this.dropFresh(mailbox);
-        mailbox.retryTimer = setTimeout(() => {
+        mailbox.retryTimer = this.scheduler.setTimeout(() => {
           mailbox.retryTimer = undefined;
           this.wake(key);
         }, outcome.delayMs);

@@ -6,7 +6,7 @@ import { AgentHistory } from "./agent-history.js";
 import { AgentLeases, LEASE_RENEW_MS } from "./agent-lease.js";
 import { type AgentScope, inScope } from "./agent-scope.js";
 import { AgentStateStore } from "./agent-state.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, type Scheduled, type Scheduler, every, realScheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { Database } from "./database.js";
 import { AgentBusyError } from "./errors.js";
@@ -33,6 +33,12 @@ export interface RuntimeOptions<S> {
   deliver: Deliver;
   /** Send limits; undefined sends without pacing. */
   pacing?: Pacing;
+  /**
+   * Time: wall and monotonic clocks, timeouts, sleeps (retry delays, back-offs, pacing, timers).
+   * Default: real time. Tests pass a VirtualScheduler to run on virtual time.
+   */
+  scheduler?: Scheduler;
+  /** Replaces the wall clock only, waits stay real (older form of `scheduler`; ignored when that is given). */
   clock?: Clock;
   logger?: Logger;
   events?: RuntimeEvents;
@@ -93,7 +99,7 @@ export interface Runtime {
 
 export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const { db } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.scheduler ?? realScheduler(options.clock);
   const log = options.logger ?? silentLogger;
   const events = options.events ?? {};
   const maxAttempts = options.maxAttempts ?? 5;
@@ -115,7 +121,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const history = new AgentHistory(db);
   const gate = new WorkGate(options.maxConcurrentMessages ?? 64);
   const deps = {
-    db, committer, journal, outbox, timers: timerStore, history, clock,
+    db, committer, journal, outbox, timers: timerStore, history, scheduler: clock,
     outside: <T>(work: () => Promise<T>) => gate.outside(work),
     sendsCommitted: (key: string) => worker.wake(key),
     timersCommitted: () => timers.reschedule(),
@@ -140,6 +146,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     { maxResidentAgents: options.maxResidentAgents ?? 10_000 },
     log,
     gate,
+    clock,
   );
 
   const operatorWatch = new OperatorWatch(new OperatorActions(db), {
@@ -155,7 +162,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       (error: unknown) => log.warn({ err: error }, "pruning finished work failed; will try again"),
     );
   };
-  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruneTimer: Scheduled | undefined;
 
   /** The one-agent runtime's lease, taken in recovery's first unit: whether its last holder stopped cleanly. */
   const takeLease = (agentKey: string): boolean => {
@@ -191,7 +198,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     }
     for (const key of held) servedElsewhere.add(key);
   };
-  let leaseTimer: NodeJS.Timeout | undefined;
+  let leaseTimer: Scheduled | undefined;
   let isolation: Promise<void> | undefined;
   let isolationStopping = false;
 
@@ -250,21 +257,19 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         },
       }, log);
       if (only === undefined) {
-        pruneTimer = setInterval(prune, 3600_000);
-        pruneTimer.unref();
+        pruneTimer = every(clock, 3600_000, prune, { unref: true });
       }
-      leaseTimer = setInterval(only === undefined ? refreshLeases : () => renewLease(only), LEASE_RENEW_MS);
-      leaseTimer.unref();
+      leaseTimer = every(clock, LEASE_RENEW_MS, only === undefined ? refreshLeases : () => renewLease(only), { unref: true });
       // Only the process that serves every agent picks up what an operator did (admin retry, resend).
-      if (only === undefined && options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs);
+      if (only === undefined && options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs, clock);
       return report;
     },
 
     stop() {
       stopping ??= (async () => {
         started = false;
-        clearInterval(pruneTimer);
-        clearInterval(leaseTimer);
+        pruneTimer?.cancel();
+        leaseTimer?.cancel();
         operatorWatch.stop();
         timers.stop();
         isolationStopping = true;

@@ -1,16 +1,17 @@
-// The AgentContext implementation: gives each step its position, replays recorded steps, and
-// buffers cheap records (time, ids, sends, timers) until the next commit, so that what is committed
-// is always a prefix of what the handler did. It never commits on its own except for run/write.
+// The AgentContext implementation over a ReplayCursor (positions, replay, misuse checks): buffers
+// cheap records (time, ids, sends, timers) until the next commit, so that what is committed is always
+// a prefix of what the handler did. It never commits on its own except for run/write.
 import { randomUUID } from "node:crypto";
 import type { AgentContext, Message, RunOptions } from "./agent.js";
-import type { Clock } from "./clock.js";
+import type { Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import { type Database, isDatabaseFault } from "./database.js";
-import { NonDeterminismError, PermanentError, RetryableError, describeError } from "./errors.js";
+import { PermanentError, RetryableError, describeError } from "./errors.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Journal, JournalEntry } from "./journal.js";
 import type { AgentHistory } from "./agent-history.js";
 import type { Outbox } from "./outbox.js";
+import { ReplayCursor, replayResult } from "./replay-cursor.js";
 import type { TimerStore } from "./timer-store.js";
 
 export interface StepContextDeps {
@@ -20,7 +21,8 @@ export interface StepContextDeps {
   outbox: Outbox;
   timers: TimerStore;
   history: AgentHistory;
-  clock: Clock;
+  /** Wall time for what is recorded; the monotonic clock and sleeps for a run's back-offs. */
+  scheduler: Scheduler;
   /**
    * Called when a run/write step committed buffered sends or timer changes before the message's
    * completion: they are durable now and must go out (or be scheduled) even if the handler then
@@ -36,7 +38,7 @@ export interface StepContextDeps {
 type PendingWrite = () => void;
 
 export class StepContext<S> implements AgentContext<S> {
-  private seq = 0;
+  private readonly cursor: ReplayCursor;
   private pending: PendingWrite[] = [];
   private pendingSends = 0;
   private pendingTimerChanges = 0;
@@ -50,21 +52,23 @@ export class StepContext<S> implements AgentContext<S> {
     readonly message: Message,
     public state: S,
     readonly stateWasReset: boolean,
-    private readonly recorded: Map<number, JournalEntry>,
+    recorded: ReadonlyMap<number, JournalEntry>,
     /** Verification mode: every step must be in the journal; nothing is executed or written. */
-    private readonly replayOnly = false,
-  ) {}
+    replayOnly = false,
+  ) {
+    this.cursor = new ReplayCursor(message.id, recorded, replayOnly);
+  }
 
   now(): number {
-    return this.cheapStep("now", () => this.deps.clock.now());
+    return this.cheapStep("now", "ctx.now()", () => this.deps.scheduler.now());
   }
 
   randomId(): string {
-    return this.cheapStep("random-id", () => randomUUID());
+    return this.cheapStep("random-id", "ctx.randomId()", () => randomUUID());
   }
 
   send(payload: unknown): void {
-    const seq = this.take("send");
+    const seq = this.cursor.take("send", "ctx.send()");
     if (seq.recorded) return;
     // Checked now, in the handler, so that a payload the outbox cannot store fails this message
     // (counted, then parked) instead of failing its commit on every retry.
@@ -74,36 +78,45 @@ export class StepContext<S> implements AgentContext<S> {
     this.sent = true;
     this.pendingSends += 1;
     this.buffer(seq.seq, "send", undefined, () => {
-      this.deps.outbox.enqueue(this.key, this.message.id, payload, this.deps.clock.now());
+      this.deps.outbox.enqueue(this.key, this.message.id, payload, this.deps.scheduler.now());
     });
   }
 
   setTimer(kind: string, fireAtMs: number, payload: unknown): string {
-    const seq = this.take("set-timer");
+    const seq = this.cursor.take("set-timer", `ctx.setTimer("${kind}")`);
     const id = `${this.message.id}#${seq.seq}`;
     if (seq.recorded) return id;
     this.timersChanged = true;
     this.pendingTimerChanges += 1;
     const payloadJson = JSON.stringify(payload ?? null);
     this.buffer(seq.seq, "set-timer", id, () => {
-      this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs }, this.deps.clock.now());
+      this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs }, this.deps.scheduler.now());
     });
     return id;
   }
 
   cancelTimer(timerId: string): void {
-    const seq = this.take("cancel-timer");
+    const seq = this.cursor.take("cancel-timer", "ctx.cancelTimer()");
     if (seq.recorded) return;
     this.timersChanged = true;
     this.pendingTimerChanges += 1;
     this.buffer(seq.seq, "cancel-timer", undefined, () => {
-      this.deps.timers.cancel(timerId, this.key, this.deps.clock.now());
+      this.deps.timers.cancel(timerId, this.key, this.deps.scheduler.now());
     });
   }
 
   async run<T>(name: string, fn: () => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const step = this.take(`run:${name}`);
-    if (step.recorded) return replayResult<T>(step.recorded);
+    const call = `ctx.run("${name}")`;
+    const step = this.cursor.begin(`run:${name}`, call);
+    try {
+      if (step.recorded) return replayResult<T>(step.recorded);
+      return await this.runFirst(name, call, step.seq, fn, options);
+    } finally {
+      step.done();
+    }
+  }
+
+  private async runFirst<T>(name: string, call: string, seq: number, fn: () => Promise<T>, options: RunOptions): Promise<T> {
     crashPoint("step.before");
     // Outgoing messages queued before a slow call (a "typing…" action) go out before it.
     if (this.pendingSends > 0) await this.commit(() => undefined);
@@ -113,36 +126,46 @@ export class StepContext<S> implements AgentContext<S> {
     for (let attempt = 1; ; attempt++) {
       try {
         const value = await this.outside(fn).then((v) => roundTripOrPermanent(name, v));
-        await this.commit(() => this.record(step.seq, `run:${name}`, { v: value }, null));
+        this.cursor.checkOpen(call);
+        await this.commit(() => this.record(seq, `run:${name}`, { v: value }, null));
         crashPoint("step.after-commit");
         return value;
       } catch (error) {
         if (error instanceof PermanentError) {
-          await this.commit(() => this.record(step.seq, `run:${name}`, null, describeError(error)));
+          this.cursor.checkOpen(call);
+          await this.commit(() => this.record(seq, `run:${name}`, null, describeError(error)));
           throw error;
         }
         if (attempt >= maxAttempts) throw error;
         const wait = error instanceof RetryableError && error.retryAfterMs !== undefined ? error.retryAfterMs : backoffMs;
-        await this.outside(() => sleep(wait));
+        await this.outside(() => this.deps.scheduler.sleep(wait));
         backoffMs *= 2;
       }
     }
   }
 
   async write<T>(name: string, fn: () => T): Promise<T> {
-    const step = this.take(`write:${name}`);
-    if (step.recorded) return replayResult<T>(step.recorded);
+    const step = this.cursor.begin(`write:${name}`, `ctx.write("${name}")`);
+    try {
+      if (step.recorded) return replayResult<T>(step.recorded);
+      return await this.writeFirst(name, step.seq, fn);
+    } finally {
+      step.done();
+    }
+  }
+
+  private async writeFirst<T>(name: string, seq: number, fn: () => T): Promise<T> {
     crashPoint("step.before");
     const outcome = await this.commit(() => {
       try {
         // Its own savepoint: a throwing write leaves nothing behind but its recorded error.
         const value = this.deps.db.transaction(() => roundTrip(fn()))();
-        this.record(step.seq, `write:${name}`, { v: value }, null);
+        this.record(seq, `write:${name}`, { v: value }, null);
         return { ok: true as const, value };
       } catch (error) {
         // A locked or full database is not the write's outcome: fail the unit, record nothing, retry later.
         if (isDatabaseFault(error)) throw error;
-        this.record(step.seq, `write:${name}`, null, describeError(error));
+        this.record(seq, `write:${name}`, null, describeError(error));
         return { ok: false as const, error };
       }
     });
@@ -164,9 +187,14 @@ export class StepContext<S> implements AgentContext<S> {
     return writes;
   }
 
+  /** The handler returned: later ctx calls are refused. Throws when one of its steps is still running. */
+  close(): void {
+    this.cursor.close();
+  }
+
   /** How many steps the handler took; the replay check compares it. */
   get steps(): number {
-    return this.seq;
+    return this.cursor.steps;
   }
 
   // === internals
@@ -175,20 +203,8 @@ export class StepContext<S> implements AgentContext<S> {
     return this.deps.outside ? this.deps.outside(work) : work();
   }
 
-  private take(name: string): { seq: number; recorded?: JournalEntry } {
-    const seq = this.seq++;
-    const recorded = this.recorded.get(seq);
-    if (recorded && recorded.stepName !== name) {
-      throw new NonDeterminismError(this.message.id, seq, recorded.stepName, name);
-    }
-    if (!recorded && this.replayOnly) {
-      throw new NonDeterminismError(this.message.id, seq, "(nothing)", name);
-    }
-    return { seq, recorded };
-  }
-
-  private cheapStep<T>(name: string, produce: () => T): T {
-    const step = this.take(name);
+  private cheapStep<T>(name: string, call: string, produce: () => T): T {
+    const step = this.cursor.take(name, call);
     if (step.recorded) return replayResult<T>(step.recorded);
     const value = produce();
     this.buffer(step.seq, name, value, () => undefined);
@@ -209,7 +225,7 @@ export class StepContext<S> implements AgentContext<S> {
       outputJson: output === null ? null : JSON.stringify(output),
       errorJson: error === null ? null : JSON.stringify(error),
     };
-    this.deps.journal.write(this.message.id, entry, this.deps.clock.now());
+    this.deps.journal.write(this.message.id, entry, this.deps.scheduler.now());
   }
 
   /** Commits the buffered writes, then `last`, in one unit of the shared transaction. */
@@ -225,14 +241,6 @@ export class StepContext<S> implements AgentContext<S> {
     if (timerChanges) this.deps.timersCommitted?.();
     return value;
   }
-}
-
-function replayResult<T>(entry: JournalEntry): T {
-  if (entry.errorJson !== null) {
-    const { message } = JSON.parse(entry.errorJson) as { message: string };
-    throw new PermanentError(message);
-  }
-  return (JSON.parse(entry.outputJson ?? "{}") as { v: T }).v;
 }
 
 /** The first run returns what a replay would: the value as the journal's JSON gives it back. */
@@ -251,8 +259,4 @@ function roundTripOrPermanent<T>(name: string, value: T): T {
 
 function toPermanent(error: unknown): PermanentError {
   return error instanceof PermanentError ? error : new PermanentError(describeError(error).message, { cause: error });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -9,7 +9,7 @@
 // in the future is moved back with the clock (TimerStore.rebaseSteppedBack), so it fires at most its
 // own delay after the step is noticed. The step is noticed when the wall clock falls behind the
 // monotonic one, and at every start (a restart may follow a step).
-import { type Clock, monotonicNow } from "./clock.js";
+import type { Scheduled, Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Inbox } from "./inbox.js";
@@ -25,7 +25,7 @@ const RETRY_AFTER_ERROR_MS = 5_000;
 const STEP_TOLERANCE_MS = 1_000;
 
 export class TimerService {
-  private handle: NodeJS.Timeout | undefined;
+  private handle: Scheduled | undefined;
   private firing: Promise<void> | undefined;
   /** One more firing, queued behind the one under way. */
   private queued: Promise<void> | undefined;
@@ -39,7 +39,8 @@ export class TimerService {
     private readonly store: TimerStore,
     private readonly inbox: Inbox,
     private readonly committer: GroupCommitter,
-    private readonly clock: Clock,
+    /** Wall time for due times, and the monotonic clock and the wake-up timeout. */
+    private readonly clock: Scheduler,
     private readonly deliver: (agentKey: string) => void,
     private readonly log: Logger,
     /** Fire this agent's timers only (a runtime serving one agent); undefined: every agent's. */
@@ -49,7 +50,7 @@ export class TimerService {
   /** Re-reads the earliest armed timer and sets the one wake-up for it. */
   reschedule(minDelayMs = 0): void {
     if (this.stopped) return;
-    if (this.handle) clearTimeout(this.handle);
+    this.handle?.cancel();
     this.handle = undefined;
     const earliest = this.store.earliest(this.onlyAgentKey);
     if (earliest === null) return;
@@ -57,7 +58,7 @@ export class TimerService {
     // A step back: fire now, which moves the timers back first.
     const untilDue = this.rebasePending ? 0 : earliest - this.clock.now();
     const delay = Math.min(Math.max(minDelayMs, untilDue), MAX_SLEEP_MS);
-    this.handle = setTimeout(() => {
+    this.handle = this.clock.setTimeout(() => {
       this.fireDue().catch(() => undefined);
     }, delay);
   }
@@ -92,7 +93,7 @@ export class TimerService {
 
   stop(): void {
     this.stopped = true;
-    if (this.handle) clearTimeout(this.handle);
+    this.handle?.cancel();
   }
 
   private async fire(): Promise<void> {
@@ -118,7 +119,7 @@ export class TimerService {
   }
 
   private noticeClockStep(): void {
-    const skew = this.clock.now() - monotonicNow();
+    const skew = this.clock.now() - this.clock.monotonicNow();
     if (this.skewMs !== undefined && skew < this.skewMs - STEP_TOLERANCE_MS) this.rebasePending = true;
     this.skewMs = skew;
   }

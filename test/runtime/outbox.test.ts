@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DeliveryResult, type Pacing, defineAgent, systemClock } from "../../runtime/index.js";
+import { type DeliveryResult, type Pacing, defineAgent, systemScheduler } from "../../runtime/index.js";
 import { GroupCommitter } from "../../runtime/group-commit.js";
 import { silentLogger } from "../../runtime/observer.js";
 import { Outbox } from "../../runtime/outbox.js";
@@ -131,7 +131,7 @@ describe("outbox worker", () => {
     const now = Date.now();
     await committer.submit(() => outbox.markRetry(outbox.enqueue(key, "m", { text: "late" }, now), now + 2 * 3600_000, "429"));
     const delivery = recordingDeliver();
-    const worker = new OutboxWorker(outbox, committer, systemClock, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
+    const worker = new OutboxWorker(outbox, committer, systemScheduler, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
     try {
       worker.wake(key);
       await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the row sent after the longest back-off");
