@@ -19,7 +19,7 @@ export interface HeldPosition extends Position {
 export class ReplayCursor {
   private seq = 0;
   /** The ctx call whose step is under way (a run or a write), as the handler wrote it. */
-  private running: string | undefined;
+  private running: { call: string } | undefined;
   private closed = false;
 
   constructor(
@@ -46,11 +46,13 @@ export class ReplayCursor {
   /** Takes the next position for a step that awaits (`ctx.run`, `ctx.write`); release it with `done()`. */
   begin(name: string, call: string): HeldPosition {
     const position = this.take(name, call);
-    this.running = call;
+    // Its own token: a late done() of an earlier step of the same name cannot release this one.
+    const held = { call };
+    this.running = held;
     return {
       ...position,
       done: () => {
-        if (this.running === call) this.running = undefined;
+        if (this.running === held) this.running = undefined;
       },
     };
   }
@@ -71,7 +73,7 @@ export class ReplayCursor {
     if (this.running !== undefined) {
       throw new StepMisuseError(
         this.messageId,
-        `The handler of message ${this.messageId} returned while ${this.running} was still running: await every ctx call.`,
+        `The handler of message ${this.messageId} returned while ${this.running.call} was still running: await every ctx call.`,
       );
     }
   }
@@ -86,7 +88,7 @@ export class ReplayCursor {
     if (this.running !== undefined) {
       throw new StepMisuseError(
         this.messageId,
-        `${call} was called while ${this.running} was still running (message ${this.messageId}): await each ctx call before the next, and make none inside a step's function.`,
+        `${call} was called while ${this.running.call} was still running (message ${this.messageId}): await each ctx call before the next, and make none inside a step's function.`,
       );
     }
   }

@@ -24,8 +24,12 @@ export interface VirtualWaitOptions {
   what?: string;
 }
 
-/** Event-loop turns without a call on the scheduler after which the process counts as quiet. */
-const QUIET_TURNS = 3;
+/**
+ * Event-loop turns without a call on the scheduler after which the process counts as quiet. Runtime
+ * work reads the clock in nearly every commit (one turn each), so a few turns of silence mean it is
+ * done or waiting on something outside (a socket), which `waitFor` polls for in real time.
+ */
+const QUIET_TURNS = 8;
 /** A settle gives up after this many turns: something keeps the loop busy without end. */
 const MAX_SETTLE_TURNS = 100_000;
 
@@ -56,7 +60,8 @@ export class VirtualScheduler implements Scheduler {
 
   setTimeout(fn: () => void, ms: number, options?: { unref?: boolean }): Scheduled {
     this.activity++;
-    const task: Task = { at: this.mono + Math.max(0, ms), order: this.order++, fn, unref: options?.unref ?? false };
+    // Whole milliseconds, as real timers keep them: the wall clock stays an integer, as Date.now() is.
+    const task: Task = { at: this.mono + Math.max(0, Math.ceil(ms)), order: this.order++, fn, unref: options?.unref ?? false };
     let i = this.tasks.length;
     while (i > 0 && this.tasks[i - 1]!.at > task.at) i--;
     this.tasks.splice(i, 0, task);
@@ -101,7 +106,7 @@ export class VirtualScheduler implements Scheduler {
    * after each. A timeout that throws fails the advance (as it would crash a real process).
    */
   async advance(ms: number): Promise<void> {
-    if (!(ms >= 0)) throw new Error(`VirtualScheduler.advance: ms must be zero or more, got ${ms}.`);
+    if (!(ms >= 0) || !Number.isInteger(ms)) throw new Error(`VirtualScheduler.advance: ms must be a whole number, zero or more, got ${ms}.`);
     const target = this.mono + ms;
     await this.settle();
     for (;;) {

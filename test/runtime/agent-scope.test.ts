@@ -3,8 +3,7 @@
 // and a row one of them claimed is never sent by the other.
 import { describe, expect, it } from "vitest";
 import { AgentBusyError, type AgentContext, type Database, defineAgent } from "../../runtime/index.js";
-import { settle, waitFor } from "../support/wait-for.js";
-import { FakeClock, freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
+import { freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
 
 const fixture = useRuntimeFixture();
 
@@ -48,9 +47,9 @@ describe("a runtime serving one agent beside the bot", () => {
 
     const { runtime, report } = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver, onlyAgentKey: mine });
     await runtime.accept([{ id: `${mine}-1`, agentKey: mine, kind: "text", payload: "hi" }]);
-    await waitFor(() => delivery.calls.length === 1);
+    await fixture.waitFor(() => delivery.calls.length === 1);
     await runtime.fireDueTimers();
-    await settle(50);
+    await fixture.pass(50);
 
     expect(report).toMatchObject({ agentsWithMessages: [], agentsWithSends: [], interruptedSends: 0 });
     expect(delivery.calls).toEqual([{ agentKey: mine, payload: { text: "re: hi" }, atMs: expect.any(Number) }]);
@@ -79,7 +78,7 @@ describe("a runtime serving one agent beside the bot", () => {
     insertPending(temp.db, `${key}-left`, key);
     const delivery = recordingDeliver();
     const second = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver, onlyAgentKey: key });
-    await waitFor(() => inboxStatus(temp.db, `${key}-left`) === "done");
+    await fixture.waitFor(() => inboxStatus(temp.db, `${key}-left`) === "done");
     expect(second.report.agentsWithMessages).toEqual([key]);
     expect(inboxRow(temp.db, `${key}-left`)!.attempts).toBe(1);
   });
@@ -97,8 +96,8 @@ describe("a runtime serving one agent beside the bot", () => {
       { id: `${chat}-1`, agentKey: chat, kind: "text", payload: "for the bot" },
       { id: `${console_}-2`, agentKey: console_, kind: "text", payload: "also the console's" },
     ]);
-    await waitFor(() => botDelivery.calls.length === 1);
-    await settle(50);
+    await fixture.waitFor(() => botDelivery.calls.length === 1);
+    await fixture.pass(50);
 
     expect(bot.report.agentsWithMessages).toEqual([]);
     expect(botDelivery.calls.map((c) => c.agentKey)).toEqual([chat]);
@@ -107,7 +106,7 @@ describe("a runtime serving one agent beside the bot", () => {
 
     // Once the console quits, the bot takes the chat back at its next look at the leases (every 5 s).
     await one.runtime.stop();
-    await waitFor(() => botDelivery.calls.length === 3, 8000, "the bot handles the chat the console left");
+    await fixture.waitFor(() => botDelivery.calls.length === 3, 8000, "the bot handles the chat the console left");
     expect(botDelivery.calls.slice(1).map((c) => c.payload)).toEqual([{ text: "re: left" }, { text: "re: also the console's" }]);
     expect(consoleDelivery.calls).toEqual([]);
   });
@@ -115,21 +114,20 @@ describe("a runtime serving one agent beside the bot", () => {
   it("takes back the chat of a console that stopped renewing its lease, and sends what it left in flight", async () => {
     const temp = fixture.temp();
     const key = freshKey("console");
-    const clock = new FakeClock();
     // A console that has stopped renewing (it hangs, or died) left a message and a reply being printed.
     temp.db.prepare("INSERT INTO runtime_meta (key, value) VALUES (?, ?)").run(
-      `serving:${key}`, JSON.stringify({ holder: "stalled", pid: process.pid, untilMs: clock.now() + 1000 }),
+      `serving:${key}`, JSON.stringify({ holder: "stalled", pid: process.pid, untilMs: fixture.time.now() + 1000 }),
     );
     insertPending(temp.db, `${key}-1`, key);
     insertSend(temp.db, key, "sending");
     const delivery = recordingDeliver();
-    const bot = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver, clock });
-    await settle(50);
+    const bot = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver });
+    await fixture.pass(50);
     expect(bot.report).toMatchObject({ agentsWithMessages: [], agentsWithSends: [], interruptedSends: 0 });
     expect(delivery.calls).toEqual([]);
 
-    clock.advance(20_000);
-    await waitFor(() => delivery.calls.length === 2, 8000, "the bot takes the chat back at its next look at the leases");
+    await fixture.pass(20_000);
+    await fixture.waitFor(() => delivery.calls.length === 2, 8000, "the bot takes the chat back at its next look at the leases");
     expect(delivery.calls.map((c) => c.payload)).toEqual([{ text: "earlier" }, { text: "re: left" }]);
     expect(inboxRow(temp.db, `${key}-1`)).toMatchObject({ status: "done" });
   });
@@ -142,8 +140,8 @@ describe("a runtime serving one agent beside the bot", () => {
     // Another process on the database claimed the chat's earlier reply and is sending it right now.
     insertSend(temp.db, key, "sending");
     await runtime.accept([{ id: `${key}-1`, agentKey: key, kind: "text", payload: "hi" }]);
-    await waitFor(() => inboxStatus(temp.db, `${key}-1`) === "done");
-    await settle(100);
+    await fixture.waitFor(() => inboxStatus(temp.db, `${key}-1`) === "done");
+    await fixture.pass(100);
 
     expect(delivery.calls).toEqual([]);
     expect(outboxRows(temp.db, key).map((r) => [r.status, r.attempts])).toEqual([["sending", 1], ["pending", 0]]);

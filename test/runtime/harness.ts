@@ -1,5 +1,6 @@
-// Shared pieces for the runtime tests: a per-test fixture that stops runtimes and closes databases,
-// a fake clock, deferred promises, a recording deliver function and small database readers.
+// Shared pieces for the runtime tests: a per-test fixture that stops runtimes and closes databases
+// and runs them on virtual time, a fake clock, deferred promises, a recording deliver function and
+// small database readers.
 import { randomUUID } from "node:crypto";
 import { afterEach } from "vitest";
 import {
@@ -14,6 +15,7 @@ import {
   createRuntime,
 } from "../../runtime/index.js";
 import { type TempDatabase, reopen, tempDatabase } from "../support/temp-database.js";
+import { VirtualScheduler } from "../support/virtual-time.js";
 
 let keyCounter = 0;
 /** A key no other test uses. */
@@ -55,13 +57,17 @@ export interface DeliveryCall {
   atMs: number;
 }
 
-/** A deliver function that records every call and answers with `answer` (default: sent). */
+/**
+ * A deliver function that records every call and answers with `answer` (default: sent). `atMs` is
+ * read from `clock` (give the fixture's scheduler to see virtual times), else from the real clock.
+ */
 export function recordingDeliver(
   answer: (call: DeliveryCall, index: number) => DeliveryResult | Promise<DeliveryResult> = () => ({ status: "sent" }),
+  clock: { now(): number } = { now: () => Date.now() },
 ): { deliver: Deliver; calls: DeliveryCall[] } {
   const calls: DeliveryCall[] = [];
   const deliver: Deliver = async (agentKey, payload) => {
-    const call = { agentKey, payload, atMs: Date.now() };
+    const call = { agentKey, payload, atMs: clock.now() };
     calls.push(call);
     return answer(call, calls.length - 1);
   };
@@ -126,13 +132,33 @@ export function inboxStatus(db: Database, id: string): InboxRowView["status"] | 
   return inboxRow(db, id)?.status;
 }
 
-/** Temp databases and started runtimes for one test; `cleanup` stops the runtimes, then removes the files. */
+/**
+ * Temp databases and started runtimes for one test; `cleanup` stops the runtimes, then removes the files.
+ * Runtimes run on the fixture's virtual time (`time`) unless given a scheduler or a wall clock of their own:
+ * retry delays, back-offs, lease looks and timers pass when the test moves it (`waitFor`, `pass`).
+ */
 export function createFixture() {
   let runtimes: Runtime[] = [];
   let extraDbs: Database[] = [];
   let temps: TempDatabase[] = [];
+  let time = new VirtualScheduler();
 
   return {
+    /** The virtual time of this test's runtimes. */
+    get time(): VirtualScheduler {
+      return time;
+    },
+    /**
+     * Waits until `predicate` holds, letting up to `withinMs` of virtual time pass (retry delays and
+     * other timeouts fire on the way); for background work, never for timing checks.
+     */
+    waitFor(predicate: () => boolean | Promise<boolean>, withinMs = 60_000, what = "condition"): Promise<void> {
+      return time.waitFor(predicate, { withinMs, what });
+    },
+    /** Lets `ms` of virtual time pass with the background work it brings (to show that something did NOT happen). */
+    pass(ms = 50): Promise<void> {
+      return time.advance(ms);
+    },
     temp(): TempDatabase {
       const temp = tempDatabase();
       temps.push(temp);
@@ -146,7 +172,7 @@ export function createFixture() {
     },
     /** Creates a runtime, registers it for stopping after the test, and starts it. */
     async start<S>(options: RuntimeOptions<S>): Promise<{ runtime: Runtime; report: RecoveryReport }> {
-      const runtime = createRuntime(options);
+      const runtime = createRuntime({ ...options, scheduler: options.scheduler ?? (options.clock ? undefined : time) });
       runtimes.push(runtime);
       const report = await runtime.start();
       return { runtime, report };
@@ -158,6 +184,7 @@ export function createFixture() {
       runtimes = [];
       extraDbs = [];
       temps = [];
+      time = new VirtualScheduler();
     },
   };
 }
@@ -171,10 +198,7 @@ export function useRuntimeFixture(): Fixture {
   return fixture;
 }
 
-/**
- * For concurrent tests (each waits out real retry delays): a fixture owned by one test and cleaned
- * up by that test's own onTestFinished, which the test context provides.
- */
+/** For concurrent tests: a fixture owned by one test and cleaned up by that test's own onTestFinished. */
 export function runtimeFixture(onTestFinished: (fn: () => Promise<void>) => void): Fixture {
   const fixture = createFixture();
   onTestFinished(() => fixture.cleanup());

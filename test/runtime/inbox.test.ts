@@ -127,8 +127,8 @@ describe("inbox deduplication", () => {
     const former = freshKey("old");
     const stale = freshKey("old");
     const insert = temp.db.prepare(`INSERT INTO inbox (id, agent_key, kind, payload_json, status, received_at_ms) VALUES (?, ?, 'text', 'null', 'done', ?)`);
-    insert.run(former, key, Date.now() - 1000);
-    insert.run(stale, key, Date.now() - 10_000);
+    insert.run(former, key, fixture.time.now() - 1000);
+    insert.run(stale, key, fixture.time.now() - 10_000);
 
     const outcomes = await runtime.accept([
       { ...msg(freshKey("tg"), key), formerId: { id: former, withinMs: 5000 } },

@@ -1,6 +1,5 @@
 import { describe, it } from "vitest";
 import { type AgentContext, type Message, defineAgent } from "../../runtime/index.js";
-import { waitFor } from "../support/wait-for.js";
 import {
   captureLogger,
   freshKey,
@@ -47,7 +46,7 @@ describe.concurrent("non-determinism", () => {
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: key, kind: "text", payload: null }]);
-    await waitFor(() => inboxStatus(temp.db, id) === "parked", 4000, "message parked");
+    await fixture.waitFor(() => inboxStatus(temp.db, id) === "parked", 4000, "message parked");
 
     // Parked at once on the mismatch, long before maxAttempts.
     expect(attempts).toBe(2);
@@ -60,7 +59,7 @@ describe.concurrent("non-determinism", () => {
     expect(outboxRows(temp.db, key)).toEqual([
       expect.objectContaining({ message_id: id, payload: { text: `sorry, I could not handle ${id}` } }),
     ]);
-    await waitFor(() => delivery.calls.length === 1, 2000, "notice delivered");
+    await fixture.waitFor(() => delivery.calls.length === 1, 2000, "notice delivered");
     expect(delivery.calls[0]).toMatchObject({ agentKey: key, payload: { text: `sorry, I could not handle ${id}` } });
     expect(runtime.stats.parkedCount()).toBe(1);
   });
@@ -77,7 +76,7 @@ describe.concurrent("non-determinism", () => {
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
-    await waitFor(() => inboxStatus(temp.db, id) !== "pending", 4000);
+    await fixture.waitFor(() => inboxStatus(temp.db, id) !== "pending", 4000);
 
     expect(inboxRow(temp.db, id)).toMatchObject({ status: "done", attempts: 1 });
   });
@@ -100,7 +99,7 @@ describe.concurrent("non-determinism", () => {
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: key, kind: "text", payload: null }]);
-    await waitFor(() => inboxStatus(temp.db, id) === "parked", 4000);
+    await fixture.waitFor(() => inboxStatus(temp.db, id) === "parked", 4000);
 
     expect(outboxRows(temp.db, key)).toEqual([]);
     expect(lines.some((l) => l.level === "error" && l.msg?.includes("onParked threw"))).toBe(true);

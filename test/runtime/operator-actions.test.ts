@@ -4,7 +4,6 @@
 // compare-and-set: a second one on the same row changes nothing.
 import { describe, it } from "vitest";
 import { type Database, type Deliver, OperatorActions, defineAgent } from "../../runtime/index.js";
-import { settle, waitFor } from "../support/wait-for.js";
 import { type Fixture, freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, runtimeFixture } from "./harness.js";
 
 const MAX_ATTEMPTS = 5; // the runtime's default
@@ -46,7 +45,7 @@ async function parkedScenario(fixture: Fixture, deliver: Deliver = recordingDeli
   const bad = freshKey("bad");
   poison.poisoned.add(bad);
   await runtime.accept([{ id: bad, agentKey: key, kind: "text", payload: "bad" }]);
-  await waitFor(() => inboxStatus(temp.db, bad) === "parked", PARKED_WITHIN_MS, "the message parked");
+  await fixture.waitFor(() => inboxStatus(temp.db, bad) === "parked", PARKED_WITHIN_MS, "the message parked");
   // The operator's own connection, as `npm run admin` in another process opens it.
   const operatorDb = fixture.reopen(temp.file);
   return { temp, runtime, key, bad, operator: new OperatorActions(operatorDb), operatorDb, ...poison };
@@ -65,11 +64,11 @@ describe.concurrent("operator actions on a parked message", () => {
     expect(sideEffects.get(bad)).toBe(1);
 
     poisoned.delete(bad); // the cause is fixed (say, a provider is back)
-    const outcome = operator.retry(bad, "alice", Date.now());
+    const outcome = operator.retry(bad, "alice", fixture.time.now());
     expect(outcome).toMatchObject({ status: "done", action: "retry", agentKey: key, actor: "alice", previousError: "Error: cannot digest this" });
 
-    await waitFor(() => inboxStatus(temp.db, bad) === "done", 5000, "the retried message handled");
-    await settle(100);
+    await fixture.waitFor(() => inboxStatus(temp.db, bad) === "done", 5000, "the retried message handled");
+    await fixture.pass(100);
     expect(tries.get(bad)).toBe(MAX_ATTEMPTS + 1);
     expect(finished).toEqual([bad]);
     expect(sideEffects.get(bad)).toBe(1);
@@ -77,8 +76,8 @@ describe.concurrent("operator actions on a parked message", () => {
     expect(actionsOn(operatorDb, bad)).toEqual([{ action: "retry", agent_key: key, actor: "alice", previous_error: "Error: cannot digest this" }]);
 
     // A second retry (a second operator, or the same command run twice) changes nothing.
-    expect(operator.retry(bad, "bob", Date.now())).toEqual({ status: "refused", current: "done" });
-    expect(operator.drop(bad, "bob", Date.now())).toEqual({ status: "refused", current: "done" });
+    expect(operator.retry(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(operator.drop(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
     expect(actionsOn(operatorDb, bad)).toHaveLength(1);
   });
 
@@ -86,15 +85,15 @@ describe.concurrent("operator actions on a parked message", () => {
     const fixture = runtimeFixture(onTestFinished);
     const { temp, runtime, key, bad, operator, operatorDb, tries, finished } = await parkedScenario(fixture);
 
-    expect(operator.drop(bad, "alice", Date.now())).toMatchObject({ status: "done", action: "drop", agentKey: key });
+    expect(operator.drop(bad, "alice", fixture.time.now())).toMatchObject({ status: "done", action: "drop", agentKey: key });
     expect(inboxRow(temp.db, bad)).toMatchObject({ status: "done", attempts: MAX_ATTEMPTS });
     expect(actionsOn(operatorDb, bad)).toEqual([{ action: "drop", agent_key: key, actor: "alice", previous_error: "Error: cannot digest this" }]);
-    expect(operator.retry(bad, "bob", Date.now())).toEqual({ status: "refused", current: "done" });
+    expect(operator.retry(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
 
     const next = freshKey("next");
     await runtime.accept([{ id: next, agentKey: key, kind: "text", payload: "next" }]);
-    await waitFor(() => inboxStatus(temp.db, next) === "done", 3000, "the next message handled");
-    await settle(100);
+    await fixture.waitFor(() => inboxStatus(temp.db, next) === "done", 3000, "the next message handled");
+    await fixture.pass(100);
     expect(finished).toEqual([next]);
     expect(tries.get(bad)).toBe(MAX_ATTEMPTS);
   });
@@ -104,13 +103,13 @@ describe.concurrent("operator actions on a parked message", () => {
     const { temp, runtime, bad, operator, poisoned, agent, finished } = await parkedScenario(fixture);
     await runtime.stop();
     poisoned.delete(bad);
-    expect(operator.retry(bad, "alice", Date.now())).toMatchObject({ status: "done" });
+    expect(operator.retry(bad, "alice", fixture.time.now())).toMatchObject({ status: "done" });
 
     // A restarted process: recovery finds it pending, with all its tries again.
     const db = fixture.reopen(temp.file);
     const restarted = await fixture.start({ db, agent, deliver: recordingDeliver().deliver });
     expect(restarted.report.agentsWithMessages).toHaveLength(1);
-    await waitFor(() => inboxStatus(db, bad) === "done", 3000, "the retried message handled after the restart");
+    await fixture.waitFor(() => inboxStatus(db, bad) === "done", 3000, "the retried message handled after the restart");
     expect(finished).toEqual([bad]);
   });
 
@@ -122,15 +121,15 @@ describe.concurrent("operator actions on a parked message", () => {
     const key = freshKey();
     const fine = freshKey("fine");
     await runtime.accept([{ id: fine, agentKey: key, kind: "text", payload: "fine" }]);
-    await waitFor(() => inboxStatus(temp.db, fine) === "done");
-    await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent");
+    await fixture.waitFor(() => inboxStatus(temp.db, fine) === "done");
+    await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent");
     const operator = new OperatorActions(fixture.reopen(temp.file));
 
-    expect(operator.retry("tg:does-not-exist", "alice", Date.now())).toEqual({ status: "not-found" });
-    expect(operator.retry(fine, "alice", Date.now())).toEqual({ status: "refused", current: "done" });
-    expect(operator.drop(fine, "alice", Date.now())).toEqual({ status: "refused", current: "done" });
-    expect(operator.resend(outboxRows(temp.db, key)[0]!.id, "alice", Date.now())).toEqual({ status: "refused", current: "sent" });
-    expect(operator.resend(999_999, "alice", Date.now())).toEqual({ status: "not-found" });
+    expect(operator.retry("tg:does-not-exist", "alice", fixture.time.now())).toEqual({ status: "not-found" });
+    expect(operator.retry(fine, "alice", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(operator.drop(fine, "alice", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(operator.resend(outboxRows(temp.db, key)[0]!.id, "alice", fixture.time.now())).toEqual({ status: "refused", current: "sent" });
+    expect(operator.resend(999_999, "alice", fixture.time.now())).toEqual({ status: "not-found" });
     expect(temp.db.prepare(`SELECT COUNT(*) FROM operator_actions`).pluck().get()).toBe(0);
     expect(inboxStatus(temp.db, fine)).toBe("done");
   });
@@ -146,18 +145,18 @@ describe.concurrent("operator actions on a failed send", () => {
     const { runtime } = await fixture.start({ db: temp.db, agent, deliver: delivery.deliver, operatorPollMs: 20 });
     const key = freshKey();
     await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: "hello" }]);
-    await waitFor(() => outboxRows(temp.db, key)[0]?.status === "failed", 3000, "the send failed");
+    await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "failed", 3000, "the send failed");
     const [failed] = outboxRows(temp.db, key);
     expect(failed).toMatchObject({ status: "failed", last_error: "400: Bad Request: chat not found" });
 
     refuse = false; // the cause is fixed (the person unblocked the bot)
     const operatorDb = fixture.reopen(temp.file);
     const operator = new OperatorActions(operatorDb);
-    expect(operator.resend(failed!.id, "alice", Date.now())).toMatchObject({ status: "done", action: "resend", targetId: String(failed!.id), agentKey: key });
-    await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the send delivered");
+    expect(operator.resend(failed!.id, "alice", fixture.time.now())).toMatchObject({ status: "done", action: "resend", targetId: String(failed!.id), agentKey: key });
+    await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the send delivered");
     expect(delivery.calls.map((c) => c.payload)).toEqual([{ text: "handled hello" }, { text: "handled hello" }]);
-    expect(operator.resend(failed!.id, "bob", Date.now())).toEqual({ status: "refused", current: "sent" });
-    await settle(100);
+    expect(operator.resend(failed!.id, "bob", fixture.time.now())).toEqual({ status: "refused", current: "sent" });
+    await fixture.pass(100);
     expect(delivery.calls).toHaveLength(2);
     expect(actionsOn(operatorDb, String(failed!.id))).toEqual([{ action: "resend", agent_key: key, actor: "alice", previous_error: "400: Bad Request: chat not found" }]);
   });

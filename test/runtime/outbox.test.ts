@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type DeliveryResult, type Pacing, defineAgent, systemScheduler } from "../../runtime/index.js";
+import { type DeliveryResult, type Pacing, defineAgent } from "../../runtime/index.js";
 import { GroupCommitter } from "../../runtime/group-commit.js";
 import { silentLogger } from "../../runtime/observer.js";
 import { Outbox } from "../../runtime/outbox.js";
 import { OutboxWorker } from "../../runtime/outbox-worker.js";
-import { settle, waitFor } from "../support/wait-for.js";
 import { type DeliveryCall, freshKey, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
 
 const fixture = useRuntimeFixture();
@@ -27,7 +26,7 @@ async function sendAll(
   pacing?: Pacing,
 ) {
   const temp = fixture.temp();
-  const delivery = recordingDeliver(answer);
+  const delivery = recordingDeliver(answer, fixture.time);
   const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver, pacing });
   const key = freshKey();
   await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: texts }]);
@@ -43,8 +42,8 @@ describe("outbox worker", () => {
       return tries <= 2 ? { status: "retry", error: `503 #${tries}`, retryAfterMs: 5 } : { status: "sent", result: { messageId: 77 } };
     });
 
-    await waitFor(settled, 3000, "row settled");
-    await settle(30);
+    await fixture.waitFor(settled, 3000, "row settled");
+    await fixture.pass(30);
 
     expect(delivery.calls.map(textOf)).toEqual(["hello", "hello", "hello"]);
     const [row] = outboxRows(temp.db, key);
@@ -61,7 +60,7 @@ describe("outbox worker", () => {
       return { status: "sent" };
     });
 
-    await waitFor(settled, 3000, "row settled");
+    await fixture.waitFor(settled, 3000, "row settled");
 
     expect(delivery.calls).toHaveLength(2);
     expect(outboxRows(temp.db, key)[0]).toMatchObject({ status: "sent", attempts: 2 });
@@ -74,7 +73,7 @@ describe("outbox worker", () => {
       return { status: "sent" };
     });
 
-    await waitFor(settled, 3000, "rows settled");
+    await fixture.waitFor(settled, 3000, "rows settled");
 
     expect(delivery.calls.map(textOf)).toEqual(["first", "first", "first", "second", "third"]);
   });
@@ -84,7 +83,7 @@ describe("outbox worker", () => {
       textOf(call) === "refused" ? { status: "failed", error: "400: chat not found" } : { status: "sent" },
     );
 
-    await waitFor(settled, 3000, "rows settled");
+    await fixture.waitFor(settled, 3000, "rows settled");
 
     expect(delivery.calls.map(textOf)).toEqual(["refused", "fine"]);
     expect(outboxRows(temp.db, key).map((r) => [r.status, r.attempts, r.last_error])).toEqual([
@@ -103,9 +102,9 @@ describe("outbox worker", () => {
     const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
 
     await runtime.accept([{ id: freshKey("m"), agentKey: slowKey, kind: "text", payload: ["stuck"] }]);
-    await waitFor(() => delivery.calls.length === 1);
+    await fixture.waitFor(() => delivery.calls.length === 1);
     await runtime.accept([{ id: freshKey("m"), agentKey: fastKey, kind: "text", payload: ["free"] }]);
-    await waitFor(() => outboxRows(temp.db, fastKey)[0]?.status === "sent", 2000, "the other agent's row sent");
+    await fixture.waitFor(() => outboxRows(temp.db, fastKey)[0]?.status === "sent", 2000, "the other agent's row sent");
 
     expect(outboxRows(temp.db, slowKey)[0]).toMatchObject({ status: "pending", attempts: 1, last_error: "flood wait" });
     expect(runtime.stats.unsentCount()).toBe(1);
@@ -115,11 +114,12 @@ describe("outbox worker", () => {
     const pacing: Pacing = { globalPerSecond: 1000, minIntervalMs: () => 50 };
     const { delivery, settled } = await sendAll(["one", "two"], () => ({ status: "sent" }), pacing);
 
-    await waitFor(settled, 3000, "rows settled");
+    await fixture.waitFor(settled, 3000, "rows settled");
 
     expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);
+    // On virtual time: the worker's own wait, not the machine's speed.
     const gap = delivery.calls[1]!.atMs - delivery.calls[0]!.atMs;
-    expect(gap).toBeGreaterThanOrEqual(45);
+    expect(gap).toBeGreaterThanOrEqual(50);
   });
 
   it("sends a row that a clock set back before a restart put hours ahead after the longest back-off at most", async () => {
@@ -128,13 +128,13 @@ describe("outbox worker", () => {
     const committer = new GroupCommitter(temp.db);
     const key = freshKey();
     // Stored by the last process: a retry due in a few seconds, then the clock was set back two hours.
-    const now = Date.now();
+    const now = fixture.time.now();
     await committer.submit(() => outbox.markRetry(outbox.enqueue(key, "m", { text: "late" }, now), now + 2 * 3600_000, "429"));
     const delivery = recordingDeliver();
-    const worker = new OutboxWorker(outbox, committer, systemScheduler, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
+    const worker = new OutboxWorker(outbox, committer, fixture.time, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
     try {
       worker.wake(key);
-      await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the row sent after the longest back-off");
+      await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the row sent after the longest back-off");
       expect(delivery.calls.map(textOf)).toEqual(["late"]);
     } finally {
       await worker.stop();

@@ -1,6 +1,5 @@
 import { describe, it } from "vitest";
 import { type AgentContext, type Message, defineAgent } from "../../runtime/index.js";
-import { waitFor } from "../support/wait-for.js";
 import { type Fixture, freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, runtimeFixture } from "./harness.js";
 
 const POISON = "poison";
@@ -47,24 +46,24 @@ describe.concurrent("a poison message", () => {
     const fixture = runtimeFixture(onTestFinished);
     const { temp, ids, tries, parked, key, delivery } = await scenario(fixture);
 
-    await waitFor(() => inboxStatus(temp.db, ids.bad) === "parked", 4000, "poison parked");
+    await fixture.waitFor(() => inboxStatus(temp.db, ids.bad) === "parked", 4000, "poison parked");
 
     expect(tries.get(ids.bad)).toBe(2);
     expect(inboxRow(temp.db, ids.bad)).toMatchObject({ attempts: 2, last_error: "Error: cannot digest this" });
     expect(parked.map((m) => m.id)).toEqual([ids.bad]);
     expect(outboxRows(temp.db, key).map((r) => r.message_id)).toEqual([ids.bad]);
-    await waitFor(() => delivery.calls.length === 1);
+    await fixture.waitFor(() => delivery.calls.length === 1);
   });
 
   it("holds back the later messages of its agent until parked, then lets them proceed in order", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
     const { temp, ids, tries, finished } = await scenario(fixture);
 
-    await waitFor(() => inboxRow(temp.db, ids.bad)?.attempts === 1, 3000, "first failure recorded");
+    await fixture.waitFor(() => inboxRow(temp.db, ids.bad)?.attempts === 1, 3000, "first failure recorded");
     expect(inboxStatus(temp.db, ids.after)).toBe("pending");
     expect(tries.has(ids.after)).toBe(false);
 
-    await waitFor(() => inboxStatus(temp.db, ids.after) === "done", 4000, "the next message handled");
+    await fixture.waitFor(() => inboxStatus(temp.db, ids.after) === "done", 4000, "the next message handled");
     expect(inboxStatus(temp.db, ids.bad)).toBe("parked");
     expect(finished.filter((id) => id !== ids.other)).toEqual([ids.after]);
     expect(tries.get(ids.after)).toBe(1);
@@ -74,7 +73,7 @@ describe.concurrent("a poison message", () => {
     const fixture = runtimeFixture(onTestFinished);
     const { temp, ids } = await scenario(fixture);
 
-    await waitFor(() => inboxStatus(temp.db, ids.other) === "done", 2000, "the other agent's message");
+    await fixture.waitFor(() => inboxStatus(temp.db, ids.other) === "done", 2000, "the other agent's message");
 
     expect(inboxStatus(temp.db, ids.bad)).toBe("pending"); // still waiting for its retry
   });
@@ -108,7 +107,7 @@ describe.concurrent("a message whose output cannot be stored", () => {
         { id: bad, agentKey: key, kind: "text", payload: POISON },
         { id: next, agentKey: key, kind: "text", payload: "fine" },
       ]);
-      await waitFor(() => inboxStatus(temp.db, next) === "done", 3000, "the next message handled");
+      await fixture.waitFor(() => inboxStatus(temp.db, next) === "done", 3000, "the next message handled");
 
       expect(inboxRow(temp.db, bad)).toMatchObject({ status: "parked", attempts: 1 });
       expect(inboxRow(temp.db, bad)!.last_error).toMatch(error);

@@ -1,6 +1,5 @@
 // A runtime around one handler and one message, for the step tests.
 import { type AgentContext, type Database, defineAgent } from "../../runtime/index.js";
-import { waitFor } from "../support/wait-for.js";
 import { type FakeClock, type Fixture, freshKey, inboxStatus, recordingDeliver } from "./harness.js";
 
 export type Handler = (ctx: AgentContext<Record<string, unknown>>) => Promise<void>;
@@ -33,10 +32,10 @@ export function oneMessageRunner(fixture: Fixture) {
   };
 }
 
-/** Waits until the message is done or parked. */
-export function finished(db: Database, id: string): Promise<void> {
-  return waitFor(() => {
+/** Waits until the message is done or parked, its retries' delays passing on the fixture's virtual time. */
+export function finished(fixture: Fixture, db: Database, id: string): Promise<void> {
+  return fixture.waitFor(() => {
     const status = inboxStatus(db, id);
     return status === "done" || status === "parked";
-  }, 4000, `message ${id} finished`);
+  }, 60_000, `message ${id} finished`);
 }

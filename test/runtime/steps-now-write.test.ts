@@ -1,16 +1,18 @@
 import { describe, it } from "vitest";
 import { type Database, PermanentError } from "../../runtime/index.js";
-import { waitFor } from "../support/wait-for.js";
-import { FakeClock, inboxRow, journalRows, runtimeFixture } from "./harness.js";
+import { inboxRow, journalRows, runtimeFixture } from "./harness.js";
 import { finished, oneMessageRunner } from "./steps-harness.js";
+
+/** The router's delay before a failed message's first retry (virtual time, passed by `finished`). */
+const FIRST_RETRY_DELAY_MS = 1000;
 
 describe.concurrent("ctx.now and ctx.randomId", () => {
   // Observed: cheap steps (now, randomId, send, timers) are only buffered. They become durable with the
   // next commit: a run/write step or the message's completion. A failure before that commit drops
   // them, so the retry draws fresh values; values drawn before a committed step are replayed.
   it("replay the values drawn before a committed step, and draw new ones after it", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
-    const clock = new FakeClock();
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     const observed: Array<{ before: { t: number; id: string }; after: { t: number; id: string } }> = [];
     const { db, id } = await runOne(
       async (ctx) => {
@@ -20,39 +22,37 @@ describe.concurrent("ctx.now and ctx.randomId", () => {
         observed.push({ before, after });
         if (ctx.message.attempts === 0) throw new Error("simulated crash");
       },
-      { clock },
     );
 
-    await waitFor(() => inboxRow(db, id)?.attempts === 1, 3000, "first attempt failed");
-    clock.advance(60_000); // the retry comes a second later (real time); move the fake time on meanwhile
-    await finished(db, id);
+    await fixture.waitFor(() => inboxRow(db, id)?.attempts === 1, 0, "first attempt failed");
+    fixture.time.stepWall(60_000); // the wall clock moves on before the retry
+    await finished(fixture, db, id);
 
     expect(observed).toHaveLength(2);
     const [first, retry] = [observed[0]!, observed[1]!];
     expect(retry.before).toEqual(first.before);
-    expect(retry.after.t).toBe(first.after.t + 60_000);
+    expect(retry.after.t).toBe(first.after.t + 60_000 + FIRST_RETRY_DELAY_MS);
     expect(retry.after.id).not.toBe(first.after.id);
     expect(journalRows(db, id).map((r) => r.step_name)).toEqual(["now", "random-id", "run:commit-point", "now", "random-id"]);
   });
 
   it("draw new values on retry when nothing was committed before the failure", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
-    const clock = new FakeClock();
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     const observed: Array<{ t: number; id: string }> = [];
     const { db, id } = await runOne(
       async (ctx) => {
         observed.push({ t: ctx.now(), id: ctx.randomId() });
         if (ctx.message.attempts === 0) throw new Error("simulated crash");
       },
-      { clock },
     );
 
-    await waitFor(() => inboxRow(db, id)?.attempts === 1, 3000, "first attempt failed");
-    clock.advance(5_000);
-    await finished(db, id);
+    await fixture.waitFor(() => inboxRow(db, id)?.attempts === 1, 0, "first attempt failed");
+    fixture.time.stepWall(5_000);
+    await finished(fixture, db, id);
 
     expect(observed).toHaveLength(2);
-    expect(observed[1]!.t).toBe(observed[0]!.t + 5_000);
+    expect(observed[1]!.t).toBe(observed[0]!.t + 5_000 + FIRST_RETRY_DELAY_MS);
     expect(observed[1]!.id).not.toBe(observed[0]!.id);
   });
 });
@@ -62,7 +62,8 @@ describe.concurrent("ctx.write", () => {
     db.exec(`CREATE TABLE notes (text TEXT NOT NULL)`);
 
   it("runs the write once and returns its recorded result on retry", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let writes = 0;
     const results: unknown[] = [];
     let dbRef!: Database;
@@ -79,7 +80,7 @@ describe.concurrent("ctx.write", () => {
       { setupDb: (db) => { createNotes(db); dbRef = db; } },
     );
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(writes).toBe(1);
     expect(results).toEqual([{ total: 1 }, { total: 1 }]);
@@ -88,7 +89,8 @@ describe.concurrent("ctx.write", () => {
   });
 
   it("leaves no rows when the write throws, and rethrows its error as a PermanentError, also on replay", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let writes = 0;
     const caught: unknown[] = [];
     let dbRef!: Database;
@@ -108,7 +110,7 @@ describe.concurrent("ctx.write", () => {
       { setupDb: (db) => { createNotes(db); dbRef = db; } },
     );
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(writes).toBe(1);
     expect(db.prepare(`SELECT COUNT(*) FROM notes`).pluck().get()).toBe(0);
@@ -123,7 +125,8 @@ describe.concurrent("ctx.write", () => {
   });
 
   it("leaves no rows when the write's result cannot be journaled", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let dbRef!: Database;
     const caught: unknown[] = [];
     const { db, id } = await runOne(
@@ -140,7 +143,7 @@ describe.concurrent("ctx.write", () => {
       { setupDb: (db) => { createNotes(db); dbRef = db; } },
     );
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(caught).toHaveLength(1);
     expect(caught[0]).toBeInstanceOf(PermanentError);

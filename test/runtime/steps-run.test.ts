@@ -1,12 +1,12 @@
 import { describe, it } from "vitest";
 import { PermanentError, RetryableError } from "../../runtime/index.js";
-import { waitFor } from "../support/wait-for.js";
 import { deferred, inboxRow, journalRows, outboxRows, runtimeFixture } from "./harness.js";
 import { finished, oneMessageRunner } from "./steps-harness.js";
 
 describe.concurrent("ctx.run", () => {
   it("returns the recorded value on retry and does not call fn again after the handler failed past it", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let calls = 0;
     const seen: Array<{ attempt: number; value: unknown }> = [];
     const { db, id } = await runOne(async (ctx) => {
@@ -18,7 +18,7 @@ describe.concurrent("ctx.run", () => {
       if (ctx.message.attempts === 0) throw new Error("simulated crash after the step");
     });
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(inboxRow(db, id)).toMatchObject({ status: "done", attempts: 1, last_error: "Error: simulated crash after the step" });
     expect(calls).toBe(1);
@@ -30,7 +30,8 @@ describe.concurrent("ctx.run", () => {
   });
 
   it("retries a transient failure inside the step and journals only the successful result", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let calls = 0;
     let result: unknown;
     const { db, id } = await runOne(async (ctx) => {
@@ -45,7 +46,7 @@ describe.concurrent("ctx.run", () => {
       );
     });
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(calls).toBe(3);
     expect(result).toBe("ok");
@@ -54,7 +55,8 @@ describe.concurrent("ctx.run", () => {
   });
 
   it("fails the message, journaling nothing, when a transient failure outlasts the step's attempts", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let calls = 0;
     const { db, id } = await runOne(
       async (ctx) => {
@@ -66,7 +68,7 @@ describe.concurrent("ctx.run", () => {
       { maxAttempts: 1 },
     );
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(calls).toBe(2);
     expect(inboxRow(db, id)).toMatchObject({ status: "parked", last_error: "Error: service down" });
@@ -74,7 +76,8 @@ describe.concurrent("ctx.run", () => {
   });
 
   it("records a PermanentError and rethrows it on replay without calling fn again", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     let calls = 0;
     const caught: Array<{ attempt: number; error: unknown }> = [];
     const { db, id } = await runOne(async (ctx) => {
@@ -89,7 +92,7 @@ describe.concurrent("ctx.run", () => {
       if (ctx.message.attempts === 0) throw new Error("simulated crash");
     });
 
-    await finished(db, id);
+    await finished(fixture, db, id);
 
     expect(calls).toBe(1);
     expect(caught).toHaveLength(2);
@@ -101,7 +104,8 @@ describe.concurrent("ctx.run", () => {
   });
 
   it("commits sends queued before a step with the step, so a retry does not queue them again", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     const { db, id, key, delivery } = await runOne(async (ctx) => {
       ctx.send({ text: "typing" });
       await ctx.run("llm", async () => "answer");
@@ -109,22 +113,23 @@ describe.concurrent("ctx.run", () => {
       ctx.send({ text: "answer" });
     });
 
-    await finished(db, id);
-    await waitFor(() => delivery.calls.length === 2);
+    await finished(fixture, db, id);
+    await fixture.waitFor(() => delivery.calls.length === 2);
 
     expect(outboxRows(db, key).map((r) => r.payload)).toEqual([{ text: "typing" }, { text: "answer" }]);
     expect(delivery.calls.map((c) => c.payload)).toEqual([{ text: "typing" }, { text: "answer" }]);
   });
 
   it("drops sends buffered by an attempt that failed before any commit", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     const { db, id, key, delivery } = await runOne(async (ctx) => {
       ctx.send({ text: `attempt ${ctx.message.attempts}` });
       if (ctx.message.attempts === 0) throw new Error("simulated crash");
     });
 
-    await finished(db, id);
-    await waitFor(() => delivery.calls.length === 1);
+    await finished(fixture, db, id);
+    await fixture.waitFor(() => delivery.calls.length === 1);
 
     expect(outboxRows(db, key).map((r) => r.payload)).toEqual([{ text: "attempt 1" }]);
   });
@@ -132,7 +137,8 @@ describe.concurrent("ctx.run", () => {
 
 describe.concurrent("sends queued before a slow step", () => {
   it("are delivered while the step is still running", async ({ expect, onTestFinished }) => {
-    const runOne = oneMessageRunner(runtimeFixture(onTestFinished));
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
     const gate = deferred();
     const { db, id, delivery } = await runOne(async (ctx) => {
       ctx.send({ action: "typing" });
@@ -144,12 +150,12 @@ describe.concurrent("sends queued before a slow step", () => {
     });
 
     try {
-      await waitFor(() => delivery.calls.length >= 1, 1500, "the typing action delivered before the slow step ends");
+      await fixture.waitFor(() => delivery.calls.length >= 1, 1500, "the typing action delivered before the slow step ends");
       expect(delivery.calls.map((c) => c.payload)).toEqual([{ action: "typing" }]);
     } finally {
       gate.resolve();
     }
-    await finished(db, id);
-    await waitFor(() => delivery.calls.length === 2);
+    await finished(fixture, db, id);
+    await fixture.waitFor(() => delivery.calls.length === 2);
   });
 });

@@ -2,8 +2,7 @@
 // timer service: the retry replays those steps from the journal and queues nothing new.
 import { describe, it } from "vitest";
 import { type AgentContext, defineAgent } from "../../runtime/index.js";
-import { waitFor } from "../support/wait-for.js";
-import { FakeClock, freshKey, inboxRow, inboxStatus, recordingDeliver, runtimeFixture } from "./harness.js";
+import { freshKey, inboxRow, inboxStatus, recordingDeliver, runtimeFixture } from "./harness.js";
 
 function agentWith(handle: (ctx: AgentContext<object>) => Promise<void>) {
   return defineAgent<object>({ name: "wakeups", stateVersion: 1, initialState: () => ({}), handle });
@@ -23,8 +22,8 @@ describe.concurrent("wake-ups for work committed before a failure", () => {
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
-    await waitFor(() => inboxStatus(temp.db, id) === "done", 3000);
-    await waitFor(() => delivery.calls.length === 1, 1000, "the committed send delivered");
+    await fixture.waitFor(() => inboxStatus(temp.db, id) === "done", 3000);
+    await fixture.waitFor(() => delivery.calls.length === 1, 1000, "the committed send delivered");
 
     expect(delivery.calls[0]!.payload).toEqual({ text: "saved!" });
   });
@@ -32,7 +31,6 @@ describe.concurrent("wake-ups for work committed before a failure", () => {
   it("fires a timer committed with a run step even though the message failed and was replayed", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
     const temp = fixture.temp();
-    const clock = new FakeClock();
     const timerMessages: unknown[] = [];
     const agent = agentWith(async (ctx) => {
       if (ctx.message.kind === "timer") {
@@ -43,13 +41,13 @@ describe.concurrent("wake-ups for work committed before a failure", () => {
       await ctx.run("step", async () => null);
       if (ctx.message.attempts === 0) throw new Error("simulated crash");
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, clock });
+    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
-    await waitFor(() => inboxStatus(temp.db, id) === "done", 3000);
+    await fixture.waitFor(() => inboxStatus(temp.db, id) === "done", 3000);
     // No fireDueTimers() here: the runtime's own wake-up must fire it.
-    await waitFor(() => timerMessages.length === 1, 1000, "the committed timer fired");
+    await fixture.waitFor(() => timerMessages.length === 1, 1000, "the committed timer fired");
 
     expect(inboxRow(temp.db, id)!.attempts).toBe(1);
     expect(timerMessages[0]).toMatchObject({ kind: "due-now", payload: { n: 1 } });
