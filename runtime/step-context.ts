@@ -6,7 +6,7 @@ import type { AgentContext, Message, RunOptions } from "./agent.js";
 import type { Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import { type Database, isDatabaseFault } from "./database.js";
-import { PermanentError, RetryableError, describeError } from "./errors.js";
+import { PermanentError, RetryableError, StepMisuseError, describeError } from "./errors.js";
 import type { GroupCommitter } from "./group-commit.js";
 import type { Journal, JournalEntry } from "./journal.js";
 import type { AgentHistory } from "./agent-history.js";
@@ -131,6 +131,8 @@ export class StepContext<S> implements AgentContext<S> {
         crashPoint("step.after-commit");
         return value;
       } catch (error) {
+        // The handler returned meanwhile: nothing may be recorded, and trying again changes nothing.
+        if (error instanceof StepMisuseError) throw error;
         if (error instanceof PermanentError) {
           this.cursor.checkOpen(call);
           await this.commit(() => this.record(seq, `run:${name}`, null, describeError(error)));

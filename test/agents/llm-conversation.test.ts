@@ -10,7 +10,7 @@ import { CUT_MARK, MAX_RELAYED_CHARS, claimsChange, withoutClaims } from "../../
 import { KIND_FIELDS, KIND_STATUSES } from "../../agents/media-tracker/fields.js";
 import { ENTRY_KINDS } from "../../agents/media-tracker/media-store.js";
 import type { MediaTrackerDeps } from "../../agents/media-tracker/turn.js";
-import { type Runtime, PermanentError, RetryableError, createRuntime } from "../../runtime/index.js";
+import { type Runtime, PermanentError, RetryableError, VirtualScheduler, createRuntime } from "../../runtime/index.js";
 import { createMediaStore } from "../../src/store/media.js";
 import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
 import { type TempDatabase, tempDatabase } from "../support/temp-database.js";
@@ -67,7 +67,16 @@ async function startBot(model?: LanguageModel): Promise<Bot> {
   const tmp = tempDatabase();
   const sent: Sent[] = [];
   const errors: string[] = [];
-  const clock = { now: Date.UTC(2024, 4, 17, 12) };
+  // Virtual time: retry back-offs pass at once; the test moves the wall clock (`clock.now += ms`) and fires timers.
+  const time = new VirtualScheduler({ wallMs: Date.UTC(2024, 4, 17, 12) });
+  const clock = {
+    get now() {
+      return time.now();
+    },
+    set now(ms: number) {
+      time.stepWall(ms - time.now());
+    },
+  };
   const deps: MediaTrackerDeps = { media: createMediaStore(tmp.db), ...(model ? { model } : {}) };
   let messageId = 100;
   const runtime = createRuntime({
@@ -78,18 +87,13 @@ async function startBot(model?: LanguageModel): Promise<Bot> {
       return { status: "sent", result: { message_id: ++messageId } };
     },
     verifyReplay: true,
-    clock: { now: () => clock.now },
+    scheduler: time,
     logger: { debug() {}, info() {}, warn() {}, error: (obj, msg) => errors.push(`${msg ?? ""} ${JSON.stringify(obj)}`) },
   });
   await runtime.start();
   let update = 1;
-  const idle = async () => {
-    for (let i = 0; i < 500; i++) {
-      if (runtime.stats.pendingCount() === 0 && runtime.stats.unsentCount() === 0) return;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error("the bot did not get idle");
-  };
+  const idle = () =>
+    time.waitFor(() => runtime.stats.pendingCount() === 0 && runtime.stats.unsentCount() === 0, { what: "the bot idle" });
   const accept = async (chat: number, kind: string, payload: (u: number) => unknown) => {
     const u = update++;
     await runtime.accept([{ id: `tg:${u}`, agentKey: String(chat), kind, payload: payload(u) }]);
