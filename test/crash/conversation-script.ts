@@ -28,6 +28,9 @@ const IMPORT_FILE = [
 ].join("\n");
 const IMPORT_FILE_ID = "GR-every-point";
 
+/** What a chat is told when one of its messages is parked; no message of the script may be. */
+const PARKED_NOTICE = /^Sorry, something went wrong with your last message and I had to set it aside\./;
+
 /** Each chat's replies (sendMessage texts, sendDocument captions), in the order they must arrive. */
 export const EXPECTED_REPLIES: Record<keyof typeof CHATS, RegExp[]> = {
   book: [
@@ -105,8 +108,14 @@ export const EXPECTED_INBOX = [...Object.values(U).flat().map((n) => updateInbox
 /** Runs the whole script; the bot may die anywhere, `h` restarts it. */
 export async function runScript(h: CrashHarness, timeoutMs: number): Promise<void> {
   h.api.addFile(IMPORT_FILE_ID, "library.csv", IMPORT_FILE);
-  const arrived = (chat: keyof typeof CHATS, index: number) => (api: FakeBotApi) =>
-    replies(api, CHATS[chat]).some((c) => EXPECTED_REPLIES[chat][index]!.test(replyText(c)));
+  const arrived = (chat: keyof typeof CHATS, index: number) => (api: FakeBotApi) => {
+    const sent = replies(api, CHATS[chat]);
+    // A parked message's chat gets this notice and never its reply: say so now, not after the timeout.
+    if (sent.some((c) => PARKED_NOTICE.test(replyText(c)))) {
+      throw new Error(`${chat}: a message was parked (charged with too many crashes) instead of answered.\n${h.describe()}`);
+    }
+    return sent.some((c) => EXPECTED_REPLIES[chat][index]!.test(replyText(c)));
+  };
   const dialog = async (chat: keyof typeof CHATS, texts: string[], offset = 0) => {
     for (const [i, text] of texts.entries()) {
       await h.send(`${chat} u${U[chat][i]} ${JSON.stringify(text)}`, makeTextUpdate(U[chat][i]!, CHATS[chat], text), arrived(chat, offset + i), timeoutMs);

@@ -23,11 +23,14 @@
 // Coverage. Default (npm test): at most KILLS_PER_POINT kills per point (about 40 kills, ~40 s),
 // stride ceil(n / KILLS_PER_POINT), the first kill at an offset that rotates every hour
 // (MT_EVERY_POINT_OFFSET=k repeats a run), so successive runs cover every occurrence.
-// MT_EVERY_POINT=full: a kill at every occurrence of every point. Since crash suspects run in the
-// background after start and the webhook listens before recovery, a bot killed at every second
-// inbox commit of every life can go on being killed before it answers anything, so the full run
-// can exceed its reply timeouts at inbox.after-commit and its neighbours: a liveness limit of the
-// kill pattern, not a lost or doubled message (the invariants hold), left for a later look.
+// MT_EVERY_POINT=full: a kill at every occurrence of every point. It fails at most points, and not
+// for liveness: each start charges the crash to the messages that were running, and the long ones
+// (the import's file, the model's two calls) are running whenever a life is cut short by a kill
+// meant for another chat's POST or step. After five such kills the innocent message is parked
+// ("set it aside"), its reply never comes; the script says so at once (PARKED_NOTICE). Crash
+// isolation runs a suspect apart from the other suspects only, not from new work, so it cannot
+// clear a bystander while the kills go on: a limit of the crash accounting (runtime/recovery.ts),
+// not of this test, which the stride mode stays under (at most four kills per point).
 // The report at the end lists which occurrences were killed.
 import { afterAll, describe, expect, it } from "vitest";
 import { CRASH_POINTS, type CrashPointName } from "../../runtime/crash-points.js";
