@@ -7,6 +7,7 @@
 //   Telegram's redelivery horizon, since that key does not say which bot it came from.
 import { createHash } from "node:crypto";
 import type { NewMessage } from "../../runtime/index.js";
+import { eventPayload, eventPayloadJson } from "../../agents/media-tracker/incoming.js";
 import type { UpdateRoute } from "./update.js";
 
 /** Telegram keeps an update it could not deliver for 24 hours; twice that allows for a clock that was off. */
@@ -23,7 +24,10 @@ export function inboxId(botId: string, updateId: number): string {
   return `tg:${botId}:${updateId}`;
 }
 
-/** The inbox message for a routed update. `json` is its body as received, when there is one. */
+/**
+ * The inbox message for a routed update: its chat event with the update beside it. `json` is the
+ * update's body as received, when there is one (stored as is inside the payload's text).
+ */
 export function updateMessage(
   botId: string,
   update: Record<string, unknown>,
@@ -34,8 +38,8 @@ export function updateMessage(
     id: inboxId(botId, route.updateId),
     agentKey: route.chatId,
     kind: route.kind,
-    payload: update,
-    payloadJson: json,
+    payload: eventPayload(route.event, update),
+    payloadJson: json === undefined ? undefined : eventPayloadJson(route.event, json),
     fingerprint: updateFingerprint(update, json),
     formerId: { id: `tg:${route.updateId}`, withinMs: REDELIVERY_HORIZON_MS },
   };
