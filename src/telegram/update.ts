@@ -4,6 +4,7 @@
 // reads is taken as absent when it has the wrong type. The update itself is stored as it came.
 import { z } from "zod";
 import type { ChatEvent, Sender } from "../../agents/media-tracker/incoming.js";
+import type { SentFile } from "../../agents/media-tracker/routes.js";
 
 /** A field only the event reads: absent when missing or of the wrong type, never a refusal. */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
@@ -67,8 +68,7 @@ export function parseUpdate(body: unknown): ParsedUpdate {
   }
   const u = result.data;
   const update = body as Record<string, unknown>;
-  // From the body: the schema drops the kinds it does not know, and those are updates too.
-  const kind = Object.keys(update).find((k) => k !== "update_id") ?? "empty";
+  const kind = kindOf(update);
   const chat =
     u.message?.chat ?? u.edited_message?.chat ?? u.channel_post?.chat ?? u.edited_channel_post?.chat ??
     u.business_message?.chat ?? u.callback_query?.message?.chat ?? u.my_chat_member?.chat ??
@@ -81,6 +81,12 @@ export function parseUpdate(body: unknown): ParsedUpdate {
   return { ok: true, update, route };
 }
 
+/** The update's first field but update_id, from the body: the schema drops kinds it does not know, and those are updates too. */
+function kindOf(update: Record<string, unknown>): string {
+  for (const key in update) if (key !== "update_id") return key;
+  return "empty";
+}
+
 /** The event of an update already known to be one; anything else is "ignored". */
 export function translateUpdate(update: unknown): ChatEvent {
   const result = updateSchema.safeParse(update);
@@ -88,12 +94,14 @@ export function translateUpdate(update: unknown): ChatEvent {
 }
 
 function chatEventOf(u: Update): ChatEvent {
-  // Telegram sends one kind per update; a forged body with several is read by this order.
+  // Telegram sends one kind per update; a forged body with several is read in this order.
   if (u.message) return messageEvent(u.message);
   if (u.callback_query) return buttonEvent(u.callback_query);
   if (u.edited_message) return editEvent(u.edited_message);
   return { type: "ignored" };
 }
+
+// The events are built field by field, without spreads: this runs for every update.
 
 type Message = z.infer<typeof message>;
 
@@ -101,47 +109,45 @@ function messageEvent(m: Message): ChatEvent {
   if (m.message_id === undefined) return { type: "ignored" };
   // An anonymous group admin writes as the group itself: sender_chat is the chat.
   const sender = senderOf(m.from, m.sender_chat !== undefined && m.sender_chat.id === m.chat.id);
-  const from = { messageId: m.message_id, ...(sender ? { sender } : {}) };
+  let event: ChatEvent;
   if (m.document) {
     const d = m.document;
-    const file = {
-      fileId: d.file_id,
-      ...(d.file_name !== undefined ? { fileName: d.file_name } : {}),
-      ...(d.file_size !== undefined ? { fileSize: d.file_size } : {}),
-      ...(d.mime_type !== undefined ? { mimeType: d.mime_type } : {}),
-    };
-    return { type: "document", file, ...from };
+    const file: SentFile = { fileId: d.file_id };
+    if (d.file_name !== undefined) file.fileName = d.file_name;
+    if (d.file_size !== undefined) file.fileSize = d.file_size;
+    if (d.mime_type !== undefined) file.mimeType = d.mime_type;
+    event = { type: "document", file, messageId: m.message_id };
+  } else if (m.text === undefined) {
+    event = { type: "unsupported", messageId: m.message_id };
+  } else {
+    event = { type: "text", text: m.text, messageId: m.message_id };
   }
-  if (m.text === undefined) return { type: "unsupported", ...from };
-  return { type: "text", text: m.text, ...from };
+  if (sender) event.sender = sender;
+  return event;
 }
 
 function buttonEvent(q: NonNullable<Update["callback_query"]>): ChatEvent {
+  const event: ChatEvent = { type: "button", data: q.data ?? "", callbackQueryId: q.id, sender: senderOf(q.from, false)! };
   const messageId = q.message?.message_id;
-  return {
-    type: "button",
-    data: q.data ?? "",
-    callbackQueryId: q.id,
-    ...(messageId !== undefined ? { messageId } : {}),
-    sender: senderOf(q.from, false)!,
-  };
+  if (messageId !== undefined) event.messageId = messageId;
+  return event;
 }
 
 function editEvent(m: Message): ChatEvent {
   if (m.message_id === undefined) return { type: "ignored" };
+  const event: ChatEvent = { type: "edited", messageId: m.message_id, privateChat: m.chat.type === "private" };
+  if (m.text !== undefined) event.text = m.text;
   const sender = senderOf(m.from, false);
-  return {
-    type: "edited",
-    ...(m.text !== undefined ? { text: m.text } : {}),
-    messageId: m.message_id,
-    ...(sender ? { sender } : {}),
-    privateChat: m.chat.type === "private",
-  };
+  if (sender) event.sender = sender;
+  return event;
 }
 
 function senderOf(from: z.infer<typeof user> | undefined, asGroup: boolean): Sender | undefined {
   if (!from) return undefined;
+  const sender: Sender = { id: from.id };
   // Telegram allows 64 characters; the cap keeps a forged update's name out of long messages.
   const name = from.first_name?.trim().slice(0, 64);
-  return { id: from.id, ...(name ? { name } : {}), ...(asGroup ? { asGroup: true as const } : {}) };
+  if (name) sender.name = name;
+  if (asGroup) sender.asGroup = true;
+  return sender;
 }

@@ -1,6 +1,8 @@
 // The front door's translation of a Telegram update: the route and the chat event from one read,
 // the inbox payload that carries the event with the update beside it, and the agent's reading of
 // stored payloads, new and old.
+import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ChatEvent, EVENT_VERSION, eventPayload, readEvent } from "../../agents/media-tracker/incoming.js";
 import { parseUpdate, translateUpdate } from "../../src/telegram/update.js";
@@ -100,6 +102,34 @@ describe("the inbox payload", () => {
     expect(fromWebhook.fingerprint).toBe(updateFingerprint(update));
     expect(fromPolling.fingerprint).toBe(fromWebhook.fingerprint);
     expect(fromWebhook).toMatchObject({ id: "tg:123456:21", agentKey: "42", kind: "message" });
+  });
+});
+
+describe("the fingerprint", () => {
+  it("is the one earlier releases stored, so an update redelivered across an upgrade is still a duplicate", () => {
+    // Fingerprints computed by the release before this one (its canonical JSON was built from arrays of parts).
+    const pinned: Array<[unknown, string]> = [
+      [{ update_id: 1, message: { message_id: 1, date: 1716000000, chat: { id: 42, type: "private", first_name: "Tester" }, from: { id: 42, is_bot: false, first_name: "Tester", language_code: "en" }, text: "/add_movie", entities: [{ type: "bot_command", offset: 0, length: 10 }] } }, "lvhnlK4H97VWG9PL"],
+      [{ update_id: 2, callback_query: { id: "4000000000002", from: { id: 42, is_bot: false, first_name: "Zoë \"Z\" \u2028" }, chat_instance: "-1", data: "answer:4", message: { message_id: 7, chat: { id: 42, type: "private" }, date: 0 } } }, "j5WHOScD35zGZGM1"],
+      [{ update_id: 3, poll: { id: "p", options: [], is_closed: true, total_voter_count: 0, "é": null, "10": 1.5, "2": -0 } }, "Za79PAa4CSSOmjc7"],
+    ];
+    for (const [update, fingerprint] of pinned) expect(updateFingerprint(update)).toBe(fingerprint);
+  });
+
+  it("builds the same canonical text as that release for any JSON value", () => {
+    const earlier = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(earlier).join(",")}]`;
+      if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        return `{${Object.keys(record).sort().map((key) => `${JSON.stringify(key)}:${earlier(record[key])}`).join(",")}}`;
+      }
+      return JSON.stringify(value) ?? "null";
+    };
+    const hash = (text: string) => createHash("sha256").update(text).digest("base64url").slice(0, 16);
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      const parsed = JSON.parse(JSON.stringify(value)) as unknown;
+      expect(updateFingerprint(parsed)).toBe(hash(earlier(parsed)));
+    }), { numRuns: 300, seed: 17 });
   });
 });
 
