@@ -1,6 +1,6 @@
 // The media-tracker agent's dependencies, built the same way for the bot and the console chat:
 // the stores on the shared database, the allowlist, the dialog timeout, where files come from, and
-// the language model (only when OPENAI_API_KEY is set).
+// the language model (only when OPENAI_API_KEY is set), and how a stored raw Telegram update is read.
 import pino from "pino";
 import type { Database } from "../runtime/index.js";
 import type { LanguageModel } from "../agents/media-tracker/llm/model.js";
@@ -14,6 +14,7 @@ import type { MetadataProviders, TitleProvider, TitleMatch } from "./metadata/ty
 import { createImportStore } from "./store/imports.js";
 import { createMediaStore } from "./store/media.js";
 import { createChatSettings } from "./store/chat-settings.js";
+import { translateUpdate } from "./telegram/update.js";
 
 export interface AgentDepsOptions {
   /** The limit of one title-provider call; default 5 s (tests use less). */
@@ -25,6 +26,7 @@ export function createAgentDeps(db: Database, config: Config, files: FileSource,
   const metadata = createMetadataProviders(config, options.metadataTimeoutMs !== undefined ? { timeoutMs: options.metadataTimeoutMs } : {});
   return {
     media: createMediaStore(db),
+    readUpdate: translateUpdate,
     imports: createImportStore(db),
     settings: createChatSettings(db),
     allowedUserIds: config.ALLOWED_USER_IDS,

@@ -1,4 +1,4 @@
-// The media-tracker chat agent: one per chat. Reads the incoming update, enforces the allowlist,
+// The media-tracker chat agent: one per chat. Reads the chat event, enforces the allowlist,
 // then sends it to the open dialog, a command, a button's handler or the file handler. In a group,
 // a dialog belongs to the member who started it (group.ts). All effects go through the runtime's context.
 import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
@@ -20,7 +20,7 @@ import { DIALOGS, dialogCommands } from "./dialogs/index.js";
 import { LOOKUP_BUTTON, currentOffer } from "./dialogs/lookup.js";
 import { CANNOT_CHECK_ADMIN, type DialogOwner, mayManageChat, nameOf, otherMembersDialog } from "./group.js";
 import { importButtons, receiveFile } from "./import/receive.js";
-import { readCommand, readIncoming } from "./incoming.js";
+import { readCommand, readEvent } from "./incoming.js";
 import { LLM_RETRY_TIMER, handleRetryTimer, llmButtons, receiveFreeText, resumeWaiting } from "./llm/conversation.js";
 import { type ButtonPress, type ButtonRoute, type CommandRoute, buttonData } from "./routes.js";
 import { type ChatState, CHAT_STATE_VERSION, type DialogState, initialChatState } from "./state.js";
@@ -88,33 +88,33 @@ async function handle(turn: Turn): Promise<void> {
     if (timerKind(turn) === EXPORT_TIMER) return handleExportTimer(turn, sendListFiles);
     return timerKind(turn) === LLM_RETRY_TIMER ? handleRetryTimer(turn) : handleTimer(turn);
   }
-  const incoming = readIncoming(turn.ctx.message.payload);
-  if (incoming.type === "ignored") return;
+  const event = readEvent(turn.ctx.message.payload, turn.deps.readUpdate);
+  if (event.type === "ignored") return;
   // "/forget@other_bot" in a group is another bot's command: not a word from us, not even a refusal.
-  if (incoming.type === "text" && isForAnotherBot(turn.deps, incoming.text)) return;
-  turn.sender = incoming.sender;
-  if (incoming.type !== "button") turn.messageId = incoming.messageId;
+  if (event.type === "text" && isForAnotherBot(turn.deps, event.text)) return;
+  turn.sender = event.sender;
+  if (event.type !== "button") turn.messageId = event.messageId;
 
-  if (!isAllowed(turn.deps, incoming.userId)) {
+  if (!isAllowed(turn.deps, event.sender?.id)) {
     // A stranger's edit: the message it edits was refused already.
-    if (incoming.type === "edited") return;
-    if (incoming.type === "button") turn.send({ type: "answer-button", callbackQueryId: incoming.callbackQueryId, text: "This bot is private." });
+    if (event.type === "edited") return;
+    if (event.type === "button") turn.send({ type: "answer-button", callbackQueryId: event.callbackQueryId, text: "This bot is private." });
     else turn.reply("Sorry, this is a private bot.");
     return;
   }
 
-  switch (incoming.type) {
+  switch (event.type) {
     case "unsupported":
       return answerAside(turn, "I can only read text messages and files I can import. Send /help to see what I can do.");
     case "edited":
-      return receiveEdit(turn, incoming.text, incoming.privateChat);
+      return receiveEdit(turn, event.text, event.privateChat);
     case "document":
-      await receiveFile(turn, incoming.file);
+      await receiveFile(turn, event.file);
       return askOpenQuestion(turn);
     case "button":
-      return pressButton(turn, incoming.data, { callbackQueryId: incoming.callbackQueryId, messageId: incoming.messageId });
+      return pressButton(turn, event.data, { callbackQueryId: event.callbackQueryId, messageId: event.messageId });
     case "text":
-      return receiveText(turn, incoming.text);
+      return receiveText(turn, event.text);
   }
 }
 

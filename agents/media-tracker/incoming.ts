@@ -1,17 +1,21 @@
-// What a chat said, read from the stored Telegram update with zod: a text (or command), a button
-// press, or something the bot does not handle. The agent never looks at raw updates elsewhere.
-import { z } from "zod";
+// What a chat said, as the agent reads it: a chat event (a text or command, a button press, a file,
+// an edit, something it does not handle). The front door translates each Telegram update into one
+// once and stores it beside the raw update; the agent never reads Telegram's shape itself.
 import type { SentFile } from "./routes.js";
 
-export type Incoming =
-  | { type: "text"; text: string; userId: number | undefined; messageId: number; sender: Sender | undefined }
-  | { type: "button"; data: string; callbackQueryId: string; userId: number; messageId: number | undefined; sender: Sender }
+/** Stored with every event; a payload of another version (or none) is translated again from its raw update. */
+export const EVENT_VERSION = 1;
+
+/** Stored as JSON in the inbox: optional fields are absent, never undefined. */
+export type ChatEvent =
+  | { type: "text"; text: string; messageId: number; sender?: Sender }
+  | { type: "button"; data: string; callbackQueryId: string; messageId?: number; sender: Sender }
   /** A file sent to the bot (an import). */
-  | { type: "document"; file: SentFile; userId: number | undefined; messageId: number; sender: Sender | undefined }
+  | { type: "document"; file: SentFile; messageId: number; sender?: Sender }
   /** A message without text (a photo, a sticker): the bot says what it understands. */
-  | { type: "unsupported"; userId: number | undefined; messageId: number; sender: Sender | undefined }
+  | { type: "unsupported"; messageId: number; sender?: Sender }
   /** A message the person edited after sending it: the edit is not taken, and they are told so. */
-  | { type: "edited"; text: string | undefined; userId: number | undefined; messageId: number; sender: Sender | undefined; privateChat: boolean }
+  | { type: "edited"; text?: string; messageId: number; sender?: Sender; privateChat: boolean }
   /** An update that needs no answer (a member change, a channel post). */
   | { type: "ignored" };
 
@@ -24,83 +28,37 @@ export interface Sender {
   asGroup?: true;
 }
 
-const user = z.object({ id: z.number().int(), first_name: z.string().optional() });
-const updateShape = z.object({
-  edited_message: z
-    .object({
-      message_id: z.number().int(),
-      from: user.optional(),
-      chat: z.object({ type: z.string() }).optional(),
-      text: z.string().optional(),
-    })
-    .optional(),
-  message: z
-    .object({
-      message_id: z.number().int(),
-      from: user.optional(),
-      chat: z.object({ id: z.number().int() }).optional(),
-      sender_chat: z.object({ id: z.number().int() }).optional(),
-      text: z.string().optional(),
-      document: z
-        .object({
-          file_id: z.string(),
-          file_name: z.string().optional(),
-          file_size: z.number().optional(),
-          mime_type: z.string().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  callback_query: z
-    .object({
-      id: z.string(),
-      from: user,
-      data: z.string().optional(),
-      message: z.object({ message_id: z.number().int() }).optional(),
-    })
-    .optional(),
-});
-
-export function readIncoming(payload: unknown): Incoming {
-  const parsed = updateShape.safeParse(payload);
-  if (!parsed.success) return { type: "ignored" };
-  const { message, callback_query: query, edited_message: edited } = parsed.data;
-  if (message) {
-    // An anonymous group admin writes as the group itself: sender_chat is the chat.
-    const asGroup = message.sender_chat !== undefined && message.sender_chat.id === message.chat?.id;
-    const from = { userId: message.from?.id, messageId: message.message_id, sender: senderOf(message.from, asGroup) };
-    if (message.document) {
-      const d = message.document;
-      const file: SentFile = { fileId: d.file_id, fileName: d.file_name, fileSize: d.file_size, mimeType: d.mime_type };
-      return { type: "document", file, ...from };
-    }
-    if (message.text === undefined) return { type: "unsupported", ...from };
-    return { type: "text", text: message.text, ...from };
-  }
-  if (query) {
-    return {
-      type: "button",
-      data: query.data ?? "",
-      callbackQueryId: query.id,
-      userId: query.from.id,
-      messageId: query.message?.message_id,
-      sender: senderOf(query.from, false)!,
-    };
-  }
-  if (edited) {
-    return {
-      type: "edited", text: edited.text, userId: edited.from?.id, messageId: edited.message_id,
-      sender: senderOf(edited.from, false), privateChat: edited.chat?.type === "private",
-    };
-  }
-  return { type: "ignored" };
+/** An inbox message's payload: the event, and the Telegram update it came from (none from the console). */
+export interface EventPayload {
+  eventVersion: typeof EVENT_VERSION;
+  event: ChatEvent;
+  update?: unknown;
 }
 
-function senderOf(from: z.infer<typeof user> | undefined, asGroup: boolean): Sender | undefined {
-  if (!from) return undefined;
-  // Telegram allows 64 characters; the cap keeps a forged update's name out of long messages.
-  const name = from.first_name?.trim().slice(0, 64);
-  return { id: from.id, ...(name ? { name } : {}), ...(asGroup ? { asGroup: true as const } : {}) };
+/** Translates a raw Telegram update (the front door's translation, given to the agent as a dependency). */
+export type UpdateReader = (update: unknown) => ChatEvent;
+
+export function eventPayload(event: ChatEvent, update?: unknown): EventPayload {
+  return update === undefined ? { eventVersion: EVENT_VERSION, event } : { eventVersion: EVENT_VERSION, event, update };
+}
+
+/** `eventPayload(event, update)` as JSON text, with the update's own text inside as it came (not serialised again). */
+export function eventPayloadJson(event: ChatEvent, updateJson: string): string {
+  return `{"eventVersion":${EVENT_VERSION},"event":${JSON.stringify(event)},"update":${updateJson}}`;
+}
+
+/**
+ * The event of a stored payload. A row stored before events were (its payload is the raw update),
+ * or with an event of another version, is translated from its raw update by `readUpdate`: always
+ * the same event for the same row, so a message in progress replays as it ran.
+ */
+export function readEvent(payload: unknown, readUpdate: UpdateReader): ChatEvent {
+  if (typeof payload !== "object" || payload === null) return { type: "ignored" };
+  const stored = payload as Partial<EventPayload>;
+  if (stored.eventVersion === EVENT_VERSION && typeof stored.event === "object" && stored.event !== null) return stored.event;
+  // Another version keeps its raw update beside its event; an old row is the raw update.
+  const update = stored.eventVersion !== undefined ? stored.update : payload;
+  return update === undefined ? { type: "ignored" } : readUpdate(update);
 }
 
 /**

@@ -35,11 +35,12 @@ export interface ButtonRoute {
   run(turn: Turn, args: string[], press: ButtonPress): void | string | Promise<void | string>;
 }
 
+/** A file sent to the chat (part of a stored chat event: what Telegram did not say is absent). */
 export interface SentFile {
   fileId: string;
-  fileName: string | undefined;
-  fileSize: number | undefined;
-  mimeType: string | undefined;
+  fileName?: string;
+  fileSize?: number;
+  mimeType?: string;
 }
 
 /** Telegram's limit on callback_data. */

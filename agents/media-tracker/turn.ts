@@ -5,7 +5,7 @@ import type { MetadataProviders } from "../../src/metadata/types.js";
 import type { FileSource } from "./import/file-source.js";
 import type { ChatMembers } from "./group.js";
 import type { ImportStore } from "./import/import-store.js";
-import type { Sender } from "./incoming.js";
+import type { Sender, UpdateReader } from "./incoming.js";
 import type { LanguageModel } from "./llm/model.js";
 import type { MediaStore } from "./media-store.js";
 import type { ChatSettings } from "./alerts/settings.js";
@@ -17,6 +17,11 @@ export type { FileSource } from "./import/file-source.js";
 
 export interface MediaTrackerDeps {
   media: MediaStore;
+  /**
+   * The front door's translation of a Telegram update into a chat event: for inbox rows stored with
+   * the raw update only (before an upgrade) or with an event of another version.
+   */
+  readUpdate: UpdateReader;
   /** The allowlist (ALLOWED_USER_IDS); undefined lets everyone in. */
   allowedUserIds?: ReadonlySet<string>;
   /** Fetches files people send (imports); undefined where there is no Telegram (console chat). */
@@ -49,7 +54,7 @@ export interface MediaTrackerDeps {
 }
 
 export class Turn {
-  /** Who sent this message or pressed this button (set once the update is read; none for a timer). */
+  /** Who sent this message or pressed this button (set once the event is read; none for a timer). */
   sender: Sender | undefined;
   /** The person's message this turn answers, when it is a message (not a button press or a timer). */
   messageId: number | undefined;

@@ -1,20 +1,34 @@
 // One short line for what a stored message or send was, for the admin CLI: the text typed, the
 // button pressed, the file sent, the timer that fired; the reply's text or the document's name.
-// Telegram payloads are read defensively: a row is whatever was stored, however old.
+// Stored payloads are read defensively: a row is whatever was stored, however old (a chat event,
+// or a raw Telegram update from before events were stored).
 
 const PREVIEW = 60;
 
 /** `"/add_movie"`, `button ex:csv`, `file books.csv`, `timer dialog-expiry`. */
 export function describeIncoming(kind: string, payload: unknown): string {
-  const update = asObject(payload);
-  if (kind === "timer") return `timer ${String(update.kind ?? "?")}`;
-  const callback = asObject(update.callback_query);
+  const stored = asObject(payload);
+  if (kind === "timer") return `timer ${String(stored.kind ?? "?")}`;
+  // A chat event (stored since the front door translates updates), else a raw update (rows from before).
+  const event = asObject(stored.event);
+  if (typeof event.type === "string") return describeEvent(kind, event);
+  const callback = asObject(stored.callback_query);
   if (typeof callback.data === "string") return `button ${preview(callback.data)}`;
-  const message = asObject(update.message ?? update.edited_message ?? update.channel_post);
+  const message = asObject(stored.message ?? stored.edited_message ?? stored.channel_post);
   if (typeof message.text === "string") return quoted(message.text);
   const document = asObject(message.document);
   if (typeof document.file_name === "string") return `file ${preview(document.file_name)}`;
   if (message.document !== undefined) return "file";
+  return `(${kind})`;
+}
+
+function describeEvent(kind: string, event: Record<string, unknown>): string {
+  if (event.type === "button" && typeof event.data === "string") return `button ${preview(event.data)}`;
+  if ((event.type === "text" || event.type === "edited") && typeof event.text === "string") return quoted(event.text);
+  if (event.type === "document") {
+    const name = asObject(event.file).fileName;
+    return typeof name === "string" ? `file ${preview(name)}` : "file";
+  }
   return `(${kind})`;
 }
 

@@ -1,5 +1,5 @@
 // `npm run chat -- --chat <id>`: the same agent and database as the bot, in the terminal, for one
-// chat only. Lines typed become messages; replies are printed; buttons are shown as numbered choices
+// chat only. Lines typed become chat events; replies are printed; buttons are shown as numbered choices
 // that a bare number picks; "/file <path>" sends a file (an import); files the bot sends are saved
 // to a temporary folder. No Telegram token needed. The runtime serves this chat alone: it never
 // handles, sends or recovers another chat's work, even with the bot running on the same database,
@@ -14,6 +14,7 @@ import { Command, InvalidArgumentError } from "commander";
 import type pino from "pino";
 import { type Runtime, createRuntime } from "../../runtime/index.js";
 import { createMediaTrackerAgent } from "../../agents/media-tracker/agent.js";
+import { type ChatEvent, eventPayload } from "../../agents/media-tracker/incoming.js";
 import type { Button, Outgoing } from "../../agents/media-tracker/outgoing.js";
 import { type Config, ConfigError, parseConfig } from "../config.js";
 import { createLogger } from "../log.js";
@@ -182,9 +183,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     }
     const choice = /^\d+$/.test(text) ? buttons[Number(text) - 1] : undefined;
     const id = `console:${chat}:${session}:${++counter}`;
-    const user = { id: chatNumber, is_bot: false, first_name: "Console" };
-    const chatRef = { id: chatNumber, type: chatNumber > 0 ? "private" : "group" };
-    const message = { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: chatRef, from: user };
+    const sender = { id: chatNumber, name: "Console" };
     const fileCommand = /^\/file(?:@\S*)?(?:\s+(.*))?$/.exec(text);
     const file = fileCommand ? expandHome(fileCommand[1]?.trim() ?? "") : undefined;
     if (file === "") {
@@ -197,12 +196,13 @@ async function runConsole(chat: string, config: Config): Promise<void> {
       rl.prompt();
       continue;
     }
-    const update = choice
-      ? { update_id: 0, callback_query: { id, from: user, chat_instance: chat, data: choice.data, message: { ...message, message_id: lastButtonsMessageId } } }
+    // The console has no Telegram update: it says directly what happened, as the front door would.
+    const event: ChatEvent = choice
+      ? { type: "button", data: choice.data, callbackQueryId: id, messageId: lastButtonsMessageId, sender }
       : file !== undefined
-        ? { update_id: 0, message: { ...message, document: { file_id: path.resolve(file), file_name: path.basename(file), file_size: fs.statSync(file).size } } }
-        : { update_id: 0, message: { ...message, text } };
-    await runtime.accept([{ id, agentKey: chat, kind: choice ? "callback_query" : "message", payload: update }]);
+        ? { type: "document", file: { fileId: path.resolve(file), fileName: path.basename(file), fileSize: fs.statSync(file).size }, messageId: nextMessageId++, sender }
+        : { type: "text", text, messageId: nextMessageId++, sender };
+    await runtime.accept([{ id, agentKey: chat, kind: choice ? "callback_query" : "message", payload: eventPayload(event) }]);
     // One line at a time, as a person reads the answer before typing: a number then picks from the
     // buttons of the reply it answers, also when a script pipes the lines in.
     await idle(runtime);

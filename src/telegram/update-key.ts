@@ -7,6 +7,7 @@
 //   Telegram's redelivery horizon, since that key does not say which bot it came from.
 import { createHash } from "node:crypto";
 import type { NewMessage } from "../../runtime/index.js";
+import { eventPayload, eventPayloadJson } from "../../agents/media-tracker/incoming.js";
 import type { UpdateRoute } from "./update.js";
 
 /** Telegram keeps an update it could not deliver for 24 hours; twice that allows for a clock that was off. */
@@ -23,7 +24,10 @@ export function inboxId(botId: string, updateId: number): string {
   return `tg:${botId}:${updateId}`;
 }
 
-/** The inbox message for a routed update. `json` is its body as received, when there is one. */
+/**
+ * The inbox message for a routed update: its chat event with the update beside it. `json` is the
+ * update's body as received, when there is one (stored as is inside the payload's text).
+ */
 export function updateMessage(
   botId: string,
   update: Record<string, unknown>,
@@ -34,8 +38,8 @@ export function updateMessage(
     id: inboxId(botId, route.updateId),
     agentKey: route.chatId,
     kind: route.kind,
-    payload: update,
-    payloadJson: json,
+    payload: eventPayload(route.event, update),
+    payloadJson: json === undefined ? undefined : eventPayloadJson(route.event, json),
     fingerprint: updateFingerprint(update, json),
     formerId: { id: `tg:${route.updateId}`, withinMs: REDELIVERY_HORIZON_MS },
   };
@@ -57,12 +61,21 @@ export function updateFingerprint(update: unknown, json?: string): string {
   return createHash("sha256").update(text).digest("base64url").slice(0, 16);
 }
 
+/** JSON with every object's keys sorted; built by appending (no arrays of parts): it runs on every update. */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const record = value as Record<string, unknown>;
-    const fields = Object.keys(record).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${fields.join(",")}}`;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) {
+    let text = "[";
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? "" : ",") + canonicalJson(value[i]);
+    return `${text}]`;
   }
-  return JSON.stringify(value) ?? "null";
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let text = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    text += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  }
+  return `${text}}`;
 }

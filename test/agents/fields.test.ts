@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDate, parseNotes, parsePage } from "../../agents/media-tracker/edit-fields.js";
 import { formatRating, parseAuthor, parseQuoteText, parseRating, parseTitle, parseYear } from "../../agents/media-tracker/fields.js";
-import { readCommand, readIncoming } from "../../agents/media-tracker/incoming.js";
+import { readCommand } from "../../agents/media-tracker/incoming.js";
 import { splitText } from "../../agents/media-tracker/outgoing.js";
 
 describe("fields", () => {
@@ -73,13 +73,6 @@ describe("fields", () => {
     expect(parseNotes("notes\u202D here")).toEqual({ ok: true, value: "notes here" });
     expect(parseTitle("\u202E\u2066")).toEqual({ ok: false, error: "The title can't be empty." });
     expect(parseTitle("\u200fكتاب\u200e")).toEqual({ ok: true, value: "\u200fكتاب\u200e" });
-  });
-
-  it("reads an edited message as an edit (never as a new answer), with whether the chat is private", () => {
-    const edited = { update_id: 9, edited_message: { message_id: 3, date: 1, edit_date: 2, chat: { id: 5, type: "private" }, from: { id: 5, is_bot: false, first_name: "A" }, text: "4" } };
-    expect(readIncoming(edited)).toEqual({ type: "edited", text: "4", userId: 5, messageId: 3, sender: { id: 5, name: "A" }, privateChat: true });
-    const inGroup = { update_id: 10, edited_message: { message_id: 4, date: 1, chat: { id: -7, type: "group" }, from: { id: 5, is_bot: false, first_name: "A" }, caption: "x" } };
-    expect(readIncoming(inGroup)).toEqual({ type: "edited", text: undefined, userId: 5, messageId: 4, sender: { id: 5, name: "A" }, privateChat: false });
   });
 
   it("draws ratings as stars", () => {

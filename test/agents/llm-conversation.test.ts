@@ -10,9 +10,9 @@ import { CUT_MARK, MAX_RELAYED_CHARS, claimsChange, withoutClaims } from "../../
 import { KIND_FIELDS, KIND_STATUSES } from "../../agents/media-tracker/fields.js";
 import { ENTRY_KINDS } from "../../agents/media-tracker/media-store.js";
 import type { MediaTrackerDeps } from "../../agents/media-tracker/turn.js";
+import { type ChatEvent, eventPayload } from "../../agents/media-tracker/incoming.js";
 import { type Runtime, PermanentError, RetryableError, VirtualScheduler, createRuntime } from "../../runtime/index.js";
 import { createMediaStore } from "../../src/store/media.js";
-import { makeCallbackUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
 import { type TempDatabase, tempDatabase } from "../support/temp-database.js";
 
 type Step = ModelReply | Error | ((messages: ChatMessage[]) => ModelReply | Error);
@@ -77,7 +77,11 @@ async function startBot(model?: LanguageModel): Promise<Bot> {
       time.stepWall(ms - time.now());
     },
   };
-  const deps: MediaTrackerDeps = { media: createMediaStore(tmp.db), ...(model ? { model } : {}) };
+  // Events are built here as the front door would; a raw update reaching the agent is a bug of this harness.
+  const readUpdate = (): ChatEvent => {
+    throw new Error("the agent was given a raw Telegram update");
+  };
+  const deps: MediaTrackerDeps = { media: createMediaStore(tmp.db), readUpdate, ...(model ? { model } : {}) };
   let messageId = 100;
   const runtime = createRuntime({
     db: tmp.db,
@@ -94,15 +98,15 @@ async function startBot(model?: LanguageModel): Promise<Bot> {
   let update = 1;
   const idle = () =>
     time.waitFor(() => runtime.stats.pendingCount() === 0 && runtime.stats.unsentCount() === 0, { what: "the bot idle" });
-  const accept = async (chat: number, kind: string, payload: (u: number) => unknown) => {
+  const accept = async (chat: number, kind: string, event: (u: number) => ChatEvent) => {
     const u = update++;
-    await runtime.accept([{ id: `tg:${u}`, agentKey: String(chat), kind, payload: payload(u) }]);
+    await runtime.accept([{ id: `tg:${u}`, agentKey: String(chat), kind, payload: eventPayload(event(u)) }]);
     await idle();
   };
   const bot: Bot = {
     runtime, tmp, deps, sent, errors, clock,
-    say: (chat, text) => accept(chat, "message", (u) => makeTextUpdate(u, chat, text)),
-    press: (chat, data) => accept(chat, "callback_query", (u) => makeCallbackUpdate(u, chat, data, 7)),
+    say: (chat, text) => accept(chat, "message", (u) => ({ type: "text", text, messageId: u, sender: { id: chat, name: "Tester" } })),
+    press: (chat, data) => accept(chat, "callback_query", (u) => ({ type: "button", data, callbackQueryId: String(u), messageId: 7, sender: { id: chat, name: "Tester" } })),
     async fire() {
       await runtime.fireDueTimers();
       await idle();

@@ -2,6 +2,7 @@
 // sequence or a direction override in it must reach the operator's terminal as visible text, in
 // the tables and in --json alike, and a long text is cut to one line without splitting a character.
 import { describe, expect, it } from "vitest";
+import { eventPayload } from "../../agents/media-tracker/incoming.js";
 import { describeIncoming, describeOutgoing } from "../../src/admin/summaries.js";
 import { json, table } from "../../src/cli/admin/output.js";
 
@@ -29,6 +30,13 @@ describe("admin output", () => {
     expect(describeIncoming("message", { message: { document: { file_name: "goodreads.csv" } } })).toBe("file goodreads.csv");
     expect(describeIncoming("timer", { timerId: "t", kind: "weekly-export" })).toBe("timer weekly-export");
     expect(describeIncoming("message", "not an update")).toBe("(message)");
+    // Chat events, as the front door and the console store them since they stopped storing bare updates.
+    const sender = { id: 5, name: "A" };
+    expect(describeIncoming("message", eventPayload({ type: "text", text: "/add_movie", messageId: 1, sender }, { update_id: 1 }))).toBe('"/add_movie"');
+    expect(describeIncoming("callback_query", eventPayload({ type: "button", data: "ex:csv", callbackQueryId: "q", sender }))).toBe("button ex:csv");
+    expect(describeIncoming("message", eventPayload({ type: "document", file: { fileId: "f", fileName: "goodreads.csv" }, messageId: 2 }))).toBe("file goodreads.csv");
+    expect(describeIncoming("message", eventPayload({ type: "document", file: { fileId: "f" }, messageId: 2 }))).toBe("file");
+    expect(describeIncoming("my_chat_member", eventPayload({ type: "ignored" }, { update_id: 3 }))).toBe("(my_chat_member)");
     expect(describeOutgoing({ type: "document", fileName: "media-tracker.csv", content: "…" })).toBe("document media-tracker.csv");
     const long = describeOutgoing({ type: "text", text: "🎬".repeat(100) });
     expect(long).toBe(`"${"🎬".repeat(59)}…"`);
