@@ -50,6 +50,10 @@ function leanFetchImpl(url: string, init: FetchInit = {}): Promise<LeanResponse>
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("error", reject);
+      // Settles nothing once "end" has resolved; otherwise the answer was cut off.
+      response.on("close", () => {
+        if (!response.complete) reject(new Error("The connection closed before the Bot API's answer ended."));
+      });
       response.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
         const status = response.statusCode ?? 0;
