@@ -91,7 +91,12 @@ describe("npm run admin", () => {
       const bot = await h.start(POISON, false);
       const deadline = Date.now() + 15_000;
       while (!bot.exitInfo && !bothParked() && Date.now() < deadline) await sleep(20);
-      if (!bot.exitInfo && bothParked()) break;
+      if (!bot.exitInfo && bothParked()) {
+        // Parked in recovery, so the start is still under way: let it finish before the SIGTERM
+        // (the bot listens for SIGTERM only once it is running).
+        await bot.ready;
+        break;
+      }
       expect(bot.exitInfo, `start ${start} should have died at ${POISON}\n${h.describe()}`).toEqual({ code: null, signal: "SIGKILL" });
     }
     await h.stop();
