@@ -205,6 +205,9 @@ export class OutboxWorker {
       outcome = { status: "retry", error: error instanceof Error ? error.message : String(error) };
     }
     crashPoint("outbox.after-send");
+    // The window counts the send from its answer, not its start: the request reached Telegram by
+    // then, so a send held up on its way out (a stalled event loop) cannot bunch with later ones.
+    if (dispatch) dispatch.at = monotonicNow();
     this.lastSentAt.set(row.agentKey, monotonicNow());
     return { row, outcome, now: this.clock.now() };
   }
