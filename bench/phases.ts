@@ -140,6 +140,8 @@ export interface DialogResult {
   /** POSTs that got no 200 and were sent again (as Telegram would). */
   retried: number;
   peakRssMB: number;
+  /** Ours only: database commits (each an fsync) per dialog step, from /metrics. */
+  commitsPerStep?: number;
   /** Limits on only: sends closer together than Telegram allows (see countViolations). */
   violations?: { perChat: number; global: number };
 }
@@ -150,6 +152,7 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
     await warmUp(ctx, system);
     const callsBefore = ctx.fake.calls.length;
     const rss = system.sampleRss();
+    const commitsBefore = name === "ours" ? await commitCount(system.port) : undefined;
     const run = await playDialogs({
       fake: ctx.fake, target: target(system), ids: ctx.ids, chatBase: DIALOG_BASE, chats, parallel: chats,
       connections: CONNECTIONS, script: movieDialog, stepTimeoutMs: REPLY_TIMEOUT_MS,
@@ -164,11 +167,24 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
       retried: run.retries,
       peakRssMB: rss.stop(),
     };
+    if (commitsBefore !== undefined && run.steps > 0) {
+      // Sends still being recorded when the last reply arrived are few; read after a short settle.
+      await sleep(200);
+      result.commitsPerStep = round(((await commitCount(system.port)) - commitsBefore) / run.steps, 2) ?? undefined;
+    }
     if (rateLimit === "on") result.violations = countViolations(ctx.fake.calls.slice(callsBefore).filter((c) => c.method === "sendMessage"));
     return result;
   } finally {
     await system.stop();
   }
+}
+
+/** The bot's database commits so far (media_tracker_db_commits_total on /metrics). */
+async function commitCount(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = /^media_tracker_db_commits_total (\d+)/m.exec(text);
+  if (!line) throw new Error("/metrics has no media_tracker_db_commits_total");
+  return Number(line[1]);
 }
 
 /**

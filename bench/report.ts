@@ -33,6 +33,7 @@ const ROWS: Row[] = [
   { label: "dialog: steps/s (limits off)", value: (f) => f.dialog?.stepsPerSec, better: "higher" },
   { label: "dialog: POST→reply p50 ms", value: (f) => f.dialog?.p50Ms, better: "lower" },
   { label: "dialog: POST→reply p99 ms", value: (f) => f.dialog?.p99Ms, better: "lower" },
+  { label: "dialog: commits per step", value: (f) => f.dialog?.commitsPerStep, better: "lower" },
   { label: "dialog: peak RSS MB", value: (f) => f.dialog?.peakRssMB, better: "lower" },
   { label: "recovery: to /healthz ms", value: (f) => f.recovery?.toHealthzMs, better: "lower" },
   { label: "recovery: to first reply ms", value: (f) => f.recovery?.toFirstReplyMs, better: "lower" },

@@ -68,8 +68,11 @@ export class MessageRunner<S> {
     }
 
     const writes = ctx.drainPending();
+    const outbox = this.deps.outbox;
+    let claimed: number[] = [];
     crashPoint("message.before-commit");
     await this.deps.committer.submit(() => {
+      const lastSendId = ctx.sent ? outbox.lastId() : 0;
       for (const write of writes) write();
       // Unchanged state is not rewritten; a chat that never changed its state gets no row at all.
       if (stateJson !== baseJson) {
@@ -77,6 +80,12 @@ export class MessageRunner<S> {
       }
       this.inbox.markDone(row.seq, this.deps.scheduler.now());
       if (marked) this.meta.clearRunning(row.id);
+      // The replies ride this commit already claimed, so the worker sends them without a claim
+      // commit of its own: they are durable with the completion, never sent before it.
+      if (ctx.sent) claimed = outbox.claimNew(row.agentKey, lastSendId);
+    }).catch((error: unknown) => {
+      outbox.forgetClaims(claimed);
+      throw error;
     });
     cache.state = { json: stateJson };
     crashPoint("message.after-commit");

@@ -1,6 +1,15 @@
 // Delivers outbox rows: one lane per agent keeps that agent's order; lanes run concurrently within a
-// global rate and concurrency limit. Each send is claimed durably before it starts and settled after,
-// so a crash in between is visible at start (status 'sending') and the row is sent again.
+// global rate and concurrency limit. Each send is claimed durably before it starts (at birth, in the
+// completion's commit, or by the worker's own claim) and settled after, so a crash in between is
+// visible at start (status 'sending') and the row is sent again.
+//
+// Records are pipelined: a lane sends the agent's next row without waiting for the last one's
+// record to commit (it rides the next group commit). Order holds, since a lane still sends one row
+// at a time and only after Telegram answered the one before. So does the at-least-once rule: each
+// row stays 'sending' until its own record commits, and a crash before that sends it again after
+// the restart, in id order; a crash while two records are uncommitted re-sends both, each being a
+// row sent and not recorded. No row's window is longer than before, they may only overlap. The one
+// outcome that waits is a retry: the row must be 'pending' again before the lane looks at it anew.
 //
 // Time: every wait is measured on the monotonic clock (pacing, back-off, the rate window), so a wall
 // clock stepped back cannot stall sends. A row's stored next_attempt_at_ms is wall-clock time; see
@@ -40,6 +49,13 @@ export interface OutboxWorkerOptions {
   /** First retry delay; doubles per attempt up to `maxBackoffMs`. Defaults 500 ms and 60 s. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+}
+
+/** A row sent (or tried): what to record. `row.attempts` counts the attempts before this one. */
+interface Sent {
+  row: OutboxRow;
+  outcome: DeliveryResult;
+  now: number;
 }
 
 /** Telegram's per-second limits, measured over a slightly longer window to allow for network jitter. */
@@ -91,6 +107,12 @@ export class OutboxWorker {
     this.stopping = true;
     for (const wakeUp of this.sleepers) wakeUp();
     await Promise.allSettled([...this.lanes.values()]);
+    try {
+      await this.committer.submit(() => this.outbox.releaseUntakenClaims());
+    } catch (error) {
+      // They stay 'sending': the next start sends them (counted as interrupted, though never sent).
+      this.log.warn({ err: error }, "could not release the replies claimed for sending; the next start sends them");
+    }
   }
 
   get activeLanes(): number {
@@ -98,39 +120,80 @@ export class OutboxWorker {
   }
 
   private async runLane(agentKey: string): Promise<void> {
-    while (!this.stopping) {
-      const row = this.outbox.head(agentKey);
-      if (!row) {
-        // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
-        this.lanes.delete(agentKey);
-        return;
-      }
-      const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - this.clock.monotonicNow();
-      if (waitMs > 0) {
-        await this.sleep(waitMs);
-        continue;
-      }
-      await this.acquireSlot();
-      try {
-        if (this.stopping) return;
-        if ((await this.deliverRow(row)) === "held-elsewhere") {
-          // Another process on the database is delivering this agent's rows, in order: leave them to it.
-          this.log.debug({ agentKey, outboxId: row.id }, "another process is sending this row; leaving the agent's sends to it");
+    // Rows this lane sent whose records are not committed yet: the lane never ends before they are,
+    // so a lane started later for the agent cannot find them still 'sending' and send them again.
+    const recording = new Set<Promise<void>>();
+    let sentUpTo = 0;
+    const drain = async () => {
+      while (recording.size > 0) await Promise.all(recording);
+    };
+    try {
+      while (!this.stopping) {
+        const row = this.outbox.head(agentKey, recording.size > 0 ? sentUpTo : 0);
+        if (!row) {
+          if (recording.size > 0) {
+            await drain();
+            continue;
+          }
+          // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
           this.lanes.delete(agentKey);
           return;
         }
-      } finally {
-        this.releaseSlot();
+        const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - this.clock.monotonicNow();
+        if (waitMs > 0) {
+          await this.sleep(waitMs);
+          continue;
+        }
+        await this.acquireSlot();
+        let sent: Sent | "held-elsewhere" | undefined;
+        try {
+          if (this.stopping) return;
+          sent = await this.deliverRow(row);
+        } finally {
+          this.releaseSlot();
+        }
+        if (sent === "held-elsewhere") {
+          // Another process on the database is delivering this agent's rows, in order: leave them to it.
+          this.log.debug({ agentKey, outboxId: row.id }, "another process is sending this row; leaving the agent's sends to it");
+          await drain();
+          this.lanes.delete(agentKey);
+          return;
+        }
+        if (!sent) continue;
+        const record = this.record(sent.row, sent.outcome, sent.now).then(() => crashPoint("outbox.after-record"));
+        if (sent.outcome.status === "retry") {
+          await Promise.all([...recording, record]);
+          continue;
+        }
+        sentUpTo = row.id;
+        const tracked: Promise<void> = record.finally(() => recording.delete(tracked));
+        recording.add(tracked);
+        // A record that fails only when stopping: the row stays 'sending', resent at the next start.
+        tracked.catch(() => undefined);
       }
+    } finally {
+      await drain().catch(() => undefined);
     }
   }
 
-  private async deliverRow(row: OutboxRow): Promise<"held-elsewhere" | undefined> {
+  /** Claims (unless it was claimed at birth) and sends one row; undefined when stopped first. */
+  private async deliverRow(row: OutboxRow): Promise<Sent | "held-elsewhere" | undefined> {
     const dispatch = await this.reserveDispatch();
-    if (dispatch === "stopped") return; // still pending: the next start sends it
-    if (!(await this.committer.submit(() => this.outbox.claim(row.id)))) {
-      if (dispatch) this.recentDispatches.splice(this.recentDispatches.indexOf(dispatch), 1);
-      return "held-elsewhere";
+    if (dispatch === "stopped") return; // still pending (or claimed at birth): the stop or the next start handles it
+    if (row.status === "sending") {
+      if (!this.outbox.takeClaimedAtBirth(row.id)) {
+        if (dispatch) this.recentDispatches.splice(this.recentDispatches.indexOf(dispatch), 1);
+        return "held-elsewhere";
+      }
+      // Its claim counted the attempt already; the back-off counts the attempts before this one.
+      row = { ...row, attempts: row.attempts - 1 };
+    } else {
+      // Pending after all (a crash's or a lease's requeue): whatever this process knew of it is void.
+      this.outbox.takeClaimedAtBirth(row.id);
+      if (!(await this.committer.submit(() => this.outbox.claim(row.id)))) {
+        if (dispatch) this.recentDispatches.splice(this.recentDispatches.indexOf(dispatch), 1);
+        return "held-elsewhere";
+      }
     }
     // The real dispatch time, after the claim's commit, is what the rate window counts.
     if (dispatch) dispatch.at = this.clock.monotonicNow();
@@ -142,9 +205,11 @@ export class OutboxWorker {
       outcome = { status: "retry", error: error instanceof Error ? error.message : String(error) };
     }
     crashPoint("outbox.after-send");
+    // The window counts the send from its answer, not its start: the request reached Telegram by
+    // then, so a send held up on its way out (a stalled event loop) cannot bunch with later ones.
+    if (dispatch) dispatch.at = this.clock.monotonicNow();
     this.lastSentAt.set(row.agentKey, this.clock.monotonicNow());
-    await this.record(row, outcome, this.clock.now());
-    crashPoint("outbox.after-record");
+    return { row, outcome, now: this.clock.now() };
   }
 
   /**

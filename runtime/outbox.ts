@@ -1,5 +1,10 @@
 // The outbox table: outgoing messages written in the agent's transaction, then claimed, delivered
 // and settled by the outbox worker. Synchronous statements; writes run inside a unit.
+//
+// 'sending' means "claimed by a live process, maybe sent": a row is claimed either by the worker's
+// compare-and-set just before its send, or at birth, in the very unit that writes it (claimNew),
+// when this process will send it next: that saves the claim's own commit on every reply. Which rows
+// were claimed at birth and not yet taken by the worker is known only here, in memory.
 import { type AgentScope, inScope } from "./agent-scope.js";
 import type { Database } from "./database.js";
 
@@ -36,6 +41,12 @@ export class Outbox {
   private readonly resetInterruptedStmt;
   private readonly pendingCountStmt;
   private readonly pendingCountForStmt;
+  private readonly lastIdStmt;
+  private readonly unsentUpToStmt;
+  private readonly claimNewStmt;
+  private readonly unclaimStmt;
+  /** Rows claimed at birth by this process that its worker has not taken yet. */
+  private readonly claimedHere = new Set<number>();
 
   constructor(db: Database) {
     this.enqueueStmt = db.prepare(
@@ -43,7 +54,7 @@ export class Outbox {
     );
     this.headStmt = db.prepare(
       `SELECT id, agent_key, payload_json, status, attempts, next_attempt_at_ms, created_at_ms FROM outbox
-       WHERE agent_key = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`,
+       WHERE agent_key = ? AND id > ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`,
     );
     // Compare-and-set: only a row still 'pending' is taken, so two processes on one database never
     // both send it (the second sees no change and leaves it to the first).
@@ -63,6 +74,14 @@ export class Outbox {
     );
     this.pendingCountStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')`).pluck();
     this.pendingCountForStmt = db.prepare(`SELECT COUNT(*) FROM outbox WHERE agent_key = ? AND status IN ('pending', 'sending')`).pluck();
+    this.lastIdStmt = db.prepare(`SELECT COALESCE(MAX(id), 0) FROM outbox`).pluck();
+    this.unsentUpToStmt = db.prepare(
+      `SELECT 1 FROM outbox WHERE agent_key = ? AND id <= ? AND status IN ('pending', 'sending') LIMIT 1`,
+    ).pluck();
+    this.claimNewStmt = db.prepare(
+      `UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE agent_key = ? AND id > ? AND status = 'pending' RETURNING id`,
+    ).pluck();
+    this.unclaimStmt = db.prepare(`UPDATE outbox SET status = 'pending', attempts = attempts - 1 WHERE id = ? AND status = 'sending'`);
   }
 
   /** Write: run inside a unit. Returns the row id, which is also its place in the agent's order. */
@@ -70,9 +89,12 @@ export class Outbox {
     return Number(this.enqueueStmt.run(agentKey, messageId, JSON.stringify(payload), nowMs, nowMs).lastInsertRowid);
   }
 
-  /** The agent's next undelivered row: per-agent order means only this one may be sent now. */
-  head(agentKey: string): OutboxRow | undefined {
-    const row = this.headStmt.get(agentKey) as Row | undefined;
+  /**
+   * The agent's next undelivered row after `afterId`: per-agent order means only this one may be
+   * sent now. `afterId` skips rows the worker already sent whose record is not committed yet.
+   */
+  head(agentKey: string, afterId = 0): OutboxRow | undefined {
+    const row = this.headStmt.get(agentKey, afterId) as Row | undefined;
     if (!row) return undefined;
     return {
       id: row.id,
@@ -91,6 +113,49 @@ export class Outbox {
    */
   claim(id: number): boolean {
     return this.claimStmt.run(id).changes === 1;
+  }
+
+  /** Inside a unit, before its writes: the id after which this unit's rows will be numbered. */
+  lastId(): number {
+    return this.lastIdStmt.get() as number;
+  }
+
+  /**
+   * Write, in the unit that wrote the agent's rows after `afterId`: claims them at birth when the
+   * agent has nothing older still to send (else the worker claims them in turn, as before). The
+   * unit holds the write lock, so no other process can have seen them 'pending'. Returns the ids,
+   * to hand to `forgetClaims` should the unit's commit fail.
+   */
+  claimNew(agentKey: string, afterId: number): number[] {
+    if (this.unsentUpToStmt.get(agentKey, afterId) !== undefined) return [];
+    const ids = this.claimNewStmt.all(agentKey, afterId) as number[];
+    for (const id of ids) this.claimedHere.add(id);
+    return ids;
+  }
+
+  /** The commit that claimed these rows failed: they do not exist (their ids may be used again). */
+  forgetClaims(ids: readonly number[]): void {
+    for (const id of ids) this.claimedHere.delete(id);
+  }
+
+  /**
+   * The worker takes a 'sending' row at its lane's head: true when this process claimed it at birth
+   * (the worker may send it without a claim of its own), false when another process holds it.
+   */
+  takeClaimedAtBirth(id: number): boolean {
+    return this.claimedHere.delete(id);
+  }
+
+  /**
+   * Write, at a clean stop, once the worker has stopped: rows claimed at birth and never taken go
+   * back to 'pending', since they were certainly not sent (else the next start counts them as sends
+   * a crash interrupted).
+   */
+  releaseUntakenClaims(): number {
+    let count = 0;
+    for (const id of this.claimedHere) count += this.unclaimStmt.run(id).changes;
+    this.claimedHere.clear();
+    return count;
   }
 
   markSent(id: number, result: unknown, nowMs: number): void {

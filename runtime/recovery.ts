@@ -25,7 +25,10 @@ export interface RecoveryReport {
   agentsWithMessages: string[];
   /** Agents with undelivered outbox rows. */
   agentsWithSends: string[];
-  /** Sends that were in flight at the crash and will be sent again. */
+  /**
+   * Sends marked 'sending' at the crash, sent again now: an upper bound of those that may arrive
+   * twice, since a reply is marked with its message's completion, before its turn to go out.
+   */
   interruptedSends: number;
   parked: number;
   /** Repeat crash suspects, run one at a time in the background after start. */

@@ -97,6 +97,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     agentsResident: () => runtime?.stats.residentAgents() ?? 0,
     inboxParked: () => introspection.parkedCount(),
     outboxFailed: () => introspection.failedSendCount(),
+    commits: () => runtime?.stats.commits() ?? { commits: 0, units: 0 },
   });
   runtime = createRuntime({
     db,

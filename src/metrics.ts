@@ -18,6 +18,8 @@ export interface MetricGauges {
   /** Parked messages and failed sends: what `npm run admin parked` and `admin outbox` list. */
   inboxParked(): number;
   outboxFailed(): number;
+  /** The group committer's transactions (each one fsync) and the units they carried. */
+  commits(): { commits: number; units: number };
 }
 
 export function createMetrics(gauges: MetricGauges): Metrics {
@@ -49,6 +51,10 @@ export function createMetrics(gauges: MetricGauges): Metrics {
   gauge("inbox_pending", "Messages waiting to be handled.", gauges.inboxPending);
   gauge("agents_resident", "Agents held in memory.", gauges.agentsResident);
   gauge("inbox_parked", "Messages parked after failing too often, until an operator retries or drops them (npm run admin parked).", gauges.inboxParked);
+  const commitCounter = (name: string, help: string, read: () => number) =>
+    new client.Counter({ name: `media_tracker_${name}`, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+  commitCounter("db_commits_total", "Database transactions committed (one fsync each).", () => gauges.commits().commits);
+  commitCounter("db_commit_units_total", "Units of work those transactions carried.", () => gauges.commits().units);
   gauge("outbox_failed", "Outgoing messages given up, until an operator resends them (npm run admin outbox).", gauges.outboxFailed);
 
   return {

@@ -41,8 +41,10 @@ const CASES: CrashCase[] = [
   { name: "step.after-commit@1 (movie written, message not finished)", crashAt: "step.after-commit@1", maxDuplicates: 0 },
   { name: "message.before-commit@3", crashAt: "message.before-commit@3", maxDuplicates: 0 },
   { name: "message.before-commit@4 (after the journaled write)", crashAt: "message.before-commit@4", maxDuplicates: 0 },
-  { name: "message.after-commit@3", crashAt: "message.after-commit@3", maxDuplicates: 0 },
+  { name: "message.after-commit@3 (rating prompt claimed at birth, not sent)", crashAt: "message.after-commit@3", maxDuplicates: 0 },
   { name: "outbox.before-send@3 (rating prompt claimed, not sent)", crashAt: "outbox.before-send@3", maxDuplicates: 0 },
+  // Records are pipelined: the buttons' removal goes out before the answer's record has committed.
+  { name: "outbox.before-send@5 (the answer sent, its record not committed; the removal not sent)", crashAt: "outbox.before-send@5", maxDuplicates: 1 },
   { name: "outbox.after-send@3 (rating prompt sent, not recorded)", crashAt: "outbox.after-send@3", maxDuplicates: 1 },
   { name: "outbox.after-send@6 (confirmation sent, not recorded)", crashAt: "outbox.after-send@6", maxDuplicates: 1 },
   { name: "outbox.after-record@3", crashAt: "outbox.after-record@3", maxDuplicates: 0 },

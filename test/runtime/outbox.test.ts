@@ -4,7 +4,8 @@ import { GroupCommitter } from "../../runtime/group-commit.js";
 import { silentLogger } from "../../runtime/observer.js";
 import { Outbox } from "../../runtime/outbox.js";
 import { OutboxWorker } from "../../runtime/outbox-worker.js";
-import { type DeliveryCall, freshKey, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
+import { settle, waitFor } from "../support/wait-for.js";
+import { type DeliveryCall, deferred, freshKey, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
 
 const fixture = useRuntimeFixture();
 
@@ -140,5 +141,68 @@ describe("outbox worker", () => {
       await worker.stop();
       committer.close();
     }
+  });
+
+  it("writes a reply already claimed with the completion, so sending it costs no claim commit of its own", async () => {
+    const temp = fixture.temp();
+    const gate = deferred();
+    const delivery = recordingDeliver(async () => {
+      await gate.promise;
+      return { status: "sent" };
+    });
+    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
+    const key = freshKey();
+    const before = runtime.stats.commits().commits;
+    await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["one", "two"] }]);
+    await waitFor(() => delivery.calls.length === 1, 3000, "the first reply on its way");
+
+    // Both rows were born 'sending' in the completion's commit: the accept and the completion are
+    // the only commits so far, though the first reply is out.
+    expect(runtime.stats.commits().commits - before).toBe(2);
+    expect(outboxRows(temp.db, key).map((r) => [r.status, r.attempts])).toEqual([["sending", 1], ["sending", 1]]);
+    gate.resolve();
+    await waitFor(() => outboxRows(temp.db, key).every((r) => r.status === "sent"), 3000, "both recorded");
+    expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);
+    expect(outboxRows(temp.db, key).map((r) => r.attempts)).toEqual([1, 1]);
+  });
+
+  it("claims a new reply at birth only when nothing older of the agent is still unsent", async () => {
+    const temp = fixture.temp();
+    const first = deferred<DeliveryResult>();
+    let calls = 0;
+    const delivery = recordingDeliver(() => (++calls === 1 ? first.promise : { status: "sent" }));
+    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
+    const key = freshKey();
+    await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["one"] }]);
+    await waitFor(() => delivery.calls.length === 1, 3000, "the first reply on its way");
+    await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["two"] }]);
+    await waitFor(() => outboxRows(temp.db, key).length === 2, 3000, "the second reply written");
+
+    // "one" is still being sent: "two" waits as 'pending' for the worker's own claim, after it.
+    expect(outboxRows(temp.db, key).map((r) => r.status)).toEqual(["sending", "pending"]);
+    first.resolve({ status: "sent" });
+    await waitFor(() => outboxRows(temp.db, key).every((r) => r.status === "sent"), 3000, "both recorded");
+    expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);
+  });
+
+  it("gives a reply claimed at birth but never sent back to 'pending' at a clean stop, so the next start does not count it as interrupted", async () => {
+    const temp = fixture.temp();
+    // One send per minute to the agent: the second reply waits in its lane, claimed.
+    const pacing: Pacing = { globalPerSecond: 1000, minIntervalMs: () => 60_000 };
+    const delivery = recordingDeliver();
+    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver, pacing });
+    const key = freshKey();
+    await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["one"] }]);
+    await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the first reply recorded");
+    await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["two"] }]);
+    await waitFor(() => outboxRows(temp.db, key)[1]?.status === "sending", 3000, "the second reply claimed at birth");
+    await runtime.stop();
+
+    expect(outboxRows(temp.db, key).map((r) => [r.status, r.attempts])).toEqual([["sent", 1], ["pending", 0]]);
+    const db = fixture.reopen(temp.file);
+    const restarted = await fixture.start({ db, agent: senderAgent, deliver: delivery.deliver });
+    expect(restarted.report.interruptedSends).toBe(0);
+    await waitFor(() => outboxRows(db, key)[1]?.status === "sent", 3000, "the second reply sent after the restart");
+    expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);
   });
 });

@@ -92,7 +92,8 @@ describe("npm run admin", () => {
       const deadline = Date.now() + 15_000;
       while (!bot.exitInfo && !bothParked() && Date.now() < deadline) await sleep(20);
       if (!bot.exitInfo && bothParked()) {
-        // Parked in recovery: the start goes on to ready (and only then stops cleanly on SIGTERM).
+        // Parked in recovery, so the start is still under way: let it finish before the SIGTERM
+        // (the bot listens for SIGTERM only once it is running).
         await bot.ready;
         break;
       }
