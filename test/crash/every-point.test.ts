@@ -48,6 +48,7 @@ const REPLY_TIMEOUT_MS = 30_000;
  */
 const REACHED_AGAIN = new Set<CrashPointName>([
   "inbox.after-commit",
+  "ingest.after-commit",
   "message.before-handle",
   "step.before",
   "message.before-commit",
