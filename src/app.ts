@@ -38,7 +38,7 @@ export interface App {
   /** Resolves if polling stops on its own with a fatal error (rejects with it). */
   polling?: Poller;
   /** Webhook mode: rejects if the ingest thread died for good (as `polling.done` does). */
-  ingest?: Pick<IngestThread, "done">;
+  ingest?: Pick<IngestThread, "done" | "kill">;
   stop(): Promise<void>;
 }
 

@@ -30,6 +30,8 @@ export interface IngestThread {
   close(): Promise<void>;
   /** Rejects if the thread died and could not be brought back: the process should exit. */
   done: Promise<void>;
+  /** Test aid: ends the thread the way a bug would (it is then started again, or `done` rejects). */
+  kill(): Promise<void>;
 }
 
 export async function startIngestThread(options: IngestThreadOptions): Promise<IngestThread> {
@@ -133,6 +135,9 @@ export async function startIngestThread(options: IngestThreadOptions): Promise<I
       return closing;
     },
     done,
+    async kill() {
+      await current.worker.terminate();
+    },
   };
 }
 
