@@ -27,6 +27,8 @@ function parse(spec: string | undefined): Map<string, number> | null {
 /** Every crash point the runtime and the app define, for the tests that visit each one. */
 export const CRASH_POINTS = [
   "inbox.after-commit",
+  // The webhook's ingest thread: its inbox rows committed, the main thread not yet told of them.
+  "ingest.after-commit",
   "message.before-handle",
   "step.before",
   "step.after-commit",

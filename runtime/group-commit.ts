@@ -1,6 +1,7 @@
 // Group commit: every write of the runtime is a unit of work queued here; all units queued in one
 // turn of the event loop run in one SQLite transaction and share one fsync. A unit's promise settles
-// only after its transaction is durable. Nothing else in the process may write to the database.
+// only after its transaction is durable. Nothing else in the process may write to the database,
+// unless it shares a WriteLock with this committer (the ingest thread's committer does).
 import type { Database } from "./database.js";
 
 /** A piece of synchronous database work; it runs inside the shared transaction, in its own savepoint. */
@@ -10,6 +11,17 @@ interface Queued {
   work: Unit<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/**
+ * A lock shared by the writers of one process, taken around each write transaction. SQLite's own
+ * lock would serialise them too, but a writer that finds it taken sleeps in steps (1, 2, 5, 10 ms…)
+ * and blocks its thread meanwhile; this lock hands over the moment the holder commits. Other
+ * processes still meet SQLite's lock and busy_timeout.
+ */
+export interface WriteLock {
+  acquire(): void;
+  release(): void;
 }
 
 export interface GroupCommitStats {
@@ -27,7 +39,10 @@ export class GroupCommitter {
   private readonly release;
   private readonly rollbackTo;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly lock?: WriteLock,
+  ) {
     // Prepared once: a savepoint per unit, without building a transaction wrapper for each.
     this.savepoint = db.prepare("SAVEPOINT unit");
     this.release = db.prepare("RELEASE unit");
@@ -57,6 +72,7 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     this.queue = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    this.lock?.acquire();
     try {
       this.db.transaction(() => {
         for (const item of batch) {
@@ -80,6 +96,8 @@ export class GroupCommitter {
     } catch (commitError) {
       for (const item of batch) item.reject(commitError);
       return;
+    } finally {
+      this.lock?.release();
     }
     this.stats.commits += 1;
     this.stats.units += batch.length;

@@ -1,14 +1,17 @@
 // The runtime's one import point. It knows nothing of Telegram or media: agents and deliveries
 // are given to it by the application.
 export { createRuntime } from "./runtime.js";
-export type { Runtime, RuntimeOptions } from "./runtime.js";
+export type { CommittedMessage, Runtime, RuntimeOptions } from "./runtime.js";
+export { GroupCommitter } from "./group-commit.js";
+export type { WriteLock } from "./group-commit.js";
+export { Inbox } from "./inbox.js";
 export { defineAgent } from "./agent.js";
 export type { AgentContext, AgentDefinition, Message, RunOptions, TimerMessage } from "./agent.js";
 export { makeFolder, openDatabase } from "./database.js";
 export type { Database, OpenDatabaseOptions, Synchronous } from "./database.js";
 export { migrate, readMigrations, DatabaseTooNewError } from "./migrate.js";
 export type { Migration } from "./migrate.js";
-export type { AcceptOutcome, NewMessage } from "./inbox.js";
+export type { AcceptOutcome, NewMessage, StoreOutcome } from "./inbox.js";
 export type { Deliver, DeliveryResult, Pacing } from "./outbox-worker.js";
 export type { RecoveryReport } from "./recovery.js";
 export { OperatorActions } from "./operator-actions.js";

@@ -10,8 +10,8 @@ import { type Clock, type Scheduled, type Scheduler, every, realScheduler } from
 import { crashPoint } from "./crash-points.js";
 import type { Database } from "./database.js";
 import { AgentBusyError } from "./errors.js";
-import { GroupCommitter } from "./group-commit.js";
-import { type AcceptOutcome, Inbox, type NewMessage } from "./inbox.js";
+import { GroupCommitter, type WriteLock } from "./group-commit.js";
+import { type AcceptOutcome, Inbox, type NewMessage, type StoreOutcome } from "./inbox.js";
 import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
 import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
@@ -66,6 +66,15 @@ export interface RuntimeOptions<S> {
    * should set it; see operator-actions.ts).
    */
   operatorPollMs?: number;
+  /** Taken around each write transaction when another thread of this process writes too (see group-commit.ts). */
+  writeLock?: WriteLock;
+}
+
+/** A message stored by `Inbox.accept` on some connection, and what that did. */
+export interface CommittedMessage {
+  message: Pick<NewMessage, "agentKey" | "kind" | "payload">;
+  outcome: StoreOutcome;
+  receivedAtMs: number;
 }
 
 export interface Runtime {
@@ -74,6 +83,12 @@ export interface Runtime {
    * Resolves after the commit: only then may the sender be told they were received.
    */
   accept(messages: NewMessage[]): Promise<AcceptOutcome[]>;
+  /**
+   * Hands over messages that another connection of this process (the ingest thread) has already
+   * stored and committed with `Inbox.accept`: counts them and wakes their agents, as `accept` does
+   * after its commit. Ignored before start and after stop: the rows wait in the table for recovery.
+   */
+  committedElsewhere(stored: CommittedMessage[]): void;
   /**
    * Recovers unfinished work and starts the workers. Call once, before accepting. Resolves quickly:
    * repeat crash suspects are then run one at a time in the background.
@@ -111,7 +126,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const leases = new AgentLeases(db);
   const holder = randomUUID();
 
-  const committer = new GroupCommitter(db);
+  const committer = new GroupCommitter(db, options.writeLock);
   const inbox = new Inbox(db);
   const journal = new Journal(db);
   const outbox = new Outbox(db);
@@ -202,6 +217,21 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   let isolation: Promise<void> | undefined;
   let isolationStopping = false;
 
+  /** Counts and wakes for messages whose inbox rows are committed. */
+  const handOver = (stored: CommittedMessage[]): AcceptOutcome[] =>
+    stored.map(({ message: m, outcome, receivedAtMs }): AcceptOutcome => {
+      events.accepted?.(m.kind, outcome.status);
+      if (outcome.status === "duplicate") return outcome;
+      // An agent served by another process finds the message in the table. The stored id differs
+      // from m.id when m reused the id of another message.
+      if (inScope(scope, m.agentKey)) {
+        router.wake(m.agentKey, {
+          seq: outcome.seq, id: outcome.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs,
+        });
+      }
+      return { status: "stored", seq: outcome.seq };
+    });
+
   let started = false;
   let recovered = false;
   let stopping: Promise<void> | undefined;
@@ -211,19 +241,12 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       const now = clock.now();
       const outcomes = await committer.submit(() => messages.map((m) => inbox.accept(m, now)));
       crashPoint("inbox.after-commit");
-      return messages.map((m, i): AcceptOutcome => {
-        const outcome = outcomes[i]!;
-        events.accepted?.(m.kind, outcome.status);
-        if (outcome.status === "duplicate") return outcome;
-        // An agent served by another process finds the message in the table. The stored id differs
-        // from m.id when m reused the id of another message.
-        if (inScope(scope, m.agentKey)) {
-          router.wake(m.agentKey, {
-            seq: outcome.seq, id: outcome.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs: now,
-          });
-        }
-        return { status: "stored", seq: outcome.seq };
-      });
+      return handOver(messages.map((message, i) => ({ message, outcome: outcomes[i]!, receivedAtMs: now })));
+    },
+
+    committedElsewhere(stored) {
+      // Before start, recovery reads these from the table; after stop, the next start does.
+      if (started) handOver(stored);
     },
 
     async start() {

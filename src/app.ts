@@ -2,7 +2,6 @@
 // polling) → HTTP server. Returns a handle that stops everything in order.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Api, GrammyError, HttpError } from "grammy";
 import {
   type Clock, type Database, DatabaseTooNewError, Introspection, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
@@ -13,6 +12,8 @@ import { createAgentDeps } from "./agent-deps.js";
 import { type ScheduledBackups, startScheduledBackups } from "./backup/scheduled-backups.js";
 import { type Config, requireToken } from "./config.js";
 import { type HttpServer, startHttpServer } from "./http/server.js";
+import { type IngestThread, startIngestThread } from "./ingest/ingest-thread.js";
+import { MAIN_THREAD, SharedWriteLock, newLockMemory } from "./ingest/write-lock.js";
 import type { AppLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { DatabaseOpenError } from "./start-errors.js";
@@ -23,7 +24,6 @@ import { createChatMembers } from "./telegram/members.js";
 import { type Poller, startPolling } from "./telegram/polling.js";
 import type { UpdateRoute } from "./telegram/update.js";
 import { botIdOf, updateMessage } from "./telegram/update-key.js";
-import { createWebhookHandler, reply } from "./telegram/webhook.js";
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
 
@@ -32,10 +32,13 @@ export interface App {
   /** Set when BACKUP_EVERY_HOURS is. */
   backups?: ScheduledBackups;
   db: Database;
-  http: HttpServer;
+  /** Where HTTP is served: by the ingest thread in webhook mode, on this thread in polling mode. */
+  http: Pick<HttpServer, "port" | "close">;
   api: Api;
   /** Resolves if polling stops on its own with a fatal error (rejects with it). */
   polling?: Poller;
+  /** Webhook mode: rejects if the ingest thread died for good (as `polling.done` does). */
+  ingest?: Pick<IngestThread, "done" | "kill">;
   stop(): Promise<void>;
 }
 
@@ -99,8 +102,12 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     outboxFailed: () => introspection.failedSendCount(),
     commits: () => runtime?.stats.commits() ?? { commits: 0, units: 0 },
   });
+  // Webhook mode: the ingest thread writes inbox rows on its own connection; both threads' group
+  // commits take this lock around their transactions (see runtime/group-commit.ts).
+  const lockMemory = config.WEBHOOK_URL ? newLockMemory() : undefined;
   runtime = createRuntime({
     db,
+    writeLock: lockMemory && new SharedWriteLock(lockMemory, MAIN_THREAD),
     agent,
     deliver: createDeliver(api),
     // Telegram: about 30 messages/s overall, 1/s per private chat, 20/min per group (negative ids).
@@ -122,31 +129,38 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
 
   let ready = false;
   let accepting = false;
-  let webhookPath: string | undefined;
-  let webhook: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
-  if (config.WEBHOOK_URL) {
-    webhookPath = new URL(config.WEBHOOK_URL).pathname;
-    const handler = createWebhookHandler({
-      secret: config.WEBHOOK_SECRET!,
-      accept: async (update, route, json) => (await rt.accept([toMessage(update, route, json)]))[0]!,
-      rejected: (reason) => metrics.rejected.inc({ reason }),
-      log,
-    });
-    // Until the stored work is recovered, Telegram is asked to come back (it retries a 503).
-    webhook = async (req, res) => (accepting ? handler(req, res) : reply(res, 503, { ok: false, error: "starting" }));
-  }
+  const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : undefined;
+  const readMetrics = async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() });
 
-  let http: HttpServer | undefined;
+  let http: Pick<HttpServer, "port" | "close"> | undefined;
+  let ingest: IngestThread | undefined;
   let polling: Poller | undefined;
+  // The ingest thread answers /healthz and the webhook's 503 from what it was last told.
+  const setState = (next: { ready?: boolean; accepting?: boolean }) => {
+    ready = next.ready ?? ready;
+    accepting = next.accepting ?? accepting;
+    ingest?.setState({ ready, accepting });
+  };
   try {
     // Listening first: a port in use stops the start before anything ran, and /healthz answers
-    // (503, then 200 once ready) while the stored work is recovered.
-    http = await startHttpServer(config.HOST, config.PORT, {
-      webhookPath,
-      webhook,
-      isReady: () => ready,
-      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
-    }, log);
+    // (503, then 200 once ready) while the stored work is recovered. In webhook mode the ingest
+    // thread serves HTTP: it stores updates, answers 503 until `accepting` (Telegram retries), and
+    // tells this thread what it committed.
+    if (lockMemory && webhookPath) {
+      ingest = await startIngestThread({
+        settings: {
+          databasePath: config.DATABASE_PATH, host: config.HOST, port: config.PORT, webhookPath, secret: config.WEBHOOK_SECRET!,
+          botId, logLevel: config.LOG_LEVEL, lockMemory,
+        },
+        log,
+        stored: (messages) => rt.committedElsewhere(messages),
+        rejected: (reason) => metrics.rejected.inc({ reason }),
+        metrics: readMetrics,
+      });
+      http = ingest;
+    } else {
+      http = await startHttpServer(config.HOST, config.PORT, { isReady: () => ready, metrics: readMetrics }, log);
+    }
 
     // The first call to Telegram also checks the token and the network, before any stored work runs
     // (a refused token then stops the start with one line). Any other failure to set the command
@@ -157,7 +171,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     });
 
     const report = await rt.start();
-    accepting = true;
+    setState({ accepting: true });
     log.info(
       { pending: report.agentsWithMessages.length, unsent: report.agentsWithSends.length, resent: report.interruptedSends, parked: report.parked, isolated: report.isolated },
       "recovered stored work",
@@ -190,7 +204,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     db.close();
     throw error;
   }
-  ready = true;
+  setState({ ready: true });
   const server = http;
 
   const backups: ScheduledBackups | undefined = config.BACKUP_EVERY_HOURS === undefined ? undefined : startScheduledBackups({
@@ -200,10 +214,10 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
 
   let stopping: Promise<void> | undefined;
   return {
-    runtime: rt, db, http: server, api, polling, backups,
+    runtime: rt, db, http: server, api, polling, backups, ingest,
     stop() {
       stopping ??= (async () => {
-        ready = false;
+        setState({ ready: false });
         polling?.stop();
         await server.close();
         await polling?.done.catch(() => undefined);

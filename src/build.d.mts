@@ -4,3 +4,5 @@ export declare const BUNDLE: string;
 export declare function newestSourceMs(): number;
 export declare function isStale(bundle?: string): boolean;
 export declare function buildBundle(outfile?: string, options?: { movable?: boolean }): Promise<void>;
+export declare const WORKER_NAME: string;
+export declare function ingestWorkerForSources(): Promise<string>;

@@ -3,13 +3,17 @@
 // file starts the bot in a fraction of the time tsx needs to transform and resolve a hundred
 // TypeScript files, start time is recovery time, and a read-only install (a container) never
 // needs to write a build at run time. Plain JavaScript, so nothing is compiled to run it.
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUNDLE = path.join(ROOT, "dist", "media-tracker.mjs");
+/** The webhook's ingest thread (src/ingest/worker.ts), bundled beside the bot: `new Worker` needs a file of its own. */
+export const WORKER_NAME = "ingest-worker.mjs";
 const SOURCES = ["src", "agents", "runtime"].map((dir) => path.join(ROOT, dir));
 /** The file whose URL the bundled code sees as its own (src/app.ts finds the migrations from it). */
 const APP_SOURCE = path.join(ROOT, "src", "app.ts");
@@ -38,7 +42,8 @@ export function isStale(bundle = BUNDLE) {
 }
 
 /**
- * Bundles src/main.ts into `outfile`, written whole or not at all (built beside it, then renamed).
+ * Bundles src/main.ts into `outfile` and the ingest worker beside it, each written whole or not at
+ * all (built beside it, then renamed).
  * `movable: false` (a build outside the repository, for tests) points the bundle at this checkout's
  * node_modules and migrations by absolute path; the default finds them relative to the bundle, so
  * the checkout can move (a container image).
@@ -47,6 +52,32 @@ export function isStale(bundle = BUNDLE) {
 const NATIVE = ["better-sqlite3", "@resvg/resvg-js"];
 
 export async function buildBundle(outfile = BUNDLE, { movable = true } = {}) {
+  // The worker first: a bundle that is there and fresh always has its worker beside it.
+  await bundle(path.join(ROOT, "src", "ingest", "worker.ts"), path.join(path.dirname(outfile), WORKER_NAME), movable);
+  await bundle(path.join(ROOT, "src", "main.ts"), outfile, movable);
+}
+
+let sourceWorker;
+
+/**
+ * For a bot run from its TypeScript sources (tsx, the tests): the ingest worker bundled into a
+ * temporary folder (once per checkout, again when a source is newer), since Node cannot start a
+ * worker thread from a .ts file.
+ */
+export function ingestWorkerForSources() {
+  sourceWorker ??= (async () => {
+    const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 12);
+    const file = path.join(os.tmpdir(), `media-tracker-ingest-${checkout}`, WORKER_NAME);
+    if (isStale(file)) await bundle(path.join(ROOT, "src", "ingest", "worker.ts"), file, false);
+    return file;
+  })();
+  sourceWorker.catch(() => {
+    sourceWorker = undefined;
+  });
+  return sourceWorker;
+}
+
+async function bundle(entry, outfile, movable) {
   const { build, stop } = await import("esbuild");
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   const temporary = `${outfile}.${process.pid}.tmp`;
@@ -56,7 +87,7 @@ export async function buildBundle(outfile = BUNDLE, { movable = true } = {}) {
   const require = createRequire(path.join(ROOT, "package.json"));
   try {
     await build({
-      entryPoints: [path.join(ROOT, "src", "main.ts")],
+      entryPoints: [entry],
       bundle: true,
       platform: "node",
       format: "esm",
@@ -81,9 +112,10 @@ export async function buildBundle(outfile = BUNDLE, { movable = true } = {}) {
           'import { createRequire as __mtCreateRequire } from "node:module";',
           "const require = __mtCreateRequire(import.meta.url);",
           `const __mtSourceUrl = ${appUrl};`,
+          `const __mtIngestWorker = new URL(${JSON.stringify(`./${WORKER_NAME}`)}, import.meta.url).href;`,
         ].join("\n"),
       },
-      define: { "import.meta.url": "__mtSourceUrl" },
+      define: { "import.meta.url": "__mtSourceUrl", __MT_INGEST_WORKER__: "__mtIngestWorker" },
       outfile: temporary,
       logLevel: "error",
     });

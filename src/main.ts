@@ -58,6 +58,12 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     void app.stop();
   });
+  // The webhook's ingest thread died for good (it is restarted a few times first): a bot that no
+  // longer acknowledges updates must not look alive to its supervisor.
+  app.ingest?.done.catch(() => {
+    process.exitCode = 1;
+    void app.stop().finally(() => log.flush(() => process.exit(1)));
+  });
 }
 
 void main();

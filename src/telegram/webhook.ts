@@ -29,11 +29,15 @@ export function createWebhookHandler(options: WebhookOptions) {
     if (typeof given !== "string" || !timingSafeEqual(digest(given), expected)) {
       // The body of a stranger's request is never read: closing the connection spares draining it
       // (up to whatever length it declared) and lets a shutdown finish without waiting for it.
+      lingerAfterClose(req);
       return refuse(res, 401, "wrong or missing secret token", "secret", { Connection: "close" });
     }
     const declared = Number(req.headers["content-length"] ?? 0);
     // Refused before (or while) reading: the rest of the body is never buffered, and the connection closes.
-    const tooLarge = () => refuse(res, 413, `body over ${maxBytes} bytes`, "too-large", { Connection: "close" });
+    const tooLarge = () => {
+      lingerAfterClose(req);
+      refuse(res, 413, `body over ${maxBytes} bytes`, "too-large", { Connection: "close" });
+    };
     if (declared > maxBytes) return tooLarge();
 
     const body = await readBody(req, maxBytes);
@@ -76,6 +80,31 @@ export function reply(res: ServerResponse, status: number, body: unknown, header
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** How long a refused connection still takes (and drops) what its client sends, at most. */
+const LINGER_MS = 500;
+
+/**
+ * A refusal answers before the body has arrived and closes the connection. Closed at once, bytes the
+ * client is still sending make the kernel reset the connection, and a reset can destroy the answer
+ * before the client read it. So the connection is half-closed after the answer and what still
+ * arrives is dropped, until the client closes or LINGER_MS pass (as web servers' lingering close).
+ * Node's server ends such a socket with destroySoon(): that is the call given this delay.
+ */
+function lingerAfterClose(req: IncomingMessage): void {
+  const socket = req.socket as IncomingMessage["socket"] & { destroySoon?: () => void };
+  if (typeof socket.destroySoon !== "function") return;
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  };
+  // Whatever of the body arrives is read and dropped (the 413 path had paused it).
+  req.removeAllListeners("data");
+  req.on("data", () => undefined);
+  req.resume();
 }
 
 function digest(value: string): Buffer {

@@ -35,7 +35,7 @@ interface CrashCase {
 // Every point once where it matters most, plus the two extra places worth a child start each: the
 // completion of the message whose write step is already journaled, and a resent confirmation.
 const CASES: CrashCase[] = [
-  { name: "inbox.after-commit@3 (u3 stored, not acknowledged)", crashAt: "inbox.after-commit@3", maxDuplicates: 0 },
+  { name: "ingest.after-commit@3 (u3 stored by the ingest thread, not acknowledged)", crashAt: "ingest.after-commit@3", maxDuplicates: 0 },
   { name: "message.before-handle@3", crashAt: "message.before-handle@3", maxDuplicates: 0 },
   { name: "step.before@1 (before the movie's write)", crashAt: "step.before@1", maxDuplicates: 0 },
   { name: "step.after-commit@1 (movie written, message not finished)", crashAt: "step.after-commit@1", maxDuplicates: 0 },

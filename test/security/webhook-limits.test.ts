@@ -140,13 +140,19 @@ describe("webhook secret", () => {
   });
 
   it("answers 401 to secrets with bytes outside ASCII and to a header sent twice", async () => {
+    // The declared body once, nothing after it: the server answers from its own thread and closes,
+    // and bytes still arriving then would make the kernel reset the connection over the answer.
+    const body = () => {
+      let sent = false;
+      return () => (sent ? undefined : ((sent = true), Buffer.from("{}")));
+    };
     for (const value of ["\xff".repeat(SECRET.length), `${SECRET.slice(0, -1)}\xe9`, "\x80"]) {
-      const exchange = await rawRequest(head({ "X-Telegram-Bot-Api-Secret-Token": value, "Content-Length": "2" }), () => Buffer.from("{}"));
+      const exchange = await rawRequest(head({ "X-Telegram-Bot-Api-Secret-Token": value, "Content-Length": "2" }), body());
       expect(exchange.response).toMatch(/^HTTP\/1\.1 401 /);
     }
     const twice = await rawRequest(
       `POST /telegram/hook HTTP/1.1\r\nHost: x\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\nContent-Length: 2\r\n\r\n`,
-      () => Buffer.from("{}"),
+      body(),
     );
     expect(twice.response).toMatch(/^HTTP\/1\.1 401 /);
   });
