@@ -1,6 +1,7 @@
 // The bench's output: a table of every figure per system with the ratio ours/peer for each run; with
 // more than one run, the medians, the ratio of the medians and each run's ratio; the targets of
-// issue 17 checked on the medians (and how many runs each held in); then one JSON line with everything.
+// issue 17 checked on the medians (the limits on the worst run) and how many runs each held in; then
+// one JSON line with everything.
 import type { DialogResult, IngestResult, RecoveryResult } from "./phases.js";
 import type { ProfileSummary } from "./profile.js";
 import { LABELS, type SystemName } from "./systems.js";
@@ -83,7 +84,8 @@ const TARGETS: Array<(v: Values) => TargetCheck> = [
     `${show(ratio(v("ours", "stepsPerSec"), v("grammy", "stepsPerSec")))}×`),
   (v) => check("dialog p99 below the grammY peer's", [v("ours", "dialogP99"), v("grammy", "dialogP99")], (a, b) => a < b,
     `${show(v("ours", "dialogP99"))} vs ${show(v("grammy", "dialogP99"))} ms`),
-  (v) => check("limits on: 0 violations of Telegram's limits", [v("ours", "limitsViolations")], (a) => a === 0, show(v("ours", "limitsViolations"))),
+  // A limit broken in any run is broken: this one is checked on the worst run, not the median.
+  (v) => check("limits on: 0 violations of Telegram's limits, in every run", [v("ours", "limitsViolations")], (a) => a === 0, show(v("ours", "limitsViolations"))),
   (v) => check("peak RSS < 200 MB with 10,000 chats touched", [v("ours", "touchedPeakRss")], (a) => a < 200, `${show(v("ours", "touchedPeakRss"))} MB`),
   (v) => check("peak RSS with 10,000 chats touched ≤ the grammY peer's", [v("ours", "touchedPeakRss"), v("grammy", "touchedPeakRss")], (a, b) => a <= b,
     `${show(v("ours", "touchedPeakRss"))} vs ${show(v("grammy", "touchedPeakRss"))} MB`),
@@ -135,6 +137,11 @@ export function printReport({ runs, skipped, machine, profiled, jsonOnly }: Repo
   });
 
   const medians: Values = (system, row) => median(runs.map((run) => valuesOf(run)(system, row)));
+  const worst: Values = (system, row) => {
+    const all = runs.map((run) => valuesOf(run)(system, row)).filter((x): x is number => x != null);
+    return all.length ? Math.max(...all) : null;
+  };
+  const targetValues: Values = (system, row) => (row === "limitsViolations" ? worst : medians)(system, row);
   const runRatios = (p: SystemName, k: RowKey) => runs.map((run) => ratio(valuesOf(run)("ours", k), valuesOf(run)(p, k)));
   if (runs.length > 1) {
     out("");
@@ -151,7 +158,7 @@ export function printReport({ runs, skipped, machine, profiled, jsonOnly }: Repo
   if (profiled) out("--profile: our runs ran through tsx under the CPU profiler, not from the bundle: their figures are the profiled code's.");
 
   const targets = TARGETS.map((t) => {
-    const onMedians = t(medians);
+    const onMedians = t(targetValues);
     const held = runs.map((run) => t(valuesOf(run)).holds);
     return { ...onMedians, runsHeld: held.filter((h) => h === true).length, runsChecked: held.filter((h) => h !== null).length };
   });

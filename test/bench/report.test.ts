@@ -70,6 +70,15 @@ describe("printReport over three runs", () => {
     expect(text).toContain("HOLDS   peak RSS < 200 MB with 10,000 chats touched: 155 MB (held in 3 of 3 runs)");
   });
 
+  it("checks Telegram's limits on the worst run: one run with violations misses the target", () => {
+    const broken = run(12_000, 3000, 150, 160);
+    broken.ours!.limits!.violations = { perChat: 3, global: 1 };
+    const { text, json } = report([runs[0]!, broken, runs[2]!]);
+    expect(json.medians.ours["limits on: violations"]).toBe(0);
+    expect(json.targets.find((t: { target: string }) => t.target.startsWith("limits on"))).toMatchObject({ holds: false, measured: "4", runsHeld: 2 });
+    expect(text).toContain("MISSED  limits on: 0 violations of Telegram's limits, in every run: 4 (held in 2 of 3 runs)");
+  });
+
   it("says n/a for a target whose figures were not measured", () => {
     const { json } = report([{ ours: { ingest: ingest(12_000, 20) } }]);
     expect(json.targets.find((t: { target: string }) => t.target.startsWith("ingest ≥ 3×")).holds).toBeNull();
