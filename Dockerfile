@@ -34,4 +34,4 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # What `npm start` runs, without npm in between: signals reach the bot directly.
-CMD ["node", "--max-old-space-size=160", "src/launch.mjs"]
+CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=8", "src/launch.mjs"]

@@ -6,13 +6,14 @@
 // - limits on (ours only): the same dialog with Telegram's send limits kept, and the violations seen
 //   at the fake Bot API;
 // - recovery: a copy of a cached database of 10,000 chats and their history; time from spawn to
-//   /healthz and to the first reply; then every one of the 10,000 chats touched once, RSS sampled.
+//   /healthz and to the first reply; RSS once idle, then every one of the 10,000 chats touched once
+//   (RSS sampled throughout: the peak), and RSS once the last reply arrived.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FakeBotApi } from "../test/support/fake-bot-api.js";
 import { sendAll } from "./load.js";
-import { machineJiffies } from "./proc.js";
+import { machineJiffies, treeRssMB } from "./proc.js";
 import { ROOT, type Running, SECRET, type StartOptions, type SystemName, WEBHOOK_PATH, startSystem } from "./systems.js";
 import { Replies, UpdateIds, percentile, playDialogs, sleep, textRequest } from "./workload.js";
 
@@ -22,6 +23,8 @@ const WARMUP_UPDATES = 300;
 const DIALOG_CHATS = 500;
 export const HISTORY_CHATS = 10_000;
 const REPLY_TIMEOUT_MS = 180_000;
+/** How long a freshly started system is left alone before its idle RSS is read. */
+const IDLE_SETTLE_MS = 1_000;
 /** Bump when the cached history's shape changes, so every system's cache is built anew. */
 const CACHE_VERSION = 1;
 
@@ -62,6 +65,7 @@ async function warmUp(ctx: Context, system: Running): Promise<void> {
   if (!ok) throw new Error(`warm-up: only ${replies.count}/${WARMUP_UPDATES} replies arrived within 60 s`);
 }
 
+const mb = (n: number) => Math.round(n * 10) / 10;
 const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
 
 // ---------------------------------------------------------------------------------------------
@@ -84,7 +88,9 @@ export interface IngestResult {
 }
 
 export async function ingest(ctx: Context, name: SystemName, updates: number, profileDir?: string): Promise<IngestResult & { window: [number, number] }> {
-  const system = await startSystem(name, startOptions(ctx, path.join(ctx.workDir, `${name}-ingest`), { profileDir }));
+  // A fresh folder each time: a later run must not start on an earlier run's database.
+  const dataDir = fs.mkdtempSync(path.join(ctx.workDir, `${name}-ingest-`));
+  const system = await startSystem(name, startOptions(ctx, dataDir, { profileDir }));
   try {
     await warmUp(ctx, system);
     const replies = new Replies(ctx.fake, INGEST_BASE, INGEST_BASE + INGEST_CHATS);
@@ -125,6 +131,7 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
     };
   } finally {
     await system.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -147,7 +154,8 @@ export interface DialogResult {
 }
 
 export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | "off", chats = DIALOG_CHATS, profileDir?: string): Promise<DialogResult> {
-  const system = await startSystem(name, startOptions(ctx, path.join(ctx.workDir, `${name}-dialog-${rateLimit}`), { rateLimit, profileDir }));
+  const dataDir = fs.mkdtempSync(path.join(ctx.workDir, `${name}-dialog-${rateLimit}-`));
+  const system = await startSystem(name, startOptions(ctx, dataDir, { rateLimit, profileDir }));
   try {
     await warmUp(ctx, system);
     const callsBefore = ctx.fake.calls.length;
@@ -176,6 +184,7 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
     return result;
   } finally {
     await system.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -213,8 +222,12 @@ export interface RecoveryResult {
   chats: number;
   toHealthzMs: number;
   toFirstReplyMs: number;
+  /** RSS after the start and the first reply, before the load: what the system costs doing nothing. */
+  idleRssMB: number;
   /** Peak RSS while each of the chats got one message. */
   touchedPeakRssMB: number;
+  /** RSS once every chat's reply arrived: what stays resident after the burst. */
+  endRssMB: number;
   touchedAllMs: number | null;
   cacheBuiltNow: boolean;
 }
@@ -257,6 +270,10 @@ export async function recovery(ctx: Context, name: SystemName): Promise<Recovery
     if (sent.results[0]?.status !== 200) throw new Error(`${name}: the first update after the restart got ${sent.results[0]?.status}`);
     const firstReplyAt = await Promise.race([first, sleep(60_000).then(() => undefined)]);
     if (firstReplyAt === undefined) throw new Error(`${name}: no reply within 60 s of the restart`);
+    // Idle: started, one chat answered, nothing in flight. Read after a pause, so that the start-up's
+    // garbage had its chance to be collected, as it would be in a bot left alone.
+    await sleep(IDLE_SETTLE_MS);
+    const idleRssMB = mb(treeRssMB(system.pid));
 
     // Every chat once: what memory does the system need with all of them touched?
     const rss = system.sampleRss();
@@ -265,12 +282,16 @@ export async function recovery(ctx: Context, name: SystemName): Promise<Recovery
     const startedAt = Date.now();
     await sendAll(system.port, requests, CONNECTIONS);
     const complete = await replies.waitForCount(before + requests.length, REPLY_TIMEOUT_MS);
+    const touchedAllMs = complete ? Date.now() - startedAt : null;
+    const touchedPeakRssMB = rss.stop();
     return {
       chats: HISTORY_CHATS,
       toHealthzMs: system.readyAt - system.spawnedAt,
       toFirstReplyMs: firstReplyAt - system.spawnedAt,
-      touchedPeakRssMB: rss.stop(),
-      touchedAllMs: complete ? Date.now() - startedAt : null,
+      idleRssMB,
+      touchedPeakRssMB,
+      endRssMB: mb(treeRssMB(system.pid)),
+      touchedAllMs,
       cacheBuiltNow: cache.builtNow,
     };
   } finally {

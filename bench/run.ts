@@ -3,6 +3,8 @@
 // Prints a table with the ratios ours/peer and the targets, then one JSON line.
 //
 //   npm run bench                              all systems, all phases
+//   npm run bench -- --runs 3                  every phase three times, the systems taking turns in
+//                                              each (ours, peers, ours, peers, …); medians and ratios
 //   npm run bench -- --systems ours,grammy     a subset
 //   npm run bench -- --phases ingest,dialog    ingest | dialog | limits | recovery
 //   npm run bench -- --updates 20000           ingest size
@@ -16,8 +18,8 @@ import { parseArgs } from "node:util";
 import { startFakeBotApi } from "../test/support/fake-bot-api.js";
 import * as phases from "./phases.js";
 import { summarizeProfile } from "./profile.js";
-import { printReport, type SystemFigures } from "./report.js";
-import { LABELS, SYSTEMS, type SystemName, killAll, preparePeer, unavailable } from "./systems.js";
+import { type Figures, type SystemFigures, printReport } from "./report.js";
+import { LABELS, SYSTEMS, type SystemName, killAll, prepare } from "./systems.js";
 import { UpdateIds } from "./workload.js";
 
 const PHASES = ["ingest", "dialog", "limits", "recovery"] as const;
@@ -29,6 +31,7 @@ function readOptions() {
       systems: { type: "string", default: SYSTEMS.join(",") },
       phases: { type: "string", default: PHASES.join(",") },
       updates: { type: "string", default: "20000" },
+      runs: { type: "string", default: "1" },
       profile: { type: "boolean", default: false },
       "json-only": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -36,7 +39,7 @@ function readOptions() {
     strict: true,
   });
   if (values.help) {
-    console.log("usage: npm run bench -- [--systems ours,grammy,restate] [--phases ingest,dialog,limits,recovery] [--updates N] [--profile] [--json-only]");
+    console.log("usage: npm run bench -- [--systems ours,grammy,restate] [--phases ingest,dialog,limits,recovery] [--updates N] [--runs N] [--profile] [--json-only]");
     process.exit(0);
   }
   const list = <T extends string>(flag: string, text: string, allowed: readonly T[]): T[] => {
@@ -47,7 +50,10 @@ function readOptions() {
   };
   const updates = Number(values.updates);
   if (!Number.isInteger(updates) || updates < 100) throw new Error(`--updates must be an integer >= 100, got ${values.updates}`);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs must be an integer from 1 to 20, got ${values.runs}`);
   return {
+    runs,
     systems: list("systems", values.systems, SYSTEMS),
     phases: list("phases", values.phases, PHASES),
     updates,
@@ -72,42 +78,37 @@ async function main(): Promise<number> {
   const started = Date.now();
   say(`bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}; phases ${options.phases.join(", ")}`);
 
-  const figures: Partial<Record<SystemName, SystemFigures>> = {};
+  const skipped: Partial<Record<SystemName, string>> = {};
+  const runnable: SystemName[] = [];
+  for (const name of options.systems) {
+    const why = prepare(name, say);
+    if (why) {
+      skipped[name] = why;
+      say(`bench: the ${LABELS[name]} cannot run here, going on without it: ${why}`);
+    } else {
+      runnable.push(name);
+    }
+  }
+  // Phase by phase, the systems take turns, so that whatever else loads the machine meanwhile
+  // weighs on each side of a ratio alike.
+  const runs: Figures[] = Array.from({ length: options.runs }, () => ({}));
   let ok = true;
   try {
-    for (const name of options.systems) {
-      const missing = unavailable(name);
-      const result: SystemFigures = {};
-      figures[name] = result;
-      if (missing) {
-        result.error = missing;
-        say(`bench: skipping the ${LABELS[name]}: ${missing}`);
-        continue;
-      }
-      try {
-        preparePeer(name, say);
-        for (const phase of options.phases as Phase[]) {
+    for (const [r, run] of runs.entries()) {
+      for (const phase of options.phases) {
+        for (const name of runnable) {
           if (phase === "limits" && name !== "ours") continue; // the peers do not pace at all
-          say(`bench: ${LABELS[name]}: ${phase}…`);
-          if (phase === "ingest") {
-            const profileDir = options.profile && name === "ours" ? fs.mkdtempSync(`${workDir}/profile-`) : undefined;
-            const { window, ...ingest } = await phases.ingest(ctx, name, options.updates, profileDir);
-            result.ingest = ingest;
-            if (profileDir) result.profile = summarizeProfile(profileDir, 15, window);
-          } else if (phase === "dialog") {
-            const profileDir = options.profile && name === "ours" ? fs.mkdtempSync(`${workDir}/profile-`) : undefined;
-            result.dialog = await phases.dialogs(ctx, name, "off", undefined, profileDir);
-            if (profileDir) result.dialogProfile = summarizeProfile(profileDir, 15, undefined);
-          } else if (phase === "limits") {
-            result.limits = await phases.dialogs(ctx, name, "on");
-          } else {
-            result.recovery = await phases.recovery(ctx, name);
+          const result = (run[name] ??= {});
+          if (result.error) continue; // failed earlier in this run
+          say(`bench: ${options.runs > 1 ? `run ${r + 1}/${options.runs}: ` : ""}${LABELS[name]}: ${phase}…`);
+          try {
+            await runPhase(ctx, name, phase, result, { updates: options.updates, profile: options.profile && name === "ours", keepProfile: r === 0 });
+          } catch (error) {
+            ok = false;
+            result.error = `${phase}: ${error instanceof Error ? error.message : String(error)}`;
+            say(`bench: ${LABELS[name]} failed: ${result.error}`);
           }
         }
-      } catch (error) {
-        ok = false;
-        result.error = error instanceof Error ? error.message : String(error);
-        say(`bench: ${LABELS[name]} failed: ${result.error}`);
       }
     }
   } finally {
@@ -117,8 +118,32 @@ async function main(): Promise<number> {
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version, seconds };
-  printReport(figures, machine, options.jsonOnly);
+  printReport({ runs, skipped, machine, profiled: options.profile, jsonOnly: options.jsonOnly });
   return ok ? 0 : 1;
+}
+
+/** Runs one phase of one system and puts its figures in `result`; the first run keeps its CPU profile summary. */
+async function runPhase(
+  ctx: phases.Context, name: SystemName, phase: Phase, result: SystemFigures,
+  { updates, profile, keepProfile }: { updates: number; profile: boolean; keepProfile: boolean },
+): Promise<void> {
+  // The fake Bot API keeps every call it saw; a phase needs only its own (replies are counted as they arrive).
+  ctx.fake.clearCalls();
+  const profileDir = profile && (phase === "ingest" || phase === "dialog") ? fs.mkdtempSync(`${ctx.workDir}/profile-`) : undefined;
+  if (phase === "ingest") {
+    const { window, ...ingest } = await phases.ingest(ctx, name, updates, profileDir);
+    result.ingest = ingest;
+    if (profileDir && keepProfile) result.profile = summarizeProfile(profileDir, 15, window);
+  } else if (phase === "dialog") {
+    result.dialog = await phases.dialogs(ctx, name, "off", undefined, profileDir);
+    if (profileDir && keepProfile) result.dialogProfile = summarizeProfile(profileDir, 15, undefined);
+  } else if (phase === "limits") {
+    result.limits = await phases.dialogs(ctx, name, "on");
+  } else {
+    result.recovery = await phases.recovery(ctx, name);
+  }
+  // A profile is a few MB per run; the summary is all that is kept.
+  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
 }
 
 main().then(

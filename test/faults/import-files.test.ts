@@ -10,7 +10,7 @@ import { CrashHarness } from "../crash/harness.js";
 import { botBundle } from "../support/bot-bundle.js";
 
 // As npm start runs the bot (its heap cap included), from a bundle of the current sources.
-const npmStart = async () => ["--max-old-space-size=160", await botBundle()];
+const npmStart = async () => ["--max-old-space-size=160", "--max-semi-space-size=8", await botBundle()];
 const CHAT = 6161;
 const OTHER_CHAT = 6262;
 
