@@ -3,13 +3,10 @@
 // completion's commit, or by the worker's own claim) and settled after, so a crash in between is
 // visible at start (status 'sending') and the row is sent again.
 //
-// Records are pipelined: a lane sends the agent's next row without waiting for the last one's
-// record to commit (it rides the next group commit). Order holds, since a lane still sends one row
-// at a time and only after Telegram answered the one before. So does the at-least-once rule: each
-// row stays 'sending' until its own record commits, and a crash before that sends it again after
-// the restart, in id order; a crash while two records are uncommitted re-sends both, each being a
-// row sent and not recorded. No row's window is longer than before, they may only overlap. The one
-// outcome that waits is a retry: the row must be 'pending' again before the lane looks at it anew.
+// A chat's next send waits for the last one's record to commit (a lane keeps one row in the window
+// between Telegram accepting it and the record): a crash re-sends at most that one row, so a
+// duplicate always arrives right after its original, never after a later reply (X, Y, X, Y).
+// Pipelining the records instead would save little: a dialog step sends one reply.
 //
 // Time: every wait is measured on the monotonic clock (pacing, back-off, the rate window), so a wall
 // clock stepped back cannot stall sends. A row's stored next_attempt_at_ms is wall-clock time; see
@@ -120,59 +117,36 @@ export class OutboxWorker {
   }
 
   private async runLane(agentKey: string): Promise<void> {
-    // Rows this lane sent whose records are not committed yet: the lane never ends before they are,
-    // so a lane started later for the agent cannot find them still 'sending' and send them again.
-    const recording = new Set<Promise<void>>();
-    let sentUpTo = 0;
-    const drain = async () => {
-      while (recording.size > 0) await Promise.all(recording);
-    };
-    try {
-      while (!this.stopping) {
-        const row = this.outbox.head(agentKey, recording.size > 0 ? sentUpTo : 0);
-        if (!row) {
-          if (recording.size > 0) {
-            await drain();
-            continue;
-          }
-          // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
-          this.lanes.delete(agentKey);
-          return;
-        }
-        const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - this.clock.monotonicNow();
-        if (waitMs > 0) {
-          await this.sleep(waitMs);
-          continue;
-        }
-        await this.acquireSlot();
-        let sent: Sent | "held-elsewhere" | undefined;
-        try {
-          if (this.stopping) return;
-          sent = await this.deliverRow(row);
-        } finally {
-          this.releaseSlot();
-        }
-        if (sent === "held-elsewhere") {
-          // Another process on the database is delivering this agent's rows, in order: leave them to it.
-          this.log.debug({ agentKey, outboxId: row.id }, "another process is sending this row; leaving the agent's sends to it");
-          await drain();
-          this.lanes.delete(agentKey);
-          return;
-        }
-        if (!sent) continue;
-        const record = this.record(sent.row, sent.outcome, sent.now).then(() => crashPoint("outbox.after-record"));
-        if (sent.outcome.status === "retry") {
-          await Promise.all([...recording, record]);
-          continue;
-        }
-        sentUpTo = row.id;
-        const tracked: Promise<void> = record.finally(() => recording.delete(tracked));
-        recording.add(tracked);
-        // A record that fails only when stopping: the row stays 'sending', resent at the next start.
-        tracked.catch(() => undefined);
+    while (!this.stopping) {
+      const row = this.outbox.head(agentKey);
+      if (!row) {
+        // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
+        this.lanes.delete(agentKey);
+        return;
       }
-    } finally {
-      await drain().catch(() => undefined);
+      const waitMs = Math.max(this.dueAt(row), this.nextAllowedFor(agentKey)) - this.clock.monotonicNow();
+      if (waitMs > 0) {
+        await this.sleep(waitMs);
+        continue;
+      }
+      await this.acquireSlot();
+      let sent: Sent | "held-elsewhere" | undefined;
+      try {
+        if (this.stopping) return;
+        sent = await this.deliverRow(row);
+      } finally {
+        this.releaseSlot();
+      }
+      if (sent === "held-elsewhere") {
+        // Another process on the database is delivering this agent's rows, in order: leave them to it.
+        this.log.debug({ agentKey, outboxId: row.id }, "another process is sending this row; leaving the agent's sends to it");
+        this.lanes.delete(agentKey);
+        return;
+      }
+      if (!sent) continue;
+      // Outside the send slot: other chats' sends go on while this one's record commits.
+      await this.record(sent.row, sent.outcome, sent.now);
+      crashPoint("outbox.after-record");
     }
   }
 

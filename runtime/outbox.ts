@@ -54,7 +54,7 @@ export class Outbox {
     );
     this.headStmt = db.prepare(
       `SELECT id, agent_key, payload_json, status, attempts, next_attempt_at_ms, created_at_ms FROM outbox
-       WHERE agent_key = ? AND id > ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`,
+       WHERE agent_key = ? AND status IN ('pending', 'sending') ORDER BY id LIMIT 1`,
     );
     // Compare-and-set: only a row still 'pending' is taken, so two processes on one database never
     // both send it (the second sees no change and leaves it to the first).
@@ -89,12 +89,9 @@ export class Outbox {
     return Number(this.enqueueStmt.run(agentKey, messageId, JSON.stringify(payload), nowMs, nowMs).lastInsertRowid);
   }
 
-  /**
-   * The agent's next undelivered row after `afterId`: per-agent order means only this one may be
-   * sent now. `afterId` skips rows the worker already sent whose record is not committed yet.
-   */
-  head(agentKey: string, afterId = 0): OutboxRow | undefined {
-    const row = this.headStmt.get(agentKey, afterId) as Row | undefined;
+  /** The agent's next undelivered row: per-agent order means only this one may be sent now. */
+  head(agentKey: string): OutboxRow | undefined {
+    const row = this.headStmt.get(agentKey) as Row | undefined;
     if (!row) return undefined;
     return {
       id: row.id,

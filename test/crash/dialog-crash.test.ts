@@ -43,8 +43,8 @@ const CASES: CrashCase[] = [
   { name: "message.before-commit@4 (after the journaled write)", crashAt: "message.before-commit@4", maxDuplicates: 0 },
   { name: "message.after-commit@3 (rating prompt claimed at birth, not sent)", crashAt: "message.after-commit@3", maxDuplicates: 0 },
   { name: "outbox.before-send@3 (rating prompt claimed, not sent)", crashAt: "outbox.before-send@3", maxDuplicates: 0 },
-  // Records are pipelined: the buttons' removal goes out before the answer's record has committed.
-  { name: "outbox.before-send@5 (the answer sent, its record not committed; the removal not sent)", crashAt: "outbox.before-send@5", maxDuplicates: 1 },
+  // The answer is recorded before the buttons' removal is sent: nothing goes out twice.
+  { name: "outbox.before-send@5 (the answer sent and recorded; the removal not sent)", crashAt: "outbox.before-send@5", maxDuplicates: 0 },
   { name: "outbox.after-send@3 (rating prompt sent, not recorded)", crashAt: "outbox.after-send@3", maxDuplicates: 1 },
   { name: "outbox.after-send@6 (confirmation sent, not recorded)", crashAt: "outbox.after-send@6", maxDuplicates: 1 },
   { name: "outbox.after-record@3", crashAt: "outbox.after-record@3", maxDuplicates: 0 },
