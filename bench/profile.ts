@@ -35,13 +35,28 @@ export interface ProfileSummary {
  * Reads the bot's main-thread .cpuprofile. V8 stamps samples with the monotonic clock in µs, which on
  * Linux is the same clock as process.hrtime() here, so the ingest phase can be cut out exactly.
  */
-export function summarizeProfile(dir: string, top: number, windowUs: [number, number] | undefined): ProfileSummary | undefined {
+export function summarizeProfile(
+  dir: string, top: number, windowUs: [number, number] | undefined, thread: "main" | "ingest" = "main",
+): ProfileSummary | undefined {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")) : [];
   if (files.length === 0) return undefined;
   // One profile per thread (tsx's loader hooks run in a worker); the main thread's is CPU.<…>.<pid>.0.<n>.
-  const main = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
-  const file = path.join(dir, main ?? files.sort((a, b) => fs.statSync(path.join(dir, b)).size - fs.statSync(path.join(dir, a)).size)[0]!);
-  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
+  let file: string;
+  let profile: CpuProfile;
+  if (thread === "ingest") {
+    // The webhook's ingest thread: the one profile that ran the ingest worker's code.
+    const found = files
+      .filter((f) => !/\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+      .map((f) => ({ f, p: JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as CpuProfile }))
+      .find(({ p }) => p.nodes.some((n) => n.callFrame.url.includes("ingest-worker")));
+    if (!found) return undefined;
+    file = path.join(dir, found.f);
+    profile = found.p;
+  } else {
+    const main = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    file = path.join(dir, main ?? files.sort((a, b) => fs.statSync(path.join(dir, b)).size - fs.statSync(path.join(dir, a)).size)[0]!);
+    profile = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
+  }
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   const inWindow = windowUs !== undefined && windowUs[0] >= profile.startTime && windowUs[1] <= profile.endTime;

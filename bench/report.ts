@@ -12,6 +12,8 @@ export interface SystemFigures {
   limits?: DialogResult;
   recovery?: RecoveryResult;
   profile?: ProfileSummary;
+  /** The webhook's ingest thread during the ingest phase. */
+  ingestThreadProfile?: ProfileSummary;
   dialogProfile?: ProfileSummary;
   error?: string;
 }
@@ -171,10 +173,15 @@ export function printReport({ runs, skipped, machine, profiled, jsonOnly }: Repo
   }
 
   const first = runs[0]?.ours;
-  for (const [phase, profile] of [["ingest", first?.profile], ["dialog (whole run)", first?.dialogProfile]] as const) {
+  const profiles = [
+    ["main thread, ingest", first?.profile],
+    ["ingest thread, ingest", first?.ingestThreadProfile],
+    ["main thread, dialog (whole run)", first?.dialogProfile],
+  ] as const;
+  for (const [phase, profile] of profiles) {
     if (!profile) continue;
     out("");
-    out(`our bot's main thread, ${phase}, run 1 (${profile.sampledMs} ms sampled, ${profile.idlePct}% idle), top by self time:`);
+    out(`our bot's ${phase}, run 1 (${profile.sampledMs} ms sampled, ${profile.idlePct}% idle), top by self time:`);
     for (const e of profile.self) out(`${cell(e.ms, 9)} ms ${cell(e.pct, 5)}%  ${e.fn}  ${e.where}`);
     out("our functions by inclusive time:");
     for (const e of profile.inclusive) out(`${cell(e.ms, 9)} ms ${cell(e.pct, 5)}%  ${e.fn}  ${e.where}`);

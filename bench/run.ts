@@ -133,7 +133,10 @@ async function runPhase(
   if (phase === "ingest") {
     const { window, ...ingest } = await phases.ingest(ctx, name, updates, profileDir);
     result.ingest = ingest;
-    if (profileDir && keepProfile) result.profile = summarizeProfile(profileDir, 15, window);
+    if (profileDir && keepProfile) {
+      result.profile = summarizeProfile(profileDir, 15, window);
+      result.ingestThreadProfile = summarizeProfile(profileDir, 15, window, "ingest");
+    }
   } else if (phase === "dialog") {
     result.dialog = await phases.dialogs(ctx, name, "off", undefined, profileDir);
     if (profileDir && keepProfile) result.dialogProfile = summarizeProfile(profileDir, 15, undefined);
