@@ -41,7 +41,8 @@ async function accept(...[update, route, json]: Parameters<Parameters<typeof cre
   // Committed, the main thread not told yet: recovery at the next start finds the row pending.
   crashPoint("ingest.after-commit");
   if (notices.length === 0) setImmediate(sendNotices);
-  notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: update }, outcome, receivedAtMs });
+  // The stored payload (the chat event beside the update), so the agent reads the event as translated here.
+  notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: message.payload }, outcome, receivedAtMs });
   return outcome.status === "stored" ? { status: "stored", seq: outcome.seq } : outcome;
 }
 
