@@ -37,6 +37,18 @@ function timerRow(db: Database, id: string) {
     | undefined;
 }
 
+/** A runtime on a fake clock whose one agent has armed its hour's reminder. */
+async function startWithReminder() {
+  const clock = new FakeClock();
+  const temp = fixture.temp();
+  const received: Message[] = [];
+  const armId = freshKey("m");
+  const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+  await runtime.accept([{ id: armId, agentKey: freshKey(), kind: "text", payload: { op: "remind" } }]);
+  await waitFor(() => inboxStatus(temp.db, armId) === "done");
+  return { clock, temp, received, runtime };
+}
+
 describe("durable timers", () => {
   it("delivers a timer armed before a restart once, as a message of kind 'timer' with its payload", async () => {
     const clock = new FakeClock();
@@ -89,14 +101,7 @@ describe("durable timers", () => {
   });
 
   it("does not fire a timer before its time", async () => {
-    const clock = new FakeClock();
-    const temp = fixture.temp();
-    const received: Message[] = [];
-    const key = freshKey();
-    const armId = freshKey("m");
-    const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
-    await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
-    await waitFor(() => inboxStatus(temp.db, armId) === "done");
+    const { clock, temp, received, runtime } = await startWithReminder();
 
     clock.advance(HOUR - 1);
     await runtime.fireDueTimers();
@@ -107,14 +112,7 @@ describe("durable timers", () => {
   });
 
   it("fires what is due at the time of the call, even while an earlier firing is under way", async () => {
-    const clock = new FakeClock();
-    const temp = fixture.temp();
-    const received: Message[] = [];
-    const key = freshKey();
-    const armId = freshKey("m");
-    const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
-    await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
-    await waitFor(() => inboxStatus(temp.db, armId) === "done");
+    const { clock, temp, received, runtime } = await startWithReminder();
 
     // The first firing reads the clock before it moves; the second must not just join it.
     const early = runtime.fireDueTimers();
@@ -180,14 +178,7 @@ describe("durable timers", () => {
     const STEP = 2 * HOUR;
 
     it("fires an hour's timer an hour after the step at the latest, not three hours (the process running)", async () => {
-      const clock = new FakeClock();
-      const temp = fixture.temp();
-      const received: Message[] = [];
-      const key = freshKey();
-      const armId = freshKey("m");
-      const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
-      await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
-      await waitFor(() => inboxStatus(temp.db, armId) === "done");
+      const { clock, temp, received, runtime } = await startWithReminder();
 
       clock.advance(-STEP);
       await runtime.fireDueTimers();
