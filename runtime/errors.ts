@@ -54,3 +54,16 @@ export function describeError(error: unknown): { name: string; message: string }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: "Error", message: String(error) };
 }
+
+/**
+ * The database failed, not the work given to it: locked past the busy timeout, disk full, an I/O
+ * error, out of memory, the server gone or restarting. Nothing of the unit was written (on
+ * PostgreSQL a connection lost during COMMIT leaves that unknown; see runtime/postgres/). The same
+ * work can succeed once the fault passes, so it is never a message's or a step's own outcome.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}

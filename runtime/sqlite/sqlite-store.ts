@@ -1,0 +1,137 @@
+// The Store on one SQLite file: a writer connection that group-commits units, and a reader
+// connection for committed data. Nothing else in the process may write to the file, unless it
+// shares a WriteLock with this store (the ingest thread's store does).
+import type BetterSqlite3 from "better-sqlite3";
+import { UnitTx } from "../unit-tx.js";
+import type { CommitStats, Store, Unit } from "../store.js";
+import { type SqliteFileOptions, openSqliteFile } from "./sqlite-file.js";
+import { SqliteSql, asStoreError } from "./sqlite-sql.js";
+
+/**
+ * A lock shared by the writers of one process, taken around each write transaction. SQLite's own
+ * lock would serialise them too, but a writer that finds it taken sleeps in steps (1, 2, 5, 10 ms…)
+ * and blocks its thread meanwhile; this lock hands over the moment the holder commits. Other
+ * processes still meet SQLite's lock and busy_timeout.
+ */
+export interface WriteLock {
+  acquire(): void;
+  release(): void;
+}
+
+export interface SqliteStoreOptions extends Omit<SqliteFileOptions, "readOnly"> {
+  writeLock?: WriteLock;
+}
+
+interface Queued {
+  work: Unit<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  readonly read: SqliteSql;
+  readonly stats: CommitStats = { commits: 0, units: 0 };
+  private readonly writer: SqliteSql;
+  private queue: Queued[] = [];
+  private scheduled = false;
+  private closed = false;
+  /** The batch being committed, if any: the next one starts after it. */
+  private committing: Promise<void> = Promise.resolve();
+  private readonly lock: WriteLock | undefined;
+
+  /** The writer connection, for SQLite-only tools (online backup, the file's own checks). */
+  readonly database: BetterSqlite3.Database;
+
+  constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+    this.database = openSqliteFile(file, options);
+    this.writer = new SqliteSql(this.database);
+    // An in-memory database has one connection: reads share it (tests only; a batch is synchronous there).
+    this.read = file === ":memory:" ? this.writer : new SqliteSql(openSqliteFile(file, { ...options, readOnly: true }));
+    this.lock = options.writeLock;
+  }
+
+  submit<T>(work: Unit<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("The database is closed; no more writes are taken."));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work: work as Unit<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  flush(): Promise<void> {
+    this.scheduled = false;
+    this.committing = this.committing.then(() => this.commitBatch());
+    return this.committing;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.read !== this.writer) this.read.db.close();
+    this.database.close();
+  }
+
+  /** Runs every queued unit in one transaction, each in its own savepoint, then commits once. */
+  private async commitBatch(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const writer = this.writer;
+    this.lock?.acquire();
+    try {
+      // IMMEDIATE takes the write lock once, up front: a database locked by another process makes
+      // the batch wait one busy_timeout and fail, instead of each unit waiting its own in turn.
+      writer.runNow("BEGIN IMMEDIATE");
+      for (const item of batch) {
+        writer.runNow("SAVEPOINT unit");
+        const tx = new UnitTx(writer);
+        try {
+          const value = await item.work(tx);
+          tx.close();
+          writer.runNow("RELEASE unit");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          tx.close();
+          // SQLite ends the whole transaction on some faults (disk full, I/O): then nothing of the
+          // batch can commit, and every unit fails with that fault.
+          if (!this.database.inTransaction) throw error;
+          writer.runNow("ROLLBACK TO unit");
+          writer.runNow("RELEASE unit");
+          outcomes.push({ ok: false, error });
+        }
+      }
+      writer.runNow("COMMIT");
+    } catch (commitError) {
+      if (this.database.inTransaction) {
+        try {
+          writer.runNow("ROLLBACK");
+        } catch {
+          // the fault that stopped the commit says more
+        }
+      }
+      const error = asStoreError(commitError);
+      for (const item of batch) item.reject(error);
+      return;
+    } finally {
+      this.lock?.release();
+    }
+    this.stats.commits += 1;
+    this.stats.units += batch.length;
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+}
+
+/** Opens a SQLite file as a Store (see SqliteStore); migrations are the caller's next step. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(file, options);
+}
