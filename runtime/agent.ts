@@ -1,5 +1,6 @@
 // What an agent is: its versioned state and one handler that takes one message at a time.
 // Agents reach the outside world only through the AgentContext they are handed.
+import type { Tx } from "./store.js";
 
 export interface Message {
   /** Unique id: the inbox's deduplication key. */
@@ -42,10 +43,11 @@ export interface AgentContext<S> {
    */
   run<T>(name: string, fn: () => Promise<T>, options?: RunOptions): Promise<T>;
   /**
-   * Runs a synchronous data write inside the same transaction as its journal record, exactly once.
-   * If `fn` throws, its writes are undone and the error is recorded and rethrown as a PermanentError.
+   * Runs a data write inside the same transaction as its journal record, exactly once: `fn` is given
+   * that transaction (`tx`) and does database work only, through it. If `fn` throws, its writes are
+   * undone and the error is recorded and rethrown as a PermanentError.
    */
-  write<T>(name: string, fn: () => T): Promise<T>;
+  write<T>(name: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Queues an outgoing message; it is delivered in order after the handler's transaction commits. */
   send(payload: unknown): void;
   /** Arms a durable timer; when due, the agent receives a message of kind "timer". Returns its id. */
