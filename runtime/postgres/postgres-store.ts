@@ -36,7 +36,23 @@ interface Queued {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** A statement of a unit failed and the unit went on: PostgreSQL had aborted the transaction. */
-const IN_FAILED_TRANSACTION = "25P02";
+function isInFailedTransaction(error: unknown): boolean {
+  return (error as { code?: unknown }).code === "25P02";
+}
+
+/** pg refuses a statement on a client whose connection had already failed: it never left. */
+function wasNeverSent(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? error.cause : error;
+  return cause instanceof Error && /not queryable/.test(cause.message);
+}
+
+function wentOnAfterFailure(cause: unknown): Error {
+  return new Error(
+    "A statement of this unit failed and the unit went on: PostgreSQL had aborted its transaction, so the unit is undone. " +
+      "Run a statement whose failure is expected inside tx.savepoint().",
+    { cause },
+  );
+}
 
 export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
@@ -131,24 +147,12 @@ export class PostgresStore implements Store {
     let outcomes: Outcome[];
     try {
       outcomes = await this.runUnits(connection, batch);
+      await this.commit(connection, outcomes);
     } catch (error) {
-      // Nothing was committed: COMMIT was never sent.
-      await connection.exec("ROLLBACK").catch(() => undefined);
+      // Unless the COMMIT's answer was lost, nothing was committed: roll back what is left open.
+      if (!(error instanceof CommitOutcomeUnknownError)) await connection.exec("ROLLBACK").catch(() => undefined);
       this.release(client, onLost, lost ?? error);
       const fault = asStoreError(error);
-      for (const item of batch) item.reject(fault);
-      return;
-    }
-    try {
-      await connection.exec("COMMIT");
-    } catch (error) {
-      this.release(client, onLost, lost ?? error);
-      const fault = isConnectionLoss(error) || lost
-        ? new CommitOutcomeUnknownError(
-          `The connection to PostgreSQL at ${this.target} was lost during COMMIT: the batch may or may not be written.`,
-          { cause: error },
-        )
-        : asStoreError(error);
       for (const item of batch) item.reject(fault);
       return;
     }
@@ -163,8 +167,9 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Runs the units in one open transaction and returns what each gave. Throws when the transaction
-   * itself failed (the connection lost): then no unit's outcome counts.
+   * Runs the units in the open transaction and returns what each gave. After the last one, its
+   * savepoint is left for `commit` to release. Throws when the transaction itself failed (the
+   * connection lost): then no unit's outcome counts.
    */
   private async runUnits(connection: PostgresSql, batch: Queued[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
@@ -178,30 +183,53 @@ export class PostgresStore implements Store {
         outcome = { ok: false, error };
       }
       tx.close();
-      if (outcome.ok) {
-        const last = i === batch.length - 1;
-        try {
-          // The last unit's savepoint goes alone: COMMIT must not run in a transaction it left aborted.
-          await connection.exec(last ? "RELEASE SAVEPOINT unit" : "RELEASE SAVEPOINT unit; SAVEPOINT unit");
-        } catch (error) {
-          if ((error as { code?: string }).code !== IN_FAILED_TRANSACTION) throw error;
-          outcome = {
-            ok: false,
-            error: new Error(
-              "A statement of this unit failed and the unit went on: PostgreSQL had aborted its transaction, so the unit is undone. " +
-                "Run a statement whose failure is expected inside tx.savepoint().",
-              { cause: error },
-            ),
-          };
-          await connection.exec("ROLLBACK TO SAVEPOINT unit");
-        }
-      } else {
+      const last = i === batch.length - 1;
+      if (!outcome.ok) {
         // Undoes the unit and keeps the savepoint, which then covers the next unit.
         await connection.exec("ROLLBACK TO SAVEPOINT unit");
+      } else if (!last) {
+        try {
+          await connection.exec("RELEASE SAVEPOINT unit; SAVEPOINT unit");
+        } catch (error) {
+          if (!isInFailedTransaction(error)) throw error;
+          outcome = { ok: false, error: wentOnAfterFailure(error) };
+          await connection.exec("ROLLBACK TO SAVEPOINT unit");
+        }
       }
       outcomes.push(outcome);
     }
     return outcomes;
+  }
+
+  /**
+   * Commits, releasing the last unit's savepoint in the same round trip. When that unit left the
+   * transaction aborted, the RELEASE fails and the COMMIT is skipped with it: that unit is undone
+   * (its outcome replaced) and the others commit.
+   */
+  private async commit(connection: PostgresSql, outcomes: Outcome[]): Promise<void> {
+    const last = outcomes.length - 1;
+    if (!outcomes[last]!.ok) return this.sendCommit(connection, "COMMIT");
+    try {
+      await this.sendCommit(connection, "RELEASE SAVEPOINT unit; COMMIT");
+    } catch (error) {
+      if (!isInFailedTransaction(error)) throw error;
+      outcomes[last] = { ok: false, error: wentOnAfterFailure(error) };
+      await connection.exec("ROLLBACK TO SAVEPOINT unit");
+      await this.sendCommit(connection, "COMMIT");
+    }
+  }
+
+  /** A COMMIT that may have reached the server without its answer coming back fails as CommitOutcomeUnknownError. */
+  private async sendCommit(connection: PostgresSql, statement: string): Promise<void> {
+    try {
+      await connection.exec(statement);
+    } catch (error) {
+      if (!isConnectionLoss(error) || wasNeverSent(error)) throw error;
+      throw new CommitOutcomeUnknownError(
+        `The connection to PostgreSQL at ${this.target} was lost during COMMIT: the batch may or may not be written.`,
+        { cause: error },
+      );
+    }
   }
 
   /** Hands the client back; one whose connection failed is closed instead of reused. */

@@ -65,9 +65,15 @@ database.describe("PostgresStore", () => {
       store.submit(async (tx) => {
         await tx.run("INSERT INTO items (name) VALUES (?)", ["c"]);
       }),
+      // The batch's last unit: its savepoint is released with the COMMIT, which must still go through.
+      store.submit(async (tx) => {
+        await tx.run("INSERT INTO items (name) VALUES (?)", ["d"]);
+        await tx.run("INSERT INTO items (name) VALUES (?)", ["c"]).catch(() => undefined);
+      }),
     ]);
-    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
     expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/tx\.savepoint/);
+    expect(String((outcomes[3] as PromiseRejectedResult).reason)).toMatch(/tx\.savepoint/);
     expect(await names(store)).toEqual(["a", "c"]);
   });
 
