@@ -2,14 +2,15 @@
 // only, and a group committer that runs every unit ready at once in one transaction on one pooled
 // client, one batch at a time, so units commit in the order they were submitted.
 //
-// A batch: BEGIN and SAVEPOINT unit; each unit in turn; after a unit, RELEASE and a new SAVEPOINT
-// (one round trip), or ROLLBACK TO the savepoint when it threw, which also recovers the transaction
-// PostgreSQL aborts on any failed statement; then COMMIT.
+// A batch: BEGIN and SAVEPOINT unit in one round trip; each unit in turn; after a unit, RELEASE and
+// a new SAVEPOINT (one round trip), or ROLLBACK TO the savepoint when it threw, which also recovers
+// the transaction PostgreSQL aborts on any failed statement; the last RELEASE rides the COMMIT.
 //
 // A connection lost while COMMIT was on its way leaves the outcome unknown: the units reject with
-// CommitOutcomeUnknownError (a StoreUnavailableError), and the batch may be durable after all. The
-// runtime's writes are meant to be safe to run again (inbox by id, journal by (message, seq), state
-// by agent, outbox settled by id); docs/notes of the integration list the few that are not.
+// CommitOutcomeUnknownError (a StoreUnavailableError), and the batch may be durable after all. A
+// caller may retry only work that is idempotent (an insert keyed by its id with ON CONFLICT DO
+// NOTHING, an upsert, an update by key to given values), and must read back from the database
+// whatever it keeps in memory about that work instead of trusting it.
 import pg from "pg";
 import { CommitOutcomeUnknownError, StoreUnavailableError } from "../errors.js";
 import type { CommitStats, Store, Tx, Unit } from "../store.js";
@@ -240,8 +241,10 @@ export class PostgresStore implements Store {
 }
 
 /**
- * Opens a pool on `url` and checks that it can connect. Throws StoreUnavailableError naming the
- * host and database (never the password) when it cannot. Migrations are the caller's next step.
+ * Opens a pool on `url` and checks that it can connect. When it cannot, the error names the host
+ * and database, never the password: StoreUnavailableError when the server is down, unreachable or
+ * full (it may come back), a plain Error when it refuses (a wrong user, no such database).
+ * Migrations are the caller's next step.
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const target = describePostgresUrl(url);
@@ -257,7 +260,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
   const store = new PostgresStore(pool, clientConfig, target);
   try {
-    await store.read.get("SELECT 1");
+    // On the pool itself: the driver's own error says best why.
+    await pool.query("SELECT 1");
   } catch (error) {
     await pool.end().catch(() => undefined);
     const message = `Could not connect to PostgreSQL at ${target}: ${reasonOf(error)}`;
