@@ -1,5 +1,6 @@
 import { describe, it } from "vitest";
-import { type Database, PermanentError } from "../../runtime/index.js";
+import { PermanentError } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { inboxRow, journalRows, runtimeFixture } from "./harness.js";
 import { finished, oneMessageRunner } from "./steps-harness.js";
 
@@ -66,18 +67,17 @@ describe.concurrent("ctx.write", () => {
     const runOne = oneMessageRunner(fixture);
     let writes = 0;
     const results: unknown[] = [];
-    let dbRef!: Database;
     const { db, id } = await runOne(
       async (ctx) => {
-        const result = await ctx.write("add-note", () => {
+        const result = await ctx.write("add-note", async (tx) => {
           writes += 1;
-          dbRef.prepare(`INSERT INTO notes (text) VALUES ('hello')`).run();
-          return { total: dbRef.prepare(`SELECT COUNT(*) FROM notes`).pluck().get() };
+          await tx.run(`INSERT INTO notes (text) VALUES ('hello')`);
+          return { total: (await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM notes`))!.n };
         });
         results.push(result);
         if (ctx.message.attempts === 0) throw new Error("simulated crash");
       },
-      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+      { setupDb: createNotes },
     );
 
     await finished(fixture, db, id);
@@ -93,13 +93,12 @@ describe.concurrent("ctx.write", () => {
     const runOne = oneMessageRunner(fixture);
     let writes = 0;
     const caught: unknown[] = [];
-    let dbRef!: Database;
     const { db, id } = await runOne(
       async (ctx) => {
         try {
-          await ctx.write("bad-note", () => {
+          await ctx.write("bad-note", async (tx) => {
             writes += 1;
-            dbRef.prepare(`INSERT INTO notes (text) VALUES ('half written')`).run();
+            await tx.run(`INSERT INTO notes (text) VALUES ('half written')`);
             throw new TypeError("the note is invalid");
           });
         } catch (error) {
@@ -107,7 +106,7 @@ describe.concurrent("ctx.write", () => {
         }
         if (ctx.message.attempts === 0) throw new Error("simulated crash");
       },
-      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+      { setupDb: createNotes },
     );
 
     await finished(fixture, db, id);
@@ -127,20 +126,19 @@ describe.concurrent("ctx.write", () => {
   it("leaves no rows when the write's result cannot be journaled", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
     const runOne = oneMessageRunner(fixture);
-    let dbRef!: Database;
     const caught: unknown[] = [];
     const { db, id } = await runOne(
       async (ctx) => {
         try {
-          await ctx.write("bigint-result", () => {
-            dbRef.prepare(`INSERT INTO notes (text) VALUES ('kept?')`).run();
+          await ctx.write("bigint-result", async (tx) => {
+            await tx.run(`INSERT INTO notes (text) VALUES ('kept?')`);
             return 1n; // JSON cannot hold a BigInt
           });
         } catch (error) {
           caught.push(error);
         }
       },
-      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+      { setupDb: createNotes },
     );
 
     await finished(fixture, db, id);
