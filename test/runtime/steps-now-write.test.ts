@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { PermanentError } from "../../runtime/index.js";
+import { PermanentError, StoreUnavailableError } from "../../runtime/index.js";
 import type { Database } from "../support/temp-database.js";
 import { inboxRow, journalRows, runtimeFixture } from "./harness.js";
 import { finished, oneMessageRunner } from "./steps-harness.js";
@@ -121,6 +121,32 @@ describe.concurrent("ctx.write", () => {
     expect(journalRows(db, id)).toEqual([
       expect.objectContaining({ step_name: "write:bad-note", output_json: null, error_json: JSON.stringify({ name: "TypeError", message: "the note is invalid" }) }),
     ]);
+  });
+
+  it("records nothing and charges nothing when the database fails under the write, and runs it again later", async ({ expect, onTestFinished }) => {
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
+    let writes = 0;
+    const { db, id } = await runOne(
+      async (ctx) => {
+        await ctx.write("add-note", async (tx) => {
+          writes += 1;
+          await tx.run(`INSERT INTO notes (text) VALUES ('hello')`);
+          // What the driver throws for a full disk or a lost server.
+          if (writes === 1) throw new StoreUnavailableError("The database failed (SQLITE_FULL)", { code: "SQLITE_FULL" });
+          return "saved";
+        });
+      },
+      { setupDb: createNotes },
+    );
+
+    await finished(fixture, db, id);
+
+    expect(writes).toBe(2);
+    expect(db.prepare(`SELECT text FROM notes`).pluck().all()).toEqual(["hello"]);
+    // Not the message's fault: no attempt counted, and only the write that went through is recorded.
+    expect(inboxRow(db, id)).toMatchObject({ status: "done", attempts: 0, last_error: null });
+    expect(journalRows(db, id)).toEqual([expect.objectContaining({ step_name: "write:add-note", output_json: JSON.stringify({ v: "saved" }) })]);
   });
 
   it("leaves no rows when the write's result cannot be journaled", async ({ expect, onTestFinished }) => {
