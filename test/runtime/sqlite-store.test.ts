@@ -2,7 +2,7 @@
 // savepoint, and each settles only once that transaction is durable.
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqliteFile } from "../../runtime/sqlite/sqlite-file.js";
-import type { Tx } from "../../runtime/index.js";
+import { StoreUnavailableError, type Tx } from "../../runtime/index.js";
 import { type TempStore, tempStore } from "../support/temp-database.js";
 
 let temp: TempStore;
@@ -104,6 +104,25 @@ describe("SqliteStore", () => {
 
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(count(temp)).toBe(2);
+  });
+
+  it("fails the whole batch when SQLite ends its transaction under a unit, committing none of the unit's later statements", async () => {
+    const { store, db } = await setup();
+
+    const outcomes = await Promise.allSettled([
+      store.submit((tx) => insert(tx, 1)),
+      store.submit(async (tx) => {
+        db.exec("ROLLBACK"); // what SQLite does on its own after some faults (disk full, an I/O error)
+        // A unit that goes on regardless: outside the transaction, each insert would commit alone.
+        await insert(tx, 2).catch(() => undefined);
+        await tx.savepoint((inner) => insert(inner, 3)).catch(() => undefined);
+      }),
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+    expect(count(temp)).toBe(0);
+    expect(store.stats.commits).toBe(0);
   });
 
   it("commits queued units on flush() without waiting for the tick", async () => {
