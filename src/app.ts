@@ -1,11 +1,13 @@
-// Wiring only: config → database → runtime with the media-tracker agent → front door (webhook or
+// Wiring only: config → store → runtime with the media-tracker agent → front door (webhook or
 // polling) → HTTP server. Returns a handle that stops everything in order.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type BetterSqlite3 from "better-sqlite3";
 import { type Api, GrammyError, HttpError } from "grammy";
 import {
-  type Clock, type Database, DatabaseTooNewError, Introspection, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
+  type Clock, DatabaseTooNewError, Introspection, type Runtime, type SqliteStore, type WriteLock, createRuntime, migrate, openSqliteStore, readMigrations,
 } from "../runtime/index.js";
+import { openSqliteFile } from "../runtime/sqlite/sqlite-file.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { EPISODE_CHECK_KEY, EPISODE_CHECK_START } from "../agents/media-tracker/alerts/check.js";
 import { createAgentDeps } from "./agent-deps.js";
@@ -31,7 +33,10 @@ export interface App {
   runtime: Runtime;
   /** Set when BACKUP_EVERY_HOURS is. */
   backups?: ScheduledBackups;
-  db: Database;
+  /** Where everything is kept; closed by `stop`. */
+  store: SqliteStore;
+  /** The SQLite file's own connection (the store's writer), for SQLite tools and tests that read the file. */
+  db: BetterSqlite3.Database;
   /** Where HTTP is served: by the ingest thread in webhook mode, on this thread in polling mode. */
   http: Pick<HttpServer, "port" | "close">;
   api: Api;
@@ -51,13 +56,34 @@ export interface AppOptions {
 }
 
 /**
- * Opens the database file (creating it and its folder) with its migrations applied. Throws a
- * DatabaseOpenError or a DatabaseTooNewError, each with a one-line message naming what to do.
+ * Opens the database file (creating it and its folder) as the store the bot runs on, with its
+ * migrations applied. Throws a DatabaseOpenError or a DatabaseTooNewError, each with a one-line
+ * message naming what to do.
  */
-export function openAppDatabase(file: string): Database {
-  let db: Database;
+export async function openAppStore(file: string, options: { writeLock?: WriteLock } = {}): Promise<SqliteStore> {
+  let store: SqliteStore;
   try {
-    db = openDatabase(file);
+    store = openSqliteStore(file, options);
+  } catch (error) {
+    throw new DatabaseOpenError(file, error);
+  }
+  try {
+    migrate(store.database, readMigrations(MIGRATIONS_DIR));
+  } catch (error) {
+    await store.close();
+    throw error instanceof DatabaseTooNewError ? error : new DatabaseOpenError(file, error);
+  }
+  return store;
+}
+
+/**
+ * The same file as one plain connection, migrations applied, for SQLite tools and tests that read
+ * or edit the file directly (the bot runs on `openAppStore`). Throws as `openAppStore` does.
+ */
+export function openAppDatabase(file: string): BetterSqlite3.Database {
+  let db: BetterSqlite3.Database;
+  try {
+    db = openSqliteFile(file);
   } catch (error) {
     throw new DatabaseOpenError(file, error);
   }
@@ -72,7 +98,11 @@ export function openAppDatabase(file: string): Database {
 
 export async function startApp(config: Config, log: AppLogger, options: AppOptions = {}): Promise<App> {
   const token = requireToken(config);
-  const db = openAppDatabase(config.DATABASE_PATH);
+  // Webhook mode: the ingest thread writes inbox rows through its own store; both stores take this
+  // lock around their transactions (see WriteLock in runtime/sqlite/sqlite-store.ts).
+  const lockMemory = config.WEBHOOK_URL ? newLockMemory() : undefined;
+  const store = await openAppStore(config.DATABASE_PATH, lockMemory ? { writeLock: new SharedWriteLock(lockMemory, MAIN_THREAD) } : {});
+  const db = store.database;
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
   const files = createFileSource(api, token, config.TELEGRAM_API_ROOT, { timeoutMs: config.TELEGRAM_FILE_TIMEOUT_SECONDS * 1000 });
   // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
@@ -80,7 +110,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   let runtime: Runtime | undefined;
   const episodeCheckMs = Math.round(config.EPISODE_CHECK_HOURS * 3_600_000);
   const agent = createMediaTrackerAgent({
-    ...createAgentDeps(db, config, files, log, {
+    ...createAgentDeps(store, config, files, log, {
       ...(options.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: options.metadataTimeoutMs } : {}),
     }),
     botUsername: me.username,
@@ -93,21 +123,17 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     },
   });
 
-  const introspection = new Introspection(db);
+  const introspection = new Introspection(store.read);
   const metrics = createMetrics({
-    outboxPending: () => runtime?.stats.unsentCount() ?? 0,
-    inboxPending: () => runtime?.stats.pendingCount() ?? 0,
+    outboxPending: async () => (await runtime?.stats.unsentCount()) ?? 0,
+    inboxPending: async () => (await runtime?.stats.pendingCount()) ?? 0,
     agentsResident: () => runtime?.stats.residentAgents() ?? 0,
     inboxParked: () => introspection.parkedCount(),
     outboxFailed: () => introspection.failedSendCount(),
     commits: () => runtime?.stats.commits() ?? { commits: 0, units: 0 },
   });
-  // Webhook mode: the ingest thread writes inbox rows on its own connection; both threads' group
-  // commits take this lock around their transactions (see runtime/group-commit.ts).
-  const lockMemory = config.WEBHOOK_URL ? newLockMemory() : undefined;
   runtime = createRuntime({
-    db,
-    writeLock: lockMemory && new SharedWriteLock(lockMemory, MAIN_THREAD),
+    store,
     agent,
     deliver: createDeliver(api),
     // Telegram: about 30 messages/s overall, 1/s per private chat, 20/min per group (negative ids).
@@ -205,7 +231,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     polling?.stop();
     await http?.close();
     await rt.stop();
-    db.close();
+    await store.close();
     throw error;
   }
   setState({ ready: true });
@@ -218,7 +244,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
 
   let stopping: Promise<void> | undefined;
   return {
-    runtime: rt, db, http: server, api, polling, backups, ingest,
+    runtime: rt, store, db, http: server, api, polling, backups, ingest,
     stop() {
       stopping ??= (async () => {
         setState({ ready: false });
@@ -229,7 +255,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         files.stop();
         await rt.stop();
         await backups?.stop();
-        db.close();
+        await store.close();
       })();
       return stopping;
     },

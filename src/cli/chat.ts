@@ -20,7 +20,7 @@ import { type Config, ConfigError, parseConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { createAgentDeps } from "../agent-deps.js";
 import { describeStartError } from "../start-errors.js";
-import { fail, openOrFail } from "./files.js";
+import { fail, openStoreOrFail } from "./files.js";
 
 const FILE_USAGE = "(send a file with /file <path>, like /file ~/Downloads/goodreads_library_export.csv)";
 
@@ -41,7 +41,7 @@ const program = new Command()
 
 /** Resolves when every message of this chat is handled and every reply printed. */
 async function idle(runtime: Runtime): Promise<void> {
-  while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
+  while ((await runtime.stats.pendingCount()) > 0 || (await runtime.stats.unsentCount()) > 0) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -83,7 +83,7 @@ function logDestination(announce: (line: string) => void): pino.DestinationStrea
 
 async function runConsole(chat: string, config: Config): Promise<void> {
   const database = config.DATABASE_PATH;
-  const db = openOrFail(database);
+  const store = await openStoreOrFail(database);
   const chatNumber = Number(chat);
   let buttons: Button[] = [];
   let lastButtonsMessageId = 0;
@@ -151,10 +151,10 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   // The allowlist guards the bot's chats; the console's own user is the person at the terminal.
   const allowedUserIds = config.ALLOWED_USER_IDS ? new Set([...config.ALLOWED_USER_IDS, chat]) : undefined;
   const runtime = createRuntime({
-    db,
+    store,
     // "/file <path>" sends a local file, as attaching one in Telegram would (imports).
     agent: createMediaTrackerAgent({
-      ...createAgentDeps(db, config, { download: async (fileId) => fs.readFileSync(fileId) }, log),
+      ...createAgentDeps(store, config, { download: async (fileId) => fs.readFileSync(fileId) }, log),
       allowedUserIds,
     }),
     deliver: async (_key, payload) => {
@@ -169,7 +169,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     await runtime.start();
   } catch (error) {
     await runtime.stop();
-    db.close();
+    await store.close();
     fail(describeStartError(error));
   }
   console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);
@@ -209,7 +209,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   }
   await idle(runtime);
   await runtime.stop();
-  db.close();
+  await store.close();
 }
 
 await program.parseAsync();

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { migrate, openDatabase, readMigrations } from "../../runtime/index.js";
+import { migrate, readMigrations } from "../../runtime/index.js";
+import { openSqliteFile as openDatabase } from "../../runtime/sqlite/sqlite-file.js";
 import { MIGRATIONS_DIR } from "../support/temp-database.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

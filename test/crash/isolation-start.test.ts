@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
-import type { Database } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { openAppDatabase } from "../../src/app.js";
 import { makeTextUpdate, startFakeBotApi, updateInboxId } from "../support/fake-bot-api.js";
 import { startFakeOpenAi } from "../support/fake-openai.js";

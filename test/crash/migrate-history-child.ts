@@ -2,7 +2,8 @@
 // pending migration, but dies with SIGKILL inside the transaction once migration 0011 has created
 // entry_events and copied the books' finish dates, before the movies' and before the commit.
 //   node --import tsx test/crash/migrate-history-child.ts <database file>
-import { migrate, openDatabase, readMigrations } from "../../runtime/index.js";
+import { migrate, readMigrations } from "../../runtime/index.js";
+import { openSqliteFile as openDatabase } from "../../runtime/sqlite/sqlite-file.js";
 import { MIGRATIONS_DIR } from "../support/temp-database.js";
 
 const db = openDatabase(process.argv[2]!);

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Database } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { openAppDatabase } from "../../src/app.js";
 import { makeTextUpdate } from "../support/fake-bot-api.js";
 import { collect, runTool, spawnNode } from "../support/cli-process.js";
