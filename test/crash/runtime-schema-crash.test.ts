@@ -8,12 +8,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { readMigrations } from "../../runtime/index.js";
-import { MIGRATIONS_DIR, openStorage } from "../../src/storage.js";
+import { openStorage } from "../../src/storage.js";
+import { makeLegacyDatabase } from "../support/legacy-database.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CHILD = fileURLToPath(new URL("./runtime-schema-child.ts", import.meta.url));
-const LEGACY_RUNTIME_DIR = fileURLToPath(new URL("../fixtures/legacy-runtime-migrations/", import.meta.url));
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,19 +28,12 @@ function newFile(): string {
 /** A file at the application's old version 4 (the runtime's first migration only), with a message and an entry. */
 function legacyFileAtVersion4(): string {
   const file = newFile();
-  const db = new BetterSqlite3(file);
-  db.pragma("journal_mode = WAL");
-  db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT`);
-  const migrations = [...readMigrations(LEGACY_RUNTIME_DIR), ...readMigrations(MIGRATIONS_DIR)].filter((m) => m.version <= 4);
-  db.transaction(() => {
-    for (const m of migrations.sort((a, b) => a.version - b.version)) {
-      db.exec(m.sql);
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)").run(m.version, m.name, m.version);
-    }
-    db.prepare(`INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES ('tg:1', 'chat-1', 'message', '{}', 1)`).run();
-    db.prepare(`INSERT INTO entries (id, chat_id, kind, title, added_at_ms, updated_at_ms) VALUES ('e1', 'chat-1', 'movie', 'Heat', 1, 1)`).run();
-  })();
-  db.close();
+  makeLegacyDatabase(file, 4, {
+    fill(db) {
+      db.prepare(`INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES ('tg:1', 'chat-1', 'message', '{}', 1)`).run();
+      db.prepare(`INSERT INTO entries (id, chat_id, kind, title, added_at_ms, updated_at_ms) VALUES ('e1', 'chat-1', 'movie', 'Heat', 1, 1)`).run();
+    },
+  });
   return file;
 }
 

@@ -5,19 +5,17 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  DatabaseTooNewError, Introspection, type Migration, OperatorActions, migrateRuntimeSchema, readMigrations, runtimeMigrations,
+  DatabaseTooNewError, Introspection, OperatorActions, migrateRuntimeSchema, readMigrations, runtimeMigrations,
 } from "../../runtime/index.js";
 import type { Sql } from "../../runtime/store.js";
 import { createReadModel } from "../../src/admin/read-model.js";
 import { describeStartError } from "../../src/start-errors.js";
 import { MIGRATIONS_DIR, type Storage, openStorage } from "../../src/storage.js";
+import { legacyRuntimeMigrations, makeLegacyDatabase } from "../support/legacy-database.js";
 
-/** The application's migrations 0001, 0005 and 0010 as they were, before the runtime owned its tables. */
-const LEGACY_RUNTIME_DIR = fileURLToPath(new URL("../fixtures/legacy-runtime-migrations/", import.meta.url));
 /** When each legacy migration was applied: a time of its own, to see it carried over. */
 const appliedAt = (version: number) => 1_600_000_000_000 + version;
 
@@ -40,33 +38,10 @@ async function openFile(file: string): Promise<Storage> {
   return storage;
 }
 
-/** Every migration 0001–0011 as the application knew them then, in order. */
-function legacyMigrations(): Migration[] {
-  return [...readMigrations(LEGACY_RUNTIME_DIR), ...readMigrations(MIGRATIONS_DIR)].sort((a, b) => a.version - b.version);
-}
-
-/**
- * A file made the old way: the application's schema_migrations (its old, STRICT table) and every
- * migration up to `upTo` in one synchronous transaction, then `fill` writes rows as the bot did.
- */
-function legacyFile(upTo: number, fill: (db: BetterSqlite3.Database) => void = () => undefined): string {
+/** A file made the old way, at the application's version `upTo`, with `fill`'s rows. */
+function legacyFile(upTo: number, fill?: (db: BetterSqlite3.Database) => void): string {
   const file = newFile("legacy.db");
-  const db = new BetterSqlite3(file);
-  db.pragma("journal_mode = WAL");
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at_ms INTEGER NOT NULL
-  ) STRICT`);
-  const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)");
-  db.transaction(() => {
-    for (const m of legacyMigrations().filter((m) => m.version <= upTo)) {
-      db.exec(m.sql);
-      record.run(m.version, m.name, appliedAt(m.version));
-    }
-  })();
-  fill(db);
-  db.close();
+  makeLegacyDatabase(file, upTo, { appliedAt, fill });
   return file;
 }
 
@@ -96,7 +71,7 @@ describe("the runtime's schema", () => {
   });
 
   it("keeps the SQL of the application's old migrations 0001, 0005 and 0010, renumbered 1, 2, 3", () => {
-    expect(runtimeMigrations("sqlite").map((m) => m.sql)).toEqual(readMigrations(LEGACY_RUNTIME_DIR).map((m) => m.sql));
+    expect(runtimeMigrations("sqlite").map((m) => m.sql)).toEqual(legacyRuntimeMigrations().map((m) => m.sql));
   });
 
   it("opens a file made by the old migrations 0001–0011, carries their records over once, and works", async () => {

@@ -12,6 +12,7 @@ import type { Store } from "../../runtime/store.js";
 import { runAdmin } from "../../src/cli/admin/program.js";
 import { MIGRATIONS_DIR, openStorage } from "../../src/storage.js";
 import { postgresUrlFor } from "../../runtime/postgres/postgres-url.js";
+import { makeLegacyDatabase } from "../support/legacy-database.js";
 import { withTestDatabase } from "../support/postgres.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-admin-db-"));
@@ -67,10 +68,7 @@ describe("admin on a database of another release", () => {
 
   it("leaves a file from before the runtime owned its tables alone, and says the bot migrates it", async () => {
     const file = path.join(dir, "legacy.db");
-    const db = new BetterSqlite3(file);
-    db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT`);
-    db.prepare(`INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, 'entry_events', 0)`).run(latest);
-    db.close();
+    makeLegacyDatabase(file, latest);
     expect(await admin({ DATABASE_PATH: file }, "parked")).toEqual({
       code: 1,
       out: "",
