@@ -112,8 +112,11 @@ function databaseReason(cause: unknown): string {
       return "the server is starting up or shutting down; try again in a moment";
     case "53300":
       return "the server has too many connections";
-    default:
-      return firstLine(error instanceof Error ? error.message : String(cause)).replace(/\.$/, "");
+    default: {
+      // The driver's own words: a wrapper's message would only say again where.
+      const inner = innermost(error);
+      return firstLine(inner instanceof Error ? inner.message : String(cause)).replace(/\.$/, "");
+    }
   }
 }
 
@@ -125,6 +128,13 @@ function withCode(cause: unknown): unknown {
     error = error.cause;
   }
   return cause;
+}
+
+/** The error at the end of the cause chain (a driver's), or `cause` itself. */
+function innermost(cause: unknown): unknown {
+  let error = cause;
+  for (let depth = 0; depth < 4 && error instanceof Error && error.cause instanceof Error; depth++) error = error.cause;
+  return error;
 }
 
 function mask(text: string, secrets: readonly string[]): string {

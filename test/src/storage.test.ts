@@ -70,9 +70,15 @@ describe("openStorage with DATABASE_URL", () => {
     );
   });
 
-  it("masks the password should a driver's message repeat it", () => {
+  it("masks the password should a driver's message repeat it, and gives the driver's own words", () => {
     const error = new DatabaseOpenError("PostgreSQL at db:5432/media", new Error("no luck with s3cret-pw"), { secrets: ["s3cret-pw"] });
     expect(error.message).toBe("Cannot open the database PostgreSQL at db:5432/media: no luck with ***.");
+    const wrapped = new Error("Could not connect to PostgreSQL at db:5432/media: The server does not support SSL connections", {
+      cause: new Error("The server does not support SSL connections"),
+    });
+    expect(new DatabaseOpenError("PostgreSQL at db:5432/media", wrapped).message).toBe(
+      "Cannot open the database PostgreSQL at db:5432/media: The server does not support SSL connections.",
+    );
   });
 
   postgres.describe("on PostgreSQL", () => {
