@@ -14,6 +14,7 @@ import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
 import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
 import { OperatorActions, OperatorWatch } from "./operator-actions.js";
+import { SqliteSql } from "./sqlite/sqlite-sql.js";
 import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, isolate, recover } from "./recovery.js";
