@@ -7,7 +7,6 @@ export type { WriteLock } from "./group-commit.js";
 export { Inbox } from "./inbox.js";
 export { defineAgent } from "./agent.js";
 export type { AgentContext, AgentDefinition, Message, RunOptions, TimerMessage } from "./agent.js";
-export type { Dialect, RunResult, Sql, Store, Tx, Unit } from "./store.js";
 export { makeFolder, openDatabase } from "./database.js";
 export type { Database, OpenDatabaseOptions, Synchronous } from "./database.js";
 export { migrate, readMigrations, DatabaseTooNewError } from "./migrate.js";

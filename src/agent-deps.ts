@@ -2,7 +2,7 @@
 // the stores on the shared database (reads of committed data; writes through a step's transaction), the allowlist, the dialog timeout, where files come from, and
 // the language model (only when OPENAI_API_KEY is set), and how a stored raw Telegram update is read.
 import pino from "pino";
-import type { Store } from "../runtime/index.js";
+import type { Store } from "../runtime/store.js";
 import type { LanguageModel } from "../agents/media-tracker/llm/model.js";
 import type { FileSource, MediaTrackerDeps } from "../agents/media-tracker/turn.js";
 import type { Config } from "./config.js";

@@ -3,7 +3,7 @@
 // scoped to one chat: an id from another chat is simply not found. Reads outside a step see
 // committed data only; a journaled ctx.write step reads and writes through `within(tx)`, the same
 // list bound to that step's transaction.
-import type { Tx } from "../../runtime/index.js";
+import type { Tx } from "../../runtime/store.js";
 
 export type EntryKind = "book" | "movie" | "show" | "quote";
 export const ENTRY_KINDS: readonly EntryKind[] = ["book", "movie", "show", "quote"];

@@ -1,6 +1,6 @@
 // Per-chat settings on any database of the seam: the chat_settings table (SQLite 0008, PostgreSQL
 // 0011_media). A chat without a row has the defaults, so only a chat that changed something gets one.
-import type { Sql, Tx } from "../../runtime/index.js";
+import type { Sql, Tx } from "../../runtime/store.js";
 import type { ChatSettings, ChatSettingsReader, ChatSettingsWriter } from "../../agents/media-tracker/alerts/settings.js";
 
 const ALERTS = `SELECT alerts_enabled FROM chat_settings WHERE chat_id = ?`;

@@ -1,6 +1,6 @@
 // Entry history: the entry_events table (SQLite migration 0011, PostgreSQL 0011_media). Every
 // statement is filtered by chat id; the media store records events inside its own writes.
-import type { Sql } from "../../runtime/index.js";
+import type { Sql } from "../../runtime/store.js";
 import type { ChatEvent, HistoryEvent } from "../../agents/media-tracker/media-store.js";
 import { storable } from "./storable-text.js";
 

@@ -1,7 +1,7 @@
 // Staged imports on any database of the seam: the imports table (SQLite 0004, PostgreSQL
 // 0011_media). What a chat already has is matched against its entries
 // (agents/media-tracker/import/match.ts).
-import type { Sql, Tx } from "../../runtime/index.js";
+import type { Sql, Tx } from "../../runtime/store.js";
 import type { ImportReader, ImportStore, ImportWriter, StagedImport } from "../../agents/media-tracker/import/import-store.js";
 import { storable } from "./storable-text.js";
 

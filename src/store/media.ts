@@ -3,7 +3,7 @@
 // and takes its values as parameters. Text search compares folded text (search-text.ts) with LIKE
 // and escapes its wildcards: the column and the query are both lower case already, so SQLite's
 // case-blind LIKE and PostgreSQL's case-exact one find the same rows.
-import type { Sql, Tx } from "../../runtime/index.js";
+import type { Sql, Tx } from "../../runtime/store.js";
 import type {
   Entry, EntryKind, EntryPatch, ListQuery, MediaReader, MediaStore, MediaWriter, NewEntry, WatchedShow,
 } from "../../agents/media-tracker/media-store.js";

@@ -1,7 +1,7 @@
 // What the media tables need once a database is opened and migrated, before anything is served:
 // search_text filled in the rows written before SQLite migration 0006 added it. Run by whoever
 // opens the database for the bot (after the migrations), not by the stores, which are cheap to make.
-import type { Store } from "../../runtime/index.js";
+import type { Store } from "../../runtime/store.js";
 import { searchTextOf } from "./search-text.js";
 
 /** Rows filled per unit: small commits, so a big old list never holds the write lock for long. */

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { migrate, readMigrations } from "../../runtime/index.js";
-import type { Store } from "../../runtime/index.js";
+import type { Store } from "../../runtime/store.js";
 import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import { MIGRATIONS_DIR } from "./temp-database.js";
 

@@ -1,7 +1,7 @@
 // A chat's settings as the agent sees them: for now whether new-episode alerts are on. The
 // application implements it for SQLite and PostgreSQL (src/store/chat-settings.ts). A change runs
 // inside a journaled ctx.write step, through `within(tx)`.
-import type { Tx } from "../../../runtime/index.js";
+import type { Tx } from "../../../runtime/store.js";
 
 export interface ChatSettingsReader {
   /** True unless the chat turned alerts off (/alerts off). */

@@ -1,7 +1,7 @@
 // Where read imports wait for their confirmation: the port; src/store/imports.ts implements it for
 // SQLite and PostgreSQL. Every call is scoped to one chat. Writes run inside a journaled ctx.write
 // step, through `within(tx)`: the same imports bound to that step's transaction.
-import type { Tx } from "../../../runtime/index.js";
+import type { Tx } from "../../../runtime/store.js";
 import type { ImportSource, ImportedEntry, SkippedRow, SkippedRows } from "./types.js";
 
 export interface StagedImport {
