@@ -11,7 +11,9 @@ import { createMediaStore } from "../../src/store/media.js";
 import { prepareMediaStore } from "../../src/store/prepare.js";
 import { foldForSearch, searchTextOf } from "../../src/store/search-text.js";
 import { MIGRATIONS_DIR, type TempDatabase, tempDatabase } from "../support/temp-database.js";
-import { TEST_STORES, type TestStore } from "../support/test-stores.js";
+import { type TestStore, testStores } from "../support/test-stores.js";
+
+const TEST_STORES = await testStores();
 
 const CHAT = "7";
 const temps: TempDatabase[] = [];
@@ -53,7 +55,7 @@ describe("foldForSearch", () => {
   });
 });
 
-describe.each(TEST_STORES)("the store's text search on $name", (kind) => {
+for (const kind of TEST_STORES) kind.describe(`the store's text search on ${kind.name}`, () => {
   let opened: TestStore;
   let store: Store;
   beforeEach(async () => {

@@ -10,7 +10,9 @@ import { createChatSettings } from "../../src/store/chat-settings.js";
 import { createImportStore } from "../../src/store/imports.js";
 import { createMediaStore } from "../../src/store/media.js";
 import { prepareMediaStore } from "../../src/store/prepare.js";
-import { TEST_STORES, type TestStore } from "../support/test-stores.js";
+import { type TestStore, testStores } from "../support/test-stores.js";
+
+const TEST_STORES = await testStores();
 
 const CHAT = "7";
 const OTHER = "-1001234567890";
@@ -28,7 +30,7 @@ const HOSTILE_TITLES = [
   "x".repeat(10_000) + "!",
 ];
 
-describe.each(TEST_STORES)("the app's stores on $name", (kind) => {
+for (const kind of TEST_STORES) kind.describe(`the app's stores on ${kind.name}`, () => {
   let opened: TestStore;
   let store: Store;
   beforeEach(async () => {
@@ -389,3 +391,25 @@ function staged(chatId: string, id: string): Omit<StagedImport, "appliedAtMs"> {
     createdAtMs: T0,
   };
 }
+
+// A test server may sort text byte by byte anyway (C.UTF-8): the schema must not depend on it.
+const postgres = TEST_STORES.find((kind) => kind.name === "PostgreSQL")!;
+postgres.describe("the media tables on PostgreSQL", () => {
+  it("compare ids, chat ids and event days byte by byte (as SQLite does), whatever the database's collation", async () => {
+    const { store, close } = await postgres.open();
+    try {
+      const columns = await store.read.all<{ table_name: string; column_name: string; collation_name: string | null }>(
+        `SELECT table_name, column_name, collation_name FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name IN ('entries', 'entry_events', 'imports', 'chat_settings')
+           AND column_name IN ('id', 'chat_id', 'entry_id', 'at') AND data_type = 'text'
+         ORDER BY table_name, column_name`,
+      );
+      expect(columns.map((c) => `${c.table_name}.${c.column_name} ${c.collation_name}`)).toEqual([
+        "chat_settings.chat_id C", "entries.chat_id C", "entries.id C", "entry_events.at C", "entry_events.chat_id C",
+        "entry_events.entry_id C", "imports.chat_id C", "imports.id C",
+      ]);
+    } finally {
+      await close();
+    }
+  });
+});
