@@ -7,7 +7,10 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export/formats.js";
 import { ConfigError, parseConfig } from "../config.js";
 import { createMediaStore } from "../store/media.js";
-import { fail, openStoreOrFail, writePrivateFile } from "./files.js";
+import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
+import type { Store } from "../../runtime/store.js";
+import { DatabaseOpenError, describeStartError } from "../start-errors.js";
+import { fail, openOrFail, writePrivateFile } from "./files.js";
 
 const program = new Command()
   .name("export")
@@ -26,7 +29,7 @@ const program = new Command()
       fail(error instanceof ConfigError ? error.message : String(error));
     }
     if (!fs.existsSync(database)) fail(`no database at ${database} (set DATABASE_PATH or --database)`);
-    const store = openStoreOrFail(database);
+    const store = await openStore(database);
     try {
       const entries = await createMediaStore(store.read).everything(options.all ? undefined : options.chat);
       const text = exportEntries(entries, options.format, { withChat: Boolean(options.all) });
@@ -38,6 +41,20 @@ const program = new Command()
       await store.close();
     }
   });
+
+/**
+ * The database as a Store with its migrations applied, or one line and exit 1. The migrations run
+ * first on a connection of their own (openOrFail, with its messages), until the runtime opens a
+ * Store with its migrations itself.
+ */
+async function openStore(file: string): Promise<Store> {
+  openOrFail(file).close();
+  try {
+    return openSqliteStore(file);
+  } catch (error) {
+    return fail(describeStartError(new DatabaseOpenError(file, error)));
+  }
+}
 
 function chatId(value: string): string {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError("a chat id is a whole number, like 123456789 or -1001234567890.");
