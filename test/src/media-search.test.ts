@@ -4,7 +4,8 @@
 // once the upgraded database is prepared.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { MediaWriter, NewEntry } from "../../agents/media-tracker/media-store.js";
-import { migrate, openDatabase, readMigrations } from "../../runtime/index.js";
+import { migrate, readMigrations } from "../../runtime/index.js";
+import { openSqliteFile } from "../../runtime/sqlite/sqlite-file.js";
 import type { Store } from "../../runtime/store.js";
 import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import { createMediaStore } from "../../src/store/media.js";
@@ -114,7 +115,7 @@ describe("a SQLite file from before migration 0006", () => {
   it("finds every row written before migration 0006, once the upgraded database is prepared", async () => {
     const t = fresh();
     // A database as the previous release left it: every migration before 0006, rows without search_text.
-    const old = openDatabase(`${t.dir}/old.db`);
+    const old = openSqliteFile(`${t.dir}/old.db`);
     const migrations = readMigrations(MIGRATIONS_DIR);
     migrate(old, migrations.filter((m) => m.version < 6));
     const insert = old.prepare(
