@@ -10,7 +10,7 @@ import { createMediaStore } from "../store/media.js";
 import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import type { Store } from "../../runtime/store.js";
 import { DatabaseOpenError, describeStartError } from "../start-errors.js";
-import { fail, openOrFail, writePrivateFile } from "./files.js";
+import { fail, openStoreOrFail, writePrivateFile } from "./files.js";
 
 const program = new Command()
   .name("export")
@@ -42,18 +42,9 @@ const program = new Command()
     }
   });
 
-/**
- * The database as a Store with its migrations applied, or one line and exit 1. The migrations run
- * first on a connection of their own (openOrFail, with its messages), until the runtime opens a
- * Store with its migrations itself.
- */
-async function openStore(file: string): Promise<Store> {
-  openOrFail(file).close();
-  try {
-    return openSqliteStore(file);
-  } catch (error) {
-    return fail(describeStartError(new DatabaseOpenError(file, error)));
-  }
+/** The database as a Store with both schemas migrated, or one line and exit 1. */
+function openStore(file: string): Promise<Store> {
+  return openStoreOrFail(file);
 }
 
 function chatId(value: string): string {

@@ -2,24 +2,14 @@
 // data. Each failure becomes one line on stderr and exit code 1, never a stack.
 import fs from "node:fs";
 import path from "node:path";
-import type BetterSqlite3 from "better-sqlite3";
 import type { SqliteStore } from "../../runtime/index.js";
-import { openAppDatabase, openAppStore } from "../app.js";
+import { openAppStore } from "../app.js";
 import { describeStartError } from "../start-errors.js";
 
 /** Prints `error: <line>` to stderr and exits 1. */
 export function fail(line: string): never {
   console.error(`error: ${line}`);
   process.exit(1);
-}
-
-/** The database with its migrations applied, or one line and exit 1 (unopenable, too new). */
-export function openOrFail(file: string): BetterSqlite3.Database {
-  try {
-    return openAppDatabase(file);
-  } catch (error) {
-    return fail(describeStartError(error));
-  }
 }
 
 /** The store the bot runs on, migrations applied, or one line and exit 1 (unopenable, too new). */

@@ -3,20 +3,21 @@
 // that commit is durable, then tells the main thread which agents have new messages. It never runs
 // an agent and never writes anything but inbox rows.
 import { parentPort, workerData } from "node:worker_threads";
-import { type AcceptOutcome, type CommittedMessage, Inbox, crashPoint, openSqliteStore } from "../../runtime/index.js";
+import { type AcceptOutcome, type CommittedMessage, Inbox, type Store, crashPoint, openSqliteStore } from "../../runtime/index.js";
 import { startHttpServer } from "../http/server.js";
 import { createLogger } from "../log.js";
 import { updateMessage } from "../telegram/update-key.js";
 import { createWebhookHandler, reply } from "../telegram/webhook.js";
 import type { FromIngest, IngestSettings, ToIngest } from "./protocol.js";
 import { INGEST_THREAD, SharedWriteLock } from "./write-lock.js";
+import { secretsOf } from "../storage.js";
 
 const port = parentPort!;
 const settings = workerData as IngestSettings;
 const post = (message: FromIngest) => port.postMessage(message);
 
-const log = createLogger(settings.logLevel, [settings.secret], { write: (line: string) => post({ type: "log", line }) });
-const store = openSqliteStore(settings.databasePath, { writeLock: new SharedWriteLock(settings.lockMemory, INGEST_THREAD) });
+const log = createLogger(settings.logLevel, [settings.secret, ...secretsOf(settings.databaseUrl)], { write: (line: string) => post({ type: "log", line }) });
+const store: Store = await openStore();
 const inbox = new Inbox(store.read);
 
 let ready = false;
@@ -93,4 +94,13 @@ async function close(): Promise<void> {
   sendNotices();
   post({ type: "closed" });
   port.close();
+}
+
+/** SQLite: its own connection under the shared write lock; PostgreSQL: a small pool of its own (loaded only then). */
+async function openStore(): Promise<Store> {
+  if (settings.databaseUrl) {
+    const { openPostgresStore } = await import("../../runtime/postgres/postgres-store.js");
+    return openPostgresStore(settings.databaseUrl, { poolSize: 4, applicationName: "media-tracker ingest" });
+  }
+  return openSqliteStore(settings.databasePath, settings.lockMemory ? { writeLock: new SharedWriteLock(settings.lockMemory, INGEST_THREAD) } : {});
 }

@@ -18,7 +18,7 @@ let databases = 0;
 /** A database as a crashed bot leaves it: no clean stop recorded, and whatever `seed` puts in. */
 function crashedBotDatabase(seed: (db: Database) => void): string {
   const file = path.join(dir, `bot-${++databases}.db`);
-  const db = openAppDatabase(file);
+  const db = (await openAppDatabase(file));
   seed(db);
   db.close();
   return file;
@@ -36,7 +36,7 @@ function unsentReply(db: Database, chat: number, text: string, status: "pending"
 }
 
 function read<T>(file: string, query: (db: Database) => T): T {
-  const db = openAppDatabase(file);
+  const db = (await openAppDatabase(file));
   try {
     return query(db);
   } finally {

@@ -42,7 +42,7 @@ function expectOneLine(result: CliResult, line: RegExp): void {
 
 function tooNewDatabase(): string {
   const file = path.join(dir, `too-new-${Math.random().toString(36).slice(2)}.db`);
-  const db = openAppDatabase(file);
+  const db = (await openAppDatabase(file));
   db.prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (9999, 'from_the_future', 0)").run();
   db.close();
   return file;
@@ -95,7 +95,7 @@ describe("the command-line tools stop with one line", () => {
 
   it("exporting to a folder that does not exist, and writes nothing", async () => {
     const file = path.join(dir, "export.db");
-    openAppDatabase(file).close();
+    (await openAppDatabase(file)).close();
     const out = path.join(dir, "missing", "list.csv");
     expectOneLine(
       await runTool("export", ["--chat", "1", "--format", "csv", "--out", out, "--database", file]),
@@ -116,7 +116,7 @@ describe("the command-line tools stop with one line", () => {
 describe("the command-line tools", () => {
   it("say on stderr that a chat has no entries, and still print an empty export (exit 0)", async () => {
     const file = path.join(dir, "empty.db");
-    openAppDatabase(file).close();
+    (await openAppDatabase(file)).close();
     const json = await runTool("export", ["--chat", "4040", "--database", file]);
     expect(json).toEqual({ code: 0, stdout: "[]\n", stderr: "Chat 4040 has no entries.\n" });
     const csv = await runTool("export", ["--chat", "4040", "--format", "csv", "--database", file]);
@@ -127,7 +127,7 @@ describe("the command-line tools", () => {
 
   it("write exports and backups readable by their owner only, even under umask 000", async () => {
     const file = path.join(dir, "private.db");
-    openAppDatabase(file).close();
+    (await openAppDatabase(file)).close();
     await withSqliteFile(file, (store) => addEntries(store, "5", [{ id: "p1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 }]));
     const out = path.join(dir, "heat.json");
     fs.writeFileSync(out, "an older, world-readable file", { mode: 0o644 });
