@@ -30,8 +30,8 @@
 //   (Outbox.requeueInterrupted({ only: key })) and forget its claims at birth.
 // - Every chat-scoped unit (step records, completion, parking, ctx.write, the outbox lane's claim)
 //   calls `guard(tx, key, epoch)` first, with the epoch its drain started under. A LeaseLostError
-//   rejects that unit only (its savepoint is undone; the other units of the batch commit): the
-//   drain stops, the chat's mailbox and lane are dropped without a retry. Recording a send's result
+//   rejects that unit only (its savepoint is undone; the other units of the batch commit): call
+//   `markLost`, stop the drain, drop the chat's mailbox and lane without a retry. Recording a send's result
 //   (markSent/markRetry/markFailed by row id) may skip the guard: it states what happened to a send
 //   that did happen, and writing it spares the new holder a duplicate.
 // - The outbox lane runs only for chats this process holds (`epochOf(key) !== undefined`).
@@ -151,6 +151,11 @@ export class ChatLeases {
     if (!row) throw new LeaseLostError(agentKey, epoch);
   }
 
+  /** A guard threw LeaseLostError: forgets the chat (unless it was acquired again since, at another epoch). */
+  markLost(agentKey: string, epoch: number): void {
+    if (this.held.get(agentKey) === epoch) this.held.delete(agentKey);
+  }
+
   /**
    * The heartbeat: one statement renewing every lease this process holds (only those it knows of: a
    * lease whose acquisition never reached it is left to expire). Reports the ones taken over.
@@ -177,7 +182,8 @@ export class ChatLeases {
 
   /**
    * Gives the chat up (it is idle here, or the process stops): another process may take it at once,
-   * at a new epoch, so a unit still holding the old one can no longer commit.
+   * at a new epoch (after any unit that passed its guard before has committed); a guard at the old
+   * epoch fails from now on.
    */
   async release(agentKey: string): Promise<void> {
     const epoch = this.held.get(agentKey);

@@ -49,11 +49,26 @@ async function admin(statement: string): Promise<void> {
   }
 }
 
+export interface PoolOptions {
+  /** Default 4. */
+  max?: number;
+  /** Default "mt-replica-test": how a test finds the pool's sessions to end them. */
+  applicationName?: string;
+  /** The server ends a session left inside a transaction this long (a frozen process). */
+  idleInTransactionMs?: number;
+}
+
 /** A pool whose int8 values come back as JS numbers, as the seam promises. */
-export function openPool(url: string, max = 4, applicationName = "mt-replica-test"): pg.Pool {
+export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
   const types = new pg.TypeOverrides();
   types.setTypeParser(20, (text: string) => Number(text));
-  const pool = new pg.Pool({ connectionString: url, max, types, application_name: applicationName });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 4,
+    types,
+    application_name: options.applicationName ?? "mt-replica-test",
+    idle_in_transaction_session_timeout: options.idleInTransactionMs,
+  });
   pool.on("error", () => undefined); // an idle client killed by a test
   return pool;
 }

@@ -47,7 +47,7 @@ describe.skipIf(!reachable)("poller lock", () => {
     expect(holders()).toHaveLength(1);
     const first = holders()[0]!;
 
-    const pool = openPool(database.url, 1);
+    const pool = openPool(database.url, { max: 1 });
     try {
       const killedAt = performance.now();
       expect(await terminateSessions(new PgSql(pool), `poller-${first}`)).toBe(1);
