@@ -17,7 +17,8 @@ export default defineConfig({
     unstubGlobals: true,
     // The child-process tests' bot bundle, built once before the files start.
     globalSetup: ["./test/support/global-setup.ts"],
-    // The default report for people, then one plain closing line that CI reads.
-    reporters: ["default", "./test/support/closing-line-reporter.ts"],
+    // The default report for people, a line naming PostgreSQL tests skipped for want of a server,
+    // then one plain closing line that CI reads.
+    reporters: ["default", "./test/support/postgres-skip-reporter.ts", "./test/support/closing-line-reporter.ts"],
   },
 });

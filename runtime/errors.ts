@@ -67,3 +67,16 @@ export class StoreUnavailableError extends Error {
     this.name = "StoreUnavailableError";
   }
 }
+
+/**
+ * The connection to the database was lost while its COMMIT was on the way: the batch may or may not
+ * be durable. Retrying is safe only for writes that are idempotent (see runtime/postgres/), and
+ * anything the caller keeps in memory about those writes (a cached state, a claim) must be read
+ * back from the database rather than trusted.
+ */
+export class CommitOutcomeUnknownError extends StoreUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CommitOutcomeUnknownError";
+  }
+}
