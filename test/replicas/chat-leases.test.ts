@@ -1,45 +1,27 @@
 // Chat leases on a real PostgreSQL, with one pool per "process": taking, renewing, releasing,
 // fencing with epochs, and the orphan scan.
-import type pg from "pg";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import type { PostgresStore } from "../../runtime/postgres/postgres-store.js";
 import { ChatLeases, LeaseLostError } from "../../runtime/replicas/chat-leases.js";
 import type { Sql, Tx } from "../../runtime/store.js";
-import { UnitTx } from "../../runtime/unit-tx.js";
-import {
-  PgSql,
-  type ScratchDatabase,
-  applySchema,
-  createScratchDatabase,
-  openPool,
-  postgresReachable,
-  runBatch,
-  runUnit,
-  storeMessage,
-} from "./pg-harness.js";
+import { withTestDatabase } from "../support/postgres.js";
+import { openReplicaStore, openTransaction, resetSchema, storeMessage } from "./pg-harness.js";
 
-const reachable = await postgresReachable("chat lease");
+const database = await withTestDatabase();
 
-describe.skipIf(!reachable)("chat leases", () => {
-  let database: ScratchDatabase;
-  let pools: pg.Pool[];
-  let sqls: PgSql[];
-
-  beforeAll(async () => {
-    database = await createScratchDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+database.describe("chat leases", () => {
+  /** Three processes' stores on one database. */
+  let stores: PostgresStore[];
+  let sqls: Sql[];
 
   beforeEach(async () => {
-    pools = [openPool(database.url), openPool(database.url), openPool(database.url)];
-    sqls = pools.map((pool) => new PgSql(pool));
-    await sqls[0]!.exec(`DROP TABLE IF EXISTS inbox, outbox, timers, chat_leases, send_rate, writes`);
-    await applySchema(sqls[0]!);
-    await sqls[0]!.exec(`CREATE TABLE writes (agent_key TEXT NOT NULL, holder TEXT NOT NULL, epoch BIGINT NOT NULL)`);
+    stores = await Promise.all([0, 1, 2].map((i) => openReplicaStore(database.url, `leases-${i}`)));
+    sqls = stores.map((store) => store.read);
+    await resetSchema(stores[0]!);
+    await stores[0]!.submit((tx) => tx.exec(`CREATE TABLE writes (agent_key TEXT NOT NULL, holder TEXT NOT NULL, epoch BIGINT NOT NULL)`));
   });
   afterEach(async () => {
-    await Promise.all(pools.map((pool) => pool.end()));
+    await Promise.all(stores.map((store) => store.close()));
   });
 
   /** Makes the chat's lease look as if its holder stopped renewing it long ago. */
@@ -86,7 +68,7 @@ describe.skipIf(!reachable)("chat leases", () => {
     await a.acquire("chat:1");
     await expire("chat:1");
     expect(await a.renewAll()).toEqual({ renewed: 1, lost: [] });
-    await runUnit(pools[0]!, guardedWrite(a, "chat:1", 1));
+    await stores[0]!.submit(guardedWrite(a, "chat:1", 1));
     await expire("chat:1");
     expect(await a.acquire("chat:1")).toEqual({ agentKey: "chat:1", epoch: 1, fresh: false });
   });
@@ -99,11 +81,14 @@ describe.skipIf(!reachable)("chat leases", () => {
     await expire("chat:lost");
     await b.acquire("chat:lost");
 
-    const results = await runBatch(pools[0]!, [
-      guardedWrite(a, "chat:kept", 1),
-      guardedWrite(a, "chat:lost", 1),
-      guardedWrite(a, "chat:kept", 1),
+    // Submitted together: one batch, one transaction.
+    const commitsBefore = stores[0]!.stats.commits;
+    const results = await Promise.allSettled([
+      stores[0]!.submit(guardedWrite(a, "chat:kept", 1)),
+      stores[0]!.submit(guardedWrite(a, "chat:lost", 1)),
+      stores[0]!.submit(guardedWrite(a, "chat:kept", 1)),
     ]);
+    expect(stores[0]!.stats.commits - commitsBefore).toBe(1);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     const lost = (results[1] as PromiseRejectedResult).reason;
     expect(lost).toBeInstanceOf(LeaseLostError);
@@ -122,9 +107,8 @@ describe.skipIf(!reachable)("chat leases", () => {
     await storeMessage(sqls[0]!, "m1", "chat:1");
 
     // A's batch is open: guarded, written, not committed yet.
-    const client = await pools[0]!.connect();
-    await client.query("BEGIN");
-    await guardedWrite(a, "chat:1", 1)(new UnitTx(new PgSql(client)));
+    const batch = await openTransaction(database.url);
+    await guardedWrite(a, "chat:1", 1)(batch.tx);
     await expire("chat:1");
 
     let takeover: Awaited<ReturnType<ChatLeases["acquire"]>> | "waiting" = "waiting";
@@ -140,29 +124,26 @@ describe.skipIf(!reachable)("chat leases", () => {
     await expire("chat:1");
 
     // ...and once the batch commits, the takeover goes on, after the batch's writes.
-    await client.query("COMMIT");
-    client.release();
+    await batch.commit();
     await taking;
     expect(takeover).toEqual({ agentKey: "chat:1", epoch: 2, fresh: true });
     expect(await sqls[1]!.all(`SELECT holder, epoch FROM writes`)).toEqual([{ holder: "a", epoch: 1 }]);
-    await expect(runUnit(pools[0]!, guardedWrite(a, "chat:1", 1))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(stores[0]!.submit(guardedWrite(a, "chat:1", 1))).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it("a takeover waiting on the guard finds the lease renewed meanwhile and leaves it", async () => {
     const a = new ChatLeases(sqls[0]!, "a");
     const b = new ChatLeases(sqls[1]!, "b");
     await a.acquire("chat:1");
-    const client = await pools[0]!.connect();
-    await client.query("BEGIN");
-    await guardedWrite(a, "chat:1", 1)(new UnitTx(new PgSql(client)));
+    const batch = await openTransaction(database.url);
+    await guardedWrite(a, "chat:1", 1)(batch.tx);
     await expire("chat:1");
     const taking = b.acquire("chat:1");
     await new Promise((resolve) => setTimeout(resolve, 100));
     await a.renewAll();
-    await client.query("COMMIT");
-    client.release();
+    await batch.commit();
     expect(await taking).toBeUndefined();
-    await runUnit(pools[0]!, guardedWrite(a, "chat:1", 1));
+    await stores[0]!.submit(guardedWrite(a, "chat:1", 1));
   });
 
   it("release lets another process take the chat at once, and fences out the old epoch", async () => {
@@ -173,7 +154,7 @@ describe.skipIf(!reachable)("chat leases", () => {
     await a.release("chat:1");
     expect(a.heldKeys()).toEqual(["chat:2"]);
     expect(await b.acquire("chat:1")).toEqual({ agentKey: "chat:1", epoch: 2, fresh: true });
-    await expect(runUnit(pools[0]!, guardedWrite(a, "chat:1", 1))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(stores[0]!.submit(guardedWrite(a, "chat:1", 1))).rejects.toBeInstanceOf(LeaseLostError);
 
     await a.releaseAll();
     expect(a.heldKeys()).toEqual([]);
@@ -246,7 +227,7 @@ describe.skipIf(!reachable)("chat leases", () => {
   });
 
   it("refuses a SQLite connection: replicas live on PostgreSQL only", () => {
-    const sqlite = { dialect: "sqlite" } as unknown as Sql;
+    const sqlite = { dialect: "sqlite" } as Sql;
     expect(() => new ChatLeases(sqlite, "a")).toThrow(/PostgreSQL/);
   });
 });

@@ -3,26 +3,25 @@
 // a stalled process's would). No statement may fail but with LeaseLostError (no deadlock, no lock
 // timeout), every write commits while its epoch still holds the chat, and each chat's writes follow
 // its epochs: none from an older epoch after a newer one.
-import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { PostgresStore } from "../../runtime/postgres/postgres-store.js";
 import { ChatLeases, LeaseLostError } from "../../runtime/replicas/chat-leases.js";
 import { notifyHolder } from "../../runtime/replicas/wake-ups.js";
-import type { Tx } from "../../runtime/store.js";
-import { PgSql, type ScratchDatabase, applySchema, createScratchDatabase, openPool, postgresReachable, runBatch, storeMessage } from "./pg-harness.js";
+import { withTestDatabase } from "../support/postgres.js";
+import { openReplicaStore, resetSchema, storeMessage } from "./pg-harness.js";
 
-const reachable = await postgresReachable("lease contention");
+const database = await withTestDatabase();
 const CHATS = Array.from({ length: 8 }, (_, i) => `chat:${i}`);
 const RUN_MS = 4000;
 
-describe.skipIf(!reachable)("leases under contention", () => {
-  let database: ScratchDatabase;
-  let pools: pg.Pool[];
+database.describe("leases under contention", () => {
+  /** Three replicas' stores, and the staller's. */
+  let stores: PostgresStore[];
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
-    pools = [0, 1, 2, 3].map(() => openPool(database.url, { max: 3 }));
-    const sql = new PgSql(pools[0]!);
-    await applySchema(sql);
+    stores = await Promise.all([0, 1, 2, 3].map((i) => openReplicaStore(database.url, `contention-${i}`)));
+    const sql = stores[0]!.read;
+    await resetSchema(stores[0]!);
     await sql.exec(`CREATE TABLE writes (id BIGSERIAL PRIMARY KEY, agent_key TEXT NOT NULL, holder TEXT NOT NULL, epoch BIGINT NOT NULL)`);
     // Checked as each write commits: the chat is still at the write's epoch (nobody took it over
     // between the unit's guard and its commit). A failure here reaches the test as an unexpected error.
@@ -40,8 +39,7 @@ describe.skipIf(!reachable)("leases under contention", () => {
     for (const key of CHATS) await storeMessage(sql, `m-${key}`, key);
   });
   afterAll(async () => {
-    await Promise.all((pools ?? []).map((pool) => pool.end()));
-    await database?.drop();
+    await Promise.all((stores ?? []).map((store) => store.close()));
   });
 
   it("never deadlocks, and no write commits once its epoch is over", async () => {
@@ -52,8 +50,8 @@ describe.skipIf(!reachable)("leases under contention", () => {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
     const replica = async (index: number) => {
-      const pool = pools[index]!;
-      const leases = new ChatLeases(new PgSql(pool), `p${index}`);
+      const store = stores[index]!;
+      const leases = new ChatLeases(store.read, `p${index}`);
       const jobs = [
         // Mailboxes: acquire, then batches of guarded writes (and wake-ups of other holders' chats).
         async () => {
@@ -61,14 +59,17 @@ describe.skipIf(!reachable)("leases under contention", () => {
             const key = pick();
             if (leases.epochOf(key) === undefined) await leases.acquire(key);
             const held = leases.heldKeys().map((k) => [k, leases.epochOf(k)!] as const);
-            const results = await runBatch(pool, [
-              ...held.map(([k, epoch]) => async (tx: Tx) => {
-                await leases.guard(tx, k, epoch);
-                // More of the unit's work after its guard: room for a takeover to slip in, if it could.
-                await tx.run(`SELECT pg_sleep(0.005)`);
-                await tx.run(`INSERT INTO writes (agent_key, holder, epoch) VALUES (?, ?, ?)`, [k, leases.holder, epoch]);
-              }),
-              (tx) => notifyHolder(tx, pick(), leases.holder),
+            // One batch: every unit submitted in the same turn.
+            const results = await Promise.allSettled([
+              ...held.map(([k, epoch]) =>
+                store.submit(async (tx) => {
+                  await leases.guard(tx, k, epoch);
+                  // More of the unit's work after its guard: room for a takeover to slip in, if it could.
+                  await tx.run(`SELECT pg_sleep(0.005)`);
+                  await tx.run(`INSERT INTO writes (agent_key, holder, epoch) VALUES (?, ?, ?)`, [k, leases.holder, epoch]);
+                }),
+              ),
+              store.submit((tx) => notifyHolder(tx, pick(), leases.holder)),
             ]);
             results.forEach((result, i) => {
               if (result.status === "fulfilled") return;
@@ -100,7 +101,7 @@ describe.skipIf(!reachable)("leases under contention", () => {
 
     // Stalls: a random chat's lease expires, as if its holder had stopped renewing it.
     const staller = async () => {
-      const sql = new PgSql(pools[3]!);
+      const sql = stores[3]!.read;
       while (performance.now() < until) {
         await sql.run(`UPDATE chat_leases SET expires_at_ms = 0 WHERE agent_key = ?`, [pick()]);
         await sleep(30);
@@ -110,7 +111,7 @@ describe.skipIf(!reachable)("leases under contention", () => {
     await Promise.all([replica(0), replica(1), replica(2), staller().catch((error: unknown) => unexpected.push(error))]);
     expect(unexpected).toEqual([]);
 
-    const sql = new PgSql(pools[0]!);
+    const sql = stores[0]!.read;
     const rows = await sql.all<{ agentKey: string; holder: string; epoch: number }>(
       `SELECT agent_key AS "agentKey", holder, epoch FROM writes ORDER BY id`,
     );

@@ -6,11 +6,11 @@
 // inside a transaction for 2 s, as the wiring notes of chat-leases.ts advise. Usage:
 //   node --import tsx test/replicas/lease-holder-process.ts <database url> <holder id> <key,key,…>
 import { ChatLeases, LEASE_HEARTBEAT_MS, LeaseLostError } from "../../runtime/replicas/chat-leases.js";
-import { PgSql, openPool, runBatch } from "./pg-harness.js";
+import { openReplicaStore, withIdleInTransactionTimeout } from "./pg-harness.js";
 
 const [url, holder, keyList] = process.argv.slice(2) as [string, string, string];
-const pool = openPool(url, { max: 2, applicationName: `lease-holder-${holder}`, idleInTransactionMs: 2000 });
-const leases = new ChatLeases(new PgSql(pool), holder);
+const store = await openReplicaStore(withIdleInTransactionTimeout(url, 2000), `lease-holder-${holder}`);
+const leases = new ChatLeases(store.read, holder);
 const report = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 /** The chats this process writes for, with the epoch it took each at. */
@@ -32,17 +32,15 @@ setInterval(() => {
 
 for (;;) {
   const keys = [...serving];
-  const results = await runBatch(
-    pool,
-    keys.map(([key, epoch]) => async (tx) => {
-      await leases.guard(tx, key, epoch);
-      await tx.run(`INSERT INTO writes (agent_key, holder, epoch) VALUES (?, ?, ?)`, [key, holder, epoch]);
-    }),
-  ).catch((error: unknown) => {
-    // The whole batch failed: the server ended this session (frozen in a transaction), say.
-    report({ error: String(error) });
-    return [];
-  });
+  // One batch: every unit submitted in the same turn.
+  const results = await Promise.allSettled(
+    keys.map(([key, epoch]) =>
+      store.submit(async (tx) => {
+        await leases.guard(tx, key, epoch);
+        await tx.run(`INSERT INTO writes (agent_key, holder, epoch) VALUES (?, ?, ?)`, [key, holder, epoch]);
+      }),
+    ),
+  );
   results.forEach((result, i) => {
     if (result.status === "fulfilled") return;
     const [key] = keys[i]!;
@@ -51,6 +49,7 @@ for (;;) {
       leases.markLost(key, result.reason.epoch);
       report({ lost: key, by: "guard" });
     } else {
+      // The whole batch failed: the server ended the session of a process frozen in a transaction, say.
       report({ error: String(result.reason) });
     }
   });

@@ -6,13 +6,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import type { PostgresStore } from "../../runtime/postgres/postgres-store.js";
 import { ChatLeases, LEASE_HEARTBEAT_MS, LeaseLostError } from "../../runtime/replicas/chat-leases.js";
+import type { Sql } from "../../runtime/store.js";
+import { withTestDatabase } from "../support/postgres.js";
 import { waitFor } from "../support/wait-for.js";
-import { PgSql, type ScratchDatabase, applySchema, createScratchDatabase, openPool, postgresReachable, runUnit, storeMessage } from "./pg-harness.js";
+import { openReplicaStore, resetSchema, storeMessage } from "./pg-harness.js";
 
-const reachable = await postgresReachable("lease takeover");
+const database = await withTestDatabase();
 const HOLDER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "lease-holder-process.ts");
 const TAKEOVER_LIMIT_MS = 10_000;
 
@@ -21,18 +23,17 @@ interface Replica {
   lines: Array<{ held?: Array<[string, number]>; lost?: string; by?: string; error?: string }>;
 }
 
-describe.skipIf(!reachable)("lease takeover across processes", () => {
-  let database: ScratchDatabase;
-  let pool: pg.Pool;
-  let sql: PgSql;
+database.describe("lease takeover across processes", () => {
+  /** The surviving replica's store. */
+  let store: PostgresStore;
+  let sql: Sql;
   const replicas: Replica[] = [];
   let survivorLoop: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
-    pool = openPool(database.url);
-    sql = new PgSql(pool);
-    await applySchema(sql);
+    store = await openReplicaStore(database.url, "survivor");
+    sql = store.read;
+    await resetSchema(store);
     await sql.exec(`CREATE TABLE writes (id BIGSERIAL PRIMARY KEY, agent_key TEXT NOT NULL, holder TEXT NOT NULL, epoch BIGINT NOT NULL)`);
   });
   afterEach(() => {
@@ -40,8 +41,7 @@ describe.skipIf(!reachable)("lease takeover across processes", () => {
     for (const { child } of replicas.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
   });
   afterAll(async () => {
-    await pool?.end();
-    await database?.drop();
+    await store?.close();
   });
 
   async function startReplica(holder: string, keys: string[]): Promise<Replica> {
@@ -71,7 +71,7 @@ describe.skipIf(!reachable)("lease takeover across processes", () => {
   }
 
   const guardedWrite = (leases: ChatLeases, key: string, epoch: number) =>
-    runUnit(pool, async (tx) => {
+    store.submit(async (tx) => {
       await leases.guard(tx, key, epoch);
       await tx.run(`INSERT INTO writes (agent_key, holder, epoch) VALUES (?, ?, ?)`, [key, leases.holder, epoch]);
     });

@@ -1,27 +1,21 @@
 // One poller at a time: three contenders for the poller lock, each on its own connection; the
 // holder's session is killed or stopped, and a standby takes over within its retry period.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { PollerLock } from "../../runtime/replicas/poller-lock.js";
+import { withTestDatabase } from "../support/postgres.js";
 import { waitFor } from "../support/wait-for.js";
-import { PgSql, type ScratchDatabase, createScratchDatabase, openPool, postgresReachable, terminateSessions } from "./pg-harness.js";
+import { openReplicaStore, terminateSessions } from "./pg-harness.js";
 
-const reachable = await postgresReachable("poller lock");
+const database = await withTestDatabase();
 const RETRY_MS = 300;
 
-describe.skipIf(!reachable)("poller lock", () => {
-  let database: ScratchDatabase;
+database.describe("poller lock", () => {
   let locks: PollerLock[] = [];
   let events: Array<{ who: number; event: "acquired" | "lost"; at: number }>;
 
-  beforeAll(async () => {
-    database = await createScratchDatabase();
-  });
   afterEach(async () => {
     await Promise.all(locks.map((lock) => lock.stop()));
     locks = [];
-  });
-  afterAll(async () => {
-    await database?.drop();
   });
 
   function contenders(count: number): PollerLock[] {
@@ -47,10 +41,10 @@ describe.skipIf(!reachable)("poller lock", () => {
     expect(holders()).toHaveLength(1);
     const first = holders()[0]!;
 
-    const pool = openPool(database.url, { max: 1 });
+    const store = await openReplicaStore(database.url, "poller-test", 1);
     try {
       const killedAt = performance.now();
-      expect(await terminateSessions(new PgSql(pool), `poller-${first}`)).toBe(1);
+      expect(await terminateSessions(store.read, `poller-${first}`)).toBe(1);
       await waitFor(() => holders().length === 1 && holders()[0] !== first, 3000, "a new holder");
       const lost = events.find((e) => e.who === first && e.event === "lost")!;
       const taken = events.find((e) => e.who !== first && e.event === "acquired")!;
@@ -62,7 +56,7 @@ describe.skipIf(!reachable)("poller lock", () => {
       expect(holders()).toHaveLength(1);
       expect(events.filter((e) => e.event === "acquired")).toHaveLength(2);
     } finally {
-      await pool.end();
+      await store.close();
     }
   });
 

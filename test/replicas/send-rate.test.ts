@@ -1,31 +1,29 @@
 // Telegram's 30 sends a second, shared by every process: three pools ("processes") sending as fast
 // as the shared rate lets them never exceed 30 in any 1.05 s window, and together come close to it.
-import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { PostgresStore } from "../../runtime/postgres/postgres-store.js";
 import { SharedSendRate } from "../../runtime/replicas/send-rate.js";
-import { PgSql, type ScratchDatabase, applySchema, createScratchDatabase, openPool, postgresReachable } from "./pg-harness.js";
+import { withTestDatabase } from "../support/postgres.js";
+import { openReplicaStore, resetSchema } from "./pg-harness.js";
 
-const reachable = await postgresReachable("shared send rate");
+const database = await withTestDatabase();
 
-describe.skipIf(!reachable)("shared send rate", () => {
-  let database: ScratchDatabase;
-  let pools: pg.Pool[] = [];
+database.describe("shared send rate", () => {
+  let stores: PostgresStore[] = [];
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
-    pools = [openPool(database.url), openPool(database.url), openPool(database.url)];
-    await applySchema(new PgSql(pools[0]!));
+    stores = await Promise.all([0, 1, 2].map((i) => openReplicaStore(database.url, `send-rate-${i}`, 4)));
+    await resetSchema(stores[0]!);
   });
   afterAll(async () => {
-    await Promise.all(pools.map((pool) => pool.end()));
-    await database?.drop();
+    await Promise.all(stores.map((store) => store.close()));
   });
 
   it("three processes sending flat out for 3 s stay within 30 per 1.05 s window, and come close to it", async () => {
-    const rates = pools.map((pool) => new SharedSendRate(new PgSql(pool)));
+    const rates = stores.map((store) => new SharedSendRate(store.read));
     // Connections opened before the clock starts, as in a running bot: opening a dozen at once
     // would hold the sends of the first second up, and they would go out bunched behind it.
-    await Promise.all(pools.flatMap((pool) => Array.from({ length: 4 }, () => pool.query("SELECT pg_sleep(0.05)"))));
+    await Promise.all(stores.flatMap((store) => Array.from({ length: 4 }, () => store.read.run("SELECT pg_sleep(0.05)"))));
     const sentAt: number[] = [];
     const until = performance.now() + 3000;
     // Each process has several sends waiting at once, as its outbox lanes would.
@@ -53,7 +51,7 @@ describe.skipIf(!reachable)("shared send rate", () => {
   });
 
   it("hands out slots in the order they were asked for, spaced evenly, on the database's clock", async () => {
-    const rate = new SharedSendRate(new PgSql(pools[1]!), { bucket: "spacing" });
+    const rate = new SharedSendRate(stores[1]!.read, { bucket: "spacing" });
     expect(rate.spacingMs).toBe(37);
     const waits = [];
     for (let i = 0; i < 5; i++) waits.push(await rate.reserve());
@@ -66,7 +64,7 @@ describe.skipIf(!reachable)("shared send rate", () => {
   });
 
   it("a take given up while waiting resolves false at once", async () => {
-    const rate = new SharedSendRate(new PgSql(pools[2]!), { bucket: "abort", perWindow: 1, windowMs: 5000, latenessMarginMs: 0 });
+    const rate = new SharedSendRate(stores[2]!.read, { bucket: "abort", perWindow: 1, windowMs: 5000, latenessMarginMs: 0 });
     expect(await rate.take()).toBe(true);
     const controller = new AbortController();
     const started = performance.now();
