@@ -14,11 +14,11 @@
 //   again; a row the old holder had in flight then arrives twice, as after a crash on SQLite.
 // - Timers fire once: a due timer is claimed with its firing in one transaction, rows locked with
 //   SKIP LOCKED (runtime/replicas/timer-claim.ts), and its inbox id "timer:<id>" is stored once.
-// - A killed process's chats go on elsewhere within 10 s: leases live TTL_MS (6 s) past their last
-//   heartbeat (every 2 s), and every process scans for orphans every 2 s. A killed process's
-//   connections end with it, so its locks go at once. A process frozen inside a transaction
-//   (SIGSTOP, a swapped-out VM) would hold its chats' rows locked: give the store's connections an
-//   idle_in_transaction_session_timeout of a few seconds, so the server ends such sessions.
+// - A killed process's chats go on elsewhere within 10 s: a lease lives LEASE_TTL_MS (6 s) past its
+//   last heartbeat (every 2 s), and every process scans for orphans every 2 s: at most 8 s. A killed
+//   process's connections end with it, so its row locks go at once. A process frozen inside a
+//   transaction (SIGSTOP, a swapped-out VM) would keep its chats' rows locked: give the store's
+//   connections an idle_in_transaction_session_timeout of a few seconds, so the server ends them.
 // - Clocks: every expiry is the database's clock (clock_timestamp()), so a process whose clock is
 //   wrong can neither keep a lease too long nor take one too early.
 //
@@ -28,12 +28,11 @@
 //   that is `fresh` voids what the process knew of the chat: drop its cached state, read the inbox
 //   from the table, and in the first guarded unit requeue the chat's 'sending' outbox rows
 //   (Outbox.requeueInterrupted({ only: key })) and forget its claims at birth.
-// - Every chat-scoped unit (step records, completion, parking, ctx.write, the outbox lane's claim)
-//   calls `guard(tx, key, epoch)` first, with the epoch its drain started under. A LeaseLostError
-//   rejects that unit only (its savepoint is undone; the other units of the batch commit): call
-//   `markLost`, stop the drain, drop the chat's mailbox and lane without a retry. Recording a send's result
-//   (markSent/markRetry/markFailed by row id) may skip the guard: it states what happened to a send
-//   that did happen, and writing it spares the new holder a duplicate.
+// - Every chat-scoped unit (step records, completion, parking, ctx.write, the outbox lane's claim
+//   and the record of a send) calls `guard(tx, key, epoch)` first, with the epoch its drain or lane
+//   started under. A LeaseLostError rejects that unit only (its savepoint is undone; the other units
+//   of the batch commit): call `markLost`, stop the drain, drop the chat's mailbox and lane, no retry.
+//   A send whose record is refused so is sent again by the new holder: the crash window above.
 // - The outbox lane runs only for chats this process holds (`epochOf(key) !== undefined`).
 // - Every 2 s: `renewAll()` (drop the mailboxes and lanes of the keys it reports lost), then
 //   `orphans(limit)` and wake each chat it returns (they are fresh).
