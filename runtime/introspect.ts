@@ -1,7 +1,7 @@
 // Reads the runtime's tables for an operator (the admin CLI, the metrics): agents, parked messages,
-// unsent and failed sends, armed timers, a message's journal. Read-only, so it is safe beside a
-// running bot; every query is here, so another database can implement the same reads.
-import type { Database } from "./database.js";
+// unsent and failed sends, armed timers, a message's journal. Read-only, on committed data (the
+// store's `read`), so it is safe beside a running bot; the SQL is the same on SQLite and PostgreSQL.
+import type { Sql } from "./store.js";
 
 export interface AgentSummary {
   agentKey: string;
@@ -85,114 +85,120 @@ export interface OperatorActionRecord {
 }
 
 export class Introspection {
-  private readonly s;
-
-  constructor(db: Database) {
-    this.s = {
-      agents: db.prepare(
-        `SELECT agent_key AS agentKey, SUM(status = 'pending') AS pending, SUM(status = 'parked') AS parked,
-                MAX(received_at_ms) AS lastReceivedAtMs
-         FROM inbox GROUP BY agent_key`,
-      ),
-      stateKeys: db.prepare(`SELECT agent_key FROM agent_state`).pluck(),
-      state: db.prepare(`SELECT version, state_json AS json, updated_at_ms AS updatedAtMs FROM agent_state WHERE agent_key = ?`),
-      // Literal statuses, so that SQLite can use the partial indexes.
-      parked: db.prepare(
-        `SELECT id, agent_key AS agentKey, kind, attempts, last_error AS error, received_at_ms AS receivedAtMs,
-                completed_at_ms AS parkedAtMs, payload_json AS payloadJson
-         FROM inbox WHERE status = 'parked' ORDER BY seq`,
-      ),
-      unsent: db.prepare(`SELECT ${SEND_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id`),
-      failed: db.prepare(`SELECT ${SEND_COLUMNS} FROM outbox WHERE status = 'failed' ORDER BY id`),
-      sendsOf: db.prepare(`SELECT ${SEND_COLUMNS} FROM outbox WHERE agent_key = ? ORDER BY id DESC LIMIT ?`),
-      timers: db.prepare(
-        `SELECT id, agent_key AS agentKey, kind, fire_at_ms AS fireAtMs, payload_json AS payloadJson FROM timers
-         WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL ORDER BY fire_at_ms, id`,
-      ),
-      messages: db.prepare(
-        `SELECT seq, id, kind, status, attempts, last_error AS error, received_at_ms AS receivedAtMs,
-                completed_at_ms AS completedAtMs, payload_json AS payloadJson
-         FROM inbox WHERE agent_key = ? ORDER BY seq DESC LIMIT ?`,
-      ),
-      steps: db.prepare(
-        `SELECT seq, step_name AS name, output_json AS outputJson, error_json AS errorJson, completed_at_ms AS completedAtMs
-         FROM journal WHERE message_id = ? ORDER BY seq`,
-      ),
-      actionsOf: db.prepare(
-        `SELECT id, action, target_id AS targetId, agent_key AS agentKey, actor, at_ms AS atMs, previous_error AS previousError
-         FROM operator_actions WHERE agent_key = ? ORDER BY id`,
-      ),
-      parkedCount: db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = 'parked'`).pluck(),
-      failedCount: db.prepare(`SELECT COUNT(*) FROM outbox WHERE status = 'failed'`).pluck(),
-    };
-  }
+  constructor(private readonly read: Sql) {}
 
   /** Every agent that has stored messages or state, by key. */
-  agents(): AgentSummary[] {
+  async agents(): Promise<AgentSummary[]> {
     const byKey = new Map<string, AgentSummary>();
-    for (const row of this.s.agents.all() as AgentSummary[]) byKey.set(row.agentKey, row);
-    for (const key of this.s.stateKeys.all() as string[]) {
-      if (!byKey.has(key)) byKey.set(key, { agentKey: key, pending: 0, parked: 0, lastReceivedAtMs: null });
+    const rows = await this.read.all<AgentSummary>(
+      `SELECT agent_key AS "agentKey", SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+              SUM(CASE WHEN status = 'parked' THEN 1 ELSE 0 END) AS parked, MAX(received_at_ms) AS "lastReceivedAtMs"
+       FROM inbox GROUP BY agent_key`,
+    );
+    for (const row of rows) byKey.set(row.agentKey, { ...row, pending: Number(row.pending), parked: Number(row.parked) });
+    for (const { agentKey } of await this.read.all<{ agentKey: string }>(`SELECT agent_key AS "agentKey" FROM agent_state`)) {
+      if (!byKey.has(agentKey)) byKey.set(agentKey, { agentKey, pending: 0, parked: 0, lastReceivedAtMs: null });
     }
     return [...byKey.values()];
   }
 
-  state(agentKey: string): StoredState | undefined {
-    return this.s.state.get(agentKey) as StoredState | undefined;
-  }
-
-  parked(): ParkedMessage[] {
-    return (this.s.parked.all() as Array<Omit<ParkedMessage, "payload"> & { payloadJson: string }>).map(({ payloadJson, ...message }) => ({
-      ...message,
-      payload: parseOrText(payloadJson),
-    }));
-  }
-
-  /** Sends waiting or in flight, then those given up, each oldest first. */
-  unsentAndFailed(): SendRecord[] {
-    return [...this.s.unsent.all(), ...this.s.failed.all()].map((row) => toSend(row as SendRow));
-  }
-
-  /** An agent's latest sends (any status), newest first. */
-  sendsOf(agentKey: string, limit: number): SendRecord[] {
-    return this.s.sendsOf.all(agentKey, limit).map((row) => toSend(row as SendRow));
-  }
-
-  armedTimers(): ArmedTimer[] {
-    return (this.s.timers.all() as Array<Omit<ArmedTimer, "payload"> & { payloadJson: string }>).map(({ payloadJson, ...timer }) => ({
-      ...timer,
-      payload: parseOrText(payloadJson),
-    }));
-  }
-
-  /** An agent's latest messages, newest first, each with the steps its journal recorded. */
-  recentMessages(agentKey: string, limit: number): MessageRecord[] {
-    return (this.s.messages.all(agentKey, limit) as Array<Omit<MessageRecord, "payload" | "steps"> & { payloadJson: string }>).map(
-      ({ payloadJson, ...message }) => ({
-        ...message,
-        payload: parseOrText(payloadJson),
-        steps: this.s.steps.all(message.id) as StepRecord[],
-      }),
+  state(agentKey: string): Promise<StoredState | undefined> {
+    return this.read.get<StoredState>(
+      `SELECT version, state_json AS json, updated_at_ms AS "updatedAtMs" FROM agent_state WHERE agent_key = ?`, [agentKey],
     );
   }
 
-  operatorActionsOf(agentKey: string): OperatorActionRecord[] {
-    return this.s.actionsOf.all(agentKey) as OperatorActionRecord[];
+  /** Every agent's stored state, by key (the admin reads each chat's open dialog from it). */
+  states(): Promise<Array<StoredState & { agentKey: string }>> {
+    return this.read.all(
+      `SELECT agent_key AS "agentKey", version, state_json AS json, updated_at_ms AS "updatedAtMs" FROM agent_state ORDER BY agent_key`,
+    );
+  }
+
+  async parked(): Promise<ParkedMessage[]> {
+    // A literal status, so that SQLite can use the partial index.
+    const rows = await this.read.all<Omit<ParkedMessage, "payload"> & { payloadJson: string }>(
+      `SELECT id, agent_key AS "agentKey", kind, attempts, last_error AS error, received_at_ms AS "receivedAtMs",
+              completed_at_ms AS "parkedAtMs", payload_json AS "payloadJson"
+       FROM inbox WHERE status = 'parked' ORDER BY seq`,
+    );
+    return rows.map(({ payloadJson, ...message }) => ({ ...message, payload: parseOrText(payloadJson) }));
+  }
+
+  /** Sends waiting or in flight, then those given up, each oldest first. */
+  async unsentAndFailed(): Promise<SendRecord[]> {
+    const unsent = await this.read.all<SendRow>(`SELECT ${SEND_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id`);
+    const failed = await this.read.all<SendRow>(`SELECT ${SEND_COLUMNS} FROM outbox WHERE status = 'failed' ORDER BY id`);
+    return [...unsent, ...failed].map(toSend);
+  }
+
+  /** An agent's latest sends (any status), newest first. */
+  async sendsOf(agentKey: string, limit: number): Promise<SendRecord[]> {
+    const rows = await this.read.all<SendRow>(`SELECT ${SEND_COLUMNS} FROM outbox WHERE agent_key = ? ORDER BY id DESC LIMIT ?`, [agentKey, limit]);
+    return rows.map(toSend);
+  }
+
+  async armedTimers(): Promise<ArmedTimer[]> {
+    const rows = await this.read.all<Omit<ArmedTimer, "payload"> & { payloadJson: string }>(
+      `SELECT id, agent_key AS "agentKey", kind, fire_at_ms AS "fireAtMs", payload_json AS "payloadJson" FROM timers
+       WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL ORDER BY fire_at_ms, id`,
+    );
+    return rows.map(({ payloadJson, ...timer }) => ({ ...timer, payload: parseOrText(payloadJson) }));
+  }
+
+  /** An agent's latest messages, newest first, each with the steps its journal recorded. */
+  async recentMessages(agentKey: string, limit: number): Promise<MessageRecord[]> {
+    const messages = await this.read.all<Omit<MessageRecord, "payload" | "steps"> & { payloadJson: string }>(
+      `SELECT seq, id, kind, status, attempts, last_error AS error, received_at_ms AS "receivedAtMs",
+              completed_at_ms AS "completedAtMs", payload_json AS "payloadJson"
+       FROM inbox WHERE agent_key = ? ORDER BY seq DESC LIMIT ?`,
+      [agentKey, limit],
+    );
+    // The steps of all of them in one read: the same messages, joined to the journal.
+    const steps = await this.read.all<StepRecord & { messageId: string }>(
+      `SELECT j.message_id AS "messageId", j.seq, j.step_name AS name, j.output_json AS "outputJson", j.error_json AS "errorJson",
+              j.completed_at_ms AS "completedAtMs"
+       FROM journal j JOIN (SELECT id FROM inbox WHERE agent_key = ? ORDER BY seq DESC LIMIT ?) m ON j.message_id = m.id
+       ORDER BY j.message_id, j.seq`,
+      [agentKey, limit],
+    );
+    const stepsOf = new Map<string, StepRecord[]>();
+    for (const { messageId, ...step } of steps) {
+      const list = stepsOf.get(messageId) ?? [];
+      list.push(step);
+      stepsOf.set(messageId, list);
+    }
+    return messages.map(({ payloadJson, ...message }) => ({
+      ...message,
+      payload: parseOrText(payloadJson),
+      steps: stepsOf.get(message.id) ?? [],
+    }));
+  }
+
+  operatorActionsOf(agentKey: string): Promise<OperatorActionRecord[]> {
+    return this.read.all(
+      `SELECT id, action, target_id AS "targetId", agent_key AS "agentKey", actor, at_ms AS "atMs", previous_error AS "previousError"
+       FROM operator_actions WHERE agent_key = ? ORDER BY id`,
+      [agentKey],
+    );
   }
 
   /** Parked messages (a partial index: cheap for the metrics). */
-  parkedCount(): number {
-    return this.s.parkedCount.get() as number;
+  async parkedCount(): Promise<number> {
+    const row = await this.read.get<{ n: number }>(`SELECT COUNT(*) AS n FROM inbox WHERE status = 'parked'`);
+    return Number(row?.n ?? 0);
   }
 
   /** Sends given up (refused, or failing for too long). */
-  failedSendCount(): number {
-    return this.s.failedCount.get() as number;
+  async failedSendCount(): Promise<number> {
+    const row = await this.read.get<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'`);
+    return Number(row?.n ?? 0);
   }
 }
 
-const SEND_COLUMNS = `id, agent_key AS agentKey, message_id AS messageId, status, attempts, next_attempt_at_ms AS nextAttemptAtMs,
-  created_at_ms AS createdAtMs, sent_at_ms AS sentAtMs, last_error AS error, payload_json AS payloadJson`;
+// Aliases in double quotes: PostgreSQL folds unquoted names to lower case.
+const SEND_COLUMNS = `id, agent_key AS "agentKey", message_id AS "messageId", status, attempts, next_attempt_at_ms AS "nextAttemptAtMs",
+  created_at_ms AS "createdAtMs", sent_at_ms AS "sentAtMs", last_error AS error, payload_json AS "payloadJson"`;
 
 type SendRow = Omit<SendRecord, "payload"> & { payloadJson: string };
 

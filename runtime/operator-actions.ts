@@ -1,10 +1,10 @@
 // What an operator may do to stuck work, from another process while the bot runs: retry a parked
 // message, drop it for good, or resend a failed send. Each is a compare-and-set on the row's status
-// and a line in operator_actions, in one transaction, so two operators (or an operator and the bot)
-// can never both act on one row. The running bot learns of them by reading the lines (OperatorWatch).
+// and a line in operator_actions, in one unit, so two operators (or an operator and the bot) can
+// never both act on one row. The running bot learns of them by reading the lines (OperatorWatch).
 import { type Scheduled, type Scheduler, every } from "./clock.js";
-import type { Database } from "./database.js";
 import type { Logger } from "./observer.js";
+import type { Sql, Tx } from "./store.js";
 
 export type OperatorAction = "retry" | "drop" | "resend";
 
@@ -14,84 +14,97 @@ export type OperatorOutcome =
   /** The row is not in the state the action needs (`current` says what it is, e.g. "done"). */
   | { status: "refused"; current: string };
 
-interface Target {
+/** What a changed row was: its agent, and the error it had stopped with (the updates leave it as it was). */
+interface Changed {
   agentKey: string;
-  status: string;
   error: string | null;
 }
 
-export class OperatorActions {
-  private readonly db: Database;
-  private readonly s;
+/** One action: the conditional update (returning the row it changed, if any) and the row's status. */
+interface ActionSql {
+  change: string;
+  status: string;
+  needed: string;
+}
 
-  constructor(db: Database) {
-    this.db = db;
-    this.s = {
-      message: db.prepare(`SELECT agent_key AS agentKey, status, last_error AS error FROM inbox WHERE id = ?`),
-      send: db.prepare(`SELECT agent_key AS agentKey, status, last_error AS error FROM outbox WHERE id = ?`),
-      // Back in the agent's queue with every try ahead of it; its journal stays, so steps that
-      // completed before it failed are not done again.
-      retry: db.prepare(
-        `UPDATE inbox SET status = 'pending', attempts = 0, completed_at_ms = NULL WHERE id = ? AND status = 'parked'`,
-      ),
-      // Given up: done, as far as the runtime is concerned; operator_actions says it was dropped.
-      drop: db.prepare(`UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE id = ? AND status = 'parked'`),
-      resend: db.prepare(
-        `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at_ms = ? WHERE id = ? AND status = 'failed'`,
-      ),
-      record: db.prepare(
-        `INSERT INTO operator_actions (action, target_id, agent_key, actor, at_ms, previous_error) VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      lastId: db.prepare(`SELECT COALESCE(MAX(id), 0) FROM operator_actions`).pluck(),
-      since: db.prepare(`SELECT id, action, agent_key AS agentKey FROM operator_actions WHERE id > ? ORDER BY id LIMIT 500`),
-    };
-  }
+const RETRY: ActionSql = {
+  // Back in the agent's queue with every try ahead of it; its journal stays, so steps that
+  // completed before it failed are not done again.
+  change: `UPDATE inbox SET status = 'pending', attempts = 0, completed_at_ms = NULL WHERE id = ? AND status = 'parked'
+           RETURNING agent_key AS "agentKey", last_error AS "error"`,
+  status: `SELECT status FROM inbox WHERE id = ?`,
+  needed: "parked",
+};
+
+const DROP: ActionSql = {
+  // Given up: done, as far as the runtime is concerned; operator_actions says it was dropped.
+  change: `UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE id = ? AND status = 'parked'
+           RETURNING agent_key AS "agentKey", last_error AS "error"`,
+  status: `SELECT status FROM inbox WHERE id = ?`,
+  needed: "parked",
+};
+
+const RESEND: ActionSql = {
+  change: `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at_ms = ? WHERE id = ? AND status = 'failed'
+           RETURNING agent_key AS "agentKey", last_error AS "error"`,
+  status: `SELECT status FROM outbox WHERE id = ?`,
+  needed: "failed",
+};
+
+/** A row that changed status between our update and our read is looked at again, this many times. */
+const MAX_TRIES = 3;
+
+export class OperatorActions {
+  /** `read`: committed data (the store's `read`), for the watcher's lines. */
+  constructor(private readonly read: Sql) {}
 
   /** A parked message goes back to its agent's queue, with all its tries again. */
-  retry(messageId: string, actor: string, nowMs: number): OperatorOutcome {
-    return this.act("retry", messageId, actor, nowMs, () => this.s.message.get(messageId), "parked", () =>
-      this.s.retry.run(messageId).changes,
-    );
+  retry(tx: Tx, messageId: string, actor: string, nowMs: number): Promise<OperatorOutcome> {
+    return this.act(tx, "retry", RETRY, messageId, [messageId], messageId, actor, nowMs);
   }
 
   /** A parked message is given up for good (it stays in the history, marked as dropped). */
-  drop(messageId: string, actor: string, nowMs: number): OperatorOutcome {
-    return this.act("drop", messageId, actor, nowMs, () => this.s.message.get(messageId), "parked", () =>
-      this.s.drop.run(nowMs, messageId).changes,
-    );
+  drop(tx: Tx, messageId: string, actor: string, nowMs: number): Promise<OperatorOutcome> {
+    return this.act(tx, "drop", DROP, messageId, [nowMs, messageId], messageId, actor, nowMs);
   }
 
   /** A failed send is sent again, as the next one of its agent. */
-  resend(outboxId: number, actor: string, nowMs: number): OperatorOutcome {
-    return this.act("resend", String(outboxId), actor, nowMs, () => this.s.send.get(outboxId), "failed", () =>
-      this.s.resend.run(nowMs, outboxId).changes,
-    );
+  resend(tx: Tx, outboxId: number, actor: string, nowMs: number): Promise<OperatorOutcome> {
+    return this.act(tx, "resend", RESEND, String(outboxId), [nowMs, outboxId], outboxId, actor, nowMs);
   }
 
   /** The id of the latest action: a watcher reads only what comes after. */
-  lastId(): number {
-    return this.s.lastId.get() as number;
+  async lastId(): Promise<number> {
+    const row = await this.read.get<{ n: number | null }>(`SELECT MAX(id) AS n FROM operator_actions`);
+    return Number(row?.n ?? 0);
   }
 
-  since(id: number): Array<{ id: number; action: OperatorAction; agentKey: string }> {
-    return this.s.since.all(id) as Array<{ id: number; action: OperatorAction; agentKey: string }>;
+  since(id: number): Promise<Array<{ id: number; action: OperatorAction; agentKey: string }>> {
+    return this.read.all(`SELECT id, action, agent_key AS "agentKey" FROM operator_actions WHERE id > ? ORDER BY id LIMIT 500`, [id]);
   }
 
   /**
-   * Reads the row and changes it only if it still has `needed` status, in one IMMEDIATE transaction:
-   * the write lock is taken first, so nothing can change the row between the read and the write.
+   * Changes the row only if it still has the needed status (the update's own condition: atomic on
+   * both databases), records the action in the same transaction, and otherwise reads what the row is.
    */
-  private act(
-    action: OperatorAction, targetId: string, actor: string, nowMs: number,
-    read: () => unknown, needed: string, change: () => number,
-  ): OperatorOutcome {
-    return this.db.transaction((): OperatorOutcome => {
-      const row = read() as Target | undefined;
+  private async act(
+    tx: Tx, action: OperatorAction, statements: ActionSql, targetId: string, changeParams: unknown[], key: string | number,
+    actor: string, nowMs: number,
+  ): Promise<OperatorOutcome> {
+    for (let tries = 1; ; tries++) {
+      const changed = await tx.get<Changed>(statements.change, changeParams);
+      if (changed) {
+        await tx.run(
+          `INSERT INTO operator_actions (action, target_id, agent_key, actor, at_ms, previous_error) VALUES (?, ?, ?, ?, ?, ?)`,
+          [action, targetId, changed.agentKey, actor, nowMs, changed.error],
+        );
+        return { status: "done", action, targetId, agentKey: changed.agentKey, actor, atMs: nowMs, previousError: changed.error };
+      }
+      const row = await tx.get<{ status: string }>(statements.status, [key]);
       if (!row) return { status: "not-found" };
-      if (row.status !== needed || change() !== 1) return { status: "refused", current: row.status };
-      this.s.record.run(action, targetId, row.agentKey, actor, nowMs, row.error);
-      return { status: "done", action, targetId, agentKey: row.agentKey, actor, atMs: nowMs, previousError: row.error };
-    }).immediate();
+      // On PostgreSQL another transaction may have set the needed status since our update: look again.
+      if (row.status !== statements.needed || tries >= MAX_TRIES) return { status: "refused", current: row.status };
+    }
   }
 }
 
@@ -110,16 +123,19 @@ export interface OperatorWatchHooks {
 export class OperatorWatch {
   private seen = 0;
   private timer: Scheduled | undefined;
+  /** The reads in progress; a check asked for meanwhile reads once more after them. */
+  private checking: Promise<void> | undefined;
+  private readAgain = false;
 
   constructor(private readonly actions: OperatorActions, private readonly hooks: OperatorWatchHooks, private readonly log: Logger) {}
 
-  /** Call before recovery: what was done before it, recovery finds in the tables. */
-  mark(): void {
-    this.seen = this.actions.lastId();
+  /** Call (and await) before recovery: what was done before it, recovery finds in the tables. */
+  async mark(): Promise<void> {
+    this.seen = await this.actions.lastId();
   }
 
   start(pollMs: number, scheduler: Scheduler): void {
-    this.timer = every(scheduler, pollMs, () => this.check(), { unref: true });
+    this.timer = every(scheduler, pollMs, () => void this.check(), { unref: true });
   }
 
   stop(): void {
@@ -127,10 +143,26 @@ export class OperatorWatch {
   }
 
   /** Wakes whoever the new actions concern. Public for tests. */
-  check(): void {
+  check(): Promise<void> {
+    if (this.checking) {
+      this.readAgain = true;
+      return this.checking;
+    }
+    this.checking = (async () => {
+      do {
+        this.readAgain = false;
+        await this.readNew();
+      } while (this.readAgain);
+    })().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async readNew(): Promise<void> {
     let lines;
     try {
-      lines = this.actions.since(this.seen);
+      lines = await this.actions.since(this.seen);
     } catch (error) {
       this.log.warn({ err: error }, "could not read operator actions; will try again");
       return;

@@ -16,6 +16,7 @@ import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
 import { type Logger, type RuntimeEvents, silentLogger } from "./observer.js";
 import { OperatorActions, OperatorWatch } from "./operator-actions.js";
+import { SqliteSql } from "./sqlite/sqlite-sql.js";
 import { Outbox } from "./outbox.js";
 import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, isolate, recover } from "./recovery.js";
@@ -164,7 +165,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     clock,
   );
 
-  const operatorWatch = new OperatorWatch(new OperatorActions(db), {
+  const operatorWatch = new OperatorWatch(new OperatorActions(new SqliteSql(db)), {
     retried: (key) => { if (inScope(scope, key)) router.wake(key); },
     resent: (key) => { if (inScope(scope, key)) worker.wake(key); },
   }, log);
@@ -250,7 +251,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     },
 
     async start() {
-      operatorWatch.mark();
+      await operatorWatch.mark();
       if (only === undefined) refreshLeases();
       const { report, suspects } = await recover(
         { meta, inbox, outbox, committer, runner },

@@ -29,6 +29,10 @@ const schema = z
       .max(65535, { error: "must be a port number from 0 to 65535" })
       .default(8080),
     DATABASE_PATH: z.string().min(1).default("./data/media-tracker.db"),
+    // Set: everything lives in PostgreSQL (replicas may share it) and DATABASE_PATH is ignored.
+    DATABASE_URL: optionalText.pipe(
+      z.string().refine(isPostgresUrl, "must be a postgres:// or postgresql:// URL, like postgres://user:password@host:5432/media_tracker").optional(),
+    ),
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
     OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
@@ -93,10 +97,28 @@ const schema = z
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URL is set" });
     }
+    // Scheduled backups copy the SQLite file: with PostgreSQL they would silently back up nothing.
+    if (env.DATABASE_URL && env.BACKUP_EVERY_HOURS !== undefined) {
+      ctx.addIssue({
+        code: "custom", path: ["BACKUP_EVERY_HOURS"],
+        message: "is for the SQLite file only; with DATABASE_URL set it to off and back PostgreSQL up with pg_dump",
+      });
+    }
   })
   .transform(({ HOST, ...env }) => ({ ...env, HOST: HOST ?? (env.WEBHOOK_URL ? "0.0.0.0" : "127.0.0.1") }));
 
 export type Config = z.infer<typeof schema>;
+
+/** postgres://… or postgresql://…, as the pg driver reads them (a socket folder may stand for the host). */
+function isPostgresUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -5,10 +5,14 @@ import { GrammyError, HttpError } from "grammy";
 import { AgentBusyError, DatabaseTooNewError } from "../runtime/index.js";
 import { ConfigError } from "./config.js";
 
-/** The database file could not be opened (or created); the message names the file and why. */
+/**
+ * The database could not be opened (the SQLite file created, the PostgreSQL server reached); the
+ * message names where it is (`file`: the file, or the URL without its password) and why. `secrets`
+ * (a password) are masked should the driver's own words contain them.
+ */
 export class DatabaseOpenError extends Error {
-  constructor(readonly file: string, cause: unknown) {
-    super(`Cannot open the database ${file}: ${databaseReason(cause)}.`, { cause });
+  constructor(readonly file: string, cause: unknown, options: { secrets?: readonly string[] } = {}) {
+    super(mask(`Cannot open the database ${file}: ${databaseReason(cause)}.`, options.secrets ?? []), { cause });
     this.name = "DatabaseOpenError";
   }
 }
@@ -61,7 +65,7 @@ const NETWORK_REASONS: Record<string, string> = {
 };
 
 function databaseReason(cause: unknown): string {
-  const error = cause as NodeJS.ErrnoException & { code?: string };
+  const error = withCode(cause) as NodeJS.ErrnoException & { code?: string };
   switch (error?.code) {
     case "ENOENT":
       return error.path ? `${error.path} cannot be created` : "a folder on its path cannot be created";
@@ -88,9 +92,53 @@ function databaseReason(cause: unknown): string {
       return "another process holds a lock on it";
     case "SQLITE_CANTOPEN":
       return "SQLite cannot open it; check that its folder exists and is writable";
-    default:
-      return firstLine(error instanceof Error ? error.message : String(cause)).replace(/\.$/, "");
+    // PostgreSQL (DATABASE_URL): the network, then the server's own SQLSTATE codes.
+    case "ECONNREFUSED":
+      return "connection refused; check that PostgreSQL runs there and listens on that port";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found; check the host name in DATABASE_URL";
+    case "ETIMEDOUT":
+      return "no answer in time; check the host and port in DATABASE_URL, and the firewall";
+    case "ECONNRESET":
+      return "the server closed the connection; check that it accepts this client (SSL, pg_hba.conf)";
+    case "28P01":
+      return "password authentication failed; check the user and password in DATABASE_URL";
+    case "28000":
+      return `the server refused the user (${firstLine(error.message).replace(/\.$/, "")}); check DATABASE_URL and pg_hba.conf`;
+    case "3D000":
+      return `${firstLine(error.message).replace(/\.$/, "")}; create it first (createdb), or fix the name in DATABASE_URL`;
+    case "57P03":
+      return "the server is starting up or shutting down; try again in a moment";
+    case "53300":
+      return "the server has too many connections";
+    default: {
+      // The driver's own words: a wrapper's message would only say again where.
+      const inner = innermost(error);
+      return firstLine(inner instanceof Error ? inner.message : String(cause)).replace(/\.$/, "");
+    }
   }
+}
+
+/** The first error with a code, following causes (a driver's error wrapped once or twice). */
+function withCode(cause: unknown): unknown {
+  let error = cause;
+  for (let depth = 0; depth < 4 && error instanceof Error; depth++) {
+    if (typeof (error as { code?: unknown }).code === "string") return error;
+    error = error.cause;
+  }
+  return cause;
+}
+
+/** The error at the end of the cause chain (a driver's), or `cause` itself. */
+function innermost(cause: unknown): unknown {
+  let error = cause;
+  for (let depth = 0; depth < 4 && error instanceof Error && error.cause instanceof Error; depth++) error = error.cause;
+  return error;
+}
+
+function mask(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((masked, secret) => (secret ? masked.split(secret).join("***") : masked), text);
 }
 
 function firstLine(text: string): string {

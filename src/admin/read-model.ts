@@ -1,10 +1,12 @@
 // What the admin CLI shows, read from the bot's database: a row per chat, one chat in detail (its
 // dialog, recent messages with their journal steps, pending sends), parked messages, unsent and
-// failed sends, armed timers. Reads only; the runtime's tables through runtime/introspect.ts, the
-// media tracker's own (entries, the chat state's shape) here. Times are ISO 8601 strings.
+// failed sends, armed timers. Reads only, of committed data, in SQL that SQLite and PostgreSQL share;
+// the runtime's tables through runtime/introspect.ts, the media tracker's own (entries, the chat
+// state's shape) here. Times are ISO 8601 strings.
 import { DIALOGS } from "../../agents/media-tracker/dialogs/index.js";
 import type { ChatState } from "../../agents/media-tracker/state.js";
-import { type Database, Introspection, type MessageRecord, type SendRecord } from "../../runtime/index.js";
+import { Introspection, type MessageRecord, type SendRecord, type StoredState } from "../../runtime/index.js";
+import type { Sql } from "../../runtime/store.js";
 import { describeIncoming, describeJson, describeOutgoing } from "./summaries.js";
 
 export interface ChatRow {
@@ -98,37 +100,44 @@ export interface ChatDetail {
   operatorActions: ActionRow[];
 }
 
-/** What the admin CLI reads; a PostgreSQL database implements the same. */
+/** What the admin CLI reads, from either database. */
 export interface AdminReadModel {
-  chats(): ChatRow[];
+  chats(): Promise<ChatRow[]>;
   /** Undefined when the database knows nothing of the chat. */
-  show(chatId: string, recent?: number): ChatDetail | undefined;
-  parked(): ParkedRow[];
-  outbox(): SendRow[];
-  timers(): TimerRow[];
+  show(chatId: string, recent?: number): Promise<ChatDetail | undefined>;
+  parked(): Promise<ParkedRow[]>;
+  outbox(): Promise<SendRow[]>;
+  timers(): Promise<TimerRow[]>;
 }
 
-export function createSqliteReadModel(db: Database): AdminReadModel {
-  const runtime = new Introspection(db);
-  const s = {
-    entriesByChat: db.prepare(`SELECT chat_id AS chatId, COUNT(*) AS n FROM entries GROUP BY chat_id`),
-    entriesOf: db.prepare(`SELECT COUNT(*) FROM entries WHERE chat_id = ?`).pluck(),
-    dialogs: db.prepare(
-      `SELECT agent_key AS chatId, json_extract(state_json, '$.dialog.name') AS dialog FROM agent_state
-       WHERE json_valid(state_json) AND json_extract(state_json, '$.dialog.name') IS NOT NULL`,
-    ),
+/** `read`: the store's committed reads. */
+export function createReadModel(read: Sql): AdminReadModel {
+  const runtime = new Introspection(read);
+  const entriesByChat = async () => {
+    const rows = await read.all<{ chatId: string; n: number }>(`SELECT chat_id AS "chatId", COUNT(*) AS n FROM entries GROUP BY chat_id`);
+    return new Map(rows.map((r) => [r.chatId, Number(r.n)]));
+  };
+  const entriesOf = async (chatId: string) =>
+    Number((await read.get<{ n: number }>(`SELECT COUNT(*) AS n FROM entries WHERE chat_id = ?`, [chatId]))?.n ?? 0);
+  // The open dialog's name, read from the state's JSON here (not in SQL, which the two databases spell differently).
+  const dialogs = async () => {
+    const names = new Map<string, string>();
+    for (const stored of await runtime.states()) {
+      const name = dialogOf(stored);
+      if (name !== null) names.set(stored.agentKey, name);
+    }
+    return names;
   };
 
   return {
-    chats() {
-      const entries = new Map((s.entriesByChat.all() as Array<{ chatId: string; n: number }>).map((r) => [r.chatId, r.n]));
-      const dialogs = new Map((s.dialogs.all() as Array<{ chatId: string; dialog: unknown }>).map((r) => [r.chatId, String(r.dialog)]));
+    async chats() {
+      const [entries, open, agents] = [await entriesByChat(), await dialogs(), await runtime.agents()];
       const rows = new Map<string, ChatRow>();
-      for (const agent of runtime.agents()) {
+      for (const agent of agents) {
         rows.set(agent.agentKey, {
           chatId: agent.agentKey,
           entries: entries.get(agent.agentKey) ?? 0,
-          dialog: dialogs.get(agent.agentKey) ?? null,
+          dialog: open.get(agent.agentKey) ?? null,
           lastActivityAt: iso(agent.lastReceivedAtMs),
           pending: agent.pending,
           parked: agent.parked,
@@ -136,20 +145,21 @@ export function createSqliteReadModel(db: Database): AdminReadModel {
       }
       // A chat whose messages were all pruned still has its entries.
       for (const [chatId, n] of entries) {
-        if (!rows.has(chatId)) rows.set(chatId, { chatId, entries: n, dialog: dialogs.get(chatId) ?? null, lastActivityAt: null, pending: 0, parked: 0 });
+        if (!rows.has(chatId)) rows.set(chatId, { chatId, entries: n, dialog: open.get(chatId) ?? null, lastActivityAt: null, pending: 0, parked: 0 });
       }
       return [...rows.values()].sort(
         (a, b) => (b.lastActivityAt ?? "").localeCompare(a.lastActivityAt ?? "") || a.chatId.localeCompare(b.chatId),
       );
     },
 
-    show(chatId, recent = 10) {
-      const stored = runtime.state(chatId);
-      const messages = runtime.recentMessages(chatId, recent);
-      const entries = s.entriesOf.get(chatId) as number;
-      const sends = runtime.sendsOf(chatId, 500);
+    async show(chatId, recent = 10) {
+      const stored = await runtime.state(chatId);
+      const messages = await runtime.recentMessages(chatId, recent);
+      const entries = await entriesOf(chatId);
+      const sends = await runtime.sendsOf(chatId, 500);
       if (!stored && messages.length === 0 && entries === 0 && sends.length === 0) return undefined;
-      const actions = runtime.operatorActionsOf(chatId);
+      const actions = await runtime.operatorActionsOf(chatId);
+      const timers = await runtime.armedTimers();
       const dropped = new Set(actions.filter((a) => a.action === "drop").map((a) => a.targetId));
       const sendsOf = (messageId: string) => sends.filter((x) => x.messageId === messageId).reverse().map(sendRow);
       return {
@@ -158,13 +168,13 @@ export function createSqliteReadModel(db: Database): AdminReadModel {
         state: describeState(stored),
         messages: messages.map((m) => messageRow(m, dropped.has(m.id), sendsOf(m.id))),
         pendingSends: sends.filter((x) => x.status !== "sent").reverse().map(sendRow),
-        timers: runtime.armedTimers().filter((t) => t.agentKey === chatId).map(timerRow),
+        timers: timers.filter((t) => t.agentKey === chatId).map(timerRow),
         operatorActions: actions.map((a) => ({ action: a.action, targetId: a.targetId, by: a.actor, at: iso(a.atMs)!, previousError: a.previousError })),
       };
     },
 
-    parked: () =>
-      runtime.parked().map((m) => ({
+    parked: async () =>
+      (await runtime.parked()).map((m) => ({
         id: m.id,
         chatId: m.agentKey,
         attempts: m.attempts,
@@ -175,13 +185,23 @@ export function createSqliteReadModel(db: Database): AdminReadModel {
         parkedAt: iso(m.parkedAtMs),
       })),
 
-    outbox: () => runtime.unsentAndFailed().map(sendRow),
+    outbox: async () => (await runtime.unsentAndFailed()).map(sendRow),
 
-    timers: () => runtime.armedTimers().map(timerRow),
+    timers: async () => (await runtime.armedTimers()).map(timerRow),
   };
 }
 
-function describeState(stored: { version: number; json: string; updatedAtMs: number } | undefined): ChatDetail["state"] {
+/** The open dialog's name in a stored chat state, if it has one (a state that is not JSON has none). */
+function dialogOf(stored: StoredState): string | null {
+  try {
+    const name = (JSON.parse(stored.json) as ChatState | null)?.dialog?.name;
+    return name === undefined || name === null ? null : String(name);
+  } catch {
+    return null;
+  }
+}
+
+function describeState(stored: StoredState | undefined): ChatDetail["state"] {
   if (!stored) return { version: null, updatedAt: null, dialog: null, waiting: [] };
   let state: ChatState = {};
   try {

@@ -3,7 +3,7 @@
 // while a large database is copied, and its own commits meanwhile are carried into the copy.
 import fs from "node:fs";
 import path from "node:path";
-import type { Database } from "../../runtime/index.js";
+import type { Database } from "better-sqlite3";
 
 export interface BackupOptions {
   /** Pages copied per turn of the event loop (a page is usually 4 KiB). Default 256. */

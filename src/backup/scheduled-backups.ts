@@ -4,7 +4,8 @@
 // complete, so the folder only ever holds whole backups.
 import fs from "node:fs";
 import path from "node:path";
-import type { Database, Logger } from "../../runtime/index.js";
+import type { Database } from "better-sqlite3";
+import type { Logger } from "../../runtime/index.js";
 import { BackupCancelledError, writeBackup } from "./online-backup.js";
 
 const NAME = /^media-tracker-\d{8}-\d{6}Z(-\d+)?\.db$/;

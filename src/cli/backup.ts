@@ -1,7 +1,7 @@
 // `npm run backup -- <file>`: a consistent copy of the database while the bot runs, with SQLite's
 // online backup API (pages are copied in steps; writers are not blocked for long). The copy is
 // readable by its owner only from its first byte, its folder is made if missing, and a failed
-// backup leaves no partial file behind.
+// backup leaves no partial file behind. SQLite only: with DATABASE_URL it points to pg_dump.
 import "dotenv/config";
 import fs from "node:fs";
 import path from "node:path";
@@ -20,7 +20,15 @@ const program = new Command()
   .action(async (target: string, options: { database?: string }) => {
     let source = options.database;
     try {
-      source ??= parseConfig(process.env).DATABASE_PATH;
+      const config = parseConfig(process.env);
+      if (source === undefined && config.DATABASE_URL) {
+        // Not a failure of this command but the wrong tool: exit 2, as for a wrong use.
+        console.error(
+          `error: the bot keeps its data in PostgreSQL (DATABASE_URL), and PostgreSQL backups are pg_dump's job, e.g. pg_dump --format=custom --file=media-tracker.dump "$DATABASE_URL"; restore with pg_restore. This command copies a SQLite file (DATABASE_PATH or --database).`,
+        );
+        process.exit(2);
+      }
+      source ??= config.DATABASE_PATH;
     } catch (error) {
       fail(error instanceof ConfigError ? error.message : String(error));
     }

@@ -2,20 +2,22 @@
 // pending migration, but dies with SIGKILL inside the transaction once migration 0011 has created
 // entry_events and copied the books' finish dates, before the movies' and before the commit.
 //   node --import tsx test/crash/migrate-history-child.ts <database file>
-import { migrate, openDatabase, readMigrations } from "../../runtime/index.js";
-import { MIGRATIONS_DIR } from "../support/temp-database.js";
+import { migrate, readMigrations } from "../../runtime/index.js";
+import { SqliteSql } from "../../runtime/sqlite/sqlite-sql.js";
+import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
+import { MIGRATIONS_DIR } from "../../src/storage.js";
 
-const db = openDatabase(process.argv[2]!);
-const exec = db.exec.bind(db);
-db.exec = (sql: string) => {
-  if (!sql.includes("CREATE TABLE entry_events")) return exec(sql);
+const store = openSqliteStore(process.argv[2]!);
+const exec = SqliteSql.prototype.exec;
+SqliteSql.prototype.exec = function (this: SqliteSql, sql: string) {
+  if (!sql.includes("CREATE TABLE entry_events")) return exec.call(this, sql);
   // The migration's statements one by one: half of its work done, then the power goes.
   const statements = sql.split(/;\s*\n/).filter((s) => s.replace(/--.*$/gm, "").trim() !== "");
   const half = statements.findIndex((s) => s.includes("'finished'"));
-  for (const statement of statements.slice(0, half + 1)) exec(statement);
+  for (const statement of statements.slice(0, half + 1)) this.db.exec(statement);
   process.stdout.write("mid-migration\n");
   process.kill(process.pid, "SIGKILL");
-  return db;
+  return Promise.resolve();
 };
-migrate(db, readMigrations(MIGRATIONS_DIR));
+await store.submit((tx) => migrate(tx, readMigrations(MIGRATIONS_DIR)));
 process.stdout.write("migrated\n");

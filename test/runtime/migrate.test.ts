@@ -2,79 +2,96 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Database, DatabaseTooNewError, migrate, openDatabase, readMigrations } from "../../runtime/index.js";
-import { MIGRATIONS_DIR } from "../support/temp-database.js";
+import { DatabaseTooNewError, type Migration, type MigrateOptions, migrate, readMigrations } from "../../runtime/index.js";
+import { type SqliteStore, openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
+import { MIGRATIONS_DIR } from "../../src/storage.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function scratch(): { dir: string; db: Database; migrationsDir: string } {
+function scratch(): { dir: string; store: SqliteStore; migrationsDir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrate-test-"));
   const migrationsDir = path.join(dir, "migrations");
   fs.mkdirSync(migrationsDir);
-  const db = openDatabase(path.join(dir, "test.db"));
-  cleanups.push(() => {
-    if (db.open) db.close();
+  const store = openSqliteStore(path.join(dir, "test.db"));
+  cleanups.push(async () => {
+    await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  return { dir, db, migrationsDir };
+  return { dir, store, migrationsDir };
 }
 
-function tables(db: Database): string[] {
-  return db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
+/** As the application runs them: every pending migration in one unit. */
+function apply(store: SqliteStore, migrations: Migration[], options?: MigrateOptions): Promise<number[]> {
+  return store.submit((tx) => migrate(tx, migrations, options));
 }
 
-function appliedVersions(db: Database): number[] {
-  return db.prepare(`SELECT version FROM schema_migrations ORDER BY version`).pluck().all() as number[];
+async function tables(store: SqliteStore): Promise<string[]> {
+  const rows = await store.read.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
+  return rows.map((r) => r.name);
+}
+
+async function appliedVersions(store: SqliteStore, table = "schema_migrations"): Promise<number[]> {
+  const rows = await store.read.all<{ version: number }>(`SELECT version FROM ${table} ORDER BY version`);
+  return rows.map((r) => r.version);
 }
 
 describe("migrate", () => {
-  it("applies every migration of the repository to a new database and records each version", () => {
-    const { db } = scratch();
+  it("applies every migration of the repository to a new database and records each version", async () => {
+    const { store } = scratch();
     const migrations = readMigrations(MIGRATIONS_DIR);
     expect(migrations.length).toBeGreaterThanOrEqual(1);
 
-    const applied = migrate(db, migrations);
+    const applied = await apply(store, migrations);
 
     expect(applied).toEqual(migrations.map((m) => m.version));
-    expect(appliedVersions(db)).toEqual(applied);
-    expect(tables(db)).toEqual(expect.arrayContaining(["inbox", "journal", "agent_state", "outbox", "timers"]));
+    expect(await appliedVersions(store)).toEqual(applied);
+    expect(await tables(store)).toEqual(expect.arrayContaining(["entries", "imports", "chat_settings", "entry_events"]));
+    // The runtime's tables are the runtime's own (runtime/schema.ts), not the application's.
+    expect(await tables(store)).not.toContain("inbox");
   });
 
-  it("applies nothing on a second run over an up-to-date database", () => {
-    const { db } = scratch();
+  it("applies nothing on a second run over an up-to-date database", async () => {
+    const { store } = scratch();
     const migrations = readMigrations(MIGRATIONS_DIR);
-    migrate(db, migrations);
+    await apply(store, migrations);
 
-    expect(migrate(db, migrations)).toEqual([]);
-    expect(appliedVersions(db)).toEqual(migrations.map((m) => m.version));
+    expect(await apply(store, migrations)).toEqual([]);
+    expect(await appliedVersions(store)).toEqual(migrations.map((m) => m.version));
   });
 
-  it("applies only the migrations newer than the database", () => {
-    const { db, migrationsDir } = scratch();
+  it("applies only the migrations newer than the database", async () => {
+    const { store, migrationsDir } = scratch();
     fs.writeFileSync(path.join(migrationsDir, "0001_a.sql"), "CREATE TABLE a (x INTEGER);");
-    expect(migrate(db, readMigrations(migrationsDir))).toEqual([1]);
+    expect(await apply(store, readMigrations(migrationsDir))).toEqual([1]);
 
     fs.writeFileSync(path.join(migrationsDir, "0002_b.sql"), "CREATE TABLE b (y INTEGER);");
-    expect(migrate(db, readMigrations(migrationsDir))).toEqual([2]);
-    expect(appliedVersions(db)).toEqual([1, 2]);
+    expect(await apply(store, readMigrations(migrationsDir))).toEqual([2]);
+    expect(await appliedVersions(store)).toEqual([1, 2]);
   });
 
-  it("refuses a database written by a newer release with DatabaseTooNewError and a clear message", () => {
-    const { db } = scratch();
-    const migrations = readMigrations(MIGRATIONS_DIR);
-    migrate(db, migrations);
-    const known = migrations.at(-1)!.version;
-    db.prepare(`INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, 'from_the_future', 0)`).run(known + 7);
+  it("keeps its records in the table it is given, apart from any other list's", async () => {
+    const { store } = scratch();
+    const mine: Migration[] = [{ version: 1, name: "mine", sql: "CREATE TABLE mine (x INTEGER);" }];
+    const theirs: Migration[] = [{ version: 5, name: "theirs", sql: "CREATE TABLE theirs (x INTEGER);" }];
+    expect(await apply(store, theirs)).toEqual([5]);
+    expect(await apply(store, mine, { table: "my_migrations", now: () => 42 })).toEqual([1]);
 
-    let caught: unknown;
-    try {
-      migrate(db, migrations);
-    } catch (error) {
-      caught = error;
-    }
+    expect(await appliedVersions(store)).toEqual([5]);
+    expect(await store.read.all(`SELECT version, name, applied_at_ms FROM my_migrations`)).toEqual([{ version: 1, name: "mine", applied_at_ms: 42 }]);
+    await expect(apply(store, mine, { table: "my-migrations; DROP TABLE mine" })).rejects.toThrow(/Not a plain table name/);
+  });
+
+  it("refuses a database written by a newer release with DatabaseTooNewError and a clear message", async () => {
+    const { store } = scratch();
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    await apply(store, migrations);
+    const known = migrations.at(-1)!.version;
+    await store.submit((tx) => tx.run(`INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, 'from_the_future', 0)`, [known + 7]));
+
+    const caught: unknown = await apply(store, migrations).catch((error: unknown) => error);
 
     expect(caught).toBeInstanceOf(DatabaseTooNewError);
     const error = caught as DatabaseTooNewError;
@@ -86,42 +103,44 @@ describe("migrate", () => {
     expect(error.message).toMatch(/newer release/);
   });
 
-  it("leaves nothing applied when one of the pending migrations fails", () => {
-    const { db, migrationsDir } = scratch();
+  it("leaves nothing applied when one of the pending migrations fails", async () => {
+    const { store, migrationsDir } = scratch();
     fs.writeFileSync(path.join(migrationsDir, "0001_good.sql"), "CREATE TABLE good (x INTEGER);");
     fs.writeFileSync(
       path.join(migrationsDir, "0002_bad.sql"),
       "CREATE TABLE half_done (y INTEGER);\nINSERT INTO no_such_table VALUES (1);",
     );
 
-    expect(() => migrate(db, readMigrations(migrationsDir))).toThrow(/no_such_table/);
+    await expect(apply(store, readMigrations(migrationsDir))).rejects.toThrow(/no_such_table/);
 
-    expect(appliedVersions(db)).toEqual([]);
-    expect(tables(db)).not.toContain("good");
-    expect(tables(db)).not.toContain("half_done");
+    // The bookkeeping table itself was made in the failed unit, and went with it.
+    expect(await tables(store)).not.toContain("schema_migrations");
+    expect(await tables(store)).not.toContain("good");
+    expect(await tables(store)).not.toContain("half_done");
   });
 
-  it("keeps earlier applied migrations when a later one fails, and can apply it once fixed", () => {
-    const { db, migrationsDir } = scratch();
+  it("keeps earlier applied migrations when a later one fails, and can apply it once fixed", async () => {
+    const { store, migrationsDir } = scratch();
     fs.writeFileSync(path.join(migrationsDir, "0001_good.sql"), "CREATE TABLE good (x INTEGER);");
-    migrate(db, readMigrations(migrationsDir));
+    await apply(store, readMigrations(migrationsDir));
     fs.writeFileSync(path.join(migrationsDir, "0002_bad.sql"), "CREATE TABLE half_done (y INTEGER);\nSELECT nope FROM nowhere;");
 
-    expect(() => migrate(db, readMigrations(migrationsDir))).toThrow();
-    expect(appliedVersions(db)).toEqual([1]);
-    expect(tables(db)).not.toContain("half_done");
+    await expect(apply(store, readMigrations(migrationsDir))).rejects.toThrow();
+    expect(await appliedVersions(store)).toEqual([1]);
+    expect(await tables(store)).not.toContain("half_done");
 
     fs.writeFileSync(path.join(migrationsDir, "0002_bad.sql"), "CREATE TABLE half_done (y INTEGER);");
-    expect(migrate(db, readMigrations(migrationsDir))).toEqual([2]);
-    expect(tables(db)).toContain("half_done");
+    expect(await apply(store, readMigrations(migrationsDir))).toEqual([2]);
+    expect(await tables(store)).toContain("half_done");
   });
 
-  it("reads NNNN_name.sql files in version order and ignores other files", () => {
+  it("reads NNNN_name.sql files in version order and ignores other files and folders", () => {
     const { migrationsDir } = scratch();
     fs.writeFileSync(path.join(migrationsDir, "0010_later.sql"), "SELECT 1;");
     fs.writeFileSync(path.join(migrationsDir, "0002_earlier.sql"), "SELECT 2;");
     fs.writeFileSync(path.join(migrationsDir, "README.md"), "not a migration");
     fs.writeFileSync(path.join(migrationsDir, "draft.sql"), "SELECT 3;");
+    fs.mkdirSync(path.join(migrationsDir, "postgres"));
 
     expect(readMigrations(migrationsDir).map((m) => [m.version, m.name])).toEqual([
       [2, "earlier"],

@@ -1,10 +1,16 @@
 // An operator unsticks work from another process while the runtime runs: a message that threw five
 // times and was parked is retried (handled once more, its journaled side effect not repeated) or
 // dropped (recorded; the agent's next message goes on); a failed send is resent. Every action is a
-// compare-and-set: a second one on the same row changes nothing.
+// compare-and-set: a second one on the same row changes nothing. The operator works on a storage of
+// its own, as `npm run admin` in another process opens it.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, it } from "vitest";
-import { type Database, type Deliver, OperatorActions, defineAgent } from "../../runtime/index.js";
-import { type Fixture, freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, runtimeFixture } from "./harness.js";
+import { type Deliver, OperatorActions, type OperatorOutcome, defineAgent } from "../../runtime/index.js";
+import type { Sql, Tx } from "../../runtime/store.js";
+import { type Storage, openStorage } from "../../src/storage.js";
+import { type Fixture, freshKey, recordingDeliver, runtimeFixture } from "./harness.js";
 
 const MAX_ATTEMPTS = 5; // the runtime's default
 const PARKED_WITHIN_MS = 25_000; // retries wait 1 + 2 + 4 + 8 s before the fifth failure
@@ -36,63 +42,117 @@ function poisonAgent() {
   return { agent, poisoned, tries, sideEffects, finished };
 }
 
+type OnTestFinished = (fn: () => Promise<void>) => void;
+
+/**
+ * The bot's storage in a temp folder, opened (and migrated) as the bot opens it, and `open` to open
+ * the same file again (the operator's process, a restart). Closed after the fixture's runtimes stop.
+ */
+async function botStorage(fixture: Fixture, onTestFinished: OnTestFinished) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-actions-"));
+  const file = path.join(dir, "bot.db");
+  const opened: Storage[] = [];
+  const open = async () => {
+    const storage = await openStorage({ DATABASE_PATH: file, DATABASE_URL: undefined });
+    opened.push(storage);
+    if (storage.dialect !== "sqlite") throw new Error("a SQLite file opened as another database");
+    return storage;
+  };
+  onTestFinished(async () => {
+    await fixture.cleanup();
+    for (const storage of opened) await storage.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { bot: await open(), open };
+}
+
+/** The operator's side: its actions, each in a unit of its own storage, and what it reads. */
+function operatorOn(storage: Storage) {
+  const actions = new OperatorActions(storage.store.read);
+  const act = (action: (tx: Tx) => Promise<OperatorOutcome>) => storage.store.submit(action);
+  return {
+    retry: (id: string, actor: string, nowMs: number) => act((tx) => actions.retry(tx, id, actor, nowMs)),
+    drop: (id: string, actor: string, nowMs: number) => act((tx) => actions.drop(tx, id, actor, nowMs)),
+    resend: (id: number, actor: string, nowMs: number) => act((tx) => actions.resend(tx, id, actor, nowMs)),
+    read: storage.store.read,
+  };
+}
+
+function inboxRow(read: Sql, id: string) {
+  return read.get<{ status: string; attempts: number; last_error: string | null }>(
+    `SELECT id, agent_key, kind, status, attempts, last_error FROM inbox WHERE id = ?`, [id],
+  );
+}
+
+async function inboxStatus(read: Sql, id: string): Promise<string | undefined> {
+  return (await inboxRow(read, id))?.status;
+}
+
+async function outboxRows(read: Sql, agentKey: string) {
+  const rows = await read.all<{ id: number; status: string; last_error: string | null; payload_json: string }>(
+    `SELECT id, agent_key, message_id, payload_json, status, attempts, last_error FROM outbox WHERE agent_key = ? ORDER BY id`, [agentKey],
+  );
+  return rows.map(({ payload_json, ...rest }) => ({ ...rest, payload: JSON.parse(payload_json) as unknown }));
+}
+
 /** A runtime that watches for operator actions, with one message already parked after five throws. */
-async function parkedScenario(fixture: Fixture, deliver: Deliver = recordingDeliver().deliver) {
-  const temp = fixture.temp();
+async function parkedScenario(fixture: Fixture, onTestFinished: OnTestFinished, deliver: Deliver = recordingDeliver().deliver) {
+  const { bot, open } = await botStorage(fixture, onTestFinished);
   const poison = poisonAgent();
-  const { runtime } = await fixture.start({ db: temp.db, agent: poison.agent, deliver, operatorPollMs: 20 });
+  const { runtime } = await fixture.start({ db: bot.store.database, agent: poison.agent, deliver, operatorPollMs: 20 });
   const key = freshKey();
   const bad = freshKey("bad");
   poison.poisoned.add(bad);
   await runtime.accept([{ id: bad, agentKey: key, kind: "text", payload: "bad" }]);
-  await fixture.waitFor(() => inboxStatus(temp.db, bad) === "parked", PARKED_WITHIN_MS, "the message parked");
-  // The operator's own connection, as `npm run admin` in another process opens it.
-  const operatorDb = fixture.reopen(temp.file);
-  return { temp, runtime, key, bad, operator: new OperatorActions(operatorDb), operatorDb, ...poison };
+  await fixture.waitFor(async () => (await inboxStatus(bot.store.read, bad)) === "parked", PARKED_WITHIN_MS, "the message parked");
+  const operator = operatorOn(await open());
+  return { bot, open, runtime, key, bad, operator, ...poison };
 }
 
-function actionsOn(db: Database, target: string) {
-  return db.prepare(`SELECT action, agent_key, actor, previous_error FROM operator_actions WHERE target_id = ? ORDER BY id`).all(target);
+function actionsOn(read: Sql, target: string) {
+  return read.all(`SELECT action, agent_key, actor, previous_error FROM operator_actions WHERE target_id = ? ORDER BY id`, [target]);
 }
 
 describe.concurrent("operator actions on a parked message", () => {
   it("retry: the running runtime handles it once more, without repeating its journaled side effect", { timeout: 40_000 }, async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const { temp, key, bad, operator, operatorDb, poisoned, tries, sideEffects, finished } = await parkedScenario(fixture);
-    expect(inboxRow(temp.db, bad)).toMatchObject({ status: "parked", attempts: MAX_ATTEMPTS, last_error: "Error: cannot digest this" });
+    const { bot, key, bad, operator, poisoned, tries, sideEffects, finished } = await parkedScenario(fixture, onTestFinished);
+    const read = bot.store.read;
+    expect(await inboxRow(read, bad)).toMatchObject({ status: "parked", attempts: MAX_ATTEMPTS, last_error: "Error: cannot digest this" });
     expect(tries.get(bad)).toBe(MAX_ATTEMPTS);
     expect(sideEffects.get(bad)).toBe(1);
 
     poisoned.delete(bad); // the cause is fixed (say, a provider is back)
-    const outcome = operator.retry(bad, "alice", fixture.time.now());
+    const outcome = await operator.retry(bad, "alice", fixture.time.now());
     expect(outcome).toMatchObject({ status: "done", action: "retry", agentKey: key, actor: "alice", previousError: "Error: cannot digest this" });
 
-    await fixture.waitFor(() => inboxStatus(temp.db, bad) === "done", 5000, "the retried message handled");
+    await fixture.waitFor(async () => (await inboxStatus(read, bad)) === "done", 5000, "the retried message handled");
     await fixture.pass(100);
     expect(tries.get(bad)).toBe(MAX_ATTEMPTS + 1);
     expect(finished).toEqual([bad]);
     expect(sideEffects.get(bad)).toBe(1);
-    expect(outboxRows(temp.db, key).map((r) => r.payload)).toEqual([{ text: "that message was set aside" }, { text: "handled bad" }]);
-    expect(actionsOn(operatorDb, bad)).toEqual([{ action: "retry", agent_key: key, actor: "alice", previous_error: "Error: cannot digest this" }]);
+    expect((await outboxRows(read, key)).map((r) => r.payload)).toEqual([{ text: "that message was set aside" }, { text: "handled bad" }]);
+    expect(await actionsOn(operator.read, bad)).toEqual([{ action: "retry", agent_key: key, actor: "alice", previous_error: "Error: cannot digest this" }]);
 
     // A second retry (a second operator, or the same command run twice) changes nothing.
-    expect(operator.retry(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
-    expect(operator.drop(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
-    expect(actionsOn(operatorDb, bad)).toHaveLength(1);
+    expect(await operator.retry(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(await operator.drop(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(await actionsOn(operator.read, bad)).toHaveLength(1);
   });
 
   it("drop: it is recorded, never runs again, and the agent's next message goes on", { timeout: 40_000 }, async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const { temp, runtime, key, bad, operator, operatorDb, tries, finished } = await parkedScenario(fixture);
+    const { bot, runtime, key, bad, operator, tries, finished } = await parkedScenario(fixture, onTestFinished);
+    const read = bot.store.read;
 
-    expect(operator.drop(bad, "alice", fixture.time.now())).toMatchObject({ status: "done", action: "drop", agentKey: key });
-    expect(inboxRow(temp.db, bad)).toMatchObject({ status: "done", attempts: MAX_ATTEMPTS });
-    expect(actionsOn(operatorDb, bad)).toEqual([{ action: "drop", agent_key: key, actor: "alice", previous_error: "Error: cannot digest this" }]);
-    expect(operator.retry(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(await operator.drop(bad, "alice", fixture.time.now())).toMatchObject({ status: "done", action: "drop", agentKey: key });
+    expect(await inboxRow(read, bad)).toMatchObject({ status: "done", attempts: MAX_ATTEMPTS });
+    expect(await actionsOn(operator.read, bad)).toEqual([{ action: "drop", agent_key: key, actor: "alice", previous_error: "Error: cannot digest this" }]);
+    expect(await operator.retry(bad, "bob", fixture.time.now())).toEqual({ status: "refused", current: "done" });
 
     const next = freshKey("next");
     await runtime.accept([{ id: next, agentKey: key, kind: "text", payload: "next" }]);
-    await fixture.waitFor(() => inboxStatus(temp.db, next) === "done", 3000, "the next message handled");
+    await fixture.waitFor(async () => (await inboxStatus(read, next)) === "done", 3000, "the next message handled");
     await fixture.pass(100);
     expect(finished).toEqual([next]);
     expect(tries.get(bad)).toBe(MAX_ATTEMPTS);
@@ -100,64 +160,65 @@ describe.concurrent("operator actions on a parked message", () => {
 
   it("retry while the runtime is stopped: the next start handles it", { timeout: 40_000 }, async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const { temp, runtime, bad, operator, poisoned, agent, finished } = await parkedScenario(fixture);
+    const { open, runtime, bad, operator, poisoned, agent, finished } = await parkedScenario(fixture, onTestFinished);
     await runtime.stop();
     poisoned.delete(bad);
-    expect(operator.retry(bad, "alice", fixture.time.now())).toMatchObject({ status: "done" });
+    expect(await operator.retry(bad, "alice", fixture.time.now())).toMatchObject({ status: "done" });
 
     // A restarted process: recovery finds it pending, with all its tries again.
-    const db = fixture.reopen(temp.file);
-    const restarted = await fixture.start({ db, agent, deliver: recordingDeliver().deliver });
+    const restartedStorage = await open();
+    const restarted = await fixture.start({ db: restartedStorage.store.database, agent, deliver: recordingDeliver().deliver });
     expect(restarted.report.agentsWithMessages).toHaveLength(1);
-    await fixture.waitFor(() => inboxStatus(db, bad) === "done", 3000, "the retried message handled after the restart");
+    await fixture.waitFor(async () => (await inboxStatus(restartedStorage.store.read, bad)) === "done", 3000, "the retried message handled after the restart");
     expect(finished).toEqual([bad]);
   });
 
   it("unknown ids and rows in another state are refused and leave no record", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const { bot, open } = await botStorage(fixture, onTestFinished);
+    const read = bot.store.read;
     const { agent } = poisonAgent();
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ db: bot.store.database, agent, deliver: recordingDeliver().deliver });
     const key = freshKey();
     const fine = freshKey("fine");
     await runtime.accept([{ id: fine, agentKey: key, kind: "text", payload: "fine" }]);
-    await fixture.waitFor(() => inboxStatus(temp.db, fine) === "done");
-    await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent");
-    const operator = new OperatorActions(fixture.reopen(temp.file));
+    await fixture.waitFor(async () => (await inboxStatus(read, fine)) === "done");
+    await fixture.waitFor(async () => (await outboxRows(read, key))[0]?.status === "sent");
+    const operator = operatorOn(await open());
 
-    expect(operator.retry("tg:does-not-exist", "alice", fixture.time.now())).toEqual({ status: "not-found" });
-    expect(operator.retry(fine, "alice", fixture.time.now())).toEqual({ status: "refused", current: "done" });
-    expect(operator.drop(fine, "alice", fixture.time.now())).toEqual({ status: "refused", current: "done" });
-    expect(operator.resend(outboxRows(temp.db, key)[0]!.id, "alice", fixture.time.now())).toEqual({ status: "refused", current: "sent" });
-    expect(operator.resend(999_999, "alice", fixture.time.now())).toEqual({ status: "not-found" });
-    expect(temp.db.prepare(`SELECT COUNT(*) FROM operator_actions`).pluck().get()).toBe(0);
-    expect(inboxStatus(temp.db, fine)).toBe("done");
+    expect(await operator.retry("tg:does-not-exist", "alice", fixture.time.now())).toEqual({ status: "not-found" });
+    expect(await operator.retry(fine, "alice", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(await operator.drop(fine, "alice", fixture.time.now())).toEqual({ status: "refused", current: "done" });
+    expect(await operator.resend((await outboxRows(read, key))[0]!.id, "alice", fixture.time.now())).toEqual({ status: "refused", current: "sent" });
+    expect(await operator.resend(999_999, "alice", fixture.time.now())).toEqual({ status: "not-found" });
+    expect(await operator.read.get(`SELECT COUNT(*) AS n FROM operator_actions`)).toEqual({ n: 0 });
+    expect(await inboxStatus(read, fine)).toBe("done");
   });
 });
 
 describe.concurrent("operator actions on a failed send", () => {
   it("resend: the running runtime sends it again, once; a second resend changes nothing", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const { bot, open } = await botStorage(fixture, onTestFinished);
+    const read = bot.store.read;
     let refuse = true;
     const delivery = recordingDeliver(() => (refuse ? { status: "failed", error: "400: Bad Request: chat not found" } : { status: "sent", result: { messageId: 7 } }));
     const { agent } = poisonAgent();
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: delivery.deliver, operatorPollMs: 20 });
+    const { runtime } = await fixture.start({ db: bot.store.database, agent, deliver: delivery.deliver, operatorPollMs: 20 });
     const key = freshKey();
     await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: "hello" }]);
-    await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "failed", 3000, "the send failed");
-    const [failed] = outboxRows(temp.db, key);
+    await fixture.waitFor(async () => (await outboxRows(read, key))[0]?.status === "failed", 3000, "the send failed");
+    const [failed] = await outboxRows(read, key);
     expect(failed).toMatchObject({ status: "failed", last_error: "400: Bad Request: chat not found" });
 
     refuse = false; // the cause is fixed (the person unblocked the bot)
-    const operatorDb = fixture.reopen(temp.file);
-    const operator = new OperatorActions(operatorDb);
-    expect(operator.resend(failed!.id, "alice", fixture.time.now())).toMatchObject({ status: "done", action: "resend", targetId: String(failed!.id), agentKey: key });
-    await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the send delivered");
+    const operator = operatorOn(await open());
+    expect(await operator.resend(failed!.id, "alice", fixture.time.now())).toMatchObject({ status: "done", action: "resend", targetId: String(failed!.id), agentKey: key });
+    await fixture.waitFor(async () => (await outboxRows(read, key))[0]?.status === "sent", 3000, "the send delivered");
     expect(delivery.calls.map((c) => c.payload)).toEqual([{ text: "handled hello" }, { text: "handled hello" }]);
-    expect(operator.resend(failed!.id, "bob", fixture.time.now())).toEqual({ status: "refused", current: "sent" });
+    expect(await operator.resend(failed!.id, "bob", fixture.time.now())).toEqual({ status: "refused", current: "sent" });
     await fixture.pass(100);
     expect(delivery.calls).toHaveLength(2);
-    expect(actionsOn(operatorDb, String(failed!.id))).toEqual([{ action: "resend", agent_key: key, actor: "alice", previous_error: "400: Bad Request: chat not found" }]);
+    expect(await actionsOn(operator.read, String(failed!.id))).toEqual([{ action: "resend", agent_key: key, actor: "alice", previous_error: "400: Bad Request: chat not found" }]);
   });
 });

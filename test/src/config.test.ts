@@ -32,6 +32,16 @@ describe("config", () => {
     expect(config.OPENAI_API_KEY).toBeUndefined();
   });
 
+  it("keeps everything in PostgreSQL with DATABASE_URL, and never repeats it in an error", () => {
+    expect(parseConfig({}).DATABASE_URL).toBeUndefined();
+    expect(parseConfig({ DATABASE_URL: " " }).DATABASE_URL).toBeUndefined();
+    for (const url of ["postgres://bot:pw@db:5432/media", "postgresql://db/media?sslmode=require", "postgres:///media?host=/var/run/postgresql"]) {
+      expect(parseConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    }
+    expect(parseConfig({ DATABASE_URL: "postgres://bot:pw@db/media", BACKUP_EVERY_HOURS: "off" }).BACKUP_EVERY_HOURS).toBeUndefined();
+    expect(() => parseConfig({ DATABASE_URL: "mysql://bot:s3cret@db/media" })).toThrow(expect.objectContaining({ message: expect.not.stringContaining("s3cret") }));
+  });
+
   it("reads the allowlist as a set of ids", () => {
     expect(parseConfig({ ALLOWED_USER_IDS: "1, 22,333" }).ALLOWED_USER_IDS).toEqual(new Set(["1", "22", "333"]));
   });
@@ -46,6 +56,9 @@ describe("config", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ TELEGRAM_RATE_LIMIT: "maybe" }, "TELEGRAM_RATE_LIMIT"],
     [{ ALLOWED_USER_IDS: "alice,bob" }, "ALLOWED_USER_IDS must be comma-separated numeric"],
+    [{ DATABASE_URL: "mysql://bot:pw@db/media" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
+    [{ DATABASE_URL: "./data/media-tracker.db" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
+    [{ DATABASE_URL: "postgres://bot:pw@db/media", BACKUP_EVERY_HOURS: "24" }, "BACKUP_EVERY_HOURS is for the SQLite file only"],
   ])("names the bad variable in one line: %j", (env, expected) => {
     try {
       parseConfig(env as NodeJS.ProcessEnv);

@@ -7,9 +7,9 @@ import { json, table, when } from "./output.js";
 export function chatsCommand(ctx: AdminContext): Command {
   return new Command("chats")
     .description("list every chat: entries, open dialog, last activity, pending and parked messages")
-    .action((_options: object, command: Command) => {
+    .action(async (_options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
-      const rows = ctx.withDatabase(options, ({ model }) => model.chats());
+      const rows = await ctx.withDatabase(options, ({ model }) => model.chats());
       ctx.io.out(options.json ? json(rows) : table<ChatRow>(rows, [
         { title: "CHAT", value: (r) => r.chatId },
         { title: "ENTRIES", value: (r) => r.entries, align: "right" },

@@ -1,12 +1,15 @@
-// What every admin command starts from: the bot's database (DATABASE_PATH, or --database), opened
-// beside a running bot (SQLite's WAL lets it read while the bot writes; a write waits for the
-// bot's commit), the read model and the operator actions.
+// What every admin command starts from: the bot's storage (DATABASE_URL or DATABASE_PATH, or
+// --database), opened beside a running bot (on SQLite, WAL lets it read while the bot writes and a
+// write waits for the bot's commit; on PostgreSQL, it is one more client), the read model and the
+// operator actions.
 import fs from "node:fs";
 import os from "node:os";
-import { type Database, DatabaseTooNewError, OperatorActions, openDatabase, readMigrations } from "../../../runtime/index.js";
-import { type AdminReadModel, createSqliteReadModel } from "../../admin/read-model.js";
-import { MIGRATIONS_DIR } from "../../app.js";
+import { OperatorActions } from "../../../runtime/index.js";
+import type { Store } from "../../../runtime/store.js";
+import { type AdminReadModel, createReadModel } from "../../admin/read-model.js";
 import { ConfigError, parseConfig } from "../../config.js";
+import { DatabaseOpenError } from "../../start-errors.js";
+import { type Storage, type StorageConfig, openStorage, schemaStatus } from "../../storage.js";
 import { AdminError, type AdminIo } from "./output.js";
 
 export interface GlobalOptions {
@@ -14,53 +17,66 @@ export interface GlobalOptions {
   database?: string;
 }
 
+export interface AdminDatabase {
+  model: AdminReadModel;
+  actions: OperatorActions;
+  /** For the actions' units: `store.submit((tx) => actions.retry(tx, …))`. */
+  store: Store;
+}
+
 export interface AdminContext {
   io: AdminIo;
   env: NodeJS.ProcessEnv;
-  /** Runs `work` on the open database and closes it after. */
-  withDatabase<T>(options: GlobalOptions, work: (db: { model: AdminReadModel; actions: OperatorActions; raw: Database }) => T): T;
+  /** Runs `work` on the open storage and closes it after. */
+  withDatabase<T>(options: GlobalOptions, work: (db: AdminDatabase) => Promise<T>): Promise<T>;
 }
 
 export function createContext(io: AdminIo, env: NodeJS.ProcessEnv): AdminContext {
   return {
     io,
     env,
-    withDatabase(options, work) {
-      const file = options.database ?? databasePath(env);
-      if (!fs.existsSync(file)) throw new AdminError(`no database at ${file} (set DATABASE_PATH or --database)`);
-      let db: Database;
+    async withDatabase(options, work) {
+      const config = storageConfig(options, env);
+      if (!config.DATABASE_URL && !fs.existsSync(config.DATABASE_PATH)) {
+        throw new AdminError(`no database at ${config.DATABASE_PATH} (set DATABASE_PATH or --database)`);
+      }
+      let storage: Storage;
       try {
-        db = openDatabase(file);
+        storage = await openStorage(config, { migrate: false, postgres: { poolSize: 2, applicationName: "media-tracker-admin" } });
       } catch (error) {
-        throw new AdminError(`cannot open ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new AdminError(error instanceof DatabaseOpenError ? error.message : `cannot open the database: ${describe(error)}`);
       }
       try {
-        checkSchema(db, file);
-        return work({ model: createSqliteReadModel(db), actions: new OperatorActions(db), raw: db });
+        await checkSchema(storage);
+        const { read } = storage.store;
+        return await work({ model: createReadModel(read), actions: new OperatorActions(read), store: storage.store });
       } finally {
-        db.close();
+        await storage.close();
       }
     },
   };
 }
 
 /**
- * The database must be at this release's schema. The admin never migrates it: a bot of another
- * release may be running on it, and migrating is the bot's job at its start.
+ * The database must be at this release's schema, the runtime's and the application's. The admin
+ * never migrates it: a bot of another release may be running on it, and migrating is the bot's job
+ * at its start.
  */
-function checkSchema(db: Database, file: string): void {
-  let current: number | null;
-  try {
-    current = db.prepare(`SELECT MAX(version) FROM schema_migrations`).pluck().get() as number | null;
-  } catch {
-    throw new AdminError(`${file} is not a Media Tracker database (no schema_migrations table)`);
-  }
-  const known = readMigrations(MIGRATIONS_DIR).at(-1)?.version ?? 0;
-  if ((current ?? 0) > known) throw new AdminError(new DatabaseTooNewError(current ?? 0, known).message);
-  if ((current ?? 0) < known) {
-    throw new AdminError(
-      `the database is at schema version ${current ?? 0} and this release's is ${known}: start this release's bot once (it migrates at start), or use the admin of the release that runs`,
-    );
+async function checkSchema(storage: Storage): Promise<void> {
+  const found = await schemaStatus(storage);
+  switch (found.status) {
+    case "current":
+      return;
+    case "not-ours":
+      throw new AdminError(`${storage.describe()} is not a Media Tracker database (no schema_migrations table)`);
+    case "too-new":
+      throw new AdminError(found.error.message);
+    case "behind": {
+      const what = found.schema === "runtime" ? "the database's runtime schema is at version" : "the database is at schema version";
+      throw new AdminError(
+        `${what} ${found.databaseVersion} and this release's is ${found.knownVersion}: start this release's bot once (it migrates at start), or use the admin of the release that runs`,
+      );
+    }
   }
 }
 
@@ -74,10 +90,17 @@ export function actor(by: string | undefined, env: NodeJS.ProcessEnv): string {
   }
 }
 
-function databasePath(env: NodeJS.ProcessEnv): string {
+/** --database names a SQLite file and wins; else the bot's own DATABASE_URL or DATABASE_PATH. */
+function storageConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): StorageConfig {
+  if (options.database !== undefined) return { DATABASE_PATH: options.database, DATABASE_URL: undefined };
   try {
-    return parseConfig(env).DATABASE_PATH;
+    const { DATABASE_PATH, DATABASE_URL } = parseConfig(env);
+    return { DATABASE_PATH, DATABASE_URL };
   } catch (error) {
     throw new AdminError(error instanceof ConfigError ? error.message : String(error));
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

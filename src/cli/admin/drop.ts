@@ -11,10 +11,10 @@ export function dropCommand(ctx: AdminContext): Command {
     .description("give up a parked message for good (recorded with who and when)")
     .argument("<id>", "the message id (see admin parked)")
     .option("--by <name>", "who is doing this (default: your user name)")
-    .action((id: string, _options: object, command: Command) => {
+    .action(async (id: string, _options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { by?: string }>();
       const by = actor(options.by, ctx.env);
-      const outcome = ctx.withDatabase(options, ({ actions }) => actions.drop(id, by, Date.now()));
+      const outcome = await ctx.withDatabase(options, ({ actions, store }) => store.submit((tx) => actions.drop(tx, id, by, Date.now())));
       const done = actionResult(outcome, `message ${id}`, "parked", "dropped");
       ctx.io.out(options.json ? done.json : `Dropped message ${cell(id)} of chat ${cell(done.chatId)} (by ${cell(by)}); it stays in the chat's history as dropped.\n`);
     });

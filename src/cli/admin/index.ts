@@ -1,5 +1,5 @@
 // `npm run --silent admin -- <command> [--json]`: the operator's view of the bot's database (see
-// program.ts for the commands). Reads .env like the bot, so it finds the same DATABASE_PATH.
+// program.ts for the commands). Reads .env like the bot, so it finds the same DATABASE_URL or DATABASE_PATH.
 import "dotenv/config";
 import { runAdmin } from "./program.js";
 

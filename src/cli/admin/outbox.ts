@@ -7,9 +7,9 @@ import { json, table, when } from "./output.js";
 export function outboxCommand(ctx: AdminContext): Command {
   return new Command("outbox")
     .description("list pending and failed sends (resend <id> sends a failed one again)")
-    .action((_options: object, command: Command) => {
+    .action(async (_options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
-      const rows = ctx.withDatabase(options, ({ model }) => model.outbox());
+      const rows = await ctx.withDatabase(options, ({ model }) => model.outbox());
       ctx.io.out(options.json ? json(rows) : sendTable(rows, "Nothing waiting: every send was delivered."));
     });
 }

@@ -7,9 +7,9 @@ import { json, table, when } from "./output.js";
 export function parkedCommand(ctx: AdminContext): Command {
   return new Command("parked")
     .description("list parked messages (retry <id> runs one again, drop <id> gives it up)")
-    .action((_options: object, command: Command) => {
+    .action(async (_options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
-      const rows = ctx.withDatabase(options, ({ model }) => model.parked());
+      const rows = await ctx.withDatabase(options, ({ model }) => model.parked());
       ctx.io.out(options.json ? json(rows) : table<ParkedRow>(rows, [
         { title: "ID", value: (r) => r.id },
         { title: "CHAT", value: (r) => r.chatId },

@@ -19,7 +19,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, env: NodeJS
   const program = new Command("admin")
     .description("Look into the bot's database and unstick its work; safe while the bot runs.")
     .option("--json", "print one JSON value instead of a table")
-    .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
+    .option("--database <file>", "a SQLite file (default: DATABASE_URL, else DATABASE_PATH)")
     .showHelpAfterError(false)
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();

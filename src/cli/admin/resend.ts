@@ -10,10 +10,10 @@ export function resendCommand(ctx: AdminContext): Command {
     .description("send a failed send again (recorded with who and when)")
     .argument("<id>", "the send's id (see admin outbox)", outboxId)
     .option("--by <name>", "who is doing this (default: your user name)")
-    .action((id: number, _options: object, command: Command) => {
+    .action(async (id: number, _options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { by?: string }>();
       const by = actor(options.by, ctx.env);
-      const outcome = ctx.withDatabase(options, ({ actions }) => actions.resend(id, by, Date.now()));
+      const outcome = await ctx.withDatabase(options, ({ actions, store }) => store.submit((tx) => actions.resend(tx, id, by, Date.now())));
       const done = actionResult(outcome, `send ${id}`, "failed", "sent again");
       ctx.io.out(options.json ? done.json : `Send ${id} to chat ${cell(done.chatId)} is queued again (by ${cell(by)}).\n`);
     });

@@ -11,10 +11,10 @@ export function retryCommand(ctx: AdminContext): Command {
     .description("run a parked message again (recorded with who and when)")
     .argument("<id>", "the message id (see admin parked)")
     .option("--by <name>", "who is doing this (default: your user name)")
-    .action((id: string, _options: object, command: Command) => {
+    .action(async (id: string, _options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { by?: string }>();
       const by = actor(options.by, ctx.env);
-      const outcome = ctx.withDatabase(options, ({ actions }) => actions.retry(id, by, Date.now()));
+      const outcome = await ctx.withDatabase(options, ({ actions, store }) => store.submit((tx) => actions.retry(tx, id, by, Date.now())));
       const done = actionResult(outcome, `message ${id}`, "parked", "retried");
       ctx.io.out(options.json ? done.json : `Message ${cell(id)} of chat ${cell(done.chatId)} is queued again (by ${cell(by)}): the running bot handles it within a few seconds, a stopped one when it starts.\n`);
     });

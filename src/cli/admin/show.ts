@@ -13,9 +13,9 @@ export function showCommand(ctx: AdminContext): Command {
     .description("show one chat: state, open dialog and step, recent messages with their journal steps, pending sends")
     .argument("<chatId>", "the chat id (see admin chats)")
     .addOption(new Option("--recent <n>", "how many recent messages").argParser(count).default(10))
-    .action((chatId: string, _options: object, command: Command) => {
+    .action(async (chatId: string, _options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { recent: number }>();
-      const detail = ctx.withDatabase(options, ({ model }) => model.show(chatId, options.recent));
+      const detail = await ctx.withDatabase(options, ({ model }) => model.show(chatId, options.recent));
       if (!detail) throw new AdminError(`no chat ${chatId} in the database (see admin chats)`);
       ctx.io.out(options.json ? json(detail) : describe(detail));
     });

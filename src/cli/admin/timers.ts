@@ -7,9 +7,9 @@ import { json, table, when } from "./output.js";
 export function timersCommand(ctx: AdminContext): Command {
   return new Command("timers")
     .description("list timers not yet fired")
-    .action((_options: object, command: Command) => {
+    .action(async (_options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
-      const rows = ctx.withDatabase(options, ({ model }) => model.timers());
+      const rows = await ctx.withDatabase(options, ({ model }) => model.timers());
       ctx.io.out(options.json ? json(rows) : timerTable(rows, "No timers armed."));
     });
 }
