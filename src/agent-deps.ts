@@ -1,8 +1,8 @@
 // The media-tracker agent's dependencies, built the same way for the bot and the console chat:
-// the stores on the shared database, the allowlist, the dialog timeout, where files come from, and
+// the stores on the shared database (reads of committed data; writes through a step's transaction), the allowlist, the dialog timeout, where files come from, and
 // the language model (only when OPENAI_API_KEY is set), and how a stored raw Telegram update is read.
 import pino from "pino";
-import type { Database } from "../runtime/index.js";
+import type { Store } from "../runtime/store.js";
 import type { LanguageModel } from "../agents/media-tracker/llm/model.js";
 import type { FileSource, MediaTrackerDeps } from "../agents/media-tracker/turn.js";
 import type { Config } from "./config.js";
@@ -21,14 +21,14 @@ export interface AgentDepsOptions {
   metadataTimeoutMs?: number;
 }
 
-export function createAgentDeps(db: Database, config: Config, files: FileSource, log?: AppLogger, options: AgentDepsOptions = {}): MediaTrackerDeps {
+export function createAgentDeps(store: Store, config: Config, files: FileSource, log?: AppLogger, options: AgentDepsOptions = {}): MediaTrackerDeps {
   const model = createModelFromConfig(config, log);
   const metadata = createMetadataProviders(config, options.metadataTimeoutMs !== undefined ? { timeoutMs: options.metadataTimeoutMs } : {});
   return {
-    media: createMediaStore(db),
+    media: createMediaStore(store.read),
     readUpdate: translateUpdate,
-    imports: createImportStore(db),
-    settings: createChatSettings(db),
+    imports: createImportStore(store.read),
+    settings: createChatSettings(store.read),
     allowedUserIds: config.ALLOWED_USER_IDS,
     files,
     dialogTimeoutMs: config.DIALOG_TIMEOUT_MINUTES * 60_000,

@@ -1,7 +1,9 @@
 // The media list as the agent sees it: the port it writes and reads entries through. The
-// application implements it on SQLite (src/store/media.ts). Every call is scoped to one chat:
-// an id from another chat is simply not found. Calls are synchronous so that writes can run
-// inside a journaled ctx.write step.
+// application implements it once for SQLite and PostgreSQL (src/store/media.ts). Every call is
+// scoped to one chat: an id from another chat is simply not found. Reads outside a step see
+// committed data only; a journaled ctx.write step reads and writes through `within(tx)`, the same
+// list bound to that step's transaction.
+import type { Tx } from "../../runtime/store.js";
 
 export type EntryKind = "book" | "movie" | "show" | "quote";
 export const ENTRY_KINDS: readonly EntryKind[] = ["book", "movie", "show", "quote"];
@@ -112,32 +114,46 @@ export interface WatchedShow {
   lastAlerted?: string;
 }
 
-export interface MediaStore {
+/** Reads of the list. */
+export interface MediaReader {
+  get(chatId: string, id: string): Promise<Entry | undefined>;
+  /** Entries matching the query, newest first. */
+  list(chatId: string, query?: ListQuery): Promise<Entry[]>;
+  count(chatId: string, query?: Omit<ListQuery, "limit" | "offset">): Promise<number>;
+  /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (exports). */
+  everything(chatId?: string): Promise<Entry[]>;
+  /** Every show being watched that has a TVmaze id, across all chats (the new-episode check). */
+  watchedShows(): Promise<WatchedShow[]>;
+  /** One entry's events, oldest first; with `last`, only the last that many. */
+  history(chatId: string, entryId: string, last?: number): Promise<HistoryEvent[]>;
+  /** The chat's events with `from <= at < to` (text comparison: "2024" to "2025" is the year 2024), oldest first. */
+  events(chatId: string, from: string, to: string): Promise<ChatEvent[]>;
+}
+
+/**
+ * The list inside one write's transaction: its reads see that write's own changes, and each call
+ * that writes is all or nothing (a call that throws leaves nothing of itself behind).
+ */
+export interface MediaWriter extends MediaReader {
   /** Adds an entry; throws if its id (or import key) exists in the chat. */
-  add(chatId: string, entry: NewEntry): Entry;
+  add(chatId: string, entry: NewEntry): Promise<Entry>;
   /** Adds the entries whose import key the chat does not have yet; returns how many of each. */
-  addMany(chatId: string, entries: NewEntry[]): { added: number; duplicates: number };
-  get(chatId: string, id: string): Entry | undefined;
+  addMany(chatId: string, entries: NewEntry[]): Promise<{ added: number; duplicates: number }>;
   /**
    * Applies a patch; returns the updated entry, or undefined when the chat has no such entry. What
    * the patch changes is recorded as events in the same transaction: a new rating (rated), a new
    * status (status), a show's place moving forward (episode), a watchedOn/finishedOn set to a new
    * day (watched/finished on that day). Events without a day of their own are dated `nowMs`.
    */
-  update(chatId: string, id: string, patch: EntryPatch, nowMs: number): Entry | undefined;
+  update(chatId: string, id: string, patch: EntryPatch, nowMs: number): Promise<Entry | undefined>;
   /** Deletes an entry; false when the chat has no such entry. */
-  remove(chatId: string, id: string): boolean;
-  /** Entries matching the query, newest first. */
-  list(chatId: string, query?: ListQuery): Entry[];
-  count(chatId: string, query?: Omit<ListQuery, "limit" | "offset">): number;
-  /** Every entry of one chat, or of every chat when `chatId` is undefined, oldest first (exports). */
-  everything(chatId?: string): Entry[];
-  /** Every show being watched that has a TVmaze id, across all chats (the new-episode check). */
-  watchedShows(): WatchedShow[];
+  remove(chatId: string, id: string): Promise<boolean>;
   /** Deletes all of a chat's entries (and so their events); returns how many. */
-  removeAll(chatId: string): number;
-  /** One entry's events, oldest first; with `last`, only the last that many. */
-  history(chatId: string, entryId: string, last?: number): HistoryEvent[];
-  /** The chat's events with `from <= at < to` (text comparison: "2024" to "2025" is the year 2024), oldest first. */
-  events(chatId: string, from: string, to: string): ChatEvent[];
+  removeAll(chatId: string): Promise<number>;
+}
+
+/** What the agent is given: reads of committed data, and the list bound to a write's transaction. */
+export interface MediaStore extends MediaReader {
+  /** The list inside `tx` (the transaction ctx.write hands its function); cheap, one per write. */
+  within(tx: Tx): MediaWriter;
 }

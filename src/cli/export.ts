@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export/formats.js";
 import { ConfigError, parseConfig } from "../config.js";
 import { createMediaStore } from "../store/media.js";
-import { fail, openOrFail, writePrivateFile } from "./files.js";
+import { fail, openStoreOrFail, writePrivateFile } from "./files.js";
 
 const program = new Command()
   .name("export")
@@ -17,7 +17,7 @@ const program = new Command()
   .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("json"))
   .option("--out <file>", "write to this file instead of standard output")
   .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
-  .action((options: { chat?: string; all?: boolean; format: ExportFormat; out?: string; database?: string }) => {
+  .action(async (options: { chat?: string; all?: boolean; format: ExportFormat; out?: string; database?: string }) => {
     if (!options.chat === !options.all) program.error("error: give either --chat <id> or --all");
     let database = options.database;
     try {
@@ -26,17 +26,16 @@ const program = new Command()
       fail(error instanceof ConfigError ? error.message : String(error));
     }
     if (!fs.existsSync(database)) fail(`no database at ${database} (set DATABASE_PATH or --database)`);
-    const db = openOrFail(database);
+    const store = openStoreOrFail(database);
     try {
-      const store = createMediaStore(db);
-      const entries = store.everything(options.all ? undefined : options.chat);
+      const entries = await createMediaStore(store.read).everything(options.all ? undefined : options.chat);
       const text = exportEntries(entries, options.format, { withChat: Boolean(options.all) });
       if (options.out) writePrivateFile(options.out, text);
       else process.stdout.write(text);
       // Still an empty export (a script gets valid JSON or a CSV header), and a word for the person.
       if (entries.length === 0) console.error(options.all ? "No chat has entries yet." : `Chat ${options.chat} has no entries.`);
     } finally {
-      db.close();
+      await store.close();
     }
   });
 
@@ -45,4 +44,4 @@ function chatId(value: string): string {
   return value;
 }
 
-program.parse();
+await program.parseAsync();

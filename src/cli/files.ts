@@ -3,8 +3,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Database } from "../../runtime/index.js";
+import { type SqliteStore, openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import { openAppDatabase } from "../app.js";
-import { describeStartError } from "../start-errors.js";
+import { DatabaseOpenError, describeStartError } from "../start-errors.js";
 
 /** Prints `error: <line>` to stderr and exits 1. */
 export function fail(line: string): never {
@@ -18,6 +19,20 @@ export function openOrFail(file: string): Database {
     return openAppDatabase(file);
   } catch (error) {
     return fail(describeStartError(error));
+  }
+}
+
+/**
+ * The database as a Store with its migrations applied, or one line and exit 1. The migrations run
+ * first on a connection of their own (openOrFail), with the same messages, until the runtime opens
+ * its Store with its migrations itself.
+ */
+export function openStoreOrFail(file: string): SqliteStore {
+  openOrFail(file).close();
+  try {
+    return openSqliteStore(file);
+  } catch (error) {
+    return fail(describeStartError(new DatabaseOpenError(file, error)));
   }
 }
 

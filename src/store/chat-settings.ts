@@ -1,16 +1,31 @@
-// Per-chat settings on SQLite: the chat_settings table (migration 0008). A chat without a row has
-// the defaults, so only a chat that changed something gets one.
-import type { Database } from "../../runtime/index.js";
-import type { ChatSettings } from "../../agents/media-tracker/alerts/settings.js";
+// Per-chat settings on any database of the seam: the chat_settings table (SQLite 0008, PostgreSQL
+// 0011_media). A chat without a row has the defaults, so only a chat that changed something gets one.
+import type { Sql, Tx } from "../../runtime/store.js";
+import type { ChatSettings, ChatSettingsReader, ChatSettingsWriter } from "../../agents/media-tracker/alerts/settings.js";
 
-export function createChatSettings(db: Database): ChatSettings {
-  const alerts = db.prepare(`SELECT alerts_enabled FROM chat_settings WHERE chat_id = ?`).pluck();
-  const setAlerts = db.prepare(
-    `INSERT INTO chat_settings (chat_id, alerts_enabled) VALUES (?, ?)
-     ON CONFLICT (chat_id) DO UPDATE SET alerts_enabled = excluded.alerts_enabled`,
-  );
+const ALERTS = `SELECT alerts_enabled FROM chat_settings WHERE chat_id = ?`;
+const SET_ALERTS = `INSERT INTO chat_settings (chat_id, alerts_enabled) VALUES (?, ?)
+  ON CONFLICT (chat_id) DO UPDATE SET alerts_enabled = excluded.alerts_enabled`;
+
+/** Settings on `sql` (reads; give it `store.read`); `within(tx)` gives them inside a write. */
+export function createChatSettings(sql: Sql): ChatSettings {
+  return { ...settingsReader(sql), within: settingsWriter };
+}
+
+function settingsReader(sql: Sql): ChatSettingsReader {
   return {
-    alertsEnabled: (chatId) => (alerts.get(chatId) ?? 1) === 1,
-    setAlertsEnabled: (chatId, enabled) => void setAlerts.run(chatId, enabled ? 1 : 0),
+    async alertsEnabled(chatId) {
+      const row = await sql.get<{ alerts_enabled: number }>(ALERTS, [chatId]);
+      return (row?.alerts_enabled ?? 1) === 1;
+    },
+  };
+}
+
+function settingsWriter(tx: Tx): ChatSettingsWriter {
+  return {
+    ...settingsReader(tx),
+    async setAlertsEnabled(chatId, enabled) {
+      await tx.run(SET_ALERTS, [chatId, enabled ? 1 : 0]);
+    },
   };
 }

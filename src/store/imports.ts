@@ -1,7 +1,9 @@
-// Staged imports on SQLite (the imports table). What a chat already has is matched against its
-// entries (agents/media-tracker/import/match.ts).
-import type { Database } from "../../runtime/index.js";
-import type { ImportStore, StagedImport } from "../../agents/media-tracker/import/import-store.js";
+// Staged imports on any database of the seam: the imports table (SQLite 0004, PostgreSQL
+// 0011_media). What a chat already has is matched against its entries
+// (agents/media-tracker/import/match.ts).
+import type { Sql, Tx } from "../../runtime/store.js";
+import type { ImportReader, ImportStore, ImportWriter, StagedImport } from "../../agents/media-tracker/import/import-store.js";
+import { storable } from "./storable-text.js";
 
 interface Row {
   id: string;
@@ -14,35 +16,22 @@ interface Row {
   applied_at_ms: number | null;
 }
 
-export function createImportStore(db: Database): ImportStore {
-  const dropWaiting = db.prepare(`DELETE FROM imports WHERE chat_id = ? AND applied_at_ms IS NULL`);
-  const insert = db.prepare(
-    `INSERT INTO imports (id, chat_id, source, entries_json, skipped_json, summary, created_at_ms)
-     VALUES (@id, @chat_id, @source, @entries_json, @skipped_json, @summary, @created_at_ms)`,
-  );
-  const byId = db.prepare(`SELECT * FROM imports WHERE chat_id = ? AND id = ?`);
-  const applied = db.prepare(`UPDATE imports SET applied_at_ms = ?, entries_json = '[]' WHERE chat_id = ? AND id = ?`);
-  const discard = db.prepare(`DELETE FROM imports WHERE chat_id = ? AND id = ? AND applied_at_ms IS NULL`);
-  const removeChat = db.prepare(`DELETE FROM imports WHERE chat_id = ?`);
+const DROP_WAITING = `DELETE FROM imports WHERE chat_id = ? AND applied_at_ms IS NULL`;
+const INSERT = `INSERT INTO imports (id, chat_id, source, entries_json, skipped_json, summary, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const BY_ID = `SELECT * FROM imports WHERE chat_id = ? AND id = ?`;
+const MARK_APPLIED = `UPDATE imports SET applied_at_ms = ?, entries_json = '[]' WHERE chat_id = ? AND id = ?`;
+const DISCARD = `DELETE FROM imports WHERE chat_id = ? AND id = ? AND applied_at_ms IS NULL`;
+const REMOVE_CHAT = `DELETE FROM imports WHERE chat_id = ?`;
 
+/** Staged imports on `sql` (reads; give it `store.read`); `within(tx)` gives them inside a write. */
+export function createImportStore(sql: Sql): ImportStore {
+  return { ...importReader(sql), within: importWriter };
+}
+
+function importReader(sql: Sql): ImportReader {
   return {
-    removeAll(chatId) {
-      return removeChat.run(chatId).changes;
-    },
-    stage(s) {
-      dropWaiting.run(s.chatId);
-      insert.run({
-        id: s.id,
-        chat_id: s.chatId,
-        source: s.source,
-        entries_json: JSON.stringify(s.entries),
-        skipped_json: JSON.stringify(s.skipped),
-        summary: s.summary,
-        created_at_ms: s.createdAtMs,
-      });
-    },
-    get(chatId, id) {
-      const row = byId.get(chatId, id) as Row | undefined;
+    async get(chatId, id) {
+      const row = await sql.get<Row>(BY_ID, [chatId, id]);
       if (!row) return undefined;
       const staged: StagedImport = {
         id: row.id,
@@ -56,11 +45,25 @@ export function createImportStore(db: Database): ImportStore {
       if (row.applied_at_ms !== null) staged.appliedAtMs = row.applied_at_ms;
       return staged;
     },
-    markApplied(chatId, id, atMs) {
-      applied.run(atMs, chatId, id);
+  };
+}
+
+function importWriter(tx: Tx): ImportWriter {
+  return {
+    ...importReader(tx),
+    async stage(s) {
+      await tx.run(DROP_WAITING, [s.chatId]);
+      // The JSON columns are safe as they are: JSON.stringify writes a NUL as the six characters \u0000.
+      await tx.run(INSERT, [s.id, s.chatId, s.source, JSON.stringify(s.entries), JSON.stringify(s.skipped), storable(s.summary), s.createdAtMs]);
     },
-    discard(chatId, id) {
-      return discard.run(chatId, id).changes === 1;
+    async markApplied(chatId, id, atMs) {
+      await tx.run(MARK_APPLIED, [atMs, chatId, id]);
+    },
+    async discard(chatId, id) {
+      return (await tx.run(DISCARD, [chatId, id])).changes === 1;
+    },
+    async removeAll(chatId) {
+      return (await tx.run(REMOVE_CHAT, [chatId])).changes;
     },
   };
 }

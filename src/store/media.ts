@@ -1,14 +1,17 @@
-// The media list on SQLite: the entries table. Every statement is filtered by chat id and takes
-// its values as parameters; text search compares folded text (search-text.ts) and escapes LIKE wildcards.
-import type { Statement } from "better-sqlite3";
-import type { Database } from "../../runtime/index.js";
+// The media list on any database of the seam (SQLite, PostgreSQL): the entries table. One SQL for
+// both: `?` placeholders, ON CONFLICT, no dialect branch. Every statement is filtered by chat id
+// and takes its values as parameters. Text search compares folded text (search-text.ts) with LIKE
+// and escapes its wildcards: the column and the query are both lower case already, so SQLite's
+// case-blind LIKE and PostgreSQL's case-exact one find the same rows.
+import type { Sql, Tx } from "../../runtime/store.js";
 import type {
-  Entry, EntryKind, EntryPatch, ListQuery, MediaStore, NewEntry,
+  Entry, EntryKind, EntryPatch, ListQuery, MediaReader, MediaStore, MediaWriter, NewEntry, WatchedShow,
 } from "../../agents/media-tracker/media-store.js";
 import { RECENT_EVENTS } from "../../agents/media-tracker/media-store.js";
 import { eventsOfChange, validEvents } from "../../agents/media-tracker/history/events.js";
-import { createEventTable } from "./events.js";
+import { eventsBetween, eventsByEntry, eventsOfEntry, recordEvents } from "./events.js";
 import { foldQuery, searchTextOf } from "./search-text.js";
+import { storable } from "./storable-text.js";
 
 interface Row {
   id: string;
@@ -70,161 +73,182 @@ const COLUMNS = {
 
 /** The fields search_text is made of: a patch to one of them refreshes it. */
 const SEARCHED: ReadonlyArray<keyof EntryPatch> = ["title", "author", "quoteText", "notes"];
-/** Rows filled per transaction when an older database is brought up to date. */
-const FILL_BATCH = 500;
 
-export function createMediaStore(db: Database): MediaStore {
-  fillSearchText(db);
-  const events = createEventTable(db);
-  /** An entry read one at a time carries its last events, for its card. */
-  const withRecent = (entry: Entry): Entry => {
-    const recent = events.forEntry(entry.chatId, entry.id, RECENT_EVENTS);
-    return recent.length > 0 ? { ...entry, recent } : entry;
-  };
-  /** A new entry's events: those an import brings, else what its fields say (a watch day, a rating). */
-  const recordNew = (chatId: string, entry: NewEntry) => {
-    const history = entry.history ? validEvents(entry.history) : eventsOfChange(entry.kind, {}, entry, entry.addedAtMs);
-    events.record(chatId, entry.id, history);
-  };
-  const insert = db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
-       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, season_episodes, last_alerted)
-     VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @season_episodes, @last_alerted)`,
-  );
-  const insertIfNew = db.prepare(
-    `INSERT INTO entries (id, chat_id, kind, title, author, year, rating, season, episode, status, current_page,
-       finished_on, watched_on, quote_text, notes, import_key, search_text, added_at_ms, updated_at_ms,
-       isbn, pages, read_count, watch_count, tmdb_id, open_library_key, cover_url, tvmaze_id, season_episodes, last_alerted)
-     VALUES (@id, @chat_id, @kind, @title, @author, @year, @rating, @season, @episode, @status, @current_page,
-       @finished_on, @watched_on, @quote_text, @notes, @import_key, @search_text, @added_at_ms, @updated_at_ms,
-       @isbn, @pages, @read_count, @watch_count, @tmdb_id, @open_library_key, @cover_url, @tvmaze_id, @season_episodes, @last_alerted)
-     ON CONFLICT DO NOTHING`,
-  );
-  const byId = db.prepare(`SELECT * FROM entries WHERE chat_id = ? AND id = ?`);
-  const setSearchText = db.prepare(`UPDATE entries SET search_text = ? WHERE chat_id = ? AND id = ?`);
-  const removeOne = db.prepare(`DELETE FROM entries WHERE chat_id = ? AND id = ?`);
-  const removeChat = db.prepare(`DELETE FROM entries WHERE chat_id = ?`);
-  const chatAll = db.prepare(`SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`);
-  const everyChat = db.prepare(`SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`);
-  const watched = db.prepare(
-    `SELECT chat_id AS chatId, id AS entryId, tvmaze_id AS tvmazeId, season, episode, last_alerted AS lastAlerted FROM entries
-     WHERE tvmaze_id IS NOT NULL AND kind = 'show' AND (status IS NULL OR status = 'watching') ORDER BY tvmaze_id, chat_id`,
-  );
-  // Patches set only the fields they name; prepared per set of fields and kept.
-  const updates = new Map<string, Statement<unknown[]>>();
-  const queries = new Map<string, Statement<unknown[]>>();
+/** Every column an insert writes, in the order toRow gives their values. */
+const INSERTED = [
+  "id", "chat_id", "kind", "title", "author", "year", "rating", "season", "episode", "status", "current_page",
+  "finished_on", "watched_on", "quote_text", "notes", "import_key", "search_text", "added_at_ms", "updated_at_ms",
+  "isbn", "pages", "read_count", "watch_count", "tmdb_id", "open_library_key", "cover_url", "tvmaze_id", "season_episodes", "last_alerted",
+] as const;
+const INSERT = `INSERT INTO entries (${INSERTED.join(", ")}) VALUES (${INSERTED.map(() => "?").join(", ")})`;
+/** The same, for imports: an entry whose id or import key the chat has already is left out. */
+const INSERT_IF_NEW = `${INSERT} ON CONFLICT DO NOTHING`;
+const BY_ID = `SELECT * FROM entries WHERE chat_id = ? AND id = ?`;
+const REMOVE_ONE = `DELETE FROM entries WHERE chat_id = ? AND id = ?`;
+const REMOVE_CHAT = `DELETE FROM entries WHERE chat_id = ?`;
+const OF_CHAT = `SELECT * FROM entries WHERE chat_id = ? ORDER BY added_at_ms, id`;
+const OF_EVERY_CHAT = `SELECT * FROM entries ORDER BY chat_id, added_at_ms, id`;
+const WATCHED_SHOWS = `SELECT chat_id, id, tvmaze_id, season, episode, last_alerted FROM entries
+  WHERE tvmaze_id IS NOT NULL AND kind = 'show' AND (status IS NULL OR status = 'watching') ORDER BY tvmaze_id, chat_id`;
 
-  function where(chatId: string, query: Omit<ListQuery, "limit" | "offset">): { sql: string; params: unknown[] } {
-    const clauses = ["chat_id = ?"];
-    const params: unknown[] = [chatId];
-    if (query.kind) {
-      clauses.push("kind = ?");
-      params.push(query.kind);
-    }
-    if (query.status) {
-      // A movie with no status counts as watched (fields.ts, movieStatus).
-      clauses.push(query.status === "watched" ? "(status = ? OR (status IS NULL AND kind = 'movie'))" : "status = ?");
-      params.push(query.status);
-    }
-    if (query.text) {
-      clauses.push(`search_text LIKE ? ESCAPE '\\'`);
-      params.push(`%${foldQuery(query.text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    }
-    return { sql: clauses.join(" AND "), params };
-  }
+/**
+ * The list on `sql`: reads only. Give it `store.read` for committed data; `within(tx)` gives the list
+ * inside a write's transaction, which also writes. Cheap to call: it prepares nothing (the driver
+ * keeps each statement once).
+ */
+export function createMediaStore(sql: Sql): MediaStore {
+  return { ...mediaReader(sql), within: mediaWriter };
+}
 
-  function prepared(cache: Map<string, Statement<unknown[]>>, sql: string) {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      cache.set(sql, statement);
-    }
-    return statement;
-  }
-
+function mediaReader(sql: Sql): MediaReader {
   return {
-    add: db.transaction((chatId: string, entry: NewEntry) => {
-      insert.run(toRow(chatId, entry));
-      recordNew(chatId, entry);
-      return withRecent(fromRow(byId.get(chatId, entry.id) as Row));
-    }),
-    addMany: db.transaction((chatId: string, entries: NewEntry[]) => {
-      let added = 0;
-      for (const entry of entries) {
-        const inserted = insertIfNew.run(toRow(chatId, entry)).changes;
-        if (inserted === 1) recordNew(chatId, entry);
-        added += inserted;
-      }
-      return { added, duplicates: entries.length - added };
-    }),
-    get(chatId, id) {
-      const row = byId.get(chatId, id) as Row | undefined;
-      return row ? withRecent(fromRow(row)) : undefined;
+    async get(chatId, id) {
+      const row = await sql.get<Row>(BY_ID, [chatId, id]);
+      return row ? withRecent(sql, fromRow(row)) : undefined;
     },
-    update: db.transaction((chatId: string, id: string, patch: EntryPatch, nowMs: number) => {
-      const beforeRow = byId.get(chatId, id) as Row | undefined;
-      if (!beforeRow) return undefined;
-      const fields = (Object.keys(patch) as Array<keyof EntryPatch>).filter((f) => f in COLUMNS && patch[f] !== undefined);
-      const sets = fields.map((f) => `${COLUMNS[f]} = ?`).concat("updated_at_ms = ?");
-      const statement = prepared(updates, `UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`);
-      const changed = statement.run(...fields.map((f) => columnValue(f, patch[f])), nowMs, chatId, id).changes;
-      if (changed !== 1) return undefined;
-      const row = byId.get(chatId, id) as Row;
-      if (fields.some((f) => SEARCHED.includes(f))) {
-        row.search_text = searchTextOf({ title: row.title, author: row.author, quoteText: row.quote_text, notes: row.notes });
-        setSearchText.run(row.search_text, chatId, id);
-      }
-      const after = fromRow(row);
-      events.record(chatId, id, eventsOfChange(after.kind, fromRow(beforeRow), after, nowMs));
-      return withRecent(after);
-    }),
-    remove(chatId, id) {
-      return removeOne.run(chatId, id).changes === 1;
+    async list(chatId, query = {}) {
+      const { clause, params } = where(chatId, query);
+      const rows = await sql.all<Row>(
+        `SELECT * FROM entries WHERE ${clause} ORDER BY added_at_ms DESC, id DESC LIMIT ? OFFSET ?`,
+        [...params, query.limit ?? 50, query.offset ?? 0],
+      );
+      return rows.map(fromRow);
     },
-    list(chatId, query = {}) {
-      const { sql, params } = where(chatId, query);
-      const statement = prepared(queries, `SELECT * FROM entries WHERE ${sql} ORDER BY added_at_ms DESC, id DESC LIMIT ? OFFSET ?`);
-      return (statement.all(...params, query.limit ?? 50, query.offset ?? 0) as Row[]).map(fromRow);
+    async count(chatId, query = {}) {
+      const { clause, params } = where(chatId, query);
+      const row = await sql.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM entries WHERE ${clause}`, params);
+      return Number(row?.n ?? 0);
     },
-    count(chatId, query = {}) {
-      const { sql, params } = where(chatId, query);
-      return (prepared(queries, `SELECT COUNT(*) AS n FROM entries WHERE ${sql}`).get(...params) as { n: number }).n;
-    },
-    everything(chatId) {
-      const rows = chatId === undefined ? everyChat.all() : chatAll.all(chatId);
-      const histories = events.byEntry(chatId);
-      return (rows as Row[]).map((row) => {
+    async everything(chatId) {
+      // Entries first, then their events: whatever events an entry read here has were committed
+      // with it or before it. (Two statements, so a write landing between them may add an event
+      // newer than the entry's row; the chat's own writes never do, they wait for its handler.)
+      const rows = chatId === undefined ? await sql.all<Row>(OF_EVERY_CHAT) : await sql.all<Row>(OF_CHAT, [chatId]);
+      const histories = await eventsByEntry(sql, chatId);
+      return rows.map((row) => {
         const entry = fromRow(row);
         const history = histories.get(entry.id);
         return history ? { ...entry, history } : entry;
       });
     },
-    watchedShows() {
-      type WatchedRow = { chatId: string; entryId: string; tvmazeId: number; season: number | null; episode: number | null; lastAlerted: string | null };
-      return (watched.all() as WatchedRow[]).map(({ season, episode, lastAlerted, ...show }) => ({
-        ...show,
-        ...(season !== null ? { season } : {}),
-        ...(episode !== null ? { episode } : {}),
-        ...(lastAlerted !== null ? { lastAlerted } : {}),
+    async watchedShows() {
+      type WatchedRow = Pick<Row, "chat_id" | "id" | "season" | "episode" | "last_alerted"> & { tvmaze_id: number };
+      const rows = await sql.all<WatchedRow>(WATCHED_SHOWS);
+      return rows.map((r): WatchedShow => ({
+        chatId: r.chat_id,
+        entryId: r.id,
+        tvmazeId: r.tvmaze_id,
+        ...(r.season !== null ? { season: r.season } : {}),
+        ...(r.episode !== null ? { episode: r.episode } : {}),
+        ...(r.last_alerted !== null ? { lastAlerted: r.last_alerted } : {}),
       }));
     },
-    removeAll(chatId) {
-      return removeChat.run(chatId).changes;
-    },
     history(chatId, entryId, last) {
-      return events.forEntry(chatId, entryId, last);
+      return eventsOfEntry(sql, chatId, entryId, last);
     },
     events(chatId, from, to) {
-      return events.between(chatId, from, to);
+      return eventsBetween(sql, chatId, from, to);
     },
   };
 }
 
-function toRow(chatId: string, e: NewEntry) {
+/** The list inside a write: reads see the write's own changes; a call that writes is all or nothing. */
+function mediaWriter(tx: Tx): MediaWriter {
   return {
+    ...mediaReader(tx),
+    add(chatId, entry) {
+      return tx.savepoint(async (tx) => {
+        await tx.run(INSERT, toRow(chatId, entry));
+        await recordNew(tx, chatId, entry);
+        const row = await tx.get<Row>(BY_ID, [chatId, entry.id]);
+        return withRecent(tx, fromRow(row!));
+      });
+    },
+    addMany(chatId, entries) {
+      return tx.savepoint(async (tx) => {
+        let added = 0;
+        for (const entry of entries) {
+          const inserted = (await tx.run(INSERT_IF_NEW, toRow(chatId, entry))).changes;
+          if (inserted === 1) await recordNew(tx, chatId, entry);
+          added += inserted;
+        }
+        return { added, duplicates: entries.length - added };
+      });
+    },
+    update(chatId, id, patch, nowMs) {
+      return tx.savepoint(async (tx) => {
+        const beforeRow = await tx.get<Row>(BY_ID, [chatId, id]);
+        if (!beforeRow) return undefined;
+        const fields = (Object.keys(patch) as Array<keyof EntryPatch>).filter((f) => f in COLUMNS && patch[f] !== undefined);
+        const sets = fields.map((f) => `${COLUMNS[f]} = ?`);
+        const values = fields.map((f) => columnValue(f, patch[f]));
+        if (fields.some((f) => SEARCHED.includes(f))) {
+          sets.push("search_text = ?");
+          values.push(searchTextOf(searchedAfter(beforeRow, patch)));
+        }
+        sets.push("updated_at_ms = ?");
+        const changed = await tx.run(`UPDATE entries SET ${sets.join(", ")} WHERE chat_id = ? AND id = ?`, [...values, nowMs, chatId, id]);
+        if (changed.changes !== 1) return undefined;
+        const after = fromRow((await tx.get<Row>(BY_ID, [chatId, id]))!);
+        await recordEvents(tx, chatId, id, eventsOfChange(after.kind, fromRow(beforeRow), after, nowMs));
+        return withRecent(tx, after);
+      });
+    },
+    async remove(chatId, id) {
+      return (await tx.run(REMOVE_ONE, [chatId, id])).changes === 1;
+    },
+    async removeAll(chatId) {
+      return (await tx.run(REMOVE_CHAT, [chatId])).changes;
+    },
+  };
+}
+
+/** An entry read one at a time carries its last events, for its card. */
+async function withRecent(sql: Sql, entry: Entry): Promise<Entry> {
+  const recent = await eventsOfEntry(sql, entry.chatId, entry.id, RECENT_EVENTS);
+  return recent.length > 0 ? { ...entry, recent } : entry;
+}
+
+/** A new entry's events: those an import brings, else what its fields say (a watch day, a rating). */
+function recordNew(tx: Tx, chatId: string, entry: NewEntry): Promise<void> {
+  const history = entry.history ? validEvents(entry.history) : eventsOfChange(entry.kind, {}, entry, entry.addedAtMs);
+  return recordEvents(tx, chatId, entry.id, history);
+}
+
+/** The searched fields as the patch leaves them. */
+function searchedAfter(before: Row, patch: EntryPatch) {
+  const pick = (field: "title" | "author" | "quoteText" | "notes", stored: string | null) =>
+    patch[field] === undefined ? stored : (storable(patch[field]) ?? null);
+  return {
+    title: pick("title", before.title) ?? "",
+    author: pick("author", before.author),
+    quoteText: pick("quoteText", before.quote_text),
+    notes: pick("notes", before.notes),
+  };
+}
+
+function where(chatId: string, query: Omit<ListQuery, "limit" | "offset">): { clause: string; params: unknown[] } {
+  const clauses = ["chat_id = ?"];
+  const params: unknown[] = [chatId];
+  if (query.kind) {
+    clauses.push("kind = ?");
+    params.push(query.kind);
+  }
+  if (query.status) {
+    // A movie with no status counts as watched (fields.ts, movieStatus).
+    clauses.push(query.status === "watched" ? "(status = ? OR (status IS NULL AND kind = 'movie'))" : "status = ?");
+    params.push(query.status);
+  }
+  if (query.text) {
+    clauses.push(`search_text LIKE ? ESCAPE '\\'`);
+    params.push(`%${foldQuery(query.text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { clause: clauses.join(" AND "), params };
+}
+
+/** A new entry's values, in INSERTED's order; text without what a database cannot hold (storable-text.ts). */
+function toRow(chatId: string, e: NewEntry): unknown[] {
+  const row: Record<(typeof INSERTED)[number], unknown> = {
     id: e.id,
     chat_id: chatId,
     kind: e.kind,
@@ -255,12 +279,13 @@ function toRow(chatId: string, e: NewEntry) {
     season_episodes: columnValue("seasonEpisodes", e.seasonEpisodes),
     last_alerted: e.lastAlerted ?? null,
   };
+  return INSERTED.map((column) => storable(row[column]));
 }
 
 /** A field's value as its column holds it: episode counts per season are JSON text. */
 function columnValue(field: keyof EntryPatch, value: unknown): unknown {
   if (value === undefined || value === null) return null;
-  return field === "seasonEpisodes" ? JSON.stringify(value) : value;
+  return field === "seasonEpisodes" ? JSON.stringify(value) : storable(value);
 }
 
 function fromRow(r: Row): Entry {
@@ -292,19 +317,3 @@ function fromRow(r: Row): Entry {
   return entry;
 }
 
-/**
- * Fills search_text where it is missing: rows written before migration 0006 added it. Runs when a
- * store opens, before anything is served, in small transactions; finds nothing (through the
- * partial index entries_unfolded) once done, so a second process opening the database costs nothing.
- */
-function fillSearchText(db: Database): void {
-  const missing = db.prepare(`SELECT id, title, author, quote_text, notes FROM entries WHERE search_text IS NULL LIMIT ${FILL_BATCH}`);
-  const set = db.prepare(`UPDATE entries SET search_text = ? WHERE id = ? AND search_text IS NULL`);
-  const fillBatch = db.transaction(() => {
-    const rows = missing.all() as Array<Pick<Row, "id" | "title" | "author" | "quote_text" | "notes">>;
-    for (const r of rows) set.run(searchTextOf({ title: r.title, author: r.author, quoteText: r.quote_text, notes: r.notes }), r.id);
-    return rows.length;
-  });
-  if (missing.get() === undefined) return;
-  while (fillBatch() === FILL_BATCH);
-}

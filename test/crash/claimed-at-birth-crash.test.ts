@@ -3,7 +3,7 @@
 // JSON. The bot is killed just before the JSON goes out: the CSV is recorded, so after the restart
 // it is not sent again; the JSON and the note go out once, in order, and every row ends 'sent'.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createMediaStore } from "../../src/store/media.js";
+import { addEntries, withSqliteFile } from "../support/entries.js";
 import { makeTextUpdate } from "../support/fake-bot-api.js";
 import { CrashHarness } from "./harness.js";
 
@@ -23,7 +23,7 @@ describe("a crash between two sends of one chat, claimed at birth", () => {
     const rows = () => h.readDb((db) => db.prepare(`SELECT status, attempts FROM outbox WHERE agent_key = ? ORDER BY id`).all(String(CHAT)));
 
     await h.start("outbox.before-send@2");
-    h.writeDb((db) => createMediaStore(db).add(String(CHAT), { id: "b1", kind: "book", title: "Piranesi", author: "Susanna Clarke", rating: 5, addedAtMs: 1 }));
+    await withSqliteFile(h.dbPath, (store) => addEntries(store, CHAT, [{ id: "b1", kind: "book", title: "Piranesi", author: "Susanna Clarke", rating: 5, addedAtMs: 1 }]));
     const res = await h.bot.post(makeTextUpdate(1, CHAT, "/export"));
     expect(res === "connection-failed" ? res : res.status).toBe(200);
     await h.bot.exited;

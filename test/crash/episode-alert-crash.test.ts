@@ -8,7 +8,7 @@ import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openAppDatabase } from "../../src/app.js";
-import { createMediaStore } from "../../src/store/media.js";
+import { addEntries, withSqliteFile } from "../support/entries.js";
 import { type BotProcess, freePort, killAllBots, startBot } from "../support/bot-process.js";
 import { type FakeBotApi, startFakeBotApi } from "../support/fake-bot-api.js";
 import { type FakeTvmaze, startFakeTvmaze } from "../support/fake-tvmaze.js";
@@ -38,9 +38,9 @@ async function setup(): Promise<Setup> {
   }] });
   const s = { api: await startFakeBotApi(), tvmaze, dir: fs.mkdtempSync(path.join(os.tmpdir(), "alert-crash-")), port: await freePort() };
   setups.push(s);
-  const db = openAppDatabase(path.join(s.dir, "bot.db"));
-  createMediaStore(db).add(String(CHAT), { id: "p1", kind: "show", title: "Pluribus", season: 1, episode: 1, status: "watching", tvmazeId: 900, addedAtMs: now });
-  db.close();
+  const file = path.join(s.dir, "bot.db");
+  openAppDatabase(file).close();
+  await withSqliteFile(file, (store) => addEntries(store, CHAT, [{ id: "p1", kind: "show", title: "Pluribus", season: 1, episode: 1, status: "watching", tvmazeId: 900, addedAtMs: now }]));
   return s;
 }
 

@@ -2,7 +2,7 @@
 // while its message is handled, after the commit, before the files are sent) and starts again.
 // Each week's export still reaches the chat exactly once, and exactly one next week is armed.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createMediaStore } from "../../src/store/media.js";
+import { addEntries, withSqliteFile } from "../support/entries.js";
 import { makeTextUpdate } from "../support/fake-bot-api.js";
 import { CrashHarness, sleep } from "./harness.js";
 
@@ -32,7 +32,7 @@ describe("a weekly export and a crash around its firing", () => {
       );
 
     await h.start();
-    h.writeDb((db) => createMediaStore(db).add(String(CHAT), { id: "b1", kind: "book", title: "Piranesi", author: "Susanna Clarke", rating: 5, addedAtMs: 1 }));
+    await withSqliteFile(h.dbPath, (store) => addEntries(store, CHAT, [{ id: "b1", kind: "book", title: "Piranesi", author: "Susanna Clarke", rating: 5, addedAtMs: 1 }]));
     await h.send("/export weekly", makeTextUpdate(1, CHAT, "/export weekly"), () => h.texts(CHAT).some((t) => t.startsWith("Done: every week")));
     await h.stop();
 

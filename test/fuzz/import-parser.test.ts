@@ -4,7 +4,7 @@
 // which a real SQLite store then accepts; and our own export read back gives the same entries.
 import { strToU8, zipSync } from "fflate";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportFile } from "../../agents/media-tracker/export/formats.js";
 import { readImportFile } from "../../agents/media-tracker/import/read.js";
 import type { ImportRead, ImportedEntry } from "../../agents/media-tracker/import/types.js";
@@ -12,12 +12,14 @@ import { BOOK_STATUSES, ENTRY_KINDS, type Entry, SHOW_STATUSES } from "../../age
 import { KIND_STATUSES, MAX_EPISODE, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR, MOVIE_STATUSES } from "../../agents/media-tracker/fields.js";
 import { MAX_PAGE } from "../../agents/media-tracker/edit-fields.js";
 import { createMediaStore } from "../../src/store/media.js";
-import { tempDatabase } from "../support/temp-database.js";
+import { type TestStore, sqliteTestStore } from "../support/test-stores.js";
 
 /** Fixed so runs repeat; FUZZ_SEED=<n> explores other inputs (fast-check prints the seed of a failure). */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
-const database = tempDatabase();
-const store = createMediaStore(database.db);
+let database: TestStore;
+beforeAll(async () => {
+  database = await sqliteTestStore.open();
+});
 afterAll(() => database.close());
 
 let nextId = 0;
@@ -73,7 +75,7 @@ function invalidity(e: ImportedEntry): string | undefined {
 
 let chat = 0;
 /** The reader's result is well-formed; every entry is valid and a real store takes them all. */
-function checkRead(result: ImportRead): void {
+async function checkRead(result: ImportRead): Promise<void> {
   if (!result.ok) {
     expect(typeof result.error).toBe("string");
     expect(result.error.trim().length).toBeGreaterThan(0);
@@ -88,7 +90,9 @@ function checkRead(result: ImportRead): void {
   }
   expect(new Set(result.entries.map((e) => e.id)).size).toBe(result.entries.length);
   expect(new Set(result.entries.map((e) => e.importKey)).size).toBe(result.entries.length);
-  const { added } = store.addMany(`fuzz-${++chat}`, result.entries);
+  const { store } = database;
+  const chatId = `fuzz-${++chat}`;
+  const { added } = await store.submit((tx) => createMediaStore(store.read).within(tx).addMany(chatId, result.entries));
   expect(added).toBe(result.entries.length);
 }
 
@@ -214,7 +218,7 @@ describe("import reader under random input", () => {
     await fc.assert(
       fc.asyncProperty(knownHeaders, fc.array(fc.array(cell, { minLength: 4, maxLength: 17 }), { minLength: 1, maxLength: 10 }), async (headers, rows) => {
         const text = [headers, ...rows].map((r) => r.map((c) => quoteCell(c, "auto")).join(",")).join("\n");
-        checkRead(await read(strToU8(text), "export.csv"));
+        await checkRead(await read(strToU8(text), "export.csv"));
       }),
       { numRuns: 800, seed: SEED },
     );
@@ -294,7 +298,7 @@ describe("our own export read back", () => {
         expect(result.skipped).toEqual([]);
         expect(result.entries.map((e) => e.importKey)).toEqual(entries.map((e) => `mt:${e.id}`));
         expect(result.entries.map(content)).toEqual(entries.map(content));
-        checkRead(result);
+        await checkRead(result);
       }),
       { numRuns: 200, seed: SEED },
     );
@@ -304,14 +308,14 @@ describe("our own export read back", () => {
 describe("cases the fuzzer found", () => {
   it("leaves out numbers out of range (a season of 1e21 used to reach the store and fail the whole import) and statuses the bot doesn't offer", async () => {
     const own = await read(strToU8("kind,title,year,season,episode,currentPage,status,id\nshow,X,,1e21,-3,,banana,a\nmovie,Y,1,,,,reading,b\nbook,Z,,,,1e400,Reading,c\n"), "x.csv");
-    checkRead(own);
+    await checkRead(own);
     expect(own.ok && own.entries.map(content)).toEqual([
       { kind: "show", title: "X", addedAtMs: options.nowMs },
       { kind: "movie", title: "Y", addedAtMs: options.nowMs },
       { kind: "book", title: "Z", addedAtMs: options.nowMs, status: "reading" },
     ]);
     const letterboxd = await read(strToU8("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Old,1,x,4\n"), "ratings.csv");
-    checkRead(letterboxd);
+    await checkRead(letterboxd);
     expect(letterboxd.ok && letterboxd.entries[0]!.year).toBeUndefined();
   });
 });

@@ -58,19 +58,19 @@ describe("imports under random files", () => {
         expect(answer.texts.length).toBeGreaterThan(0);
         expect(answer.texts.every((text) => text.trim().length > 0)).toBe(true);
         const importButton = answer.all.flatMap((o) => (o.type === "text" ? (o.buttons ?? []).flat() : [])).find((b) => b.data.startsWith("im:"));
-        const store = createMediaStore(t.app.db);
+        const store = createMediaStore(t.app.store.read);
         if (!importButton) {
-          expect(store.count(String(chat))).toBe(0);
+          expect(await store.count(String(chat))).toBe(0);
           return;
         }
         const offered = Number(/^Import (\d+)$/.exec(importButton.text)?.[1]);
         expect(offered).toBeGreaterThan(0);
         const applied = await postHandled(t, chat, makeCallbackUpdate(nextUpdateId++, chat, importButton.data, 1));
         expect(applied.texts[0]).toMatch(new RegExp(`^Imported ${offered} (entry|entries)`));
-        expect(store.count(String(chat))).toBe(offered);
+        expect(await store.count(String(chat))).toBe(offered);
         const again = await postHandled(t, chat, makeCallbackUpdate(nextUpdateId++, chat, importButton.data, 1));
         expect(again.texts).toEqual([]);
-        expect(store.count(String(chat))).toBe(offered);
+        expect(await store.count(String(chat))).toBe(offered);
         imported += 1;
       }),
       // A failing import waits out the runtime's retries, so report the first failure unshrunk.

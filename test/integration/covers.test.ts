@@ -28,7 +28,7 @@ function outbox(app: TestApp) {
 describe("covers on cards", () => {
   it("the cover comes as a photo above the text card, and the card's buttons still edit the card in place", async () => {
     t = await startTestApp();
-    seed(t, CHAT, [{ id: "m1", kind: "movie", title: "Dune", year: 2021, rating: 4, tmdbId: 438631, coverUrl: COVER }]);
+    await seed(t, CHAT, [{ id: "m1", kind: "movie", title: "Dune", year: 2021, rating: 4, tmdbId: 438631, coverUrl: COVER }]);
     await tap(t, "e:m1");
     await t.api.waitFor(() => t!.api.sent(CHAT).some((c) => c.method === "sendMessage"), 10_000);
     const sent = t.api.sent(CHAT);
@@ -46,7 +46,7 @@ describe("covers on cards", () => {
 
   it("a cover Telegram cannot fetch: no photo, the text card as usual, nothing failed in the outbox", async () => {
     t = await startTestApp();
-    seed(t, CHAT, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", coverUrl: "https://covers.example/missing.jpg" }]);
+    await seed(t, CHAT, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", coverUrl: "https://covers.example/missing.jpg" }]);
     t.api.failNext("sendPhoto", 1, { status: 400, description: "Bad Request: failed to get HTTP URL content" });
     await tap(t, "e:b1");
     await t.api.waitFor(() => t!.api.sent(CHAT).some((c) => c.method === "sendMessage"), 10_000);
@@ -58,7 +58,7 @@ describe("covers on cards", () => {
 
   it("the other refusal (wrong file identifier/HTTP URL specified) falls back the same way", async () => {
     t = await startTestApp();
-    seed(t, CHAT, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, tvmazeId: 44933, coverUrl: "https://static.tvmaze.com/x.jpg" }]);
+    await seed(t, CHAT, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, tvmazeId: 44933, coverUrl: "https://static.tvmaze.com/x.jpg" }]);
     t.api.failNext("sendPhoto", 1, { status: 400, description: "Bad Request: wrong file identifier/HTTP URL specified" });
     await tap(t, "e:s1");
     await t.api.waitFor(() => t!.api.sent(CHAT).some((c) => c.method === "sendMessage"), 10_000);
@@ -67,7 +67,7 @@ describe("covers on cards", () => {
 
   it("no cover: the text card only", async () => {
     t = await startTestApp();
-    seed(t, CHAT, [{ id: "m2", kind: "movie", title: "Heat", year: 1995 }]);
+    await seed(t, CHAT, [{ id: "m2", kind: "movie", title: "Heat", year: 1995 }]);
     await tap(t, "e:m2");
     await t.api.waitFor(() => t!.api.sent(CHAT).length > 0, 10_000);
     expect(t.api.sent(CHAT).map((c) => c.method)).toEqual(["sendMessage"]);

@@ -82,7 +82,7 @@ describe("outbox delivery", () => {
 
   it("sends an edit Telegram refuses (the message is gone) as a new message, and takes 'not modified' as done", async () => {
     t = await startTestApp();
-    seed(t, 36, Array.from({ length: 12 }, (_, i) => ({ id: `m${i}`, kind: "movie" as const, title: `Movie ${i}` })));
+    await seed(t, 36, Array.from({ length: 12 }, (_, i) => ({ id: `m${i}`, kind: "movie" as const, title: `Movie ${i}` })));
     await t.say(36, "/movies");
     await t.api.waitFor(() => t!.replies(36).length === 1);
     const list = t.api.sent(36)[0]!;

@@ -350,7 +350,7 @@ describe("a dialog left unanswered is dropped by a durable timer", () => {
   it("an edit left unanswered says which change it stopped", async () => {
     const clock = fakeClock(T0);
     t = await startTestApp({ DIALOG_TIMEOUT_MINUTES: "1" }, false, { clock });
-    seed(t, 32, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
+    await seed(t, 32, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
     await postHandled(t, 32, makeCallbackUpdate(nextAnswerId++, 32, "ed:m1:year"));
     clock.set(T0 + MINUTE + 1);
     await t.app.runtime.fireDueTimers();

@@ -84,7 +84,7 @@ function editsOf(app: TestApp, chatId: number, message: number) {
 describe("entry buttons", () => {
   it("opens an entry's card from a list with edit, rate, status and delete buttons (+1 episode on shows)", async () => {
     const t = await start();
-    seed(t, 1, [
+    await seed(t, 1, [
       { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4, status: "reading" },
       { id: "m1", kind: "movie", title: "Heat", year: 1995 },
       { id: "q1", kind: "quote", title: "Dune", quoteText: "Fear is the mind-killer." },
@@ -120,7 +120,7 @@ describe("entry buttons", () => {
 
   it("⭐ Rate is a dialog: a typed 3.5 or a tapped star; the card shows the new rating in place; quotes have none", async () => {
     const t = await start();
-    seed(t, 2, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4 }, { id: "q1", kind: "quote", title: "Dune", quoteText: "Fear." }]);
+    await seed(t, 2, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4 }, { id: "q1", kind: "quote", title: "Dune", quoteText: "Fear." }]);
     const card = await openCard(t, 2, "b1");
     const asked = await tap(t, 2, "rt:b1", card);
     expect(asked.texts).toEqual([
@@ -154,7 +154,7 @@ describe("entry buttons", () => {
 
   it("changes status in place; a finished book gets today's date unless it has one", async () => {
     const t = await start();
-    seed(t, 3, [
+    await seed(t, 3, [
       { id: "b1", kind: "book", title: "Dune", status: "reading" },
       { id: "b2", kind: "book", title: "Emma", finishedOn: "2020-01-01" },
       { id: "m1", kind: "movie", title: "Heat" },
@@ -197,7 +197,7 @@ describe("entry buttons", () => {
 
   it("deletes only after Yes, and says so once, in place; No shows the card again; a deleted entry's buttons say it no longer exists", async () => {
     const t = await start();
-    seed(t, 4, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert" }]);
+    await seed(t, 4, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert" }]);
     const card = await openCard(t, 4, "b1");
     expect((await tap(t, 4, "dl:b1", card)).edits).toEqual(["Delete «Dune»? This can't be undone."]);
     expect(buttonData(editsOf(t, 4, card).at(-1))).toEqual(["dy:b1", "dn:b1"]);
@@ -219,7 +219,7 @@ describe("entry buttons", () => {
 
   it("refuses another chat's entry id in every button and leaves the entry intact", async () => {
     const t = await start();
-    seed(t, 10, [{ id: "x1", kind: "book", title: "Secret", rating: 2, status: "reading" }]);
+    await seed(t, 10, [{ id: "x1", kind: "book", title: "Secret", rating: 2, status: "reading" }]);
     const forged = ["dy:x1", "rs:x1:5", "ss:x1:finished", "e:x1", "ed:x1:title", "dl:x1", "wt:x1", "pp:x1:10", "ns:x1:1", "rt:x1", "bk:x1", "wt:x1:c", "dn:x1", "e:../../x1", "dy:"];
     for (const data of forged) await t.press(11, data);
     const all = await waitToasts(t, forged.length);
@@ -232,7 +232,7 @@ describe("entry buttons", () => {
 
   it("edits a field with a dialog: the menu in place of the card, one message per answer, /skip and clear on optional fields", async () => {
     const t = await start();
-    seed(t, 5, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", notes: "old" }]);
+    await seed(t, 5, [{ id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", notes: "old" }]);
     const card = await openCard(t, 5, "b1");
     const menu = await tap(t, 5, "ef:b1", card);
     expect(menu.texts).toEqual([]);
@@ -277,7 +277,7 @@ describe("entry buttons", () => {
 
   it("a movie's edit menu covers the watch date", async () => {
     const t = await start();
-    seed(t, 8, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
+    await seed(t, 8, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
     const card = await openCard(t, 8, "m1");
     await tap(t, 8, "ef:m1", card);
     expect(buttonData(editsOf(t, 8, card).at(-1))).toEqual(["ed:m1:title", "ed:m1:year", "ed:m1:rating", "ed:m1:watched", "ed:m1:notes", "bk:m1"]);
@@ -288,7 +288,7 @@ describe("entry buttons", () => {
 
   it("an edit asks before replacing a dialog in progress, and /cancel drops the edit", async () => {
     const t = await start();
-    seed(t, 6, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
+    await seed(t, 6, [{ id: "m1", kind: "movie", title: "Heat", year: 1995 }]);
     await type(t, 6, "/add_movie");
     expect((await tap(t, 6, "ed:m1:year", 1)).texts).toEqual(["You're in the middle of adding a movie. Finish it or /cancel it first, then tap the button again."]);
     expect((await tap(t, 6, "rt:m1", 1)).texts).toEqual(["You're in the middle of adding a movie. Finish it or /cancel it first, then tap the button again."]);
@@ -302,7 +302,7 @@ describe("entry buttons", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-edit-"));
     dirs.push(dir);
     const first = await start({ dir });
-    seed(first, 7, [{ id: "m1", kind: "movie", title: "Heat", year: 1959 }]);
+    await seed(first, 7, [{ id: "m1", kind: "movie", title: "Heat", year: 1959 }]);
     const [question] = (await tap(first, 7, "ed:m1:year", 1)).texts;
     expect(question).toMatch(/^Changing the year of «Heat»\. Now: 1959\n\nWhat year did it come out\?/);
     await first.close();

@@ -65,8 +65,8 @@ function buttonsOf(call: RecordedCall): string[] {
 describe("new-episode alerts", () => {
   it("one fetch per show for several chats, one message per show naming the next episode, never twice, never before it airs", async () => {
     const { app, clock } = await setup();
-        seed(app, 1, [{ id: "a1", kind: "show", title: "Pluribus", season: 1, episode: 2, status: "watching", tvmazeId: 900 }]);
-    seed(app, 2, [
+        await seed(app, 1, [{ id: "a1", kind: "show", title: "Pluribus", season: 1, episode: 2, status: "watching", tvmazeId: 900 }]);
+    await seed(app, 2, [
       { id: "b1", kind: "show", title: "Pluribus", season: 1, episode: 1, tvmazeId: 900 },
       { id: "b2", kind: "show", title: "Slow Horses", season: 1, episode: 3, status: "watching", tvmazeId: 901 },
       { id: "b3", kind: "show", title: "Not watched", season: 1, episode: 1, status: "paused", tvmazeId: 901 },
@@ -99,7 +99,7 @@ describe("new-episode alerts", () => {
 
   it("the button marks the named episode watched, once; /progress shows the new episodes left", async () => {
     const { app, clock } = await setup();
-    seed(app, 3, [{ id: "c1", kind: "show", title: "Pluribus", season: 1, episode: 1, tvmazeId: 900 }]);
+    await seed(app, 3, [{ id: "c1", kind: "show", title: "Pluribus", season: 1, episode: 1, tvmazeId: 900 }]);
     await runCheck(app, clock);
     expect(buttonsOf(alerts(app, 3)[0]!)).toEqual(["ep:c1:1:2"]);
     await app.say(3, "/progress");
@@ -122,7 +122,7 @@ describe("new-episode alerts", () => {
 
   it("/alerts off: no message (the /progress count still updates); /alerts on: the next new episode is told", async () => {
     const { app, clock } = await setup();
-    seed(app, 5, [{ id: "d1", kind: "show", title: "Pluribus", season: 1, episode: 2, tvmazeId: 900 }]);
+    await seed(app, 5, [{ id: "d1", kind: "show", title: "Pluribus", season: 1, episode: 2, tvmazeId: 900 }]);
     await app.say(5, "/alerts");
     expect((await replies(app, 5, 1))[0]).toMatch(/^New-episode alerts are on\./);
     await app.say(5, "/alerts off");
@@ -140,7 +140,7 @@ describe("new-episode alerts", () => {
 
   it("a provider that is down is tried again at the next check", async () => {
     const { app, clock } = await setup();
-    seed(app, 6, [{ id: "e1", kind: "show", title: "Pluribus", season: 1, episode: 2, tvmazeId: 900 }]);
+    await seed(app, 6, [{ id: "e1", kind: "show", title: "Pluribus", season: 1, episode: 2, tvmazeId: 900 }]);
     tvmaze!.always({ status: 503, body: { message: "down" } });
     await runCheck(app, clock);
     expect(tvmaze!.requestsTo("/shows/900/episodes").length).toBeGreaterThan(0);

@@ -63,7 +63,7 @@ describe("exports that keep what was stored", () => {
       `28825810,Ghosts of the Tristan Basin,Brian McClellan,"McClellan, Brian",,"=""0765379589""","=""""",0,4.29,Amazon,Kindle Edition,90,2016,2016,,2025/07/02,to-read,to-read (#30),to-read,,,,0,0`,
     ].join("\n");
     await importFile(t, 32, "goodreads_library_export.csv", goodreads);
-    seed(t, 32, [{ id: "b9", kind: "book", title: "Typed In", author: "Some Body", rating: 3.5 }]);
+    await seed(t, 32, [{ id: "b9", kind: "book", title: "Typed In", author: "Some Body", rating: 3.5 }]);
     const { rows, caption } = await exportAs(t, 32, "goodreads");
     const byTitle = Object.fromEntries(rows.map((r) => [r.Title, r]));
     expect(byTitle["The Wise Man's Fear (The Kingkiller Chronicle, #2)"]).toMatchObject({
@@ -79,7 +79,7 @@ describe("exports that keep what was stored", () => {
     const t = await start();
     const summary = await importFile(t, 33, "diary.csv", "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n2024-08-19,\"Paris, Texas\",1984,u,0.5,,,2024-08-19\n");
     expect(summary).toBe("Letterboxd export (diary.csv): 1 movie.\n1 rating under 1 star (like ½★) raised to 1★, the lowest rating here.\n\nImport it?");
-    seed(t, 33, [{ id: "b1", kind: "book", title: "Dune", rating: 4 }, { id: "s1", kind: "show", title: "Dark", season: 1 }]);
+    await seed(t, 33, [{ id: "b1", kind: "book", title: "Dune", rating: 4 }, { id: "s1", kind: "show", title: "Dark", season: 1 }]);
     const { caption, rows } = await exportAs(t, 33, "yamtrack");
     expect(rows.map((r) => [r.media_type, r.title, r.status])).toEqual([["book", "Dune", "Completed"], ["tv", "Dark", "In progress"], ["season", "Dark", "In progress"], ["movie", "Paris, Texas", "Completed"]]);
     expect(caption).toBe([
@@ -91,7 +91,7 @@ describe("exports that keep what was stored", () => {
 
   it("our JSON and CSV carry ISBN, pages, counts and provider ids when known, and only then", async () => {
     const t = await start();
-    seed(t, 34, [
+    await seed(t, 34, [
       { id: "b1", kind: "book", title: "Dune", isbn: "9780441013593", pages: 612, readCount: 2, openLibraryKey: "OL893415W" },
       { id: "m1", kind: "movie", title: "Alien", year: 1979, status: "want", tmdbId: 348 },
       { id: "m2", kind: "movie", title: "Heat", year: 1995 },

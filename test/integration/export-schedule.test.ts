@@ -3,9 +3,9 @@
 // a clock the test moves, against the fake Bot API.
 import { afterEach, describe, expect, it } from "vitest";
 import type { NewEntry } from "../../agents/media-tracker/media-store.js";
-import { createMediaStore } from "../../src/store/media.js";
 import type { RecordedCall } from "../support/fake-bot-api.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
+import { addEntries } from "../support/entries.js";
 
 const DAY = 24 * 3600_000;
 const WEEK = 7 * DAY;
@@ -44,7 +44,7 @@ describe("/export weekly", () => {
   it("sends the list every week, from a durable timer, until /export off", async () => {
     const clock = fakeClock(T0);
     t = await startTestApp({}, false, { clock });
-    createMediaStore(t.app.db).add(String(CHAT), MOVIE);
+    await addEntries(t.app.store, CHAT, [MOVIE]);
 
     expect(await say(t, "/export schedule", 1)).toBe("No scheduled exports. /export weekly sends your list here every week.");
     expect(await say(t, "/export weekly", 2)).toBe(
@@ -83,7 +83,7 @@ describe("/export weekly", () => {
   it("after a long stop sends one export, not one per missed week, and keeps its weekday", async () => {
     const clock = fakeClock(T0);
     t = await startTestApp({}, false, { clock });
-    createMediaStore(t.app.db).add(String(CHAT), MOVIE);
+    await addEntries(t.app.store, CHAT, [MOVIE]);
     await say(t, "/export weekly", 1);
 
     clock.set(T0 + 3 * WEEK + DAY); // three weeks and a day later

@@ -7,6 +7,7 @@ import { createMediaStore } from "../../src/store/media.js";
 import { makeDocumentUpdate, postUpdate } from "../support/fake-bot-api.js";
 import { docText, documents } from "../support/files.js";
 import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
+import { addEntries, listOf } from "../support/entries.js";
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -42,8 +43,7 @@ describe("/export", () => {
 
   it("sends CSV and JSON documents and buttons for the other services' files", async () => {
     const t = await start();
-    const media = createMediaStore(t.app.db);
-    for (const e of ENTRIES) media.add("2", e);
+    await addEntries(t.app.store, "2", ENTRIES);
     await t.say(2, "/export");
     await t.api.waitFor(() => documents(t, 2).length === 2 && t.replies(2).length === 1);
     const [csv, json] = documents(t, 2).map(docText);
@@ -73,9 +73,8 @@ describe("/export", () => {
 
   it.each(["json", "csv"])("round trip: the %s export sent to a fresh bot recreates every entry", async (format) => {
     const source = await start();
-    const media = createMediaStore(source.app.db);
-    for (const e of ENTRIES) media.add("3", e);
-    media.update("3", "e2", { currentPage: 80 }, T + 99);
+    await addEntries(source.app.store, "3", ENTRIES);
+    await source.app.store.submit((tx) => createMediaStore(source.app.store.read).within(tx).update("3", "e2", { currentPage: 80 }, T + 99));
     await source.say(3, "/export");
     await source.api.waitFor(() => documents(source, 3).length === 2);
     const file = documents(source, 3).map(docText).find((d) => d.name.endsWith(format))!;
@@ -90,8 +89,8 @@ describe("/export", () => {
     await target.press(9, `im:${importId}`);
     await target.api.waitFor(() => target.replies(9).length === 2);
     expect(target.replies(9)[1]).toMatch(/^Imported 5 entries; 0 were already in your list\./);
-    const imported = createMediaStore(target.app.db).everything("9");
-    expect(comparable(imported)).toEqual(comparable(createMediaStore(source.app.db).everything("3")));
+    const imported = await listOf(target.app.store, "9");
+    expect(comparable(imported)).toEqual(comparable(await listOf(source.app.store, "3")));
     expect(imported.map((e) => e.importKey)).toEqual(["mt:e1", "mt:e2", "mt:e3", "mt:e4", "mt:e5"]);
   });
 });

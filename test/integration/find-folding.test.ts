@@ -11,7 +11,7 @@ let t: TestApp;
 let nextUpdateId = 1;
 beforeAll(async () => {
   t = await startTestApp();
-  seed(t, CHAT, [
+  await seed(t, CHAT, [
     { id: "w", kind: "book", title: "Война и мир", author: "Лев Толстой" },
     { id: "a", kind: "movie", title: "Amélie", year: 2001 },
     { id: "e", kind: "movie", title: "Élan" },

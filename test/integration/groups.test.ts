@@ -3,8 +3,7 @@
 // Commands addressed to another bot are not ours; questions in a group ask for a reply, so that the
 // answer reaches a bot in privacy mode. Through the whole app and the fake Bot API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMediaStore } from "../../src/store/media.js";
-import { seed } from "../support/entries.js";
+import { listOf, seed } from "../support/entries.js";
 import { makeCallbackUpdate, makeTextUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
@@ -48,7 +47,7 @@ function dialogOf(chat: number): unknown {
   const json = t.app.db.prepare("SELECT state_json FROM agent_state WHERE agent_key = ?").pluck().get(String(chat)) as string | undefined;
   return json === undefined ? undefined : (JSON.parse(json) as { dialog?: unknown }).dialog;
 }
-const titles = (chat: number) => createMediaStore(t.app.db).everything(String(chat)).map((e) => e.title);
+const titles = async (chat: number) => (await listOf(t.app.store, chat)).map((e) => e.title);
 const memberLookups = (chat: number) =>
   t.api.calls.filter((c) => c.method === "getChatMember" && c.params.chat_id === chat).map((c) => c.params.user_id);
 const lastSend = (chat: number) => t.api.sent(chat).at(-1)!.params;
@@ -91,7 +90,7 @@ describe("a dialog in a group belongs to the member who started it", () => {
       expect(refused.toasts).toEqual(["This question is for Alice."]);
     }
     expect((await press(group, ALICE, "answer:4")).texts).toEqual(["Saved the movie: Dune (2021), ★★★★☆ 4/5."]);
-    expect(createMediaStore(t.app.db).everything(String(group))).toEqual([expect.objectContaining({ title: "Dune", year: 2021, rating: 4 })]);
+    expect(await listOf(t.app.store, group)).toEqual([expect.objectContaining({ title: "Dune", year: 2021, rating: 4 })]);
     // Only Bob's /cancel asked Telegram (whether he is an admin).
     expect(memberLookups(group)).toEqual([BOB.id]);
   });
@@ -117,7 +116,7 @@ describe("/forget in a group", () => {
   it("needs an admin to ask and to answer; a member's question and press delete nothing", async () => {
     const group = nextGroup--;
     t.api.setChatMember(group, CAROL.id, "creator");
-    seed(t, group, [{ id: "g1", kind: "book", title: "Dune" }]);
+    await seed(t, group, [{ id: "g1", kind: "book", title: "Dune" }]);
 
     expect((await said(group, BOB, "/forget")).texts).toEqual([ONLY_ADMINS]);
     const asked = await said(group, CAROL, "/forget");
@@ -125,19 +124,19 @@ describe("/forget in a group", () => {
     const yes = asked.all.flatMap((o) => (o.type === "text" ? (o.buttons ?? []).flat() : [])).find((b) => b.data.startsWith("fg:yes:"))!.data;
 
     expect((await press(group, BOB, yes)).toasts).toEqual([ONLY_ADMINS]);
-    expect(titles(group)).toEqual(["Dune"]);
+    expect(await titles(group)).toEqual(["Dune"]);
     expect((await press(group, CAROL, yes)).texts).toEqual([expect.stringMatching(/^Done: I deleted 1 entry/)]);
-    expect(titles(group)).toEqual([]);
+    expect(await titles(group)).toEqual([]);
     expect(memberLookups(group)).toEqual([BOB.id, CAROL.id, BOB.id, CAROL.id]);
   });
 
   it("says so when Telegram cannot tell, and trusts an anonymous admin writing as the group", async () => {
     const group = nextGroup--;
     t.api.setChatMember(group, CAROL.id, "administrator");
-    seed(t, group, [{ id: "g2", kind: "movie", title: "Arrival" }]);
+    await seed(t, group, [{ id: "g2", kind: "movie", title: "Arrival" }]);
     t.api.failNext("getChatMember", 1, { status: 502 });
     expect((await said(group, CAROL, "/forget")).texts).toEqual([CANNOT_CHECK]);
-    expect(titles(group)).toEqual(["Arrival"]);
+    expect(await titles(group)).toEqual(["Arrival"]);
 
     const anonymous = makeTextUpdate(nextUpdateId++, group, "/forget", GROUP_ANONYMOUS_BOT);
     const lookups = memberLookups(group).length;
@@ -153,7 +152,7 @@ describe("commands addressed to a bot by name", () => {
     expect(t.api.calls.some((c) => c.method === "getMe")).toBe(true);
     const group = nextGroup--;
     t.api.setChatMember(group, CAROL.id, "administrator");
-    seed(t, group, [{ id: "g3", kind: "book", title: "Solaris" }]);
+    await seed(t, group, [{ id: "g3", kind: "book", title: "Solaris" }]);
     for (const text of ["/forget@other_bot", "/help@OtherBot", "/add_book@other_bot extra"]) {
       expect((await said(group, CAROL, text)).all).toEqual([]);
     }
@@ -168,7 +167,7 @@ describe("commands addressed to a bot by name", () => {
 
     // And in a private chat.
     expect((await said(ALICE.id, ALICE, "/start@other_bot")).all).toEqual([]);
-    expect(titles(group)).toEqual(["Solaris"]);
+    expect(await titles(group)).toEqual(["Solaris"]);
   });
 
   it("asks a private chat's questions plainly: no reply, no force_reply", async () => {

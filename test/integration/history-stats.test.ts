@@ -23,7 +23,7 @@ const THIS_YEAR = new Date().getUTCFullYear();
 describe("history", () => {
   it("/watched records an episode event; /history lists it and the card shows it", async () => {
     t = await startTestApp();
-    seed(t, 1, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" }]);
+    await seed(t, 1, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" }]);
     await t.say(1, "/watched Severance");
     await replies(t, 1, 1);
     await t.say(1, "/history severance");
@@ -39,7 +39,7 @@ describe("history", () => {
 
   it("asks which one when several entries match, answers a pick, and says when none does", async () => {
     t = await startTestApp();
-    seed(t, 2, [
+    await seed(t, 2, [
       { id: "b1", kind: "book", title: "Dune", finishedOn: "2021-05-01" },
       { id: "b2", kind: "book", title: "Dune Messiah" },
       { id: "q1", kind: "quote", title: "Dune", quoteText: "Fear is the mind-killer." },
@@ -56,14 +56,14 @@ describe("history", () => {
     await t.say(2, "/history Solaris");
     expect((await replies(t, 2, 4))[3]).toContain(`I can't find anything called "Solaris"`);
     // Another chat's id in a forged button finds nothing.
-    seed(t, 3, [{ id: "other", kind: "movie", title: "Secret", watchedOn: "2024-01-01" }]);
+    await seed(t, 3, [{ id: "other", kind: "movie", title: "Secret", watchedOn: "2024-01-01" }]);
     await t.press(2, "hi:other");
     await t.api.waitFor(() => t!.api.calls.some((c) => c.method === "answerCallbackQuery" && c.params.text === "That entry no longer exists."));
   });
 
   it("export JSON carries each entry's history; Letterboxd's Rewatch comes from it", async () => {
     t = await startTestApp();
-    seed(t, 4, [{ id: "m1", kind: "movie", title: "Heat", year: 1995, history: [{ at: "2020-01-01", event: "watched" }, { at: "2023-06-01", event: "watched" }] }]);
+    await seed(t, 4, [{ id: "m1", kind: "movie", title: "Heat", year: 1995, history: [{ at: "2020-01-01", event: "watched" }, { at: "2023-06-01", event: "watched" }] }]);
     await t.say(4, "/export json");
     await t.api.waitFor(() => t!.api.sent(4).some((c) => c.method === "sendDocument"));
     const doc = t.api.sent(4).find((c) => c.method === "sendDocument")!.params.document as RecordedFile;
@@ -79,7 +79,7 @@ describe("history", () => {
 describe("/stats", () => {
   it("sends the year's summary and three PNG charts with sendPhoto", async () => {
     t = await startTestApp();
-    seed(t, 5, [
+    await seed(t, 5, [
       { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", pages: 600, rating: 5, history: [{ at: `${THIS_YEAR}-01-10`, event: "finished" }] },
       { id: "m1", kind: "movie", title: "Heat", rating: 4, history: [{ at: `${THIS_YEAR}-01-12`, event: "watched" }, { at: `${THIS_YEAR - 1}-01-12`, event: "watched" }] },
     ]);
@@ -105,7 +105,7 @@ describe("/stats", () => {
 
   it("answers a past year, a year with nothing, and a wrong year in words", async () => {
     t = await startTestApp();
-    seed(t, 6, [{ id: "m1", kind: "movie", title: "Heat", history: [{ at: "2019-03-01", event: "watched" }] }]);
+    await seed(t, 6, [{ id: "m1", kind: "movie", title: "Heat", history: [{ at: "2019-03-01", event: "watched" }] }]);
     await t.say(6, "/stats 2019");
     expect((await replies(t, 6, 1))[0]).toContain("1 movie watched");
     await t.say(6, "/stats 2018");

@@ -5,8 +5,7 @@
 // the files a ZIP leaves out are named.
 import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMediaStore } from "../../src/store/media.js";
-import { seed } from "../support/entries.js";
+import { listOf, seed } from "../support/entries.js";
 import { docText, documents, importButton, lastButtons, press, sendFile } from "../support/files.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
 
@@ -20,7 +19,7 @@ async function start(): Promise<TestApp> {
   return app;
 }
 function entries(app: TestApp, chatId: number) {
-  return createMediaStore(app.app.db).everything(String(chatId));
+  return listOf(app.app.store, chatId);
 }
 /** `/export <format>`: the document the bot sends. */
 async function exportAs(app: TestApp, chatId: number, format: string): Promise<{ name: string; text: string; caption: string }> {
@@ -33,7 +32,7 @@ async function exportAs(app: TestApp, chatId: number, format: string): Promise<{
 describe("importing what the list has already, from another source", () => {
   it("our CSV export, then a Letterboxd diary: 3 already there, 2 with newer ratings or dates, a rewatch counted, the new film added once", async () => {
     const t = await start();
-    seed(t, 21, [
+    await seed(t, 21, [
       { id: "m1", kind: "movie", title: "Heat", year: 1995, rating: 4, watchedOn: "2024-01-02" },
       { id: "m2", kind: "movie", title: "Alien", year: 1979, rating: 3 },
       { id: "m3", kind: "movie", title: "The Godfather", year: 1972, rating: 5 },
@@ -64,30 +63,30 @@ describe("importing what the list has already, from another source", () => {
     expect(buttons.map((b) => b.text)).toEqual(["Import 1", "Import 1 and update 2", "Cancel"]);
 
     expect(await press(t, 22, buttons[1]!.data)).toBe("Imported 1 entry and updated 2; 1 was already in your list.");
-    const byTitle = Object.fromEntries(entries(t, 22).map((e) => [e.title, e]));
+    const byTitle = Object.fromEntries((await entries(t, 22)).map((e) => [e.title, e]));
     expect(Object.keys(byTitle).sort()).toEqual(["Alien", "Arrival", "Heat", "The Godfather"]);
-    expect(entries(t, 22)).toHaveLength(4);
+    expect(await entries(t, 22)).toHaveLength(4);
     expect(byTitle["Alien"]).toMatchObject({ rating: 4.5, watchedOn: "2024-02-01" });
     expect(byTitle["The Godfather"]).toMatchObject({ rating: 5, watchedOn: "2024-03-05", watchCount: 2 });
     expect(byTitle["Heat"]).toMatchObject({ rating: 4, watchedOn: "2024-01-02" });
 
     // The same diary again: everything is there now, as it says.
     expect(await sendFile(t, 22, "diary.csv", diary)).toMatch(/4 are already in your list\.\n\nNothing new to import/);
-    expect(entries(t, 22)).toHaveLength(4);
+    expect(await entries(t, 22)).toHaveLength(4);
   });
 
   it("Import alone adds the new ones and leaves the ones already there as they are", async () => {
     const t = await start();
-    seed(t, 25, [{ id: "m1", kind: "movie", title: "Alien", year: 1979, rating: 3 }]);
+    await seed(t, 25, [{ id: "m1", kind: "movie", title: "Alien", year: 1979, rating: 3 }]);
     await sendFile(t, 25, "ratings.csv", "Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Alien,1979,u,5\n2024-01-01,Heat,1995,u,4\n");
     expect(lastButtons(t, 25).map((b) => b.text)).toEqual(["Import 1", "Import 1 and update 1", "Cancel"]);
     expect(await press(t, 25, importButton(t, 25)!)).toBe("Imported 1 entry; 1 was already in your list.");
-    expect(entries(t, 25).map((e) => [e.title, e.rating])).toEqual([["Alien", 3], ["Heat", 4]]);
+    expect((await entries(t, 25)).map((e) => [e.title, e.rating])).toEqual([["Alien", 3], ["Heat", 4]]);
   });
 
   it("the bot's own Goodreads, Letterboxd and Yamtrack files sent back add nothing and change nothing", async () => {
     const t = await start();
-    seed(t, 23, [
+    await seed(t, 23, [
       { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4.5, status: "finished", finishedOn: "2024-02-01", isbn: "9780441013593", pages: 612, readCount: 2 },
       { id: "b2", kind: "book", title: "Emma", author: "Jane Austen", status: "reading", currentPage: 80 },
       { id: "m1", kind: "movie", title: "Alien", year: 1979, status: "want" },
@@ -95,19 +94,19 @@ describe("importing what the list has already, from another source", () => {
       { id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, rating: 4, status: "watching" },
       { id: "q1", kind: "quote", title: "Dune", author: "Frank Herbert", quoteText: "Fear is the mind-killer." },
     ]);
-    const before = entries(t, 23);
+    const before = await entries(t, 23);
     for (const format of ["goodreads", "letterboxd", "yamtrack"]) {
       const file = await exportAs(t, 23, format);
       const answer = await sendFile(t, 23, file.name, file.text);
       expect(answer, format).toMatch(/(is|are) already in your list\.\n\nNothing new to import: everything in it is already in your list\.$/);
       expect(lastButtons(t, 23), format).toEqual([]);
     }
-    expect(entries(t, 23)).toEqual(before);
+    expect(await entries(t, 23)).toEqual(before);
   });
 
   it("a Yamtrack show lands on the one typed in, not beside it", async () => {
     const t = await start();
-    seed(t, 24, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 3 }]);
+    await seed(t, 24, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 3 }]);
     const csv = [
       "media_id,source,media_type,title,image,season_number,episode_number,score,progress,status,repeats,start_date,end_date,notes,created_at",
       "95396,tmdb,tv,Severance,https://image.example/sev.jpg,,,,0,In progress,0,,,,2024-02-09T12:00:00Z",
@@ -123,7 +122,7 @@ describe("importing what the list has already, from another source", () => {
     const [update, cancel] = lastButtons(t, 24);
     expect([update!.text, cancel!.text]).toEqual(["Update 1", "Cancel"]);
     expect(await press(t, 24, update!.data)).toBe("Imported 0 entries and updated 1; 0 were already in your list.");
-    expect(entries(t, 24)).toEqual([
+    expect(await entries(t, 24)).toEqual([
       expect.objectContaining({ id: "s1", title: "Severance", season: 2, episode: 5, tmdbId: 95396, coverUrl: "https://image.example/sev.jpg" }),
     ]);
     // Pressed again: the import is done; nothing changes twice.

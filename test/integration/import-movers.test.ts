@@ -3,10 +3,10 @@
 // button; the same file again (or the same things from another service) adds nothing twice.
 import { afterEach, describe, expect, it } from "vitest";
 import { createImportStore } from "../../src/store/imports.js";
-import { createMediaStore } from "../../src/store/media.js";
 import { fixture, fixtureZip } from "../support/fixtures.js";
 import { importButton, lastButtons, press, sendFile } from "../support/files.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
+import { listOf } from "../support/entries.js";
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -15,13 +15,13 @@ afterEach(async () => {
 });
 
 function entries(app: TestApp, chatId: number) {
-  return createMediaStore(app.app.db).everything(String(chatId));
+  return listOf(app.app.store, chatId);
 }
 
 /** The import waiting behind the last message's buttons, as staged. */
-function staged(app: TestApp, chatId: number) {
+async function staged(app: TestApp, chatId: number) {
   const data = lastButtons(app, chatId).find((b) => /^i[mu]:/.test(b.data))!.data;
-  return createImportStore(app.app.db).get(String(chatId), data.slice(3))!;
+  return (await createImportStore(app.app.store.read).get(String(chatId), data.slice(3)))!;
 }
 
 describe("importing a Trakt export", () => {
@@ -33,12 +33,12 @@ describe("importing a Trakt export", () => {
     expect(summary).toContain("Skipped 4 rows:");
     expect(summary).toContain("• history-1.json item 5: a watch without a readable date");
     // The dated events wait with the staged import, so a crash before the button loses none.
-    const waiting = staged(t, 21);
+    const waiting = await staged(t, 21);
     expect(waiting.entries.find((e) => e.title === "Severance")!.history).toHaveLength(6);
 
     const result = await press(t, 21, importButton(t, 21)!);
     expect(result).toMatch(/^Imported 6 entries; 0 were already in your list; skipped 4\./);
-    const list = entries(t, 21);
+    const list = await entries(t, 21);
     expect(list.map((e) => [e.kind, e.title, e.rating, e.season, e.episode, e.watchCount, e.tmdbId])).toEqual([
       ["movie", "Cats", 1, undefined, undefined, undefined, 536869],
       ["show", "Severance", 4, 2, 2, undefined, 95396],
@@ -52,7 +52,7 @@ describe("importing a Trakt export", () => {
     expect(again).toMatch(/6 are already in your list\./);
     expect(again).toMatch(/Nothing new to import/);
     expect(importButton(t, 21)).toBeUndefined();
-    expect(entries(t, 21)).toHaveLength(6);
+    expect(await entries(t, 21)).toHaveLength(6);
   });
 
   it("a TV Time export after it finds the movie Trakt brought already there", async () => {
@@ -65,7 +65,7 @@ describe("importing a Trakt export", () => {
     expect(summary).toContain("\n1 is already in your list.\n");
     const result = await press(t, 22, importButton(t, 22)!);
     expect(result).toMatch(/^Imported 4 entries; 1 was already in your list; skipped 5\./);
-    expect(entries(t, 22).filter((e) => e.title === "Inception")).toHaveLength(1);
+    expect((await entries(t, 22)).filter((e) => e.title === "Inception")).toHaveLength(1);
   });
 });
 
@@ -75,16 +75,16 @@ describe("importing a TV Time data export", () => {
     const summary = await sendFile(t, 23, "tvtime-gdpr-export.zip", fixtureZip("tvtime-export"));
     expect(summary).toMatch(/^TV Time data export \(tvtime-gdpr-export\.zip\): 2 movies, 3 shows\./);
     expect(summary).toContain("• seen_episode.csv row 7: no show name, only TV Time's episode id");
-    expect(staged(t, 23).entries.find((e) => e.title === "Breaking Bad")!.history).toHaveLength(4);
+    expect((await staged(t, 23)).entries.find((e) => e.title === "Breaking Bad")!.history).toHaveLength(4);
     expect(await press(t, 23, importButton(t, 23)!)).toMatch(/^Imported 5 entries; 0 were already in your list; skipped 5\./);
-    const list = entries(t, 23);
+    const list = await entries(t, 23);
     expect(list.find((e) => e.title === "Breaking Bad")).toMatchObject({ kind: "show", season: 2, episode: 1 });
     expect(list.find((e) => e.title === "Oppenheimer")).toMatchObject({ kind: "movie", status: "want" });
 
     const again = await sendFile(t, 23, "seen_episode.csv", fixture("tvtime-export/seen_episode.csv"));
     expect(again).toMatch(/2 are already in your list\./);
     expect(again).toMatch(/Nothing new to import/);
-    expect(entries(t, 23)).toHaveLength(5);
+    expect(await entries(t, 23)).toHaveLength(5);
   });
 
   it("asks for the CSV files when the ZIP is password-protected, storing nothing", async () => {
@@ -93,7 +93,7 @@ describe("importing a TV Time data export", () => {
     zip[6] = zip[6]! | 1;
     expect(await sendFile(t, 24, "tvtime.zip", zip)).toMatch(/password-protected/);
     expect(importButton(t, 24)).toBeUndefined();
-    expect(entries(t, 24)).toEqual([]);
+    expect(await entries(t, 24)).toEqual([]);
   });
 });
 
@@ -104,12 +104,12 @@ describe("importing a StoryGraph export", () => {
     expect(summary).toMatch(/^StoryGraph export \(storygraph_export\.csv\): 5 books\./);
     expect(summary).toContain("StoryGraph's quarter stars round up to the next half star");
     expect(summary).toContain('• row 8: unknown read status "read-ish"');
-    expect(staged(t, 25).entries.find((e) => e.title === "Project Hail Mary")!.history).toEqual([
+    expect((await staged(t, 25)).entries.find((e) => e.title === "Project Hail Mary")!.history).toEqual([
       { at: "2021-06-20", event: "finished" },
       { at: "2023-02-14", event: "finished" },
     ]);
     expect(await press(t, 25, importButton(t, 25)!)).toMatch(/^Imported 5 entries; 0 were already in your list; skipped 3\./);
-    expect(entries(t, 25).find((e) => e.title === "Project Hail Mary")).toMatchObject({ status: "finished", rating: 5, readCount: 2, finishedOn: "2023-02-14" });
+    expect((await entries(t, 25)).find((e) => e.title === "Project Hail Mary")).toMatchObject({ status: "finished", rating: 5, readCount: 2, finishedOn: "2023-02-14" });
 
     const again = await sendFile(t, 25, "storygraph_export.csv", fixture("storygraph-export.csv"));
     expect(again).toMatch(/5 are already in your list\./);
@@ -122,6 +122,6 @@ describe("importing a StoryGraph export", () => {
     const fromGoodreads = await sendFile(t, 25, "goodreads_library_export.csv", goodreads);
     expect(fromGoodreads).toContain("1 is already in your list; the file has something newer:\n• Project Hail Mary: adds pages");
     expect(fromGoodreads).toContain("Nothing new to add.");
-    expect(entries(t, 25)).toHaveLength(5);
+    expect(await entries(t, 25)).toHaveLength(5);
   });
 });

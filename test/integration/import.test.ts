@@ -2,10 +2,10 @@
 // Import/Cancel buttons, and applied once; the same file again adds nothing; bad files are refused.
 import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMediaStore } from "../../src/store/media.js";
 import { makeDocumentUpdate, postUpdate } from "../support/fake-bot-api.js";
 import { importButton, press, sendFile } from "../support/files.js";
 import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
+import { addEntries, listOf } from "../support/entries.js";
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 function entries(app: TestApp, chatId: number) {
-  return createMediaStore(app.app.db).everything(String(chatId));
+  return listOf(app.app.store, chatId);
 }
 
 const GOODREADS = [
@@ -32,13 +32,13 @@ describe("importing a Goodreads library export", () => {
     const summary = await sendFile(t, 1, "goodreads_library_export.csv", GOODREADS);
     expect(summary).toMatch(/^Goodreads library export \(goodreads_library_export\.csv\): 3 books\./);
     expect(summary).toContain("row 5: no title");
-    expect(entries(t, 1)).toEqual([]);
+    expect(await entries(t, 1)).toEqual([]);
     const button = importButton(t, 1)!;
     expect(button).toMatch(/^im:/);
 
     const result = await press(t, 1, button);
     expect(result).toBe("Imported 3 entries; 0 were already in your list; skipped 1.\n• row 5: no title");
-    const books = entries(t, 1).map((e) => [e.title, e.rating, e.status]);
+    const books = (await entries(t, 1)).map((e) => [e.title, e.rating, e.status]);
     expect(books).toEqual([
       ["White Sand, Volume 3", 3, "reading"],
       ["The Wise Man's Fear (The Kingkiller Chronicle, #2)", 5, "finished"],
@@ -51,7 +51,7 @@ describe("importing a Goodreads library export", () => {
     expect(again).toMatch(/3 are already in your list/);
     expect(again).toMatch(/Nothing new to import/);
     expect(importButton(t, 1)).toBeUndefined();
-    expect(entries(t, 1)).toHaveLength(3);
+    expect(await entries(t, 1)).toHaveLength(3);
   });
 
   it("Cancel imports nothing; forged and stale buttons are refused", async () => {
@@ -61,10 +61,10 @@ describe("importing a Goodreads library export", () => {
     expect(await press(t, 2, "im:not-a-real-import")).toMatch(/no longer active/);
     // Another chat can't press this chat's import.
     expect(await press(t, 3, `im:${id}`)).toMatch(/no longer active/);
-    expect(entries(t, 3)).toEqual([]);
+    expect(await entries(t, 3)).toEqual([]);
     expect(await press(t, 2, `ic:${id}`)).toMatch(/imported nothing/);
     expect(await press(t, 2, `im:${id}`)).toMatch(/no longer active/);
-    expect(entries(t, 2)).toEqual([]);
+    expect(await entries(t, 2)).toEqual([]);
   });
 });
 
@@ -80,7 +80,7 @@ describe("importing Letterboxd and Yamtrack", () => {
     const summary = await sendFile(t, 4, "letterboxd-me-2024-08-20.zip", Buffer.from(zip));
     expect(summary).toMatch(/^Letterboxd export .*: 3 movies\./);
     expect(await press(t, 4, importButton(t, 4)!)).toMatch(/^Imported 3 entries; 0 were already/);
-    expect(entries(t, 4).map((e) => [e.title, e.year, e.rating, e.watchedOn]).sort()).toEqual([
+    expect((await entries(t, 4)).map((e) => [e.title, e.year, e.rating, e.watchedOn]).sort()).toEqual([
       ["Heat", 1995, undefined, undefined],
       ["Paris, Texas", 1984, 1, "2024-08-19"],
       ["The Godfather", 1972, 5, "2024-08-18"],
@@ -96,7 +96,7 @@ describe("importing Letterboxd and Yamtrack", () => {
       "Nothing new to add. Update the one already in your list?",
     ].join("\n"));
     expect(JSON.stringify(t.api.sent(4).at(-1)!.params.reply_markup)).toMatch(/"Update 1","callback_data":"iu:[^"]+"/);
-    expect(entries(t, 4)).toHaveLength(3);
+    expect(await entries(t, 4)).toHaveLength(3);
   });
 
   it("imports a Yamtrack CSV with scores halved and statuses mapped", async () => {
@@ -113,7 +113,7 @@ describe("importing Letterboxd and Yamtrack", () => {
     expect(summary).toMatch(/^Yamtrack export \(yamtrack\.csv\): 1 book, 1 movie, 1 show\./);
     expect(summary).toContain("row 6: game isn't something I track");
     await press(t, 5, importButton(t, 5)!);
-    const byTitle = Object.fromEntries(entries(t, 5).map((e) => [e.title, e]));
+    const byTitle = Object.fromEntries((await entries(t, 5)).map((e) => [e.title, e]));
     expect(byTitle["Friends"]).toMatchObject({ kind: "show", rating: 4, status: "watching", season: 3, episode: 7 });
     expect(byTitle["Perfect Blue"]).toMatchObject({ kind: "movie", rating: 4.5, watchedOn: "2024-02-09", notes: "so good,\nreally" });
     expect(byTitle["Dune"]).toMatchObject({ kind: "book", rating: 5, status: "want" });
@@ -129,7 +129,7 @@ describe("files that can't be imported", () => {
     expect(await sendFile(t, 6, "other.csv", "foo,bar\n1,2\n")).toMatch(/recognize/);
     expect(await sendFile(t, 6, "bad.zip", Buffer.from([0x50, 0x4b, 3, 4, 9, 9]))).toMatch(/ZIP/);
     expect(await sendFile(t, 6, "list.json", '{"nope": 1}')).toMatch(/isn't one of my exports/);
-    expect(entries(t, 6)).toEqual([]);
+    expect(await entries(t, 6)).toEqual([]);
     expect(t.app.db.prepare("SELECT COUNT(*) FROM imports").pluck().get()).toBe(0);
   });
 
@@ -142,7 +142,7 @@ describe("files that can't be imported", () => {
 
   it("our own export sent back to the same chat is all already there", async () => {
     t = await startTestApp();
-    createMediaStore(t.app.db).add("8", { id: "x1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 });
+    await addEntries(t.app.store, "8", [{ id: "x1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 }]);
     const json = JSON.stringify([{ kind: "movie", title: "Heat", year: 1995, id: "x1", addedAt: new Date(1).toISOString() }]);
     expect(await sendFile(t, 8, "media-tracker.json", json)).toMatch(/1 is already in your list[\s\S]*Nothing new/);
   });

@@ -37,7 +37,7 @@ describe("lists", () => {
   it("pages 20 movies with ◀ ▶ buttons in place of the page tapped, newest first, every message well under 4096 characters", async () => {
     t = await startTestApp();
     const long = "x".repeat(290);
-    seed(t, 1, Array.from({ length: 20 }, (_, i) => ({ id: `m${i + 1}`, kind: "movie" as const, title: `Movie ${i + 1} ${long}`, year: 2000 + i, rating: 4 })));
+    await seed(t, 1, Array.from({ length: 20 }, (_, i) => ({ id: `m${i + 1}`, kind: "movie" as const, title: `Movie ${i + 1} ${long}`, year: 2000 + i, rating: 4 })));
 
     await t.say(1, "/movies");
     const [first] = await replies(t, 1, 1);
@@ -81,7 +81,7 @@ describe("lists", () => {
 
   it("counts with thousands separators", async () => {
     t = await startTestApp();
-    seed(t, 6, Array.from({ length: 1005 }, (_, i) => ({ id: `b${i}`, kind: "book" as const, title: `Book ${i}` })));
+    await seed(t, 6, Array.from({ length: 1005 }, (_, i) => ({ id: `b${i}`, kind: "book" as const, title: `Book ${i}` })));
     await t.say(6, "/books");
     const [list] = await replies(t, 6, 1);
     expect(list).toMatch(/^Your books \(1,005\):/);
@@ -94,7 +94,7 @@ describe("lists", () => {
 
   it("keeps a page of very long quotes short, and does not offer to rate them", async () => {
     t = await startTestApp();
-    seed(t, 2, Array.from({ length: 10 }, (_, i) => ({ id: `q${i}`, kind: "quote" as const, title: "W".repeat(300), author: "A".repeat(200), quoteText: `${i} ${"q".repeat(1990)}` })));
+    await seed(t, 2, Array.from({ length: 10 }, (_, i) => ({ id: `q${i}`, kind: "quote" as const, title: "W".repeat(300), author: "A".repeat(200), quoteText: `${i} ${"q".repeat(1990)}` })));
     await t.say(2, "/quotes");
     const [page] = await replies(t, 2, 1);
     expect(page!.length).toBeLessThan(4096);
@@ -108,7 +108,7 @@ describe("lists", () => {
 
   it("filters books and shows by status, and explains an unknown status", async () => {
     t = await startTestApp();
-    seed(t, 3, [
+    await seed(t, 3, [
       { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4, status: "reading", currentPage: 120 },
       { id: "b2", kind: "book", title: "Emma", author: "Jane Austen", status: "finished" },
       { id: "b3", kind: "book", title: "Ulysses", status: "want" },
@@ -137,7 +137,7 @@ describe("lists", () => {
 
   it("filters movies by want and watched (a movie without a status was watched); other words search", async () => {
     t = await startTestApp();
-    seed(t, 13, [
+    await seed(t, 13, [
       { id: "m1", kind: "movie", title: "Heat", year: 1995, watchedOn: "2024-01-02" },
       { id: "m2", kind: "movie", title: "Alien", year: 1979, status: "want" },
       { id: "m3", kind: "movie", title: "Arrival", year: 2016, status: "watched" },
@@ -155,7 +155,7 @@ describe("lists", () => {
 
   it("finds by text across kinds, says when nothing matches, and asks what to find", async () => {
     t = await startTestApp();
-    seed(t, 4, [
+    await seed(t, 4, [
       { id: "b1", kind: "book", title: "Dune", author: "Frank Herbert" },
       { id: "m1", kind: "movie", title: "Dune: Part Two", year: 2024 },
       { id: "q1", kind: "quote", title: "Children of Dune", quoteText: "Fear is the mind-killer." },

@@ -23,13 +23,13 @@ describe("the stats tool", () => {
   it("answers how many books this year and what was watched in March from the history, with the stored numbers shown", async () => {
     fake = await startFakeOpenAi();
     t = await startTestApp({ OPENAI_API_KEY: "test-key", OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: "test-model", OPENAI_TIMEOUT_SECONDS: "2" });
-    seed(t, 7, [
+    await seed(t, 7, [
       { id: "b1", kind: "book", title: "Dune", history: [{ at: "2024-02-01", event: "finished" }, { at: "2023-02-01", event: "finished" }] },
       { id: "b2", kind: "book", title: "Emma", history: [{ at: "2024-08-09", event: "finished" }] },
       { id: "m1", kind: "movie", title: "Heat", history: [{ at: "2024-03-05", event: "watched" }] },
       { id: "s1", kind: "show", title: "Severance", history: [{ at: "2024-03-31T22:30:00.000Z", event: "episode", season: 1, episode: 2 }] },
     ]);
-    seed(t, 8, [{ id: "x1", kind: "movie", title: "Other chat's movie", history: [{ at: "2024-03-10", event: "watched" }] }]);
+    await seed(t, 8, [{ id: "x1", kind: "movie", title: "Other chat's movie", history: [{ at: "2024-03-10", event: "watched" }] }]);
     fake.queue(
       { toolCalls: [tool("stats", { from: "2024-01-01", to: "2024-12-31", what: "books" })] },
       // The model miscounts; the person still sees the stored numbers first.

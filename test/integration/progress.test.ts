@@ -38,7 +38,7 @@ describe("progress", () => {
     t = await startTestApp();
     await t.say(1, "/progress");
     expect((await replies(t, 1, 1))[0]).toMatch(/Nothing in progress/);
-    seed(t, 1, [
+    await seed(t, 1, [
       { id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" },
       { id: "s2", kind: "show", title: "Lost" },
       { id: "s3", kind: "show", title: "Done Show", season: 3, episode: 8, status: "finished" },
@@ -57,7 +57,7 @@ describe("progress", () => {
 
   it("/watched and the +1 button move a show on by one episode; the season rollover button starts the next season once", async () => {
     t = await startTestApp();
-    seed(t, 2, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" }, { id: "s2", kind: "show", title: "Lost", status: "paused" }]);
+    await seed(t, 2, [{ id: "s1", kind: "show", title: "Severance", season: 2, episode: 5, status: "watching" }, { id: "s2", kind: "show", title: "Lost", status: "paused" }]);
     await t.say(2, "/watched severance");
     expect((await replies(t, 2, 1))[0]).toBe("«Severance»: now at S2E6.");
     expect(buttons(lastMessage(t, 2))).toEqual([{ text: "+1 episode", data: "wt:s1" }, { text: "Season finished → S3E1", data: "ns:s1:2" }]);
@@ -79,7 +79,7 @@ describe("progress", () => {
 
   it("/watched prefers the exact title, offers a choice when several match, and helps when none or nothing is given", async () => {
     t = await startTestApp();
-    seed(t, 3, [
+    await seed(t, 3, [
       { id: "d1", kind: "show", title: "Dark", season: 1, episode: 1 },
       { id: "d2", kind: "show", title: "Dark Matter", season: 1, episode: 3 },
       { id: "o1", kind: "show", title: "The Office" },
@@ -99,7 +99,7 @@ describe("progress", () => {
 
   it("/page sets a book's page, checks the number and the title", async () => {
     t = await startTestApp();
-    seed(t, 4, [
+    await seed(t, 4, [
       { id: "b1", kind: "book", title: "Dune", status: "want" },
       { id: "b2", kind: "book", title: "Dune Messiah", status: "finished" },
       { id: "s1", kind: "show", title: "Dune: Prophecy" },

@@ -2,10 +2,10 @@
 // message, a toast for a button press, and nothing else for a file: no dialog moves, no entry
 // changes, no file is downloaded, nothing is staged. Also in a group an allowed user shares.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMediaStore } from "../../src/store/media.js";
 import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
 import { postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
+import { listOf } from "../support/entries.js";
 
 const ALLOWED = 100;
 const STRANGER = 300;
@@ -24,9 +24,9 @@ afterAll(async () => {
 const say = (chat: number, text: string, from: number) => postHandled(t, chat, makeTextUpdate(nextUpdateId++, chat, text, from));
 const press = (chat: number, data: string, from: number) => postHandled(t, chat, makeCallbackUpdate(nextUpdateId++, chat, data, 1, from));
 
-function snapshot(chat: number) {
+async function snapshot(chat: number) {
   return {
-    entries: createMediaStore(t.app.db).everything(String(chat)),
+    entries: await listOf(t.app.store, chat),
     state: t.app.db.prepare("SELECT state_json FROM agent_state WHERE agent_key = ?").pluck().get(String(chat)) ?? null,
     imports: t.app.db.prepare("SELECT COUNT(*) FROM imports WHERE chat_id = ?").pluck().get(String(chat)),
   };
@@ -38,7 +38,7 @@ describe("the allowlist", () => {
       const answer = await say(STRANGER, text, STRANGER);
       expect(answer.texts).toEqual([REFUSAL]);
     }
-    expect(snapshot(STRANGER)).toEqual({ entries: [], state: null, imports: 0 });
+    expect(await snapshot(STRANGER)).toEqual({ entries: [], state: null, imports: 0 });
     expect(t.api.calls.some((c) => c.method === "sendDocument")).toBe(false);
   });
 
@@ -51,10 +51,10 @@ describe("the allowlist", () => {
   it("in a shared group: a stranger's answers, buttons and files do nothing to the allowed user's dialog and entries", async () => {
     // The allowed user adds a book, then opens a second dialog and stops at its title.
     for (const text of ["/add_book", "Dune", "Frank Herbert", "4"]) await say(GROUP, text, ALLOWED);
-    const [book] = createMediaStore(t.app.db).everything(String(GROUP));
+    const [book] = await listOf(t.app.store, GROUP);
     expect(book).toMatchObject({ title: "Dune", rating: 4 });
     expect((await say(GROUP, "/add_movie", ALLOWED)).texts.at(-1)).toMatch(/movie's title/);
-    const before = snapshot(GROUP);
+    const before = await snapshot(GROUP);
 
     // The stranger answers the open question, runs commands, and presses every kind of button.
     for (const text of ["Arrival", "/cancel", "/forget", "/skip"]) expect((await say(GROUP, text, STRANGER)).texts).toEqual([REFUSAL]);
@@ -72,12 +72,12 @@ describe("the allowlist", () => {
     expect(t.api.downloads.length).toBe(downloadsBefore);
     expect(t.api.calls.filter((c) => c.method === "getFile").length).toBe(getFilesBefore);
 
-    expect(snapshot(GROUP)).toEqual(before);
+    expect(await snapshot(GROUP)).toEqual(before);
 
     // The allowed user's dialog is where they left it.
     for (const text of ["Arrival", "2016"]) await say(GROUP, text, ALLOWED);
     expect((await say(GROUP, "5", ALLOWED)).texts).toEqual(["Saved the movie: Arrival (2016), ★★★★★ 5/5."]);
-    expect(createMediaStore(t.app.db).everything(String(GROUP)).map((e) => e.title)).toEqual(["Dune", "Arrival"]);
+    expect((await listOf(t.app.store, GROUP)).map((e) => e.title)).toEqual(["Dune", "Arrival"]);
   });
 
   it("lets an allowed user import, and a stranger cannot press that import's button", async () => {
@@ -86,8 +86,8 @@ describe("the allowlist", () => {
     const buttons = staged.all.flatMap((o) => (o.type === "text" ? (o.buttons ?? []).flat() : []));
     const importData = buttons.find((b) => b.data.startsWith("im:"))!.data;
     expect((await press(GROUP, importData, STRANGER)).toasts).toEqual(["This bot is private."]);
-    expect(createMediaStore(t.app.db).everything(String(GROUP)).map((e) => e.title)).not.toContain("Solaris");
+    expect((await listOf(t.app.store, GROUP)).map((e) => e.title)).not.toContain("Solaris");
     expect((await press(GROUP, importData, ALLOWED)).texts[0]).toMatch(/^Imported 1 entry/);
-    expect(createMediaStore(t.app.db).everything(String(GROUP)).map((e) => e.title)).toContain("Solaris");
+    expect((await listOf(t.app.store, GROUP)).map((e) => e.title)).toContain("Solaris");
   });
 });

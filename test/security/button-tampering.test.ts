@@ -4,8 +4,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entry } from "../../agents/media-tracker/media-store.js";
-import { createMediaStore } from "../../src/store/media.js";
-import { seed } from "../support/entries.js";
+import { listOf, seed } from "../support/entries.js";
 import { makeCallbackUpdate, makeDocumentUpdate, makeTextUpdate } from "../support/fake-bot-api.js";
 import { type Answer, postHandled } from "../support/handled.js";
 import { type TestApp, startTestApp } from "../support/test-app.js";
@@ -33,10 +32,10 @@ function buttonsOf(answer: Answer): string[] {
   return answer.all.flatMap((o) => (o.type === "text" ? (o.buttons ?? []).flat().map((b) => b.data) : []));
 }
 
-function snapshot(chat: number) {
+async function snapshot(chat: number) {
   const db = t.app.db;
   return {
-    entries: createMediaStore(db).everything(String(chat)),
+    entries: await listOf(t.app.store, chat),
     imports: db.prepare("SELECT id, applied_at_ms, entries_json FROM imports WHERE chat_id = ? ORDER BY id").all(String(chat)),
     state: db.prepare("SELECT state_json FROM agent_state WHERE agent_key = ?").pluck().get(String(chat)),
   };
@@ -44,15 +43,15 @@ function snapshot(chat: number) {
 
 beforeAll(async () => {
   t = await startTestApp();
-  seed(t, VICTIM, [
+  await seed(t, VICTIM, [
     { id: "v-book", kind: "book", title: `${MARK} book`, author: "A", rating: 4, status: "reading", currentPage: 10 },
     { id: "v-movie", kind: "movie", title: `${MARK} movie`, year: 2000, rating: 3 },
     { id: "v-show", kind: "show", title: `${MARK} show`, season: 1, episode: 2, status: "watching" },
     { id: "v-quote", kind: "quote", title: `${MARK} quote`, quoteText: "q", author: "B" },
   ]);
-  seed(t, ATTACKER, [{ id: "a-book", kind: "book", title: "Attacker's book", rating: 2 }]);
-  victim = createMediaStore(t.app.db).everything(String(VICTIM));
-  own = createMediaStore(t.app.db).everything(String(ATTACKER))[0]!;
+  await seed(t, ATTACKER, [{ id: "a-book", kind: "book", title: "Attacker's book", rating: 2 }]);
+  victim = await listOf(t.app.store, VICTIM);
+  own = (await listOf(t.app.store, ATTACKER))[0]!;
 
   // The victim has an import waiting for its button and a /forget question open.
   t.api.addFile("V-FILE", "export.csv", `kind,title,id\nbook,${MARK} imported,v-imp\n`);
@@ -66,13 +65,13 @@ afterAll(async () => {
 
 /** Presses `data` in the attacker's chat: only a toast, and neither chat's data changes. */
 async function expectRefused(data: string): Promise<string> {
-  const before = { victim: snapshot(VICTIM), attacker: createMediaStore(t.app.db).everything(String(ATTACKER)) };
+  const before = { victim: await snapshot(VICTIM), attacker: await listOf(t.app.store, ATTACKER) };
   const answer = await press(ATTACKER, data);
   expect(answer.texts, `texts after ${JSON.stringify(data)}`).toEqual([]);
   expect(answer.edits, `edits after ${JSON.stringify(data)}`).toEqual([]);
   expect(answer.all.filter((o) => o.type === "document")).toEqual([]);
-  expect(snapshot(VICTIM)).toEqual(before.victim);
-  expect(createMediaStore(t.app.db).everything(String(ATTACKER))).toEqual(before.attacker);
+  expect(await snapshot(VICTIM)).toEqual(before.victim);
+  expect(await listOf(t.app.store, ATTACKER)).toEqual(before.attacker);
   return answer.toasts[0]!;
 }
 
@@ -123,10 +122,10 @@ describe("forged button data", () => {
     ).filter((d) => !d.startsWith("ex:") && !d.startsWith(`dy:${own.id}`) && !d.startsWith(`rs:${own.id}`) && !d.startsWith(`ss:${own.id}`) && !d.startsWith(`pp:${own.id}`));
     await fc.assert(
       fc.asyncProperty(data, async (d) => {
-        const before = snapshot(VICTIM);
+        const before = await snapshot(VICTIM);
         const answer = await press(ATTACKER, d);
         expect(JSON.stringify(answer.all)).not.toContain(MARK);
-        expect(snapshot(VICTIM)).toEqual(before);
+        expect(await snapshot(VICTIM)).toEqual(before);
       }),
       { numRuns: 60, seed: SEED },
     );

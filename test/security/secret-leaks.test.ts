@@ -78,7 +78,7 @@ describe("in process, with the logs captured", () => {
     await postUpdate(t.webhookUrl, makeCallbackUpdate(updateId++, 6, "zz:1", 3), SECRET);
 
     // An export whose document upload fails once.
-    seed(t, 7, [{ id: "s1", kind: "book", title: "Dune" }]);
+    await seed(t, 7, [{ id: "s1", kind: "book", title: "Dune" }]);
     t.api.failNext("sendDocument", 1, { status: 500 });
     await say(7, "/export");
     await t.api.waitFor(() => t.api.sent(7).some((c) => c.method === "sendDocument"), 20_000);

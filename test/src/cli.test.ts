@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { openAppDatabase } from "../../src/app.js";
-import { createMediaStore } from "../../src/store/media.js";
+import { addEntries, withSqliteFile } from "../support/entries.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-cli-"));
@@ -82,12 +82,11 @@ describe("command-line tools", { timeout: 120_000 }, () => {
   });
 
   it("exports Goodreads, Letterboxd and Yamtrack files, to --out, and every chat with --all", async () => {
-    const db = openAppDatabase(database);
-    const media = createMediaStore(db);
-    media.add("78", { id: "cli-b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4, status: "finished", notes: "multi\nline, \"quoted\" 🚀", addedAtMs: 1 });
-    media.add("78", { id: "cli-s1", kind: "show", title: "Dark", season: 1, episode: 3, status: "paused", addedAtMs: 2 });
-    media.add("78", { id: "cli-q1", kind: "quote", title: "Solaris", quoteText: "mirrors", addedAtMs: 3 });
-    db.close();
+    await withSqliteFile(database, (store) => addEntries(store, "78", [
+      { id: "cli-b1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 4, status: "finished", notes: "multi\nline, \"quoted\" 🚀", addedAtMs: 1 },
+      { id: "cli-s1", kind: "show", title: "Dark", season: 1, episode: 3, status: "paused", addedAtMs: 2 },
+      { id: "cli-q1", kind: "quote", title: "Solaris", quoteText: "mirrors", addedAtMs: 3 },
+    ]));
 
     const goodreads = (await tool("export", ["--chat", "78", "--format", "goodreads"])).stdout;
     expect(goodreads.split("\n")[0]).toMatch(/^Book Id,Title,Author,Author l-f,.*,My Rating,.*,Exclusive Shelf,My Review,Spoiler,Private Notes,/);

@@ -1,12 +1,19 @@
 // Search that folds case and accents in JavaScript (SQLite's lower() folds only ASCII): the fold
-// itself, the store's search (what /find and the model's find_entries use), an edit refreshing it,
-// and a database from before migration 0006 whose every row is searchable after the upgrade.
-import { afterEach, describe, expect, it } from "vitest";
-import type { NewEntry } from "../../agents/media-tracker/media-store.js";
+// itself, the store's search (what /find and the model's find_entries use) on every database, an
+// edit refreshing it, and a SQLite file from before migration 0006 whose every row is searchable
+// once the upgraded database is prepared.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { MediaWriter, NewEntry } from "../../agents/media-tracker/media-store.js";
 import { migrate, openDatabase, readMigrations } from "../../runtime/index.js";
+import type { Store } from "../../runtime/store.js";
+import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import { createMediaStore } from "../../src/store/media.js";
+import { prepareMediaStore } from "../../src/store/prepare.js";
 import { foldForSearch, searchTextOf } from "../../src/store/search-text.js";
 import { MIGRATIONS_DIR, type TempDatabase, tempDatabase } from "../support/temp-database.js";
+import { type TestStore, testStores } from "../support/test-stores.js";
+
+const TEST_STORES = await testStores();
 
 const CHAT = "7";
 const temps: TempDatabase[] = [];
@@ -48,49 +55,63 @@ describe("foldForSearch", () => {
   });
 });
 
-describe("the store's text search", () => {
-  it("finds non-ASCII capitals and accented letters whichever way they are typed", () => {
-    const { db } = fresh();
-    const store = createMediaStore(db);
-    store.add(CHAT, entry({ title: "Война и мир", author: "Лев Толстой" }));
-    store.add(CHAT, entry({ title: "Élan", kind: "movie" }));
-    store.add(CHAT, entry({ title: "Le Fabuleux Destin d'Amélie Poulain", kind: "movie" }));
-    store.add(CHAT, entry({ title: "Solaris", kind: "quote", quoteText: "Мы не ищем никого, кроме человека." }));
-    const titles = (text: string) => store.list(CHAT, { text }).map((e) => e.title);
+for (const kind of TEST_STORES) kind.describe(`the store's text search on ${kind.name}`, () => {
+  let opened: TestStore;
+  let store: Store;
+  beforeEach(async () => {
+    opened = await kind.open();
+    store = opened.store;
+  });
+  afterEach(async () => {
+    await opened.close();
+  });
+  const media = () => createMediaStore(store.read);
+  const write = <T>(work: (list: MediaWriter) => Promise<T>) => store.submit((tx) => work(media().within(tx)));
 
-    expect(titles("война")).toEqual(["Война и мир"]);
-    expect(titles("ВОЙНА")).toEqual(["Война и мир"]);
-    expect(titles("толстой")).toEqual(["Война и мир"]);
-    expect(titles("élan")).toEqual(["Élan"]);
-    expect(titles("elan")).toEqual(["Élan"]);
-    expect(titles("amelie")).toEqual(["Le Fabuleux Destin d'Amélie Poulain"]);
-    expect(titles("AMÉLIE")).toEqual(["Le Fabuleux Destin d'Amélie Poulain"]);
-    expect(titles("человека")).toEqual(["Solaris"]);
-    expect(store.count(CHAT, { text: "война" })).toBe(1);
+  it("finds non-ASCII capitals and accented letters whichever way they are typed", async () => {
+    await write(async (list) => {
+      await list.add(CHAT, entry({ title: "Война и мир", author: "Лев Толстой" }));
+      await list.add(CHAT, entry({ title: "Élan", kind: "movie" }));
+      await list.add(CHAT, entry({ title: "Le Fabuleux Destin d'Amélie Poulain", kind: "movie" }));
+      await list.add(CHAT, entry({ title: "Solaris", kind: "quote", quoteText: "Мы не ищем никого, кроме человека." }));
+    });
+    const titles = async (text: string) => (await media().list(CHAT, { text })).map((e) => e.title);
+
+    expect(await titles("война")).toEqual(["Война и мир"]);
+    expect(await titles("ВОЙНА")).toEqual(["Война и мир"]);
+    expect(await titles("толстой")).toEqual(["Война и мир"]);
+    expect(await titles("élan")).toEqual(["Élan"]);
+    expect(await titles("elan")).toEqual(["Élan"]);
+    expect(await titles("amelie")).toEqual(["Le Fabuleux Destin d'Amélie Poulain"]);
+    expect(await titles("AMÉLIE")).toEqual(["Le Fabuleux Destin d'Amélie Poulain"]);
+    expect(await titles("человека")).toEqual(["Solaris"]);
+    expect(await media().count(CHAT, { text: "война" })).toBe(1);
     // Only within one field, only this chat's entries, and LIKE's wildcards are plain characters.
-    expect(titles("мир\u001fлев")).toEqual([]);
-    expect(titles("мир лев")).toEqual([]);
-    expect(store.list("8", { text: "война" })).toEqual([]);
-    expect(titles("%")).toEqual([]);
-    expect(titles("_")).toEqual([]);
+    expect(await titles("мир\u001fлев")).toEqual([]);
+    expect(await titles("мир лев")).toEqual([]);
+    expect(await media().list("8", { text: "война" })).toEqual([]);
+    expect(await titles("%")).toEqual([]);
+    expect(await titles("_")).toEqual([]);
   });
 
-  it("follows an edit of the title, author, quote or notes", () => {
-    const { db } = fresh();
-    const store = createMediaStore(db);
-    const added = store.add(CHAT, entry({ title: "Untitled" }));
-    store.update(CHAT, added.id, { title: "Ätna", notes: "Über alles" }, 1_800_000_000_000);
-    expect(store.list(CHAT, { text: "atna" }).map((e) => e.id)).toEqual([added.id]);
-    expect(store.list(CHAT, { text: "uber" }).map((e) => e.id)).toEqual([added.id]);
-    expect(store.list(CHAT, { text: "untitled" })).toEqual([]);
-    store.update(CHAT, added.id, { notes: null }, 1_800_000_000_001);
-    expect(store.list(CHAT, { text: "uber" })).toEqual([]);
+  it("follows an edit of the title, author, quote or notes", async () => {
+    const added = await write((list) => list.add(CHAT, entry({ title: "Untitled" })));
+    const found = async (text: string) => (await media().list(CHAT, { text })).map((e) => e.id);
+    await write((list) => list.update(CHAT, added.id, { title: "Ätna", notes: "Über alles" }, 1_800_000_000_000));
+    expect(await found("atna")).toEqual([added.id]);
+    expect(await found("uber")).toEqual([added.id]);
+    expect(await found("untitled")).toEqual([]);
+    await write((list) => list.update(CHAT, added.id, { notes: null }, 1_800_000_000_001));
+    expect(await found("uber")).toEqual([]);
     // A patch that leaves the text alone keeps it searchable.
-    store.update(CHAT, added.id, { rating: 4 }, 1_800_000_000_002);
-    expect(store.list(CHAT, { text: "ätna" }).map((e) => e.id)).toEqual([added.id]);
+    await write((list) => list.update(CHAT, added.id, { rating: 4 }, 1_800_000_000_002));
+    expect(await found("ätna")).toEqual([added.id]);
   });
+});
 
-  it("finds every row written before migration 0006, once the upgraded database is opened", () => {
+describe("a SQLite file from before migration 0006", () => {
+
+  it("finds every row written before migration 0006, once the upgraded database is prepared", async () => {
     const t = fresh();
     // A database as the previous release left it: every migration before 0006, rows without search_text.
     const old = openDatabase(`${t.dir}/old.db`);
@@ -109,20 +130,22 @@ describe("the store's text search", () => {
     insert.run("q", CHAT, "quote", "Dune", "Frank Herbert", "Fear is the mind-killer.", "Ésotérique", 2002, 2002);
     old.close();
 
-    const db = openDatabase(`${t.dir}/old.db`);
+    const upgraded = openSqliteStore(`${t.dir}/old.db`);
     try {
-      expect(migrate(db, migrations)).toContain(6);
-      const store = createMediaStore(db);
-      expect(db.prepare("SELECT COUNT(*) FROM entries WHERE search_text IS NULL").pluck().get()).toBe(0);
-      expect(store.list(CHAT, { text: "война" }).map((e) => e.id)).toEqual(["w"]);
-      expect(store.list(CHAT, { text: "amelie" }).map((e) => e.id)).toEqual(["a"]);
-      expect(store.list(CHAT, { text: "esoterique" }).map((e) => e.id)).toEqual(["q"]);
-      expect(store.list(CHAT, { text: "MIND-KILLER" }).map((e) => e.id)).toEqual(["q"]);
-      expect(store.count(CHAT, { text: "book 1202" })).toBe(1);
+      expect(migrate(upgraded.database, migrations)).toContain(6);
+      await prepareMediaStore(upgraded);
+      const media = createMediaStore(upgraded.read);
+      expect(await upgraded.read.get("SELECT id FROM entries WHERE search_text IS NULL")).toBeUndefined();
+      const ids = async (text: string) => (await media.list(CHAT, { text })).map((e) => e.id);
+      expect(await ids("война")).toEqual(["w"]);
+      expect(await ids("amelie")).toEqual(["a"]);
+      expect(await ids("esoterique")).toEqual(["q"]);
+      expect(await ids("MIND-KILLER")).toEqual(["q"]);
+      expect(await media.count(CHAT, { text: "book 1202" })).toBe(1);
       // Nothing else changed in the old rows.
-      expect(store.get(CHAT, "w")).toMatchObject({ title: "Война и мир", author: "Лев Толстой", addedAtMs: 2000, updatedAtMs: 2000 });
+      expect(await media.get(CHAT, "w")).toMatchObject({ title: "Война и мир", author: "Лев Толстой", addedAtMs: 2000, updatedAtMs: 2000 });
     } finally {
-      db.close();
+      await upgraded.close();
     }
   });
 });

@@ -8,8 +8,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
 import { openAppDatabase } from "../../src/app.js";
-import { createMediaStore } from "../../src/store/media.js";
 import { REPO_ROOT } from "../support/bot-process.js";
+import { addEntries, listOf, withSqliteFile } from "../support/entries.js";
 
 const run = promisify(exec);
 const clone = fs.mkdtempSync(path.join(os.tmpdir(), "mt-readme-"));
@@ -28,12 +28,13 @@ it("the README's export and backup commands work as written on a fresh clone", a
     fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(clone, entry));
   }
   // The README's chat id, with a book, a movie and a show in the default DATABASE_PATH.
-  const db = openAppDatabase(path.join(clone, "data", "media-tracker.db"));
-  const store = createMediaStore(db);
-  store.add("123456789", { id: "r1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 5, addedAtMs: 1 });
-  store.add("123456789", { id: "r2", kind: "movie", title: "Heat", year: 1995, rating: 4, addedAtMs: 2 });
-  store.add("123456789", { id: "r3", kind: "show", title: "Dark", season: 1, episode: 3, addedAtMs: 3 });
-  db.close();
+  const file = path.join(clone, "data", "media-tracker.db");
+  openAppDatabase(file).close();
+  await withSqliteFile(file, (store) => addEntries(store, "123456789", [
+    { id: "r1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 5, addedAtMs: 1 },
+    { id: "r2", kind: "movie", title: "Heat", year: 1995, rating: 4, addedAtMs: 2 },
+    { id: "r3", kind: "show", title: "Dark", season: 1, episode: 3, addedAtMs: 3 },
+  ]));
 
   const commands = readmeCommands();
   expect(commands.length).toBeGreaterThanOrEqual(7);
@@ -58,7 +59,7 @@ it("the README's export and backup commands work as written on a fresh clone", a
   expect(backup).toMatch(/^media-tracker-\d{4}-\d\d-\d\d\.db$/);
   const copy = path.join(clone, "backups", backup!);
   expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
-  const restored = openAppDatabase(copy);
-  expect(createMediaStore(restored).everything("123456789").map((e) => e.title).sort()).toEqual(["Dark", "Dune", "Heat"]);
-  restored.close();
+  openAppDatabase(copy).close();
+  const restored = await withSqliteFile(copy, (store) => listOf(store, "123456789"));
+  expect(restored.map((e) => e.title).sort()).toEqual(["Dark", "Dune", "Heat"]);
 }, 120_000);

@@ -7,10 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAppDatabase } from "../../src/app.js";
-import { createMediaStore } from "../../src/store/media.js";
 import { type FakeBotApi, startFakeBotApi } from "../support/fake-bot-api.js";
 import { freePort } from "../support/bot-process.js";
 import { type CliResult, runNode, runTool } from "../support/cli-process.js";
+import { addEntries, withSqliteFile } from "../support/entries.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mt-errors-"));
 let api: FakeBotApi;
@@ -127,9 +127,8 @@ describe("the command-line tools", () => {
 
   it("write exports and backups readable by their owner only, even under umask 000", async () => {
     const file = path.join(dir, "private.db");
-    const db = openAppDatabase(file);
-    createMediaStore(db).add("5", { id: "p1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 });
-    db.close();
+    openAppDatabase(file).close();
+    await withSqliteFile(file, (store) => addEntries(store, "5", [{ id: "p1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 }]));
     const out = path.join(dir, "heat.json");
     fs.writeFileSync(out, "an older, world-readable file", { mode: 0o644 });
     const exported = await runTool("export", ["--chat", "5", "--out", out, "--database", file], { umask: 0 });

@@ -37,9 +37,10 @@ export async function receiveEpisodeNews(turn: Turn): Promise<void> {
   const news = parsed.data;
   const latest = parseEpisode(news.latest)!;
   const nowMs = turn.ctx.now();
-  const decided = await turn.ctx.write("episode-alert", () => {
-    const enabled = turn.deps.settings?.alertsEnabled(turn.chatId) ?? true;
-    const shows = turn.deps.media.list(turn.chatId, { kind: "show", limit: SHOW_SCAN_LIMIT })
+  const decided = await turn.ctx.write("episode-alert", async (tx) => {
+    const media = turn.deps.media.within(tx);
+    const enabled = (await turn.deps.settings?.within(tx).alertsEnabled(turn.chatId)) ?? true;
+    const shows = (await media.list(turn.chatId, { kind: "show", limit: SHOW_SCAN_LIMIT }))
       .filter((e) => e.tvmazeId === news.tvmazeId && isWatching(e));
     const announced: Announcement[] = [];
     for (const entry of shows) {
@@ -48,7 +49,7 @@ export async function receiveEpisodeNews(turn: Turn): Promise<void> {
       const fresh = news.episodes.filter((e) => isAfter(e, seen));
       const episode = fresh[0] ?? news.episodes.at(-1);
       if (!episode) continue;
-      turn.deps.media.update(turn.chatId, entry.id, { lastAlerted: news.latest }, nowMs);
+      await media.update(turn.chatId, entry.id, { lastAlerted: news.latest }, nowMs);
       announced.push({ entryId: entry.id, title: entry.title, episode, more: Math.max(0, fresh.length - 1) });
     }
     return { watching: shows.map((e) => e.id), announced };

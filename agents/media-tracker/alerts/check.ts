@@ -90,7 +90,7 @@ export async function check(deps: EpisodeCheckDeps, nowMs: number): Promise<Chec
   if (!deps.shows) return { shows: 0, failed: 0, alerts: 0 };
   try {
     const byShow = new Map<number, WatchedShow[]>();
-    for (const show of deps.media.watchedShows()) byShow.set(show.tvmazeId, [...(byShow.get(show.tvmazeId) ?? []), show]);
+    for (const show of await deps.media.watchedShows()) byShow.set(show.tvmazeId, [...(byShow.get(show.tvmazeId) ?? []), show]);
     const messages: PostedMessage[] = [];
     let failed = 0;
     for (const [tvmazeId, watchers] of byShow) {

@@ -14,13 +14,13 @@ async function alerts(turn: Turn, args: string): Promise<void> {
   const choice = args.trim().toLowerCase();
   if (choice === "on" || choice === "off") {
     const enabled = choice === "on";
-    await turn.ctx.write("set-alerts", () => settings.setAlertsEnabled(turn.chatId, enabled));
+    await turn.ctx.write("set-alerts", (tx) => settings.within(tx).setAlertsEnabled(turn.chatId, enabled));
     turn.reply(enabled
       ? `New-episode alerts are on. ${ABOUT} Turn them off with /alerts off.`
       : "New-episode alerts are off: I won't message you about new episodes. Turn them back on with /alerts on.");
     return;
   }
-  const enabled = settings.alertsEnabled(turn.chatId);
+  const enabled = await settings.alertsEnabled(turn.chatId);
   const usage = enabled ? "Turn them off with /alerts off." : "Turn them on with /alerts on.";
   const known = choice === "" ? "" : `I don't know "/alerts ${args.trim().slice(0, 20)}". `;
   turn.reply(`${known}New-episode alerts are ${enabled ? "on" : "off"}. ${ABOUT} ${usage}`);

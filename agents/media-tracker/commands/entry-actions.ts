@@ -10,7 +10,7 @@ import { DIALOGS } from "../dialogs/index.js";
 import { CARD_BUTTON, entryActionButtons, entryRef, formatEntryCard, formatEntryLine } from "../entry-view.js";
 import { KIND_STATUSES } from "../fields.js";
 import { nameOf, otherMembersDialog } from "../group.js";
-import type { Entry, EntryPatch } from "../media-store.js";
+import type { Entry, EntryPatch, MediaReader } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { type ButtonPress, type ButtonRoute, buttonData } from "../routes.js";
 import type { Turn } from "../turn.js";
@@ -22,10 +22,13 @@ export const NOT_FOUND = "That entry no longer exists.";
 export { entryActionButtons };
 
 
-/** The chat's entry with this id, or undefined (deleted, forged, another chat's). */
-export function findEntry(turn: Turn, id: string | undefined): Entry | undefined {
+/**
+ * The chat's entry with this id, or undefined (deleted, forged, another chat's). Read from `media`:
+ * committed data, or a write's own transaction (`turn.deps.media.within(tx)`).
+ */
+export async function findEntry(turn: Turn, id: string | undefined, media: MediaReader = turn.deps.media): Promise<Entry | undefined> {
   if (!id || id.length > 64) return undefined;
-  return turn.deps.media.get(turn.chatId, id);
+  return media.get(turn.chatId, id);
 }
 
 export type Change = { ok: true; before: Entry; after: Entry } | { ok: false; reason: string };
@@ -38,12 +41,13 @@ export type Change = { ok: true; before: Entry; after: Entry } | { ok: false; re
 export async function changeEntry(turn: Turn, id: string | undefined, decide: (entry: Entry, today: string) => EntryPatch | string): Promise<Change> {
   const nowMs = turn.ctx.now();
   const date = new Date(nowMs).toISOString().slice(0, 10);
-  return turn.ctx.write("update-entry", (): Change => {
-    const before = findEntry(turn, id);
+  return turn.ctx.write("update-entry", async (tx): Promise<Change> => {
+    const media = turn.deps.media.within(tx);
+    const before = await findEntry(turn, id, media);
     if (!before) return { ok: false, reason: NOT_FOUND };
     const patch = decide(before, date);
     if (typeof patch === "string") return { ok: false, reason: patch };
-    const after = turn.deps.media.update(turn.chatId, before.id, patch, nowMs);
+    const after = await media.update(turn.chatId, before.id, patch, nowMs);
     return after ? { ok: true, before, after } : { ok: false, reason: NOT_FOUND };
   });
 }
@@ -70,8 +74,8 @@ export function showCardInPlace(turn: Turn, entry: Entry, press: ButtonPress): v
 function withEntry(
   run: (turn: Turn, entry: Entry, args: string[], press: ButtonPress) => void | string | Promise<void | string>,
 ): ButtonRoute["run"] {
-  return (turn, [id, ...args], press) => {
-    const entry = findEntry(turn, id);
+  return async (turn, [id, ...args], press) => {
+    const entry = await findEntry(turn, id);
     if (!entry) return NOT_FOUND;
     return run(turn, entry, args, press);
   };
@@ -161,9 +165,10 @@ function askDelete(turn: Turn, entry: Entry, _args: string[], press: ButtonPress
 
 async function deleteEntry(turn: Turn, [id]: string[], press: ButtonPress): Promise<string | void> {
   // Looked up inside the write: a replay returns what was deleted instead of finding nothing.
-  const deleted = await turn.ctx.write("delete-entry", () => {
-    const entry = findEntry(turn, id);
-    return entry && turn.deps.media.remove(turn.chatId, entry.id) ? entry : null;
+  const deleted = await turn.ctx.write("delete-entry", async (tx) => {
+    const media = turn.deps.media.within(tx);
+    const entry = await findEntry(turn, id, media);
+    return entry && (await media.remove(turn.chatId, entry.id)) ? entry : null;
   });
   if (!deleted) return NOT_FOUND;
   // Said once, where the question was (no toast besides).

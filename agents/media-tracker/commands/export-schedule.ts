@@ -48,7 +48,7 @@ export function scheduleExport(turn: Turn, word: (typeof SCHEDULE_WORDS)[number]
  * The weekly timer came due: send the files (`sendFiles`, the same as /export's) and arm the next
  * one. A timer that is no longer the armed one (exports turned off, or off and on again) is ignored.
  */
-export function handleExportTimer(turn: Turn, sendFiles: (turn: Turn, label: string) => boolean): void {
+export async function handleExportTimer(turn: Turn, sendFiles: (turn: Turn, label: string) => Promise<boolean>): Promise<void> {
   const parsed = timerMessage.safeParse(turn.ctx.message.payload);
   const schedule = turn.state.exportSchedule;
   if (!parsed.success || !schedule || schedule.timerId !== parsed.data.timerId) return;
@@ -58,7 +58,7 @@ export function handleExportTimer(turn: Turn, sendFiles: (turn: Turn, label: str
   const nextAtMs = schedule.nextAtMs + weeks * WEEK_MS;
   turn.state.exportSchedule = { every: "week", nextAtMs, timerId: turn.ctx.setTimer(EXPORT_TIMER, nextAtMs, null) };
   // An empty list sends nothing; the schedule goes on.
-  sendFiles(turn, "Your weekly export");
+  await sendFiles(turn, "Your weekly export");
 }
 
 /** "Thursday, December 10 (UTC)": the bot knows no time zone of the chat's. */

@@ -19,7 +19,7 @@ export const exportCommands: CommandRoute[] = [
   {
     name: "export",
     description: "get your whole list as files (CSV, JSON, Goodreads, Letterboxd, Yamtrack); /export weekly sends it every week",
-    run(turn, args) {
+    async run(turn, args) {
       const wanted = args.trim().toLowerCase();
       if ((SCHEDULE_WORDS as readonly string[]).includes(wanted)) return scheduleExport(turn, wanted as (typeof SCHEDULE_WORDS)[number]);
       if (wanted) {
@@ -27,11 +27,11 @@ export const exportCommands: CommandRoute[] = [
           turn.reply(`I can export as ${EXPORT_FORMATS.join(", ")}: send /export to get CSV and JSON, or name one, like /export goodreads.`);
           return;
         }
-        const left = sendExport(turn, wanted as ExportFormat);
+        const left = await sendExport(turn, wanted as ExportFormat);
         if (left) turn.reply(left);
         return;
       }
-      if (!sendListFiles(turn, "Your list")) {
+      if (!(await sendListFiles(turn, "Your list"))) {
         turn.reply("Your list is empty, so there's nothing to export yet.");
         return;
       }
@@ -53,8 +53,8 @@ export const exportButtons: ButtonRoute[] = [
 ];
 
 /** Sends the whole list as CSV and JSON documents ("<label>: N entries (CSV)"); false when it is empty. */
-export function sendListFiles(turn: Turn, label: string): boolean {
-  const entries = turn.deps.media.everything(turn.chatId);
+export async function sendListFiles(turn: Turn, label: string): Promise<boolean> {
+  const entries = await turn.deps.media.everything(turn.chatId);
   if (entries.length === 0) return false;
   for (const format of ["csv", "json"] as const) {
     const file = exportFile(entries, format);
@@ -65,8 +65,8 @@ export function sendListFiles(turn: Turn, label: string): boolean {
 }
 
 /** Sends one format's file; returns what to say instead when there is nothing to send. */
-function sendExport(turn: Turn, format: ExportFormat): string | undefined {
-  const entries = turn.deps.media.everything(turn.chatId);
+async function sendExport(turn: Turn, format: ExportFormat): Promise<string | undefined> {
+  const entries = await turn.deps.media.everything(turn.chatId);
   const file = exportFile(entries, format);
   if (file.count === 0) {
     const service = format in SERVICE_NAMES ? (format as ServiceFormat) : undefined;

@@ -15,17 +15,17 @@ export const historyCommands: CommandRoute[] = [
   {
     name: "history",
     description: "when you watched, read, rated an entry: /history <title>",
-    run(turn, args) {
+    async run(turn, args) {
       const query = args.trim();
       if (!query) return turn.reply("Which one? Send /history <title>, like /history Dune.");
-      const matches = findByTitle(turn, query);
+      const matches = await findByTitle(turn, query);
       if (matches.length === 0) return turn.reply(`I can't find anything called "${truncate(query, 60)}" in your list.`);
       if (matches.length > 1) {
         const buttons = matches.slice(0, CHOICES).map((e) => [{ text: entryButtonLabel(e), data: buttonData(HISTORY_BUTTON, e.id) }]);
         const more = matches.length > CHOICES ? ` (${matches.length} match; type more of the title to narrow it down)` : "";
         return turn.reply(`Several entries match "${truncate(query, 60)}"${more}. Which one?`, buttons);
       }
-      turn.reply(historyText(turn, matches[0]!));
+      turn.reply(await historyText(turn, matches[0]!));
     },
   },
 ];
@@ -33,17 +33,17 @@ export const historyCommands: CommandRoute[] = [
 export const historyButtons: ButtonRoute[] = [
   {
     prefix: HISTORY_BUTTON,
-    run(turn, [id]) {
-      const entry = id && id.length <= 64 ? turn.deps.media.get(turn.chatId, id) : undefined;
+    async run(turn, [id]) {
+      const entry = id && id.length <= 64 ? await turn.deps.media.get(turn.chatId, id) : undefined;
       if (!entry) return "That entry no longer exists.";
-      turn.reply(historyText(turn, entry));
+      turn.reply(await historyText(turn, entry));
     },
   },
 ];
 
 /** Books, movies and shows whose title holds the words; an exact title alone when there is one. */
-function findByTitle(turn: Turn, query: string): Entry[] {
-  const found = turn.deps.media.list(turn.chatId, { text: query, limit: 200 }).filter((e) => e.kind !== "quote");
+async function findByTitle(turn: Turn, query: string): Promise<Entry[]> {
+  const found = (await turn.deps.media.list(turn.chatId, { text: query, limit: 200 })).filter((e) => e.kind !== "quote");
   const wanted = fold(query);
   const exact = found.filter((e) => fold(e.title) === wanted);
   return exact.length > 0 ? exact : found.filter((e) => fold(e.title).includes(wanted));
@@ -53,8 +53,8 @@ function fold(text: string): string {
   return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
 }
 
-export function historyText(turn: Turn, entry: Entry): string {
-  const events = turn.deps.media.history(turn.chatId, entry.id);
+export async function historyText(turn: Turn, entry: Entry): Promise<string> {
+  const events = await turn.deps.media.history(turn.chatId, entry.id);
   if (events.length === 0) {
     return `${entryRef(entry)} has no dated history yet. Watching, finishing, rating it or changing its status adds to it.`;
   }

@@ -24,7 +24,7 @@ const ADD_COMMAND: Record<EntryKind, string> = { book: "/add_book", movie: "/add
 
 /** /books [status], /shows [status]: a status filter; /movies [status or text]; /quotes [text]: a text filter. */
 function listKind(kind: EntryKind) {
-  return (turn: Turn, args: string): void => {
+  return (turn: Turn, args: string): Promise<void> | void => {
     const word = args.trim();
     const plural = KIND_PLURALS[kind];
     const statuses = KIND_STATUSES[kind];
@@ -38,38 +38,36 @@ function listKind(kind: EntryKind) {
         );
         return;
       }
-      showList(turn, { kind, status, title: `Your ${plural} marked ${status}` }, 0);
-      return;
+      return showList(turn, { kind, status, title: `Your ${plural} marked ${status}` }, 0);
     }
     if (word) {
       const text = truncate(word, MAX_SEARCH_LENGTH);
-      showList(turn, { kind, text, title: `Your ${plural} matching "${text}"` }, 0);
-      return;
+      return showList(turn, { kind, text, title: `Your ${plural} matching "${text}"` }, 0);
     }
-    showList(turn, { kind, title: `Your ${plural}` }, 0);
+    return showList(turn, { kind, title: `Your ${plural}` }, 0);
   };
 }
 
-function find(turn: Turn, args: string): void {
+function find(turn: Turn, args: string): Promise<void> | void {
   const text = truncate(args, MAX_SEARCH_LENGTH);
   if (!text) {
     turn.reply("What should I look for? Send it after the command, like /find dune. I search titles, authors, quotes and notes.");
     return;
   }
-  showList(turn, { text, title: `Matching "${text}"` }, 0);
+  return showList(turn, { text, title: `Matching "${text}"` }, 0);
 }
 
 /**
  * Shows one page of the list described by `list` and remembers it for the page buttons: in place
  * of the message `inPlaceOf` (the page whose button was tapped), or as a new message.
  */
-export function showList(turn: Turn, list: ListState, offset: number, inPlaceOf?: number): void {
+export async function showList(turn: Turn, list: ListState, offset: number, inPlaceOf?: number): Promise<void> {
   const query: Omit<ListQuery, "limit" | "offset"> = {
     ...(list.kind ? { kind: list.kind } : {}),
     ...(list.status ? { status: list.status } : {}),
     ...(list.text ? { text: list.text } : {}),
   };
-  const total = turn.deps.media.count(turn.chatId, query);
+  const total = await turn.deps.media.count(turn.chatId, query);
   if (total === 0) {
     delete turn.state.list;
     turn.edit(inPlaceOf, emptyMessage(list));
@@ -77,7 +75,7 @@ export function showList(turn: Turn, list: ListState, offset: number, inPlaceOf?
   }
   // A page past the end (entries deleted since) shows the last page.
   const start = Math.min(Math.max(0, offset), Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
-  const entries = turn.deps.media.list(turn.chatId, { ...query, limit: PAGE_SIZE, offset: start });
+  const entries = await turn.deps.media.list(turn.chatId, { ...query, limit: PAGE_SIZE, offset: start });
   // A new list gets a new token; its own pages keep it.
   const token = inPlaceOf !== undefined && list.token ? list.token : turn.ctx.randomId().slice(0, 8);
   turn.state.list = { ...list, token };
@@ -139,7 +137,7 @@ export const listButtons: ButtonRoute[] = [
       const [token, offset] = args.length === 1 ? [undefined, args[0]] : args;
       if (!list || !offset || !/^\d{1,6}$/.test(offset)) return "That button is no longer active.";
       if (token !== undefined && token !== list.token) return "That list is out of date. Send the command again for a fresh one.";
-      showList(turn, list, Number(offset), press.messageId);
+      return showList(turn, list, Number(offset), press.messageId);
     },
   },
 ];

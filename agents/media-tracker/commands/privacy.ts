@@ -29,7 +29,7 @@ const PRIVACY_TEXT = [
 async function askToForget(turn: Turn): Promise<void> {
   const admin = await mayManageChat(turn);
   if (admin !== "yes") return turn.reply(admin === "no" ? ONLY_ADMINS : CANNOT_CHECK_ADMIN);
-  const entries = turn.deps.media.count(turn.chatId);
+  const entries = await turn.deps.media.count(turn.chatId);
   // Only this question's buttons may delete: an old "Delete everything" button pressed later is refused.
   const token = turn.ctx.randomId().slice(0, 8);
   turn.state.forgetToken = token;
@@ -58,9 +58,9 @@ async function forget(turn: Turn, choice: string | undefined, token: string | un
   if (timer) turn.ctx.cancelTimer(timer);
   // The conversation memory goes with the state below; a retry of waiting requests must not fire.
   clearConversation(turn);
-  const entries = await turn.ctx.write("forget-entries", () => {
-    turn.deps.imports?.removeAll(turn.chatId);
-    return turn.deps.media.removeAll(turn.chatId);
+  const entries = await turn.ctx.write("forget-entries", async (tx) => {
+    await turn.deps.imports?.within(tx).removeAll(turn.chatId);
+    return turn.deps.media.within(tx).removeAll(turn.chatId);
   });
   await turn.ctx.eraseHistory();
   turn.ctx.state = initialChatState();

@@ -24,10 +24,10 @@ function normalize(s: string): string {
 }
 
 /** Entries of `kind` whose title matches: the exact title first, else every partial match. */
-export function matchTitle(turn: Turn, kind: EntryKind, query: string): Entry[] {
+export async function matchTitle(turn: Turn, kind: EntryKind, query: string): Promise<Entry[]> {
   const wanted = normalize(query);
   if (!wanted) return [];
-  const all = turn.deps.media.list(turn.chatId, { kind, limit: MATCH_SCAN_LIMIT });
+  const all = await turn.deps.media.list(turn.chatId, { kind, limit: MATCH_SCAN_LIMIT });
   const exact = all.filter((e) => normalize(e.title) === wanted);
   if (exact.length) return exact.slice(0, 1);
   return all.filter((e) => normalize(e.title).includes(wanted));
@@ -43,9 +43,9 @@ function plusOneButton(entry: Entry, label = "+1 episode"): Button {
 
 // === /progress
 
-function progress(turn: Turn): void {
-  const shows = turn.deps.media.list(turn.chatId, { kind: "show", limit: MATCH_SCAN_LIMIT }).filter(isInProgressShow);
-  const books = turn.deps.media.list(turn.chatId, { kind: "book", status: "reading", limit: MATCH_SCAN_LIMIT });
+async function progress(turn: Turn): Promise<void> {
+  const shows = (await turn.deps.media.list(turn.chatId, { kind: "show", limit: MATCH_SCAN_LIMIT })).filter(isInProgressShow);
+  const books = await turn.deps.media.list(turn.chatId, { kind: "book", status: "reading", limit: MATCH_SCAN_LIMIT });
   if (shows.length === 0 && books.length === 0) {
     turn.reply(
       "Nothing in progress. Shows you're watching and books you're reading show up here. " +
@@ -84,7 +84,7 @@ function progress(turn: Turn): void {
 async function watched(turn: Turn, args: string): Promise<void> {
   const query = args.trim();
   if (!query) {
-    const shows = turn.deps.media.list(turn.chatId, { kind: "show", limit: MATCH_SCAN_LIMIT }).filter(isInProgressShow);
+    const shows = (await turn.deps.media.list(turn.chatId, { kind: "show", limit: MATCH_SCAN_LIMIT })).filter(isInProgressShow);
     const choices = shows.slice(0, CHOICE_LIMIT).map((s) => [plusOneButton(s, `${entryButtonLabel(s)} ${formatPlace(s)}`.trim())]);
     turn.reply(
       "Which show did you watch an episode of? Send /watched <title>, like /watched Severance" + (choices.length ? ", or tap one:" : "."),
@@ -92,7 +92,7 @@ async function watched(turn: Turn, args: string): Promise<void> {
     );
     return;
   }
-  const matches = matchTitle(turn, "show", query);
+  const matches = await matchTitle(turn, "show", query);
   if (matches.length === 0) {
     turn.reply(`I can't find a show called "${truncate(query, 60)}". /shows lists yours; add it with /add_show.`);
     return;
@@ -156,7 +156,7 @@ async function page(turn: Turn, args: string): Promise<void> {
     turn.reply(`${parsed.error} ${PAGE_USAGE}`);
     return;
   }
-  const matches = matchTitle(turn, "book", title);
+  const matches = await matchTitle(turn, "book", title);
   if (matches.length === 0) {
     turn.reply(`I can't find a book called "${truncate(title, 60)}". /books lists yours; add it with /add_book.`);
     return;

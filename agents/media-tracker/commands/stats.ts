@@ -24,7 +24,7 @@ export const statsCommands: CommandRoute[] = [
       if (year < 1900 || year > today.getUTCFullYear()) {
         return turn.reply(`I can show a year from 1900 to ${today.getUTCFullYear()}. Try /stats ${today.getUTCFullYear()}.`);
       }
-      const stats = yearStats(turn, year);
+      const stats = await yearStats(turn, year);
       turn.reply(statsText(stats));
       if (stats.booksFinished + stats.moviesWatched + stats.episodes === 0) return;
       const charts = await turn.ctx.run("stats-charts", async () => drawCharts(stats));
@@ -35,9 +35,9 @@ export const statsCommands: CommandRoute[] = [
   },
 ];
 
-export function yearStats(turn: Turn, year: number): YearStats {
+export async function yearStats(turn: Turn, year: number): Promise<YearStats> {
   const { from, to } = yearRange(year);
-  return computeStats(year, turn.deps.media.everything(turn.chatId), turn.deps.media.events(turn.chatId, from, to));
+  return computeStats(year, await turn.deps.media.everything(turn.chatId), await turn.deps.media.events(turn.chatId, from, to));
 }
 
 function drawCharts(stats: YearStats): Array<{ name: ChartName; base64: string }> {

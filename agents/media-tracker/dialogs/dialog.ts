@@ -195,5 +195,5 @@ export async function saveNewEntry(turn: Turn, fields: (addedAtMs: number) => Om
   const id = turn.ctx.randomId();
   const addedAtMs = turn.ctx.now();
   const entry: NewEntry = { ...fields(addedAtMs), id, addedAtMs };
-  return turn.ctx.write("add-entry", () => turn.deps.media.add(turn.chatId, entry));
+  return turn.ctx.write("add-entry", (tx) => turn.deps.media.within(tx).add(turn.chatId, entry));
 }

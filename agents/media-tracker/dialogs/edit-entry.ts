@@ -99,15 +99,16 @@ function editDialog(edit: EditableField): DialogSpec {
       const id = data[ENTRY_ID];
       if (typeof id !== "string") return "Sorry, I lost track of which entry you were changing. Open it again from a list (/list).";
       if (!(edit.key in data)) {
-        const entry = deps.media.get(turn.chatId, id);
+        const entry = await deps.media.get(turn.chatId, id);
         return entry ? `Nothing changed: ${formatEntryLine(entry)}` : "That entry no longer exists.";
       }
       const value = data[edit.key];
       const nowMs = ctx.now();
-      const updated = await ctx.write("update-entry", () => {
-        const entry = deps.media.get(turn.chatId, id);
+      const updated = await ctx.write("update-entry", async (tx) => {
+        const media = deps.media.within(tx);
+        const entry = await media.get(turn.chatId, id);
         if (!entry || !edit.kinds.includes(entry.kind)) return undefined;
-        return deps.media.update(turn.chatId, id, { [edit.field]: value }, nowMs);
+        return media.update(turn.chatId, id, { [edit.field]: value }, nowMs);
       });
       if (!updated) return "That entry no longer exists.";
       const card = data[CARD_MESSAGE_ID];

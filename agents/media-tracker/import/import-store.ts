@@ -1,5 +1,7 @@
-// Where read imports wait for their confirmation: the port; src/store/imports.ts implements it on
-// SQLite. Every call is scoped to one chat, and synchronous so it can run inside ctx.write.
+// Where read imports wait for their confirmation: the port; src/store/imports.ts implements it for
+// SQLite and PostgreSQL. Every call is scoped to one chat. Writes run inside a journaled ctx.write
+// step, through `within(tx)`: the same imports bound to that step's transaction.
+import type { Tx } from "../../../runtime/store.js";
 import type { ImportSource, ImportedEntry, SkippedRow, SkippedRows } from "./types.js";
 
 export interface StagedImport {
@@ -14,14 +16,23 @@ export interface StagedImport {
   appliedAtMs?: number;
 }
 
-export interface ImportStore {
+export interface ImportReader {
+  get(chatId: string, id: string): Promise<StagedImport | undefined>;
+}
+
+/** The imports inside one write's transaction. */
+export interface ImportWriter extends ImportReader {
   /** Stores an import; the chat's other imports still waiting are dropped (one at a time). */
-  stage(staged: Omit<StagedImport, "appliedAtMs">): void;
-  get(chatId: string, id: string): StagedImport | undefined;
+  stage(staged: Omit<StagedImport, "appliedAtMs">): Promise<void>;
   /** Marks an import applied and forgets its entries (they are in the list now). */
-  markApplied(chatId: string, id: string, atMs: number): void;
+  markApplied(chatId: string, id: string, atMs: number): Promise<void>;
   /** Drops an import still waiting; false when the chat has none with that id. */
-  discard(chatId: string, id: string): boolean;
+  discard(chatId: string, id: string): Promise<boolean>;
   /** Deletes every import of the chat, waiting or applied (/forget); returns how many. */
-  removeAll(chatId: string): number;
+  removeAll(chatId: string): Promise<number>;
+}
+
+/** What the agent is given: reads of committed data, and the imports bound to a write's transaction. */
+export interface ImportStore extends ImportReader {
+  within(tx: Tx): ImportWriter;
 }

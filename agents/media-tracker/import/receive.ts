@@ -83,13 +83,13 @@ export async function receiveFile(turn: Turn, file: SentFile): Promise<void> {
   const entries = await unpackEntries(read, randomUUID);
   const { source, notes = [] } = read;
   const importId = turn.ctx.randomId();
-  const staged = await turn.ctx.write("stage-import", () => {
-    const plan = planImport(turn.deps.media.everything(turn.chatId), entries, source);
+  const staged = await turn.ctx.write("stage-import", async (tx) => {
+    const plan = planImport(await turn.deps.media.within(tx).everything(turn.chatId), entries, source);
     const summary = summarise(`${SOURCE_NAMES[source]} (${shownName})`, entries, notes, skipped, plan);
     const counts = { fresh: plan.fresh.length, updates: plan.updates.length };
     // Nothing new and nothing to update: say so, and keep nothing waiting.
     if (counts.fresh > 0 || counts.updates > 0) {
-      imports.stage({ id: importId, chatId: turn.chatId, source, entries, skipped, summary, createdAtMs: nowMs });
+      await imports.within(tx).stage({ id: importId, chatId: turn.chatId, source, entries, skipped, summary, createdAtMs: nowMs });
     }
     return { summary, ...counts };
   });
@@ -138,7 +138,7 @@ export const importButtons: ButtonRoute[] = [
     async run(turn, [id], press) {
       const imports = turn.deps.imports;
       if (!id || !imports) return STALE;
-      const dropped = await turn.ctx.write("cancel-import", () => imports.discard(turn.chatId, id));
+      const dropped = await turn.ctx.write("cancel-import", (tx) => imports.within(tx).discard(turn.chatId, id));
       if (!dropped) return STALE;
       if (press.messageId !== undefined) turn.send({ type: "clear-buttons", messageId: press.messageId });
       if (turn.state.pendingImport?.id === id) delete turn.state.pendingImport;
@@ -151,18 +151,20 @@ async function applyImport(turn: Turn, id: string | undefined, press: ButtonPres
   const imports = turn.deps.imports;
   if (!id || !imports) return STALE;
   const nowMs = turn.ctx.now();
-  const result = await turn.ctx.write("apply-import", () => {
-    const staged = imports.get(turn.chatId, id);
+  const result = await turn.ctx.write("apply-import", async (tx) => {
+    const stagedImports = imports.within(tx);
+    const media = turn.deps.media.within(tx);
+    const staged = await stagedImports.get(turn.chatId, id);
     if (!staged) return { status: "missing" as const };
     if (staged.appliedAtMs !== undefined) return { status: "applied-before" as const };
     // Matched again: the list may have changed since the summary.
-    const plan = planImport(turn.deps.media.everything(turn.chatId), staged.entries, staged.source);
-    const { added } = turn.deps.media.addMany(turn.chatId, plan.fresh);
+    const plan = planImport(await media.everything(turn.chatId), staged.entries, staged.source);
+    const { added } = await media.addMany(turn.chatId, plan.fresh);
     let updated = 0;
-    if (withUpdates) for (const u of plan.updates) if (turn.deps.media.update(turn.chatId, u.id, u.patch, nowMs)) updated += 1;
+    if (withUpdates) for (const u of plan.updates) if (await media.update(turn.chatId, u.id, u.patch, nowMs)) updated += 1;
     // A crash test's point: the entries are in, the import not yet marked, nothing committed.
     crashPoint("import.mid-apply");
-    imports.markApplied(turn.chatId, id, nowMs);
+    await stagedImports.markApplied(turn.chatId, id, nowMs);
     return { status: "applied" as const, added, updated, already: staged.entries.length - added - updated, skipped: listed(staged.skipped) };
   });
   if (result.status === "missing") return STALE;

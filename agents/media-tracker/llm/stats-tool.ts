@@ -3,7 +3,7 @@
 // message made from the stored events (the receipt of the answer), whatever the model then says.
 import { z } from "zod";
 import { KIND_NOUNS } from "../entry-view.js";
-import type { Entry, HistoryEvent } from "../media-store.js";
+import type { Entry, HistoryEvent, MediaReader } from "../media-store.js";
 import type { Turn } from "../turn.js";
 import type { LlmTool, ToolOutcome } from "./tools.js";
 
@@ -27,7 +27,7 @@ export const statsTool: LlmTool = {
   async run(turn: Turn, args: unknown): Promise<ToolOutcome> {
     const a = args as z.output<typeof schema>;
     if (a.from > a.to) return { result: { error: "from must be on or before to." } };
-    const found = await turn.ctx.write("tool:stats", () => spanOf(turn, a.from, a.to, a.what ?? "all"));
+    const found = await turn.ctx.write("tool:stats", (tx) => spanOf(turn.deps.media.within(tx), turn.chatId, a.from, a.to, a.what ?? "all"));
     return {
       result: { from: a.from, to: a.to, ...found.counts, shown: found.items.length, items: found.items },
       message: { text: found.text, buttons: [] },
@@ -35,16 +35,16 @@ export const statsTool: LlmTool = {
   },
 };
 
-function spanOf(turn: Turn, from: string, to: string, what: "books" | "movies" | "episodes" | "all") {
+async function spanOf(media: MediaReader, chatId: string, from: string, to: string, what: "books" | "movies" | "episodes" | "all") {
   const wanted: Done[] = what === "books" ? ["finished"] : what === "movies" ? ["watched"] : what === "episodes" ? ["episode"] : ["finished", "watched", "episode"];
   // `to` is a whole day: every instant of it is before the next day's first.
-  const events = turn.deps.media.events(turn.chatId, from, `${to}\uffff`);
+  const events = await media.events(chatId, from, `${to}\uffff`);
   const entries = new Map<string, Entry>();
   const items: Array<{ title: string; kind: string; event: string; at: string; season?: number; episode?: number }> = [];
   const counts = { booksFinished: 0, moviesWatched: 0, episodesWatched: 0 };
   for (const ev of events) {
     if (!(wanted as string[]).includes(ev.event)) continue;
-    const entry = entries.get(ev.entryId) ?? turn.deps.media.get(turn.chatId, ev.entryId);
+    const entry = entries.get(ev.entryId) ?? (await media.get(chatId, ev.entryId));
     if (!entry) continue;
     entries.set(entry.id, entry);
     if (ev.event === "finished") counts.booksFinished += 1;

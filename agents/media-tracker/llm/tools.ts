@@ -4,7 +4,7 @@
 // offered is exactly what is accepted: one add tool per kind, with that kind's fields and statuses
 // only. Every tool works on the current chat only: ids are looked up with media.get(turn.chatId, id),
 // so another chat's id is simply not found. Each run is one journaled step (ctx.write): reads and
-// the decisions they feed happen inside it, so a replay after a crash returns the recorded result
+// the decisions they feed happen inside it, through that step's transaction, so a replay after a crash returns the recorded result
 // instead of adding or changing anything again. A tool that changes the list returns a receipt made
 // from the entry as stored: that, not the model's words, is what the person is told.
 // Nothing here deletes: request_delete sends the same Yes/No buttons as an entry card's 🗑 Delete.
@@ -14,7 +14,7 @@ import { KIND_NOUNS, entryRef } from "../entry-view.js";
 import {
   KIND_FIELDS, KIND_STATUSES, type KindField, MAX_AUTHOR_LENGTH, MAX_EPISODE, MAX_QUOTE_LENGTH, MAX_SEASON, MAX_TITLE_LENGTH, MAX_YEAR, MIN_YEAR,
 } from "../fields.js";
-import { type Entry, type EntryFields, type EntryKind, type EntryPatch, ENTRY_KINDS, type NewEntry } from "../media-store.js";
+import { type Entry, type EntryFields, type EntryKind, type EntryPatch, ENTRY_KINDS, type MediaReader, type NewEntry } from "../media-store.js";
 import type { Button } from "../outgoing.js";
 import { buttonData } from "../routes.js";
 import type { TitleHit } from "../providers.js";
@@ -132,8 +132,8 @@ function today(turn: Turn): { nowMs: number; date: string } {
 }
 
 /** The chat's entry, looked up inside a write; another chat's id is not found. */
-function own(turn: Turn, entryId: string): Entry | undefined {
-  return turn.deps.media.get(turn.chatId, entryId);
+function own(turn: Turn, media: MediaReader, entryId: string): Promise<Entry | undefined> {
+  return media.get(turn.chatId, entryId);
 }
 
 const NOT_FOUND = { error: "No entry with that id in this person's list. Use find_entries to get ids." };
@@ -172,7 +172,7 @@ function addTool(kindName: EntryKind): LlmTool {
         entry.status = "watched";
         entry.watchedOn ??= day;
       }
-      const added = await turn.ctx.write(`tool:add_${kindName}`, () => turn.deps.media.add(turn.chatId, entry));
+      const added = await turn.ctx.write(`tool:add_${kindName}`, (tx) => turn.deps.media.within(tx).add(turn.chatId, entry));
       const receipt = addedReceipt(added);
       return { result: { added: entryData(added), shownToPerson: receipt }, receipt };
     },
@@ -193,8 +193,9 @@ const updateProgress = defineTool({
   writes: true,
   async run(turn, a) {
     const { nowMs } = today(turn);
-    const outcome = await turn.ctx.write("tool:update_progress", (): Changed => {
-      const entry = own(turn, a.id);
+    const outcome = await turn.ctx.write("tool:update_progress", async (tx): Promise<Changed> => {
+      const media = turn.deps.media.within(tx);
+      const entry = await own(turn, media, a.id);
       if (!entry) return NOT_FOUND;
       const patch: EntryPatch = {};
       if (entry.kind === "show") {
@@ -209,7 +210,7 @@ const updateProgress = defineTool({
       } else {
         return { error: `A ${entry.kind} has no progress to update.` };
       }
-      const after = turn.deps.media.update(turn.chatId, entry.id, patch, nowMs);
+      const after = await media.update(turn.chatId, entry.id, patch, nowMs);
       return after ? { entry: after } : NOT_FOUND;
     });
     return changed(outcome, "Updated");
@@ -223,11 +224,12 @@ const rateEntry = defineTool({
   writes: true,
   async run(turn, a) {
     const { nowMs } = today(turn);
-    const outcome = await turn.ctx.write("tool:rate_entry", (): Changed => {
-      const entry = own(turn, a.id);
+    const outcome = await turn.ctx.write("tool:rate_entry", async (tx): Promise<Changed> => {
+      const media = turn.deps.media.within(tx);
+      const entry = await own(turn, media, a.id);
       if (!entry) return NOT_FOUND;
       if (!KIND_FIELDS[entry.kind].includes("rating")) return { error: `A ${entry.kind} has no rating.` };
-      const after = turn.deps.media.update(turn.chatId, entry.id, { rating: a.rating }, nowMs);
+      const after = await media.update(turn.chatId, entry.id, { rating: a.rating }, nowMs);
       return after ? { entry: after } : NOT_FOUND;
     });
     return changed(outcome, "Rated");
@@ -245,8 +247,9 @@ const setStatus = defineTool({
   writes: true,
   async run(turn, a) {
     const { nowMs, date: day } = today(turn);
-    const outcome = await turn.ctx.write("tool:set_status", (): Changed => {
-      const entry = own(turn, a.id);
+    const outcome = await turn.ctx.write("tool:set_status", async (tx): Promise<Changed> => {
+      const media = turn.deps.media.within(tx);
+      const entry = await own(turn, media, a.id);
       if (!entry) return NOT_FOUND;
       const allowed = KIND_STATUSES[entry.kind];
       // What people mean: a movie they finished is a movie they watched, on a day.
@@ -259,7 +262,7 @@ const setStatus = defineTool({
       else if (watched && allowed.includes("watched")) patch.status = "watched";
       if (watched) patch.watchedOn = a.date ?? day;
       if (entry.kind === "book" && a.status === "finished") patch.finishedOn = a.date ?? entry.finishedOn ?? day;
-      const after = turn.deps.media.update(turn.chatId, entry.id, patch, nowMs);
+      const after = await media.update(turn.chatId, entry.id, patch, nowMs);
       return after ? { entry: after } : NOT_FOUND;
     });
     return changed(outcome, "Updated");
@@ -289,8 +292,8 @@ const findEntries = defineTool({
   }),
   writes: false,
   async run(turn, a) {
-    const result = await turn.ctx.write("tool:find_entries", () => {
-      const all = turn.deps.media.list(turn.chatId, {
+    const result = await turn.ctx.write("tool:find_entries", async (tx) => {
+      const all = await turn.deps.media.within(tx).list(turn.chatId, {
         ...(a.kind ? { kind: a.kind } : {}),
         ...(a.status ? { status: a.status } : {}),
         ...(a.text ? { text: a.text } : {}),
@@ -316,7 +319,7 @@ const requestDelete = defineTool({
   schema: z.strictObject({ id }),
   writes: false,
   async run(turn, a) {
-    const entry = await turn.ctx.write("tool:request_delete", () => own(turn, a.id) ?? null);
+    const entry = await turn.ctx.write("tool:request_delete", async (tx) => (await own(turn, turn.deps.media.within(tx), a.id)) ?? null);
     if (!entry) return { result: NOT_FOUND };
     return {
       result: { status: "The person was asked to confirm with buttons. Nothing is deleted unless they press Yes; do not say it was deleted." },
