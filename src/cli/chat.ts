@@ -20,7 +20,7 @@ import { type Config, ConfigError, parseConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { createAgentDeps } from "../agent-deps.js";
 import { describeStartError } from "../start-errors.js";
-import { fail, openOrFail } from "./files.js";
+import { fail, openStorageOrFail } from "./files.js";
 
 const FILE_USAGE = "(send a file with /file <path>, like /file ~/Downloads/goodreads_library_export.csv)";
 
@@ -28,7 +28,7 @@ const program = new Command()
   .name("chat")
   .description("Talk to the media tracker in the terminal, as chat <id>, on the bot's database.")
   .requiredOption("--chat <id>", "the chat id to talk as", chatId)
-  .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
+  .option("--database <file>", "SQLite file (default: DATABASE_URL, else DATABASE_PATH)")
   .action(async (options: { chat: string; database?: string }) => {
     let config: Config;
     try {
@@ -36,12 +36,14 @@ const program = new Command()
     } catch (error) {
       return fail(error instanceof ConfigError ? error.message : String(error));
     }
-    await runConsole(options.chat, { ...config, DATABASE_PATH: options.database ?? config.DATABASE_PATH });
+    // --database names a SQLite file and wins over DATABASE_URL, as in the other tools.
+    const storage = options.database === undefined ? config : { ...config, DATABASE_PATH: options.database, DATABASE_URL: undefined };
+    await runConsole(options.chat, storage);
   });
 
 /** Resolves when every message of this chat is handled and every reply printed. */
 async function idle(runtime: Runtime): Promise<void> {
-  while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
+  while ((await runtime.stats.pendingCount()) > 0 || (await runtime.stats.unsentCount()) > 0) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -82,8 +84,8 @@ function logDestination(announce: (line: string) => void): pino.DestinationStrea
 }
 
 async function runConsole(chat: string, config: Config): Promise<void> {
-  const database = config.DATABASE_PATH;
-  const db = openOrFail(database);
+  const storage = await openStorageOrFail(config, { postgres: { poolSize: 4, applicationName: "media-tracker-chat" } });
+  const { store } = storage;
   const chatNumber = Number(chat);
   let buttons: Button[] = [];
   let lastButtonsMessageId = 0;
@@ -151,10 +153,10 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   // The allowlist guards the bot's chats; the console's own user is the person at the terminal.
   const allowedUserIds = config.ALLOWED_USER_IDS ? new Set([...config.ALLOWED_USER_IDS, chat]) : undefined;
   const runtime = createRuntime({
-    db,
+    store,
     // "/file <path>" sends a local file, as attaching one in Telegram would (imports).
     agent: createMediaTrackerAgent({
-      ...createAgentDeps(db, config, { download: async (fileId) => fs.readFileSync(fileId) }, log),
+      ...createAgentDeps(store, config, { download: async (fileId) => fs.readFileSync(fileId) }, log),
       allowedUserIds,
     }),
     deliver: async (_key, payload) => {
@@ -169,10 +171,10 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     await runtime.start();
   } catch (error) {
     await runtime.stop();
-    db.close();
+    await storage.close();
     fail(describeStartError(error));
   }
-  console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);
+  console.log(`Chatting as chat ${chat} on ${storage.describe()}. Try /help; Ctrl+D to quit.`);
   rl.prompt();
 
   for await (const line of rl) {
@@ -209,7 +211,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   }
   await idle(runtime);
   await runtime.stop();
-  db.close();
+  await storage.close();
 }
 
 await program.parseAsync();

@@ -2,10 +2,9 @@
 // data. Each failure becomes one line on stderr and exit code 1, never a stack.
 import fs from "node:fs";
 import path from "node:path";
-import type { Database } from "../../runtime/index.js";
-import { type SqliteStore, openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
-import { openAppDatabase } from "../app.js";
-import { DatabaseOpenError, describeStartError } from "../start-errors.js";
+import { ConfigError, parseConfig } from "../config.js";
+import { describeStartError } from "../start-errors.js";
+import { type OpenStorageOptions, type Storage, type StorageConfig, openStorage } from "../storage.js";
 
 /** Prints `error: <line>` to stderr and exits 1. */
 export function fail(line: string): never {
@@ -13,26 +12,26 @@ export function fail(line: string): never {
   process.exit(1);
 }
 
-/** The database with its migrations applied, or one line and exit 1 (unopenable, too new). */
-export function openOrFail(file: string): Database {
+/** Where a tool finds the data: `--database <file>` (a SQLite file) wins; else DATABASE_URL, else DATABASE_PATH. */
+export function storageConfigOrFail(database: string | undefined): StorageConfig {
+  if (database !== undefined) return { DATABASE_PATH: database, DATABASE_URL: undefined };
   try {
-    return openAppDatabase(file);
+    const { DATABASE_PATH, DATABASE_URL } = parseConfig(process.env);
+    return { DATABASE_PATH, DATABASE_URL };
   } catch (error) {
-    return fail(describeStartError(error));
+    return fail(error instanceof ConfigError ? error.message : String(error));
   }
 }
 
 /**
- * The database as a Store with its migrations applied, or one line and exit 1. The migrations run
- * first on a connection of their own (openOrFail), with the same messages, until the runtime opens
- * its Store with its migrations itself.
+ * The storage `config` names (PostgreSQL or the SQLite file) with both schemas migrated, as the bot
+ * opens it; or one line and exit 1 (unopenable, unreachable, too new), never the URL's password.
  */
-export function openStoreOrFail(file: string): SqliteStore {
-  openOrFail(file).close();
+export async function openStorageOrFail(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
   try {
-    return openSqliteStore(file);
+    return await openStorage(config, options);
   } catch (error) {
-    return fail(describeStartError(new DatabaseOpenError(file, error)));
+    return fail(describeStartError(error));
   }
 }
 
