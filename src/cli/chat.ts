@@ -95,6 +95,9 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   let counter = 0;
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
+  // Taken now, so lines piped in while the runtime starts (a database round trip or more) are kept,
+  // not emitted to nobody.
+  const lines = rl[Symbol.asyncIterator]();
   /** A line for the person, written over the prompt when one is shown. */
   const say = (text: string) => {
     if (process.stdout.isTTY) process.stdout.write("\r\x1b[K");
@@ -177,7 +180,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   console.log(`Chatting as chat ${chat} on ${storage.describe()}. Try /help; Ctrl+D to quit.`);
   rl.prompt();
 
-  for await (const line of rl) {
+  for await (const line of lines) {
     const text = line.trim();
     if (text === "") {
       rl.prompt();
