@@ -127,7 +127,7 @@ async function openPostgres(url: string, options: OpenStorageOptions): Promise<S
 }
 
 /** The URL's password, as written and decoded, to be masked wherever a driver's words might hold it. */
-function secretsOf(url: string | undefined): string[] {
+export function secretsOf(url: string | undefined): string[] {
   if (!url) return [];
   try {
     const { password } = new URL(url);

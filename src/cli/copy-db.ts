@@ -13,7 +13,7 @@ import { isPostgresUrl } from "../config.js";
 import { type CopyReport, CopyRefusedError, copyDatabase } from "../copy-db/copy.js";
 import { CopySourceError, SqliteSource } from "../copy-db/sqlite-source.js";
 import { describeStartError } from "../start-errors.js";
-import { type Storage, openStorage } from "../storage.js";
+import { type Storage, openStorage, secretsOf } from "../storage.js";
 
 interface Options {
   from: string;
@@ -95,17 +95,7 @@ function table(from: string, to: string, report: CopyReport): string {
   return lines.join("\n");
 }
 
-/** The URL's password, written and decoded, to be masked in any line a driver or server wrote. */
-function secretsOf(url: string | undefined): string[] {
-  if (!url) return [];
-  try {
-    const { password } = new URL(url);
-    return password ? [password, decodeURIComponent(password)] : [];
-  } catch {
-    return [];
-  }
-}
-
+/** `line` with the URL's password replaced, should a driver's or server's words hold it. */
 function masked(line: string, secrets: readonly string[]): string {
   return secrets.reduce((text, secret) => (secret ? text.split(secret).join("***") : text), line);
 }

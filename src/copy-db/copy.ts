@@ -105,9 +105,8 @@ async function columnsOf(tx: Tx): Promise<Map<string, Set<string>>> {
 function checkTarget(table: SourceTable, targetColumns: Map<string, Set<string>>): void {
   const columns = targetColumns.get(table.name);
   if (!columns) {
-    throw new CopyRefusedError(
-      `the target has no table ${table.name}, which the source has: is the source from another application, or from a release that adds it?`,
-    );
+    // Not one of this release's tables (the schema check passed): added to the file by hand, or by another program.
+    throw new CopyRefusedError(`the target has no table ${table.name}, which the source has`);
   }
   const missing = table.columns.filter((column) => !columns.has(column));
   if (missing.length > 0) {
