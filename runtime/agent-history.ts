@@ -5,38 +5,30 @@
 // A finished message's inbox row stays, emptied: its id and fingerprint, no content, no agent. It is
 // what deduplicates: without it, the same message delivered again after the erasure (a webhook
 // retry, a refetch by polling) would be handled again, as new. Retention deletes it in time.
-import type { Database } from "./database.js";
+import type { Sql, Tx } from "./store.js";
+
+const SQL = {
+  journal: `DELETE FROM journal WHERE message_id IN (
+    SELECT id FROM inbox WHERE agent_key = ? AND status IN ('done', 'parked') AND id != ?)`,
+  // Parked rows become done: nothing is left to retry or to show.
+  inbox: `UPDATE inbox SET agent_key = '', kind = 'erased', payload_json = 'null', last_error = NULL, status = 'done',
+      completed_at_ms = COALESCE(completed_at_ms, received_at_ms)
+    WHERE agent_key = ? AND status IN ('done', 'parked') AND id != ?`,
+  outbox: `DELETE FROM outbox WHERE agent_key = ? AND status IN ('sent', 'failed')`,
+  timers: `DELETE FROM timers WHERE agent_key = ? AND (fired_at_ms IS NOT NULL OR canceled_at_ms IS NOT NULL)`,
+};
 
 export class AgentHistory {
-  private readonly journalStmt;
-  private readonly inboxStmt;
-  private readonly outboxStmt;
-  private readonly timersStmt;
+  /** Takes committed reads like every table class, though erasing only writes. */
+  constructor(_committed: Sql) {}
 
-  constructor(db: Database) {
-    this.journalStmt = db.prepare(
-      `DELETE FROM journal WHERE message_id IN (
-         SELECT id FROM inbox WHERE agent_key = ? AND status IN ('done', 'parked') AND id != ?)`,
-    );
-    // Parked rows become done: nothing is left to retry or to show.
-    this.inboxStmt = db.prepare(
-      `UPDATE inbox SET agent_key = '', kind = 'erased', payload_json = 'null', last_error = NULL, status = 'done',
-         completed_at_ms = COALESCE(completed_at_ms, received_at_ms)
-       WHERE agent_key = ? AND status IN ('done', 'parked') AND id != ?`,
-    );
-    this.outboxStmt = db.prepare(`DELETE FROM outbox WHERE agent_key = ? AND status IN ('sent', 'failed')`);
-    this.timersStmt = db.prepare(
-      `DELETE FROM timers WHERE agent_key = ? AND (fired_at_ms IS NOT NULL OR canceled_at_ms IS NOT NULL)`,
-    );
-  }
-
-  /** Write: run inside a unit. Returns how many rows were deleted or emptied. */
-  erase(agentKey: string, keepMessageId: string): number {
-    return (
-      this.journalStmt.run(agentKey, keepMessageId).changes +
-      this.inboxStmt.run(agentKey, keepMessageId).changes +
-      this.outboxStmt.run(agentKey).changes +
-      this.timersStmt.run(agentKey).changes
-    );
+  /** Returns how many rows were deleted or emptied. */
+  async erase(tx: Tx, agentKey: string, keepMessageId: string): Promise<number> {
+    // In this order: the journal's rows are found through the inbox rows the next statement empties.
+    const journal = await tx.run(SQL.journal, [agentKey, keepMessageId]);
+    const inbox = await tx.run(SQL.inbox, [agentKey, keepMessageId]);
+    const outbox = await tx.run(SQL.outbox, [agentKey]);
+    const timers = await tx.run(SQL.timers, [agentKey]);
+    return journal.changes + inbox.changes + outbox.changes + timers.changes;
   }
 }

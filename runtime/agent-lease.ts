@@ -1,7 +1,7 @@
 // Leases on agent keys, kept in runtime_meta as "serving:<key>": a runtime that serves one agent
 // alone (the console chat) holds one while it runs, so the runtime serving everyone else leaves that
 // agent's messages, sends and crash accounting to it. It never decides who runs what beyond that.
-import type { Database } from "./database.js";
+import type { Sql, Tx } from "./store.js";
 
 const PREFIX = "serving:";
 /** A lease not renewed for this long belongs to a process that is gone. */
@@ -20,50 +20,54 @@ export type TakeOutcome =
   | { status: "taken"; crashed: boolean }
   | { status: "held"; pid: number };
 
+const SQL = {
+  get: `SELECT value FROM runtime_meta WHERE key = ?`,
+  put: `INSERT INTO runtime_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  // Compare-and-set on the whole value read in the same unit: the lease's JSON is parsed here, not
+  // by SQL, so the statement is the same on every database.
+  replace: `UPDATE runtime_meta SET value = ? WHERE key = ? AND value = ?`,
+  remove: `DELETE FROM runtime_meta WHERE key = ? AND value = ?`,
+  // A range on the primary key: ';' is the character after ':'.
+  all: `SELECT key, value FROM runtime_meta WHERE key >= '${PREFIX}' AND key < 'serving;'`,
+};
+
 export class AgentLeases {
-  private readonly getStmt;
-  private readonly putStmt;
-  private readonly renewStmt;
-  private readonly releaseStmt;
-  private readonly allStmt;
+  constructor(private readonly committed: Sql, private readonly isAlive: (pid: number) => boolean = processIsAlive) {}
 
-  constructor(db: Database, private readonly isAlive: (pid: number) => boolean = processIsAlive) {
-    this.getStmt = db.prepare(`SELECT value FROM runtime_meta WHERE key = ?`).pluck();
-    this.putStmt = db.prepare(
-      `INSERT INTO runtime_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    );
-    this.renewStmt = db.prepare(`UPDATE runtime_meta SET value = ? WHERE key = ? AND json_extract(value, '$.holder') = ?`);
-    this.releaseStmt = db.prepare(`DELETE FROM runtime_meta WHERE key = ? AND json_extract(value, '$.holder') = ?`);
-    // A range on the primary key: ';' is the character after ':'.
-    this.allStmt = db.prepare(`SELECT key, value FROM runtime_meta WHERE key >= '${PREFIX}' AND key < 'serving;'`);
-  }
-
-  /** Write: run inside a unit. Takes the lease unless a live process holds it. */
-  take(agentKey: string, holder: string, nowMs: number): TakeOutcome {
-    const current = parse(this.getStmt.get(PREFIX + agentKey) as string | undefined);
+  /** Takes the lease unless a live process holds it. */
+  async take(tx: Tx, agentKey: string, holder: string, nowMs: number): Promise<TakeOutcome> {
+    const current = parse((await tx.get<{ value: string }>(SQL.get, [PREFIX + agentKey]))?.value);
     if (current && current.holder !== holder && this.live(current, nowMs)) return { status: "held", pid: current.pid };
-    this.putStmt.run(PREFIX + agentKey, this.value(holder, nowMs));
+    await tx.run(SQL.put, [PREFIX + agentKey, this.value(holder, nowMs)]);
     return { status: "taken", crashed: current !== undefined && current.holder !== holder };
   }
 
-  /** Write: run inside a unit. False when the lease is no longer this holder's. */
-  renew(agentKey: string, holder: string, nowMs: number): boolean {
-    return this.renewStmt.run(this.value(holder, nowMs), PREFIX + agentKey, holder).changes === 1;
+  /** False when the lease is no longer this holder's. */
+  async renew(tx: Tx, agentKey: string, holder: string, nowMs: number): Promise<boolean> {
+    const stored = await this.storedFor(tx, agentKey, holder);
+    if (stored === undefined) return false;
+    return (await tx.run(SQL.replace, [this.value(holder, nowMs), PREFIX + agentKey, stored])).changes === 1;
   }
 
-  /** Write: run inside a unit. */
-  release(agentKey: string, holder: string): void {
-    this.releaseStmt.run(PREFIX + agentKey, holder);
+  async release(tx: Tx, agentKey: string, holder: string): Promise<void> {
+    const stored = await this.storedFor(tx, agentKey, holder);
+    if (stored !== undefined) await tx.run(SQL.remove, [PREFIX + agentKey, stored]);
   }
 
-  /** The keys other processes serve alone right now. */
-  heldKeys(nowMs: number): Set<string> {
+  /** The keys other processes serve alone right now (committed leases). */
+  async heldKeys(nowMs: number): Promise<Set<string>> {
     const keys = new Set<string>();
-    for (const row of this.allStmt.all() as Array<{ key: string; value: string }>) {
+    for (const row of await this.committed.all<{ key: string; value: string }>(SQL.all)) {
       const holder = parse(row.value);
       if (holder && this.live(holder, nowMs)) keys.add(row.key.slice(PREFIX.length));
     }
     return keys;
+  }
+
+  /** The lease's stored text when `holder` holds it, else undefined. */
+  private async storedFor(tx: Tx, agentKey: string, holder: string): Promise<string | undefined> {
+    const stored = (await tx.get<{ value: string }>(SQL.get, [PREFIX + agentKey]))?.value;
+    return parse(stored)?.holder === holder ? stored : undefined;
   }
 
   private value(holder: string, nowMs: number): string {

@@ -62,9 +62,13 @@ export function describeError(error: unknown): { name: string; message: string }
  * work can succeed once the fault passes, so it is never a message's or a step's own outcome.
  */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The driver's code for the fault (SQLITE_FULL, PostgreSQL's SQLSTATE, ECONNRESET), shown in logs. */
+  readonly code: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super(message, options);
     this.name = "StoreUnavailableError";
+    this.code = options?.code;
   }
 }
 

@@ -1,5 +1,6 @@
 // The inbox table: messages stored once by id, taken per agent in arrival order, marked done or parked.
-// These are synchronous statements; callers run writes inside a GroupCommitter unit.
+// Reads outside a unit see committed rows (`read`); writes, and the lookups they decide on, go
+// through the unit's transaction (`tx`).
 //
 // Deduplication: an id already stored is a duplicate, unless both carry a fingerprint and they
 // differ: then the sender reused the id for another message (its id space was reset), which is
@@ -7,7 +8,7 @@
 // their id and fingerprint after an agent's history is erased (see AgentHistory), so deduplication
 // outlives the content, until retention deletes the row.
 import { type AgentScope, inScope } from "./agent-scope.js";
-import type { Database } from "./database.js";
+import type { Sql, Tx } from "./store.js";
 
 export interface NewMessage {
   id: string;
@@ -40,6 +41,13 @@ export type AcceptOutcome = { status: "stored"; seq: number } | { status: "dupli
 /** What `Inbox.accept` did: a stored message's id differs from the one given when its id was reused. */
 export type StoreOutcome = { status: "stored"; seq: number; id: string } | { status: "duplicate" };
 
+export interface InboxHead {
+  seq: number;
+  id: string;
+  agentKey: string;
+  attempts: number;
+}
+
 interface Row {
   seq: number;
   id: string;
@@ -50,68 +58,49 @@ interface Row {
   received_at_ms: number;
 }
 
+const SQL = {
+  // No row back means the id was stored before (the conflict did nothing).
+  insert: `INSERT INTO inbox (id, agent_key, kind, payload_json, fingerprint, received_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO NOTHING RETURNING seq`,
+  fingerprint: `SELECT fingerprint FROM inbox WHERE id = ?`,
+  former: `SELECT 1 AS found FROM inbox WHERE id = ? AND received_at_ms >= ?`,
+  next: `SELECT seq, id, agent_key, kind, payload_json, attempts, received_at_ms FROM inbox
+    WHERE agent_key = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
+  // By seq, the table's integer key: one b-tree step instead of a lookup through the id index.
+  done: `UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE seq = ?`,
+  park: `UPDATE inbox SET status = 'parked', attempts = ?, last_error = ?, completed_at_ms = ? WHERE id = ?`,
+  fail: `UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`,
+  keys: `SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`,
+  // The oldest pending message of each agent: the only one that can have been running at a crash.
+  heads: `SELECT seq, id, agent_key AS "agentKey", attempts FROM inbox
+    WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
+  count: `SELECT COUNT(*) AS n FROM inbox WHERE status = ?`,
+  countFor: `SELECT COUNT(*) AS n FROM inbox WHERE agent_key = ? AND status = ?`,
+};
+
 export class Inbox {
-  private readonly insert;
-  private readonly fingerprintStmt;
-  private readonly formerStmt;
-  private readonly nextStmt;
-  private readonly doneStmt;
-  private readonly parkStmt;
-  private readonly failStmt;
-  private readonly keysStmt;
-  private readonly headRowsStmt;
-  private readonly countStmt;
-  private readonly countForStmt;
+  constructor(private readonly committed: Sql) {}
 
-  constructor(db: Database) {
-    this.insert = db.prepare(
-      `INSERT INTO inbox (id, agent_key, kind, payload_json, fingerprint, received_at_ms) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    );
-    this.fingerprintStmt = db.prepare(`SELECT fingerprint FROM inbox WHERE id = ?`).pluck();
-    this.formerStmt = db.prepare(`SELECT 1 FROM inbox WHERE id = ? AND received_at_ms >= ?`).pluck();
-    this.nextStmt = db.prepare(
-      `SELECT seq, id, agent_key, kind, payload_json, attempts, received_at_ms FROM inbox
-       WHERE agent_key = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
-    );
-    // By seq, the table's integer key: one b-tree step instead of a lookup through the id index.
-    this.doneStmt = db.prepare(`UPDATE inbox SET status = 'done', completed_at_ms = ? WHERE seq = ?`);
-    this.parkStmt = db.prepare(
-      `UPDATE inbox SET status = 'parked', attempts = ?, last_error = ?, completed_at_ms = ? WHERE id = ?`,
-    );
-    this.failStmt = db.prepare(
-      `UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`,
-    );
-    this.keysStmt = db.prepare(`SELECT DISTINCT agent_key FROM inbox WHERE status = 'pending'`).pluck();
-    // The oldest pending message of each agent: the only one that can have been running at a crash.
-    this.headRowsStmt = db.prepare(
-      `SELECT seq, id, agent_key AS agentKey, attempts FROM inbox
-       WHERE seq IN (SELECT MIN(seq) FROM inbox WHERE status = 'pending' GROUP BY agent_key)`,
-    );
-    this.countStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE status = ?`).pluck();
-    this.countForStmt = db.prepare(`SELECT COUNT(*) FROM inbox WHERE agent_key = ? AND status = ?`).pluck();
-  }
-
-  /** Stores a message unless it was stored before (see the top of this file). Write: run inside a unit. */
-  accept(message: NewMessage, nowMs: number): StoreOutcome {
+  /** Stores a message unless it was stored before (see the top of this file). */
+  async accept(tx: Tx, message: NewMessage, nowMs: number): Promise<StoreOutcome> {
     const former = message.formerId;
-    if (former && this.formerStmt.get(former.id, nowMs - former.withinMs) !== undefined) return { status: "duplicate" };
+    if (former && (await tx.get(SQL.former, [former.id, nowMs - former.withinMs])) !== undefined) return { status: "duplicate" };
     const fingerprint = message.fingerprint ?? null;
     const json = message.payloadJson ?? JSON.stringify(message.payload);
-    const store = (id: string): StoreOutcome => {
-      const info = this.insert.run(id, message.agentKey, message.kind, json, fingerprint, nowMs);
-      return info.changes === 1 ? { status: "stored", seq: Number(info.lastInsertRowid), id } : { status: "duplicate" };
+    const store = async (id: string): Promise<StoreOutcome> => {
+      const row = await tx.get<{ seq: number }>(SQL.insert, [id, message.agentKey, message.kind, json, fingerprint, nowMs]);
+      return row ? { status: "stored", seq: row.seq, id } : { status: "duplicate" };
     };
-    const first = store(message.id);
+    const first = await store(message.id);
     if (first.status === "stored" || fingerprint === null) return first;
-    const stored = this.fingerprintStmt.get(message.id) as string | null | undefined;
+    const stored = (await tx.get<{ fingerprint: string | null }>(SQL.fingerprint, [message.id]))?.fingerprint;
     if (stored === null || stored === undefined || stored === fingerprint) return first;
     return store(`${message.id}~${fingerprint}`);
   }
 
   /** The agent's oldest pending message, or undefined when it has none. */
-  next(agentKey: string): InboxMessage | undefined {
-    const row = this.nextStmt.get(agentKey) as Row | undefined;
+  async next(agentKey: string): Promise<InboxMessage | undefined> {
+    const row = await this.committed.get<Row>(SQL.next, [agentKey]);
     if (!row) return undefined;
     return {
       seq: row.seq,
@@ -124,38 +113,51 @@ export class Inbox {
     };
   }
 
-  markDone(seq: number, nowMs: number): void {
-    this.doneStmt.run(nowMs, seq);
+  async markDone(tx: Tx, seq: number, nowMs: number): Promise<void> {
+    await tx.run(SQL.done, [nowMs, seq]);
   }
 
   /** `attempts` counts every failed try, including the one that made it park. */
-  markParked(id: string, attempts: number, reason: string, nowMs: number): void {
-    this.parkStmt.run(attempts, reason, nowMs, id);
+  async markParked(tx: Tx, id: string, attempts: number, reason: string, nowMs: number): Promise<void> {
+    await tx.run(SQL.park, [attempts, reason, nowMs, id]);
   }
 
   /** Counts one failed (or crashed) attempt. */
-  recordFailure(id: string, reason: string): void {
-    this.failStmt.run(reason, id);
+  async recordFailure(tx: Tx, id: string, reason: string): Promise<void> {
+    await tx.run(SQL.fail, [reason, id]);
   }
 
   /** Agents with messages waiting (those in scope), for recovery at start. */
-  keysWithPending(scope: AgentScope = {}): string[] {
-    if (scope.only !== undefined) return this.next(scope.only) ? [scope.only] : [];
-    return (this.keysStmt.all() as string[]).filter((key) => inScope(scope, key));
+  async keysWithPending(scope: AgentScope = {}): Promise<string[]> {
+    if (scope.only !== undefined) return (await this.next(scope.only)) ? [scope.only] : [];
+    const rows = await this.committed.all<{ agent_key: string }>(SQL.keys);
+    return rows.map((row) => row.agent_key).filter((key) => inScope(scope, key));
   }
 
   /** Each agent's oldest pending message (agents in scope), without its payload. */
-  heads(scope: AgentScope = {}): Array<{ seq: number; id: string; agentKey: string; attempts: number }> {
-    if (scope.only !== undefined) {
-      const head = this.next(scope.only);
-      return head ? [{ seq: head.seq, id: head.id, agentKey: head.agentKey, attempts: head.attempts }] : [];
-    }
-    const rows = this.headRowsStmt.all() as Array<{ seq: number; id: string; agentKey: string; attempts: number }>;
-    return rows.filter((row) => inScope(scope, row.agentKey));
+  async heads(scope: AgentScope = {}): Promise<InboxHead[]> {
+    return this.headsOn(this.committed, scope);
+  }
+
+  /** As `heads`, inside a unit: what the unit's own transaction sees. */
+  async headsIn(tx: Tx, scope: AgentScope = {}): Promise<InboxHead[]> {
+    return this.headsOn(tx, scope);
   }
 
   /** Messages in a status: all agents', or one agent's. */
-  count(status: "pending" | "done" | "parked", agentKey?: string): number {
-    return (agentKey === undefined ? this.countStmt.get(status) : this.countForStmt.get(agentKey, status)) as number;
+  async count(status: "pending" | "done" | "parked", agentKey?: string): Promise<number> {
+    const row = agentKey === undefined
+      ? await this.committed.get<{ n: number }>(SQL.count, [status])
+      : await this.committed.get<{ n: number }>(SQL.countFor, [agentKey, status]);
+    return row?.n ?? 0;
+  }
+
+  private async headsOn(sql: Sql, scope: AgentScope): Promise<InboxHead[]> {
+    if (scope.only !== undefined) {
+      const head = await sql.get<Row>(SQL.next, [scope.only]);
+      return head ? [{ seq: head.seq, id: head.id, agentKey: head.agent_key, attempts: head.attempts }] : [];
+    }
+    const rows = await sql.all<InboxHead>(SQL.heads);
+    return rows.filter((row) => inScope(scope, row.agentKey));
   }
 }

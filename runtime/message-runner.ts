@@ -4,8 +4,7 @@
 import type { AgentDefinition, Message } from "./agent.js";
 import type { AgentStateStore } from "./agent-state.js";
 import { crashPoint } from "./crash-points.js";
-import { isDatabaseFault } from "./database.js";
-import { NonDeterminismError, PermanentError, StepMisuseError, describeError } from "./errors.js";
+import { NonDeterminismError, PermanentError, StepMisuseError, StoreUnavailableError, describeError } from "./errors.js";
 import type { InboxMessage } from "./inbox.js";
 import type { Inbox } from "./inbox.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
@@ -48,17 +47,17 @@ export class MessageRunner<S> {
     // A message charged before (a crash or a failure) notes durably that it runs: a crash now is
     // charged to it, and not to the messages that merely waited. First runs skip this extra commit.
     const marked = row.attempts > 0;
-    if (marked) await this.deps.committer.submit(() => this.meta.markRunning(row.id, row.agentKey));
+    if (marked) await this.deps.store.submit((tx) => this.meta.markRunning(tx, row.id, row.agentKey));
     crashPoint("message.before-handle");
     let ctx: StepContext<S> | undefined;
     let startJson = "";
     let baseJson: string | undefined;
     let stateJson: string;
     try {
-      const { state, wasReset, storedJson } = this.loadState(row.agentKey, cache);
+      const { state, wasReset, storedJson } = await this.loadState(row.agentKey, cache);
       baseJson = storedJson;
       if (this.options.verifyReplay) startJson = JSON.stringify(state);
-      ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, neverRun ? new Map() : this.deps.journal.read(row.id));
+      ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, neverRun ? new Map() : await this.deps.journal.read(row.id));
       await runHandler(this.agent, ctx);
       // Serialised here so that a state JSON cannot hold counts as the message's failure (and parks it
       // after maxAttempts), instead of failing the commit below on every retry.
@@ -71,18 +70,18 @@ export class MessageRunner<S> {
     const outbox = this.deps.outbox;
     let claimed: number[] = [];
     crashPoint("message.before-commit");
-    await this.deps.committer.submit(() => {
-      const lastSendId = ctx.sent ? outbox.lastId() : 0;
-      for (const write of writes) write();
+    await this.deps.store.submit(async (tx) => {
+      const lastSendId = ctx.sent ? await outbox.lastId(tx) : 0;
+      for (const write of writes) await write(tx);
       // Unchanged state is not rewritten; a chat that never changed its state gets no row at all.
       if (stateJson !== baseJson) {
-        this.states.save(row.agentKey, this.agent.stateVersion, stateJson, this.deps.scheduler.now());
+        await this.states.save(tx, row.agentKey, this.agent.stateVersion, stateJson, this.deps.scheduler.now());
       }
-      this.inbox.markDone(row.seq, this.deps.scheduler.now());
-      if (marked) this.meta.clearRunning(row.id);
+      await this.inbox.markDone(tx, row.seq, this.deps.scheduler.now());
+      if (marked) await this.meta.clearRunning(tx, row.id);
       // The replies ride this commit already claimed, so the worker sends them without a claim
       // commit of its own: they are durable with the completion, never sent before it.
-      if (ctx.sent) claimed = outbox.claimNew(row.agentKey, lastSendId);
+      if (ctx.sent) claimed = await outbox.claimNew(tx, row.agentKey, lastSendId);
     }).catch((error: unknown) => {
       outbox.forgetClaims(claimed);
       throw error;
@@ -108,10 +107,10 @@ export class MessageRunner<S> {
     } catch (error) {
       this.log.error({ err: error, messageId: row.id }, "onParked threw; parking without a notice");
     }
-    await this.deps.committer.submit(() => {
-      this.inbox.markParked(row.id, row.attempts, reason, this.deps.scheduler.now());
-      this.meta.clearRunning(row.id);
-      for (const notice of notices) this.deps.outbox.enqueue(row.agentKey, row.id, notice, this.deps.scheduler.now());
+    await this.deps.store.submit(async (tx) => {
+      await this.inbox.markParked(tx, row.id, row.attempts, reason, this.deps.scheduler.now());
+      await this.meta.clearRunning(tx, row.id);
+      for (const notice of notices) await this.deps.outbox.enqueue(tx, row.agentKey, row.id, notice, this.deps.scheduler.now());
     });
     this.events.parked?.(row.kind);
     this.log.error({ agentKey: row.agentKey, messageId: row.id, reason }, "message parked: it will not be retried");
@@ -122,9 +121,9 @@ export class MessageRunner<S> {
    * The state to hand the handler, and the JSON it is stored as now (`storedJson`), so that an
    * unchanged state is not written again. Undefined `storedJson` means it must be written.
    */
-  private loadState(agentKey: string, cache: { state?: CachedState }): { state: S; wasReset: boolean; storedJson?: string } {
+  private async loadState(agentKey: string, cache: { state?: CachedState }): Promise<{ state: S; wasReset: boolean; storedJson?: string }> {
     if (cache.state) return { state: JSON.parse(cache.state.json) as S, wasReset: false, storedJson: cache.state.json };
-    const stored = this.states.load(agentKey);
+    const stored = await this.states.load(agentKey);
     if (!stored) {
       const initial = this.agent.initialState();
       return { state: initial, wasReset: false, storedJson: JSON.stringify(initial) };
@@ -148,7 +147,7 @@ export class MessageRunner<S> {
   private async fail(row: InboxMessage, message: Message, error: unknown): Promise<RunOutcome> {
     // The database failed, not the message: not charged (a long lock or a full disk must not park
     // good messages); the router tries it again shortly.
-    if (isDatabaseFault(error)) throw error;
+    if (error instanceof StoreUnavailableError) throw error;
     const reason = `${describeError(error).name}: ${describeError(error).message}`;
     const attempts = row.attempts + 1;
     // A replay mismatch or a ctx call out of turn would fail the same way on every retry.
@@ -158,9 +157,9 @@ export class MessageRunner<S> {
       await this.park({ ...row, attempts }, reason);
       return { status: "parked" };
     }
-    await this.deps.committer.submit(() => {
-      this.inbox.recordFailure(row.id, reason);
-      this.meta.clearRunning(row.id);
+    await this.deps.store.submit(async (tx) => {
+      await this.inbox.recordFailure(tx, row.id, reason);
+      await this.meta.clearRunning(tx, row.id);
     });
     this.events.failed?.(row.kind, true);
     const delayMs = Math.min(1000 * 2 ** (attempts - 1), 30_000);
@@ -172,7 +171,7 @@ export class MessageRunner<S> {
   private async verifyReplay(
     row: InboxMessage, message: Message, first: StepContext<S>, startJson: string, stateJson: string,
   ): Promise<void> {
-    const journal = this.deps.journal.read(row.id);
+    const journal = await this.deps.journal.read(row.id);
     const start = JSON.parse(startJson) as S;
     const ctx = new StepContext(this.deps, row.agentKey, message, start, first.stateWasReset, journal, true);
     await runHandler(this.agent, ctx);

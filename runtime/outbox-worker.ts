@@ -8,14 +8,17 @@
 // duplicate always arrives right after its original, never after a later reply (X, Y, X, Y).
 // Pipelining the records instead would save little: a dialog step sends one reply.
 //
+// A lane reads its next row asynchronously: a wake that arrives meanwhile (a reply committed after the
+// read began) marks the lane, and a lane ends only when a read found nothing and no wake came during it.
+//
 // Time: every wait is measured on the monotonic clock (pacing, back-off, the rate window), so a wall
 // clock stepped back cannot stall sends. A row's stored next_attempt_at_ms is wall-clock time; see
 // `dueAt` for how it becomes a wait.
 import type { Scheduled, Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import type { GroupCommitter } from "./group-commit.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
+import type { Store, Tx } from "./store.js";
 import { WorkGate } from "./work-gate.js";
 
 /** What the application's delivery function says happened to one send. */
@@ -55,11 +58,18 @@ interface Sent {
   now: number;
 }
 
+/** One agent's delivery loop. */
+interface Lane {
+  done: Promise<void>;
+  /** Set by a wake while the lane runs: its next empty read may predate the rows the wake is for. */
+  woken: boolean;
+}
+
 /** Telegram's per-second limits, measured over a slightly longer window to allow for network jitter. */
 const RATE_WINDOW_MS = 1050;
 
 export class OutboxWorker {
-  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly lanes = new Map<string, Lane>();
   /** Monotonic time of each agent's last send. */
   private readonly lastSentAt = new Map<string, number>();
   /** Rows waiting for a retry: their stored due time and the same moment on the monotonic clock. */
@@ -75,7 +85,7 @@ export class OutboxWorker {
 
   constructor(
     private readonly outbox: Outbox,
-    private readonly committer: GroupCommitter,
+    private readonly store: Store,
     private readonly clock: Scheduler,
     private readonly options: OutboxWorkerOptions,
     private readonly log: Logger,
@@ -86,10 +96,16 @@ export class OutboxWorker {
 
   /** Makes sure the agent's lane is delivering; call after committing rows for it. */
   wake(agentKey: string): void {
-    if (this.stopping || this.lanes.has(agentKey)) return;
+    if (this.stopping) return;
+    const running = this.lanes.get(agentKey);
+    if (running) {
+      running.woken = true;
+      return;
+    }
+    const lane: Lane = { done: Promise.resolve(), woken: false };
     // The lane starts on the next microtask, so it is registered before it can look for rows.
-    const lane: Promise<void> = Promise.resolve()
-      .then(() => this.runLane(agentKey))
+    lane.done = Promise.resolve()
+      .then(() => this.runLane(agentKey, lane))
       .catch((error: unknown) => {
         if (this.lanes.get(agentKey) === lane) this.lanes.delete(agentKey);
         // Most likely the database refused a write (disk full, locked): try the lane again later.
@@ -103,9 +119,9 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const wakeUp of this.sleepers) wakeUp();
-    await Promise.allSettled([...this.lanes.values()]);
+    await Promise.allSettled([...this.lanes.values()].map((lane) => lane.done));
     try {
-      await this.committer.submit(() => this.outbox.releaseUntakenClaims());
+      await this.store.submit((tx) => this.outbox.releaseUntakenClaims(tx));
     } catch (error) {
       // They stay 'sending': the next start sends them (counted as interrupted, though never sent).
       this.log.warn({ err: error }, "could not release the replies claimed for sending; the next start sends them");
@@ -116,11 +132,14 @@ export class OutboxWorker {
     return this.lanes.size;
   }
 
-  private async runLane(agentKey: string): Promise<void> {
+  private async runLane(agentKey: string, lane: Lane): Promise<void> {
     while (!this.stopping) {
-      const row = this.outbox.head(agentKey);
+      lane.woken = false;
+      const row = await this.outbox.head(agentKey);
       if (!row) {
-        // Leaves the map in the same synchronous turn as the empty read: a wake after it starts a new lane.
+        // Woken during the read: the rows it was woken for may have been committed after the read began.
+        if (lane.woken) continue;
+        // Leaves the map in the same synchronous turn as that check: a wake after it starts a new lane.
         this.lanes.delete(agentKey);
         return;
       }
@@ -164,7 +183,7 @@ export class OutboxWorker {
     } else {
       // Pending after all (a crash's or a lease's requeue): whatever this process knew of it is void.
       this.outbox.takeClaimedAtBirth(row.id);
-      if (!(await this.committer.submit(() => this.outbox.claim(row.id)))) {
+      if (!(await this.store.submit((tx) => this.outbox.claim(tx, row.id)))) {
         if (dispatch) this.recentDispatches.splice(this.recentDispatches.indexOf(dispatch), 1);
         return "held-elsewhere";
       }
@@ -193,7 +212,7 @@ export class OutboxWorker {
   private async record(row: OutboxRow, outcome: DeliveryResult, now: number): Promise<void> {
     for (;;) {
       try {
-        await this.committer.submit(() => this.settle(row, outcome, now));
+        await this.store.submit((tx) => this.settle(tx, row, outcome, now));
         return;
       } catch (error) {
         // Stopping: the row stays 'sending' and the next start sends it again (the documented crash window).
@@ -204,16 +223,16 @@ export class OutboxWorker {
     }
   }
 
-  private settle(row: OutboxRow, outcome: DeliveryResult, now: number): void {
+  private async settle(tx: Tx, row: OutboxRow, outcome: DeliveryResult, now: number): Promise<void> {
     this.retryDue.delete(row.id);
     if (outcome.status === "sent") {
-      this.outbox.markSent(row.id, outcome.result, now);
+      await this.outbox.markSent(tx, row.id, outcome.result, now);
       this.events.sendSucceeded?.();
       return;
     }
     const tooOld = now - row.createdAtMs > (this.options.maxAgeMs ?? 24 * 3600_000);
     if (outcome.status === "failed" || tooOld) {
-      this.outbox.markFailed(row.id, outcome.error);
+      await this.outbox.markFailed(tx, row.id, outcome.error);
       this.events.sendFailed?.();
       this.log.warn({ agentKey: row.agentKey, outboxId: row.id, error: outcome.error }, "outgoing message given up");
       return;
@@ -224,7 +243,7 @@ export class OutboxWorker {
     );
     const delay = outcome.retryAfterMs ?? backoff * (0.8 + Math.random() * 0.4);
     const wallMs = Math.round(now + delay);
-    this.outbox.markRetry(row.id, wallMs, outcome.error);
+    await this.outbox.markRetry(tx, row.id, wallMs, outcome.error);
     // Should this unit not commit, the row keeps its old due time, which no longer matches this entry.
     this.retryDue.set(row.id, { wallMs, monoMs: this.clock.monotonicNow() + delay });
     this.events.sendRetried?.();

@@ -3,12 +3,12 @@
 // serves at once; the repeat crash suspects then run one at a time in the background (`isolate`).
 // Both look only at the agents in scope: another process's agents are its own.
 import { type AgentScope, inScope } from "./agent-scope.js";
-import type { GroupCommitter } from "./group-commit.js";
 import type { Inbox, InboxMessage } from "./inbox.js";
 import type { MessageRunner, RunOutcome } from "./message-runner.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
 import type { Outbox } from "./outbox.js";
 import { ISOLATING, type RuntimeMeta } from "./runtime-meta.js";
+import type { Store, Tx } from "./store.js";
 import type { WorkGate } from "./work-gate.js";
 
 /**
@@ -39,7 +39,7 @@ export interface RecoveryParts {
   meta: RuntimeMeta;
   inbox: Inbox;
   outbox: Outbox;
-  committer: GroupCommitter;
+  store: Store;
   runner: MessageRunner<unknown>;
 }
 
@@ -49,7 +49,7 @@ export interface RecoveryOptions {
    * Runs inside the first unit: whether the last process to serve these agents stopped cleanly
    * (then nothing was running). It may throw to refuse the start.
    */
-  lastStopWasClean(): boolean;
+  lastStopWasClean(tx: Tx): Promise<boolean>;
 }
 
 /** Returns the report and the suspects, each agent's head message, worst first, for `isolate`. */
@@ -60,20 +60,20 @@ export async function recover(
   log: Logger,
   events: RuntimeEvents,
 ): Promise<{ report: RecoveryReport; suspects: InboxMessage[] }> {
-  const { meta, inbox, outbox, committer, runner } = parts;
-  const interruptedSends = await committer.submit(() => {
-    const clean = options.lastStopWasClean();
-    const running = meta.takeRunning(scope);
-    const isolated = scope.only === undefined ? meta.take(ISOLATING) : undefined;
+  const { meta, inbox, outbox, store, runner } = parts;
+  const interruptedSends = await store.submit(async (tx) => {
+    const clean = await options.lastStopWasClean(tx);
+    const running = await meta.takeRunning(tx, scope);
+    const isolated = scope.only === undefined ? await meta.take(tx, ISOLATING) : undefined;
     if (!clean) {
       // Only an agent's oldest pending message can have been running. Marked ones were; one never
       // tried may have been (first runs are not marked, to keep them free of an extra commit).
       const charged = new Set(running);
       if (isolated !== undefined) charged.add(isolated);
-      for (const head of inbox.heads(scope)) if (head.attempts === 0) charged.add(head.id);
-      for (const id of charged) inbox.recordFailure(id, CRASH_REASON);
+      for (const head of await inbox.headsIn(tx, scope)) if (head.attempts === 0) charged.add(head.id);
+      for (const id of charged) await inbox.recordFailure(tx, id, CRASH_REASON);
     }
-    return outbox.requeueInterrupted(scope);
+    return outbox.requeueInterrupted(tx, scope);
   });
   if (interruptedSends > 0) {
     events.sendsResentAfterCrash?.(interruptedSends);
@@ -82,9 +82,9 @@ export async function recover(
 
   let parked = 0;
   const suspects: InboxMessage[] = [];
-  for (const head of inbox.heads(scope)) {
+  for (const head of await inbox.heads(scope)) {
     if (head.attempts < ISOLATE_AFTER_CRASHES) continue;
-    const message = inbox.next(head.agentKey);
+    const message = await inbox.next(head.agentKey);
     if (!message) continue;
     if (message.attempts >= options.maxAttempts) {
       await runner.park(message, `crashed the process ${message.attempts} times`);
@@ -96,8 +96,8 @@ export async function recover(
   suspects.sort((a, b) => b.attempts - a.attempts || a.seq - b.seq);
   return {
     report: {
-      agentsWithMessages: inbox.keysWithPending(scope),
-      agentsWithSends: outbox.keysWithUnsent().filter((key) => inScope(scope, key)),
+      agentsWithMessages: await inbox.keysWithPending(scope),
+      agentsWithSends: (await outbox.keysWithUnsent()).filter((key) => inScope(scope, key)),
       interruptedSends,
       parked,
       isolated: suspects.length,

@@ -3,6 +3,11 @@
 // in memory, so the common case (a new message for an idle agent) needs no read back. Anything else
 // (start-up, timers, a retry) marks the mailbox to read the table until it is empty. Different keys
 // run concurrently. Idle agents are dropped from memory (least recently used first).
+//
+// Reading the table is asynchronous: a wake may arrive while a mailbox waits for its read. Such a
+// wake is never lost: a read that finds nothing clears `readTable` only if no wake asked for the
+// table meanwhile (`tableWakes`), and a drain ends only in the same synchronous turn as a check that
+// nothing is waiting.
 import type { Scheduled, Scheduler } from "./clock.js";
 import type { Inbox, InboxMessage } from "./inbox.js";
 import type { CachedState, MessageRunner } from "./message-runner.js";
@@ -17,6 +22,8 @@ interface Mailbox {
   fresh: InboxMessage[];
   /** The table may hold pending messages the mailbox has not been handed: read it until empty. */
   readTable: boolean;
+  /** Counts the wakes that set `readTable`: one during a read means the read may predate its message. */
+  tableWakes: number;
   /** The highest seq taken so far: a message handed over again (read and handed in the same turn) is skipped. */
   lastSeq: number;
 }
@@ -70,7 +77,7 @@ export class Router {
     } else {
       // A key without a mailbox has no pending message this process does not know of: recovery,
       // timers and retries all wake with `readTable`, and only idle, drained mailboxes are evicted.
-      mailbox = { running: undefined, cache: {}, retryTimer: undefined, fresh: [], readTable: false, lastSeq: 0 };
+      mailbox = { running: undefined, cache: {}, retryTimer: undefined, fresh: [], readTable: false, tableWakes: 0, lastSeq: 0 };
       this.mailboxes.set(key, mailbox);
       this.evictIdle(key);
     }
@@ -82,12 +89,14 @@ export class Router {
     } else {
       // Under a burst, the backlog waits in the table, not in memory.
       mailbox.readTable = true;
+      mailbox.tableWakes++;
     }
     if (mailbox.running || mailbox.retryTimer) return;
     const box = mailbox;
     box.running = this.drain(key, box).catch((error: unknown) => {
       box.running = undefined;
       box.readTable = true;
+      box.tableWakes++;
       this.dropFresh(box);
       // Most likely the database refused a write: the message is still pending, so try again soon.
       this.log.error({ err: error, agentKey: key }, "mailbox stopped by an error; retrying in 1 s");
@@ -141,9 +150,11 @@ export class Router {
     // Yield once: the caller (an HTTP handler) finishes answering before the agent starts work.
     await new Promise<void>((resolve) => setImmediate(resolve));
     for (;;) {
-      const message = this.stopping ? undefined : this.take(key, mailbox);
+      const message = this.stopping ? undefined : await this.take(key, mailbox);
       if (!message) {
-        // Cleared in the same synchronous turn as the empty read, so a later wake starts a new drain.
+        // A wake that came while `take` awaited found this drain running and left its message to it.
+        if (!this.stopping && (mailbox.readTable || mailbox.fresh.length > 0)) continue;
+        // Cleared in the same synchronous turn as that check, so a later wake starts a new drain.
         mailbox.running = undefined;
         return;
       }
@@ -158,6 +169,7 @@ export class Router {
         mailbox.running = undefined;
         // The table has its new attempt count.
         mailbox.readTable = true;
+        mailbox.tableWakes++;
         this.dropFresh(mailbox);
         mailbox.retryTimer = this.scheduler.setTimeout(() => {
           mailbox.retryTimer = undefined;
@@ -175,14 +187,16 @@ export class Router {
   }
 
   /** The mailbox's next message: from the table while it must be read, else the oldest handed-over one. */
-  private take(key: string, mailbox: Mailbox): { row: InboxMessage; neverRun: boolean } | undefined {
-    if (mailbox.readTable) {
-      const row = this.inbox.next(key);
+  private async take(key: string, mailbox: Mailbox): Promise<{ row: InboxMessage; neverRun: boolean } | undefined> {
+    while (mailbox.readTable) {
+      const wakes = mailbox.tableWakes;
+      const row = await this.inbox.next(key);
       if (row) {
         mailbox.lastSeq = Math.max(mailbox.lastSeq, row.seq);
         return { row, neverRun: false };
       }
-      mailbox.readTable = false;
+      // Empty, unless a wake during the read was for a row committed after the read began: read again.
+      if (mailbox.tableWakes === wakes) mailbox.readTable = false;
     }
     for (;;) {
       const row = mailbox.fresh.shift();

@@ -1,4 +1,4 @@
-// Wires the runtime's parts together around one database: accept → inbox → router → agent →
+// Wires the runtime's parts together around one store: accept → inbox → router → agent →
 // outbox worker and timers. The application gives it an agent and a delivery function.
 import { randomUUID } from "node:crypto";
 import type { AgentDefinition } from "./agent.js";
@@ -8,9 +8,7 @@ import { type AgentScope, inScope } from "./agent-scope.js";
 import { AgentStateStore } from "./agent-state.js";
 import { type Clock, type Scheduled, type Scheduler, every, realScheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import type { Database } from "./database.js";
 import { AgentBusyError } from "./errors.js";
-import { GroupCommitter, type WriteLock } from "./group-commit.js";
 import { type AcceptOutcome, Inbox, type NewMessage, type StoreOutcome } from "./inbox.js";
 import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
@@ -23,12 +21,18 @@ import { type RecoveryReport, isolate, recover } from "./recovery.js";
 import { type PruneReport, Retention } from "./retention.js";
 import { CLEAN_STOP, RuntimeMeta } from "./runtime-meta.js";
 import { Router } from "./router.js";
+import { ServedElsewhere } from "./served-elsewhere.js";
+import type { Store, Tx } from "./store.js";
 import { TimerStore } from "./timer-store.js";
 import { TimerService } from "./timers.js";
 import { WorkGate } from "./work-gate.js";
 
 export interface RuntimeOptions<S> {
-  db: Database;
+  /**
+   * Where everything is kept. The runtime commits through it and reads committed data from it; it
+   * flushes it on stop but never closes it (the caller opened it, and closes it after stop).
+   */
+  store: Store;
   agent: AgentDefinition<S>;
   /** Sends one outbox payload to the outside world. */
   deliver: Deliver;
@@ -67,8 +71,6 @@ export interface RuntimeOptions<S> {
    * should set it; see operator-actions.ts).
    */
   operatorPollMs?: number;
-  /** Taken around each write transaction when another thread of this process writes too (see group-commit.ts). */
-  writeLock?: WriteLock;
 }
 
 /** A message stored by `Inbox.accept` on some connection, and what that did. */
@@ -97,13 +99,13 @@ export interface Runtime {
   start(): Promise<RecoveryReport>;
   /** Stops taking work, lets the messages and sends in progress finish, and commits. */
   stop(): Promise<void>;
-  /** Commits queued writes now (for shutdown paths that cannot wait). */
-  flush(): void;
-  /** Counts for the agents this runtime serves (all of them, or its one agent). */
+  /** Commits queued writes now (for shutdown paths that cannot wait for the work in progress). */
+  flush(): Promise<void>;
+  /** Counts for the agents this runtime serves (all of them, or its one agent); the first three read committed rows. */
   readonly stats: {
-    unsentCount(): number;
-    pendingCount(): number;
-    parkedCount(): number;
+    unsentCount(): Promise<number>;
+    pendingCount(): Promise<number>;
+    parkedCount(): Promise<number>;
     residentAgents(): number;
     commits(): { commits: number; units: number };
   };
@@ -114,30 +116,29 @@ export interface Runtime {
 }
 
 export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
-  const { db } = options;
+  const { store } = options;
   const clock = options.scheduler ?? realScheduler(options.clock);
   const log = options.logger ?? silentLogger;
   const events = options.events ?? {};
   const maxAttempts = options.maxAttempts ?? 5;
   const only = options.onlyAgentKey;
+  const leases = new AgentLeases(store.read);
   // The agents served here: the one given, or all but those other processes serve alone (their
   // leases are re-read every few seconds).
-  const servedElsewhere = new Set<string>();
-  const scope: AgentScope = only !== undefined ? { only } : { except: servedElsewhere };
-  const leases = new AgentLeases(db);
+  const servedElsewhere = new ServedElsewhere(leases, clock);
+  const scope: AgentScope = only !== undefined ? { only } : { except: servedElsewhere.keys };
   const holder = randomUUID();
 
-  const committer = new GroupCommitter(db, options.writeLock);
-  const inbox = new Inbox(db);
-  const journal = new Journal(db);
-  const outbox = new Outbox(db);
-  const timerStore = new TimerStore(db);
-  const states = new AgentStateStore(db);
-  const meta = new RuntimeMeta(db);
-  const history = new AgentHistory(db);
+  const inbox = new Inbox(store.read);
+  const journal = new Journal(store.read);
+  const outbox = new Outbox(store.read);
+  const timerStore = new TimerStore(store.read);
+  const states = new AgentStateStore(store.read);
+  const meta = new RuntimeMeta(store.read);
+  const history = new AgentHistory(store.read);
   const gate = new WorkGate(options.maxConcurrentMessages ?? 64);
   const deps = {
-    db, committer, journal, outbox, timers: timerStore, history, scheduler: clock,
+    store, journal, outbox, timers: timerStore, history, scheduler: clock,
     outside: <T>(work: () => Promise<T>) => gate.outside(work),
     sendsCommitted: (key: string) => worker.wake(key),
     timersCommitted: () => timers.reschedule(),
@@ -147,13 +148,13 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     options.agent as AgentDefinition<unknown>, deps, inbox, states, meta,
     { maxAttempts, verifyReplay: options.verifyReplay ?? false }, log, events,
   );
-  const worker = new OutboxWorker(outbox, committer, clock, {
+  const worker = new OutboxWorker(outbox, store, clock, {
     deliver: options.deliver,
     pacing: options.pacing,
     concurrency: options.sendConcurrency,
   }, log, events);
   let router: Router;
-  const timers = new TimerService(timerStore, inbox, committer, clock, (key) => {
+  const timers = new TimerService(timerStore, inbox, store, clock, (key) => {
     if (inScope(scope, key)) router.wake(key);
   }, log, only);
   router = new Router(
@@ -165,12 +166,15 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     clock,
   );
 
-  const operatorWatch = new OperatorWatch(new OperatorActions(new SqliteSql(db)), {
-    retried: (key) => { if (inScope(scope, key)) router.wake(key); },
-    resent: (key) => { if (inScope(scope, key)) worker.wake(key); },
-  }, log);
+  // Only the process that serves every agent picks up what an operator did (admin retry, resend).
+  const operatorWatch = only === undefined && options.operatorPollMs !== undefined
+    ? new OperatorWatch(new OperatorActions(store.read), {
+      retried: (key) => { if (inScope(scope, key)) router.wake(key); },
+      resent: (key) => { if (inScope(scope, key)) worker.wake(key); },
+    }, log)
+    : undefined;
 
-  const retention = new Retention(db, committer, clock);
+  const retention = new Retention(store, clock);
   const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
   const prune = () => {
     retention.prune(retentionMs).then(
@@ -181,13 +185,13 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   let pruneTimer: Scheduled | undefined;
 
   /** The one-agent runtime's lease, taken in recovery's first unit: whether its last holder stopped cleanly. */
-  const takeLease = (agentKey: string): boolean => {
-    const outcome = leases.take(agentKey, holder, clock.now());
+  const takeLease = async (tx: Tx, agentKey: string): Promise<boolean> => {
+    const outcome = await leases.take(tx, agentKey, holder, clock.now());
     if (outcome.status === "held") throw new AgentBusyError(agentKey, outcome.pid);
     return !outcome.crashed;
   };
   const renewLease = (agentKey: string) => {
-    committer.submit(() => leases.renew(agentKey, holder, clock.now())).then(
+    store.submit((tx) => leases.renew(tx, agentKey, holder, clock.now())).then(
       (kept) => {
         if (!kept) log.error({ agentKey }, "another process took over this agent; stop this one");
         // Messages stored for the agent by another process (its timers, say) are handled here.
@@ -200,19 +204,20 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
    * The full runtime: agents whose lease ended are served here again, from what the table holds. A
    * send its holder left 'sending' (it died during the send) goes out again, as after a crash here.
    */
-  const refreshLeases = () => {
-    const held = leases.heldKeys(clock.now());
-    for (const key of servedElsewhere) {
-      if (held.has(key)) continue;
-      servedElsewhere.delete(key);
-      if (!started) continue;
+  const refreshLeases = async () => {
+    const returned = await servedElsewhere.refresh();
+    // Before start, recovery finds their work in the tables.
+    if (!started) return;
+    for (const key of returned) {
       router.wake(key);
-      committer.submit(() => outbox.requeueInterrupted({ only: key })).then(
+      store.submit((tx) => outbox.requeueInterrupted(tx, { only: key })).then(
         () => worker.wake(key),
         (error: unknown) => log.warn({ err: error, agentKey: key }, "could not take back an agent's sends; the next start will"),
       );
     }
-    for (const key of held) servedElsewhere.add(key);
+  };
+  const refreshLeasesLater = () => {
+    refreshLeases().catch((error: unknown) => log.warn({ err: error }, "could not read the agents' leases; will try again"));
   };
   let leaseTimer: Scheduled | undefined;
   let isolation: Promise<void> | undefined;
@@ -240,7 +245,11 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     async accept(messages) {
       if (!started) throw new Error("The runtime is not started: call start() first.");
       const now = clock.now();
-      const outcomes = await committer.submit(() => messages.map((m) => inbox.accept(m, now)));
+      const outcomes = await store.submit(async (tx) => {
+        const stored: StoreOutcome[] = [];
+        for (const m of messages) stored.push(await inbox.accept(tx, m, now));
+        return stored;
+      });
       crashPoint("inbox.after-commit");
       return handOver(messages.map((message, i) => ({ message, outcome: outcomes[i]!, receivedAtMs: now })));
     },
@@ -251,15 +260,18 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     },
 
     async start() {
-      await operatorWatch.mark();
-      if (only === undefined) refreshLeases();
+      await operatorWatch?.mark();
+      // Before recovery: it must leave alone the agents other processes serve.
+      if (only === undefined) await refreshLeases();
       const { report, suspects } = await recover(
-        { meta, inbox, outbox, committer, runner },
+        { meta, inbox, outbox, store, runner },
         scope,
         {
           maxAttempts,
           // The full runtime's clean stop is a fact in the table; a one-agent runtime's is a released lease.
-          lastStopWasClean: only === undefined ? () => meta.take(CLEAN_STOP) !== undefined : () => takeLease(only),
+          lastStopWasClean: only === undefined
+            ? async (tx) => (await meta.take(tx, CLEAN_STOP)) !== undefined
+            : (tx) => takeLease(tx, only),
         },
         log,
         events,
@@ -283,9 +295,8 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
       if (only === undefined) {
         pruneTimer = every(clock, 3600_000, prune, { unref: true });
       }
-      leaseTimer = every(clock, LEASE_RENEW_MS, only === undefined ? refreshLeases : () => renewLease(only), { unref: true });
-      // Only the process that serves every agent picks up what an operator did (admin retry, resend).
-      if (only === undefined && options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs, clock);
+      leaseTimer = every(clock, LEASE_RENEW_MS, only === undefined ? refreshLeasesLater : () => renewLease(only), { unref: true });
+      if (operatorWatch && options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs, clock);
       return report;
     },
 
@@ -294,7 +305,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         started = false;
         pruneTimer?.cancel();
         leaseTimer?.cancel();
-        operatorWatch.stop();
+        operatorWatch?.stop();
         timers.stop();
         isolationStopping = true;
         await isolation;
@@ -303,24 +314,24 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         // Every message in progress finished: the next start need not charge a crash to any of them.
         // A runtime that never recovered says nothing: the last crash is still to be charged.
         if (recovered) {
-          await committer.submit(() => {
-            if (only === undefined) meta.set(CLEAN_STOP, String(clock.now()));
-            else leases.release(only, holder);
+          await store.submit(async (tx) => {
+            if (only === undefined) await meta.set(tx, CLEAN_STOP, String(clock.now()));
+            else await leases.release(tx, only, holder);
           });
         }
-        committer.close();
+        await store.flush();
       })();
       return stopping;
     },
 
-    flush: () => committer.flush(),
+    flush: () => store.flush(),
 
     stats: {
       unsentCount: () => outbox.unsentCount(only),
       pendingCount: () => inbox.count("pending", only),
       parkedCount: () => inbox.count("parked", only),
       residentAgents: () => router.residentAgents,
-      commits: () => ({ ...committer.stats }),
+      commits: () => ({ ...store.stats }),
     },
 
     fireDueTimers: () => timers.fireDue(),

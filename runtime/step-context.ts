@@ -5,18 +5,17 @@ import { randomUUID } from "node:crypto";
 import type { AgentContext, Message, RunOptions } from "./agent.js";
 import type { Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import { type Database, isDatabaseFault } from "./database.js";
-import { PermanentError, RetryableError, StepMisuseError, describeError } from "./errors.js";
-import type { GroupCommitter } from "./group-commit.js";
+import { PermanentError, RetryableError, StepMisuseError, StoreUnavailableError, describeError } from "./errors.js";
 import type { Journal, JournalEntry } from "./journal.js";
 import type { AgentHistory } from "./agent-history.js";
 import type { Outbox } from "./outbox.js";
 import { ReplayCursor, replayResult } from "./replay-cursor.js";
+import type { Store, Tx } from "./store.js";
 import type { TimerStore } from "./timer-store.js";
 
 export interface StepContextDeps {
-  db: Database;
-  committer: GroupCommitter;
+  /** Every write goes through it, as a unit of the next group commit. */
+  store: Store;
   journal: Journal;
   outbox: Outbox;
   timers: TimerStore;
@@ -35,7 +34,7 @@ export interface StepContextDeps {
 }
 
 /** A buffered write; runs inside the next unit this message commits. */
-type PendingWrite = () => void;
+export type PendingWrite = (tx: Tx) => Promise<void>;
 
 export class StepContext<S> implements AgentContext<S> {
   private readonly cursor: ReplayCursor;
@@ -77,8 +76,8 @@ export class StepContext<S> implements AgentContext<S> {
     }
     this.sent = true;
     this.pendingSends += 1;
-    this.buffer(seq.seq, "send", undefined, () => {
-      this.deps.outbox.enqueue(this.key, this.message.id, payload, this.deps.scheduler.now());
+    this.buffer(seq.seq, "send", undefined, async (tx) => {
+      await this.deps.outbox.enqueue(tx, this.key, this.message.id, payload, this.deps.scheduler.now());
     });
   }
 
@@ -89,8 +88,8 @@ export class StepContext<S> implements AgentContext<S> {
     this.timersChanged = true;
     this.pendingTimerChanges += 1;
     const payloadJson = JSON.stringify(payload ?? null);
-    this.buffer(seq.seq, "set-timer", id, () => {
-      this.deps.timers.arm({ id, agentKey: this.key, kind, payloadJson, fireAtMs }, this.deps.scheduler.now());
+    this.buffer(seq.seq, "set-timer", id, async (tx) => {
+      await this.deps.timers.arm(tx, { id, agentKey: this.key, kind, payloadJson, fireAtMs }, this.deps.scheduler.now());
     });
     return id;
   }
@@ -100,8 +99,8 @@ export class StepContext<S> implements AgentContext<S> {
     if (seq.recorded) return;
     this.timersChanged = true;
     this.pendingTimerChanges += 1;
-    this.buffer(seq.seq, "cancel-timer", undefined, () => {
-      this.deps.timers.cancel(timerId, this.key, this.deps.scheduler.now());
+    this.buffer(seq.seq, "cancel-timer", undefined, async (tx) => {
+      await this.deps.timers.cancel(tx, timerId, this.key, this.deps.scheduler.now());
     });
   }
 
@@ -119,7 +118,7 @@ export class StepContext<S> implements AgentContext<S> {
   private async runFirst<T>(name: string, call: string, seq: number, fn: () => Promise<T>, options: RunOptions): Promise<T> {
     crashPoint("step.before");
     // Outgoing messages queued before a slow call (a "typing…" action) go out before it.
-    if (this.pendingSends > 0) await this.commit(() => undefined);
+    if (this.pendingSends > 0) await this.commit(async () => undefined);
 
     const maxAttempts = options.maxAttempts ?? 3;
     let backoffMs = options.initialBackoffMs ?? 200;
@@ -127,7 +126,7 @@ export class StepContext<S> implements AgentContext<S> {
       try {
         const value = await this.outside(fn).then((v) => roundTripOrPermanent(name, v));
         this.cursor.checkOpen(call);
-        await this.commit(() => this.record(seq, `run:${name}`, { v: value }, null));
+        await this.commit((tx) => this.record(tx, seq, `run:${name}`, { v: value }, null));
         crashPoint("step.after-commit");
         return value;
       } catch (error) {
@@ -135,7 +134,7 @@ export class StepContext<S> implements AgentContext<S> {
         if (error instanceof StepMisuseError) throw error;
         if (error instanceof PermanentError) {
           this.cursor.checkOpen(call);
-          await this.commit(() => this.record(seq, `run:${name}`, null, describeError(error)));
+          await this.commit((tx) => this.record(tx, seq, `run:${name}`, null, describeError(error)));
           throw error;
         }
         if (attempt >= maxAttempts) throw error;
@@ -146,7 +145,7 @@ export class StepContext<S> implements AgentContext<S> {
     }
   }
 
-  async write<T>(name: string, fn: () => T): Promise<T> {
+  async write<T>(name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const step = this.cursor.begin(`write:${name}`, `ctx.write("${name}")`);
     try {
       if (step.recorded) return replayResult<T>(step.recorded);
@@ -156,18 +155,18 @@ export class StepContext<S> implements AgentContext<S> {
     }
   }
 
-  private async writeFirst<T>(name: string, seq: number, fn: () => T): Promise<T> {
+  private async writeFirst<T>(name: string, seq: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
     crashPoint("step.before");
-    const outcome = await this.commit(() => {
+    const outcome = await this.commit(async (tx) => {
       try {
         // Its own savepoint: a throwing write leaves nothing behind but its recorded error.
-        const value = this.deps.db.transaction(() => roundTrip(fn()))();
-        this.record(seq, `write:${name}`, { v: value }, null);
+        const value = await tx.savepoint(async (inner) => roundTrip(await fn(inner)));
+        await this.record(tx, seq, `write:${name}`, { v: value }, null);
         return { ok: true as const, value };
       } catch (error) {
-        // A locked or full database is not the write's outcome: fail the unit, record nothing, retry later.
-        if (isDatabaseFault(error)) throw error;
-        this.record(seq, `write:${name}`, null, describeError(error));
+        // A failing database is not the write's outcome: fail the unit, record nothing, retry later.
+        if (error instanceof StoreUnavailableError) throw error;
+        await this.record(tx, seq, `write:${name}`, null, describeError(error));
         return { ok: false as const, error };
       }
     });
@@ -177,7 +176,7 @@ export class StepContext<S> implements AgentContext<S> {
   }
 
   eraseHistory(): Promise<number> {
-    return this.write("erase-history", () => this.deps.history.erase(this.key, this.message.id));
+    return this.write("erase-history", (tx) => this.deps.history.erase(tx, this.key, this.message.id));
   }
 
   /** Hands the buffered writes to the runtime, which commits them with the message's completion. */
@@ -209,35 +208,35 @@ export class StepContext<S> implements AgentContext<S> {
     const step = this.cursor.take(name, call);
     if (step.recorded) return replayResult<T>(step.recorded);
     const value = produce();
-    this.buffer(step.seq, name, value, () => undefined);
+    this.buffer(step.seq, name, value);
     return value;
   }
 
-  private buffer(seq: number, name: string, value: unknown, write: PendingWrite): void {
-    this.pending.push(() => {
-      write();
-      this.record(seq, name, { v: value }, null);
+  private buffer(seq: number, name: string, value: unknown, write?: PendingWrite): void {
+    this.pending.push(async (tx) => {
+      if (write) await write(tx);
+      await this.record(tx, seq, name, { v: value }, null);
     });
   }
 
-  private record(seq: number, name: string, output: { v: unknown } | null, error: object | null): void {
+  private record(tx: Tx, seq: number, name: string, output: { v: unknown } | null, error: object | null): Promise<void> {
     const entry: JournalEntry = {
       seq,
       stepName: name,
       outputJson: output === null ? null : JSON.stringify(output),
       errorJson: error === null ? null : JSON.stringify(error),
     };
-    this.deps.journal.write(this.message.id, entry, this.deps.scheduler.now());
+    return this.deps.journal.write(tx, this.message.id, entry, this.deps.scheduler.now());
   }
 
   /** Commits the buffered writes, then `last`, in one unit of the shared transaction. */
-  private async commit<T>(last: () => T): Promise<T> {
+  private async commit<T>(last: (tx: Tx) => Promise<T>): Promise<T> {
     const sends = this.pendingSends > 0;
     const timerChanges = this.pendingTimerChanges > 0;
     const writes = this.drainPending();
-    const value = await this.deps.committer.submit(() => {
-      for (const write of writes) write();
-      return last();
+    const value = await this.deps.store.submit(async (tx) => {
+      for (const write of writes) await write(tx);
+      return last(tx);
     });
     if (sends) this.deps.sendsCommitted?.(this.key);
     if (timerChanges) this.deps.timersCommitted?.();

@@ -1,6 +1,6 @@
 // The timers table: armed timers by due time (wall-clock), with the time each was armed. Firing turns
 // a timer into an inbox message.
-import type { Database } from "./database.js";
+import type { Sql, Tx } from "./store.js";
 
 export interface TimerRow {
   id: string;
@@ -10,74 +10,61 @@ export interface TimerRow {
   fireAtMs: number;
 }
 
+const COLUMNS = `id, agent_key AS "agentKey", kind, payload_json AS "payloadJson", fire_at_ms AS "fireAtMs"`;
+
+const SQL = {
+  arm: `INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms, armed_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO NOTHING`,
+  cancel: `UPDATE timers SET canceled_at_ms = ? WHERE id = ? AND agent_key = ? AND fired_at_ms IS NULL`,
+  due: `SELECT ${COLUMNS} FROM timers
+    WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
+  dueFor: `SELECT ${COLUMNS} FROM timers
+    WHERE agent_key = ? AND fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
+  earliest: `SELECT MIN(fire_at_ms) AS "fireAtMs" FROM timers WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
+  earliestFor: `SELECT MIN(fire_at_ms) AS "fireAtMs" FROM timers WHERE agent_key = ? AND fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
+  fired: `UPDATE timers SET fired_at_ms = ? WHERE id = ?`,
+  // The three parameters are all "now".
+  rebase: `UPDATE timers SET fire_at_ms = fire_at_ms - (armed_at_ms - ?), armed_at_ms = ?
+    WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND armed_at_ms > ?`,
+};
+
 export class TimerStore {
-  private readonly armStmt;
-  private readonly cancelStmt;
-  private readonly dueStmt;
-  private readonly dueForStmt;
-  private readonly earliestStmt;
-  private readonly earliestForStmt;
-  private readonly firedStmt;
-  private readonly rebaseStmt;
+  constructor(private readonly committed: Sql) {}
 
-  constructor(db: Database) {
-    this.armStmt = db.prepare(
-      `INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms, armed_at_ms) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    );
-    this.cancelStmt = db.prepare(
-      `UPDATE timers SET canceled_at_ms = ? WHERE id = ? AND agent_key = ? AND fired_at_ms IS NULL`,
-    );
-    this.dueStmt = db.prepare(
-      `SELECT id, agent_key AS agentKey, kind, payload_json AS payloadJson, fire_at_ms AS fireAtMs FROM timers
-       WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
-    );
-    this.dueForStmt = db.prepare(
-      `SELECT id, agent_key AS agentKey, kind, payload_json AS payloadJson, fire_at_ms AS fireAtMs FROM timers
-       WHERE agent_key = ? AND fired_at_ms IS NULL AND canceled_at_ms IS NULL AND fire_at_ms <= ? ORDER BY fire_at_ms LIMIT 500`,
-    );
-    this.earliestStmt = db.prepare(
-      `SELECT MIN(fire_at_ms) FROM timers WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
-    ).pluck();
-    this.earliestForStmt = db.prepare(
-      `SELECT MIN(fire_at_ms) FROM timers WHERE agent_key = ? AND fired_at_ms IS NULL AND canceled_at_ms IS NULL`,
-    ).pluck();
-    this.firedStmt = db.prepare(`UPDATE timers SET fired_at_ms = ? WHERE id = ?`);
-    this.rebaseStmt = db.prepare(
-      `UPDATE timers SET fire_at_ms = fire_at_ms - (armed_at_ms - @now), armed_at_ms = @now
-       WHERE fired_at_ms IS NULL AND canceled_at_ms IS NULL AND armed_at_ms > @now`,
-    );
-  }
-
-  /** Write: run inside a unit. Arming the same id twice keeps the first. */
-  arm(timer: TimerRow, armedAtMs: number): void {
-    this.armStmt.run(timer.id, timer.agentKey, timer.kind, timer.payloadJson, timer.fireAtMs, armedAtMs);
+  /** Arming the same id twice keeps the first. */
+  async arm(tx: Tx, timer: TimerRow, armedAtMs: number): Promise<void> {
+    await tx.run(SQL.arm, [timer.id, timer.agentKey, timer.kind, timer.payloadJson, timer.fireAtMs, armedAtMs]);
   }
 
   /**
-   * Write: run inside a unit. A timer armed "later" than `nowMs` proves that the wall clock was
-   * stepped back since: it is moved back by as much as its arming time is ahead, as if armed now, so
-   * it fires at most its own delay from now instead of the step's length late. Returns how many.
+   * A timer armed "later" than `nowMs` proves that the wall clock was stepped back since: it is
+   * moved back by as much as its arming time is ahead, as if armed now, so it fires at most its own
+   * delay from now instead of the step's length late. Returns how many.
    */
-  rebaseSteppedBack(nowMs: number): number {
-    return this.rebaseStmt.run({ now: nowMs }).changes;
+  async rebaseSteppedBack(tx: Tx, nowMs: number): Promise<number> {
+    return (await tx.run(SQL.rebase, [nowMs, nowMs, nowMs])).changes;
   }
 
-  /** Write: run inside a unit. Only the agent that owns a timer can cancel it. */
-  cancel(id: string, agentKey: string, nowMs: number): boolean {
-    return this.cancelStmt.run(nowMs, id, agentKey).changes === 1;
+  /** Only the agent that owns a timer can cancel it. */
+  async cancel(tx: Tx, id: string, agentKey: string, nowMs: number): Promise<boolean> {
+    return (await tx.run(SQL.cancel, [nowMs, id, agentKey])).changes === 1;
   }
 
   /** Armed timers due by `nowMs`: every agent's, or one agent's. */
-  due(nowMs: number, agentKey?: string): TimerRow[] {
-    return (agentKey === undefined ? this.dueStmt.all(nowMs) : this.dueForStmt.all(agentKey, nowMs)) as TimerRow[];
+  async due(nowMs: number, agentKey?: string): Promise<TimerRow[]> {
+    return agentKey === undefined
+      ? this.committed.all<TimerRow>(SQL.due, [nowMs])
+      : this.committed.all<TimerRow>(SQL.dueFor, [agentKey, nowMs]);
   }
 
-  earliest(agentKey?: string): number | null {
-    return (agentKey === undefined ? this.earliestStmt.get() : this.earliestForStmt.get(agentKey)) as number | null;
+  async earliest(agentKey?: string): Promise<number | null> {
+    const row = agentKey === undefined
+      ? await this.committed.get<{ fireAtMs: number | null }>(SQL.earliest)
+      : await this.committed.get<{ fireAtMs: number | null }>(SQL.earliestFor, [agentKey]);
+    return row?.fireAtMs ?? null;
   }
 
-  markFired(id: string, nowMs: number): void {
-    this.firedStmt.run(nowMs, id);
+  async markFired(tx: Tx, id: string, nowMs: number): Promise<void> {
+    await tx.run(SQL.fired, [nowMs, id]);
   }
 }

@@ -9,12 +9,16 @@
 // in the future is moved back with the clock (TimerStore.rebaseSteppedBack), so it fires at most its
 // own delay after the step is noticed. The step is noticed when the wall clock falls behind the
 // monotonic one, and at every start (a restart may follow a step).
+//
+// Reading the earliest timer is asynchronous: when reschedules overlap (timers armed by two commits
+// in a row), only the latest one's read sets the wake-up, since an older read may predate a timer
+// armed since.
 import type { Scheduled, Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import type { GroupCommitter } from "./group-commit.js";
 import type { Inbox } from "./inbox.js";
 import type { TimerMessage } from "./agent.js";
 import type { Logger } from "./observer.js";
+import type { Store } from "./store.js";
 import type { TimerStore } from "./timer-store.js";
 
 /** Timers are re-checked at least this often, so a clock jump or a long sleep cannot strand one. */
@@ -34,11 +38,13 @@ export class TimerService {
   private skewMs: number | undefined;
   /** Armed timers may have to follow a stepped-back clock: true at start, and when a step is noticed. */
   private rebasePending = true;
+  /** Counts reschedules: only the latest one's read may set the wake-up. */
+  private reschedules = 0;
 
   constructor(
-    private readonly store: TimerStore,
+    private readonly timers: TimerStore,
     private readonly inbox: Inbox,
-    private readonly committer: GroupCommitter,
+    private readonly store: Store,
     /** Wall time for due times, and the monotonic clock and the wake-up timeout. */
     private readonly clock: Scheduler,
     private readonly deliver: (agentKey: string) => void,
@@ -50,17 +56,26 @@ export class TimerService {
   /** Re-reads the earliest armed timer and sets the one wake-up for it. */
   reschedule(minDelayMs = 0): void {
     if (this.stopped) return;
-    this.handle?.cancel();
-    this.handle = undefined;
-    const earliest = this.store.earliest(this.onlyAgentKey);
-    if (earliest === null) return;
-    this.noticeClockStep();
-    // A step back: fire now, which moves the timers back first.
-    const untilDue = this.rebasePending ? 0 : earliest - this.clock.now();
-    const delay = Math.min(Math.max(minDelayMs, untilDue), MAX_SLEEP_MS);
-    this.handle = this.clock.setTimeout(() => {
-      this.fireDue().catch(() => undefined);
-    }, delay);
+    const reschedule = ++this.reschedules;
+    const latest = () => !this.stopped && reschedule === this.reschedules;
+    this.timers.earliest(this.onlyAgentKey).then(
+      (earliest) => {
+        if (!latest()) return;
+        this.handle?.cancel();
+        this.handle = undefined;
+        if (earliest === null) return;
+        this.noticeClockStep();
+        // A step back: fire now, which moves the timers back first.
+        const untilDue = this.rebasePending ? 0 : earliest - this.clock.now();
+        const delay = Math.min(Math.max(minDelayMs, untilDue), MAX_SLEEP_MS);
+        this.wakeUpIn(delay, () => this.fireDue().catch(() => undefined));
+      },
+      (error: unknown) => {
+        if (!latest()) return;
+        this.log.error({ err: error }, `could not read the armed timers; trying again in ${RETRY_AFTER_ERROR_MS / 1000} s`);
+        this.wakeUpIn(RETRY_AFTER_ERROR_MS, () => this.reschedule(minDelayMs));
+      },
+    );
   }
 
   /**
@@ -96,23 +111,29 @@ export class TimerService {
     this.handle?.cancel();
   }
 
+  /** The one wake-up: replaces the one set before. */
+  private wakeUpIn(delayMs: number, fn: () => void): void {
+    this.handle?.cancel();
+    this.handle = this.clock.setTimeout(fn, delayMs);
+  }
+
   private async fire(): Promise<void> {
     this.noticeClockStep();
     const now = this.clock.now();
     if (this.rebasePending) {
-      const moved = await this.committer.submit(() => this.store.rebaseSteppedBack(now));
+      const moved = await this.store.submit((tx) => this.timers.rebaseSteppedBack(tx, now));
       this.rebasePending = false;
       if (moved > 0) this.log.warn({ timers: moved }, "the clock was set back; moved the armed timers back with it");
     }
-    const due = this.store.due(now, this.onlyAgentKey);
+    const due = await this.timers.due(now, this.onlyAgentKey);
     if (due.length === 0) return;
     crashPoint("timer.before-fire");
-    await this.committer.submit(() => {
+    await this.store.submit(async (tx) => {
       for (const timer of due) {
         // Payloads are written by JSON.stringify; a row edited by hand into bad JSON fires with null.
         const payload: TimerMessage = { timerId: timer.id, kind: timer.kind, payload: parseOrNull(timer.payloadJson) };
-        this.inbox.accept({ id: `timer:${timer.id}`, agentKey: timer.agentKey, kind: "timer", payload }, now);
-        this.store.markFired(timer.id, now);
+        await this.inbox.accept(tx, { id: `timer:${timer.id}`, agentKey: timer.agentKey, kind: "timer", payload }, now);
+        await this.timers.markFired(tx, timer.id, now);
       }
     });
     for (const key of new Set(due.map((t) => t.agentKey))) this.deliver(key);

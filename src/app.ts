@@ -1,11 +1,11 @@
-// Wiring only: config → database → runtime with the media-tracker agent → front door (webhook or
+// Wiring only: config → store → runtime with the media-tracker agent → front door (webhook or
 // polling) → HTTP server. Returns a handle that stops everything in order.
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type BetterSqlite3 from "better-sqlite3";
 import { type Api, GrammyError, HttpError } from "grammy";
 import {
-  type Clock, type Database, DatabaseTooNewError, Introspection, type Runtime, createRuntime, migrate, openDatabase, readMigrations,
+  type Clock, Introspection, type Runtime, type SqliteStore, type Store, type WriteLock, createRuntime,
 } from "../runtime/index.js";
+import { openSqliteFile } from "../runtime/sqlite/sqlite-file.js";
 import { COMMAND_MENU, createMediaTrackerAgent } from "../agents/media-tracker/agent.js";
 import { EPISODE_CHECK_KEY, EPISODE_CHECK_START } from "../agents/media-tracker/alerts/check.js";
 import { createAgentDeps } from "./agent-deps.js";
@@ -17,6 +17,7 @@ import { MAIN_THREAD, SharedWriteLock, newLockMemory } from "./ingest/write-lock
 import type { AppLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { DatabaseOpenError } from "./start-errors.js";
+import { type Storage, openStorage } from "./storage.js";
 import { createTelegramApi } from "./telegram/api.js";
 import { createDeliver } from "./telegram/deliver.js";
 import { createFileSource } from "./telegram/files.js";
@@ -25,13 +26,15 @@ import { type Poller, startPolling } from "./telegram/polling.js";
 import type { UpdateRoute } from "./telegram/update.js";
 import { botIdOf, updateMessage } from "./telegram/update-key.js";
 
-export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
-
 export interface App {
   runtime: Runtime;
   /** Set when BACKUP_EVERY_HOURS is. */
   backups?: ScheduledBackups;
-  db: Database;
+  /** Where everything is kept; closed by `stop`. */
+  store: Store;
+  storage: Storage;
+  /** SQLite only: the file's own connection (the store's writer), for SQLite tools and tests that read the file. */
+  readonly db: BetterSqlite3.Database;
   /** Where HTTP is served: by the ingest thread in webhook mode, on this thread in polling mode. */
   http: Pick<HttpServer, "port" | "close">;
   api: Api;
@@ -51,28 +54,42 @@ export interface AppOptions {
 }
 
 /**
- * Opens the database file (creating it and its folder) with its migrations applied. Throws a
- * DatabaseOpenError or a DatabaseTooNewError, each with a one-line message naming what to do.
+ * Opens the SQLite file (creating it and its folder) as the store the bot runs on, with both schemas
+ * brought up to this release. Throws a DatabaseOpenError or a DatabaseTooNewError, each with a
+ * one-line message naming what to do.
  */
-export function openAppDatabase(file: string): Database {
-  let db: Database;
+export async function openAppStore(file: string, options: { writeLock?: WriteLock } = {}): Promise<SqliteStore> {
+  const storage = await openStorage({ DATABASE_PATH: file, DATABASE_URL: undefined }, { sqlite: options });
+  return (storage as Extract<Storage, { dialect: "sqlite" }>).store;
+}
+
+/**
+ * The same file as one plain connection, schemas migrated, for SQLite tools and tests that read or
+ * edit the file directly (the bot runs on `openAppStore`). Throws as `openAppStore` does.
+ */
+export async function openAppDatabase(file: string): Promise<BetterSqlite3.Database> {
+  await (await openAppStore(file)).close();
   try {
-    db = openDatabase(file);
+    return openSqliteFile(file);
   } catch (error) {
     throw new DatabaseOpenError(file, error);
   }
-  try {
-    migrate(db, readMigrations(MIGRATIONS_DIR));
-  } catch (error) {
-    db.close();
-    throw error instanceof DatabaseTooNewError ? error : new DatabaseOpenError(file, error);
-  }
-  return db;
+}
+
+/** The SQLite writer connection; with DATABASE_URL there is no file, and asking for one is a mistake. */
+function sqliteFileOf(storage: Storage): BetterSqlite3.Database {
+  if (storage.dialect !== "sqlite") throw new Error("app.db is the SQLite file's connection; this bot runs on PostgreSQL (DATABASE_URL).");
+  return storage.store.database;
 }
 
 export async function startApp(config: Config, log: AppLogger, options: AppOptions = {}): Promise<App> {
   const token = requireToken(config);
-  const db = openAppDatabase(config.DATABASE_PATH);
+  // Webhook mode: the ingest thread writes inbox rows through its own store; both stores take this
+  // lock around their transactions (see WriteLock in runtime/sqlite/sqlite-store.ts).
+  // (PostgreSQL needs no such lock: the server orders the transactions of every connection.)
+  const lockMemory = config.WEBHOOK_URL && !config.DATABASE_URL ? newLockMemory() : undefined;
+  const storage = await openStorage(config, lockMemory ? { sqlite: { writeLock: new SharedWriteLock(lockMemory, MAIN_THREAD) } } : {});
+  const store = storage.store;
   const api = createTelegramApi(token, config.TELEGRAM_API_ROOT);
   const files = createFileSource(api, token, config.TELEGRAM_API_ROOT, { timeoutMs: config.TELEGRAM_FILE_TIMEOUT_SECONDS * 1000 });
   // The bot's username tells its own "/cmd@name" commands in a group from other bots'.
@@ -80,7 +97,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
   let runtime: Runtime | undefined;
   const episodeCheckMs = Math.round(config.EPISODE_CHECK_HOURS * 3_600_000);
   const agent = createMediaTrackerAgent({
-    ...createAgentDeps(db, config, files, log, {
+    ...createAgentDeps(store, config, files, log, {
       ...(options.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: options.metadataTimeoutMs } : {}),
     }),
     botUsername: me.username,
@@ -93,21 +110,17 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     },
   });
 
-  const introspection = new Introspection(db);
+  const introspection = new Introspection(store.read);
   const metrics = createMetrics({
-    outboxPending: () => runtime?.stats.unsentCount() ?? 0,
-    inboxPending: () => runtime?.stats.pendingCount() ?? 0,
+    outboxPending: async () => (await runtime?.stats.unsentCount()) ?? 0,
+    inboxPending: async () => (await runtime?.stats.pendingCount()) ?? 0,
     agentsResident: () => runtime?.stats.residentAgents() ?? 0,
     inboxParked: () => introspection.parkedCount(),
     outboxFailed: () => introspection.failedSendCount(),
     commits: () => runtime?.stats.commits() ?? { commits: 0, units: 0 },
   });
-  // Webhook mode: the ingest thread writes inbox rows on its own connection; both threads' group
-  // commits take this lock around their transactions (see runtime/group-commit.ts).
-  const lockMemory = config.WEBHOOK_URL ? newLockMemory() : undefined;
   runtime = createRuntime({
-    db,
-    writeLock: lockMemory && new SharedWriteLock(lockMemory, MAIN_THREAD),
+    store,
     agent,
     deliver: createDeliver(api),
     // Telegram: about 30 messages/s overall, 1/s per private chat, 20/min per group (negative ids).
@@ -150,11 +163,13 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     // (503, then 200 once ready) while the stored work is recovered. In webhook mode the ingest
     // thread serves HTTP: it stores updates, answers 503 until `accepting` (Telegram retries), and
     // tells this thread what it committed.
-    if (lockMemory && webhookPath) {
+    if (webhookPath) {
       ingest = await startIngestThread({
         settings: {
           databasePath: config.DATABASE_PATH, host: config.HOST, port: config.PORT, webhookPath, secret: config.WEBHOOK_SECRET!,
-          botId, logLevel: config.LOG_LEVEL, lockMemory,
+          botId, logLevel: config.LOG_LEVEL,
+          ...(lockMemory ? { lockMemory } : {}),
+          ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
         },
         log,
         stored: (messages) => rt.committedElsewhere(messages),
@@ -205,20 +220,21 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
     polling?.stop();
     await http?.close();
     await rt.stop();
-    db.close();
+    await storage.close();
     throw error;
   }
   setState({ ready: true });
   const server = http;
 
-  const backups: ScheduledBackups | undefined = config.BACKUP_EVERY_HOURS === undefined ? undefined : startScheduledBackups({
-    db, dir: config.BACKUP_DIR, everyMs: config.BACKUP_EVERY_HOURS * 3600_000, keep: config.BACKUP_KEEP, log,
+  // Scheduled backups copy the SQLite file; with DATABASE_URL the config refuses BACKUP_EVERY_HOURS (pg_dump's job).
+  const backups: ScheduledBackups | undefined = config.BACKUP_EVERY_HOURS === undefined || storage.dialect !== "sqlite" ? undefined : startScheduledBackups({
+    db: storage.store.database, dir: config.BACKUP_DIR, everyMs: config.BACKUP_EVERY_HOURS * 3600_000, keep: config.BACKUP_KEEP, log,
     done: (outcome) => metrics.backups.inc({ outcome }),
   });
 
   let stopping: Promise<void> | undefined;
   return {
-    runtime: rt, db, http: server, api, polling, backups, ingest,
+    runtime: rt, store, storage, get db() { return sqliteFileOf(storage); }, http: server, api, polling, backups, ingest,
     stop() {
       stopping ??= (async () => {
         setState({ ready: false });
@@ -229,7 +245,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
         files.stop();
         await rt.stop();
         await backups?.stop();
-        db.close();
+        await storage.close();
       })();
       return stopping;
     },

@@ -35,8 +35,10 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (++signals > 1) {
       log.warn("second signal: exiting now");
-      app.runtime.flush();
-      process.exit(1);
+      // What is queued is committed first, unless the database does not answer within a second.
+      setTimeout(() => process.exit(1), 1000).unref();
+      void app.runtime.flush().finally(() => process.exit(1));
+      return;
     }
     log.info({ signal }, "stopping: finishing the work in progress");
     app.stop().then(

@@ -11,13 +11,14 @@ export interface Metrics {
   backups: client.Counter<"outcome">;
 }
 
+/** Each read when /metrics is asked for; counts of rows are reads of the database, hence may be promises. */
 export interface MetricGauges {
-  outboxPending(): number;
-  inboxPending(): number;
+  outboxPending(): number | Promise<number>;
+  inboxPending(): number | Promise<number>;
   agentsResident(): number;
   /** Parked messages and failed sends: what `npm run admin parked` and `admin outbox` list. */
-  inboxParked(): number;
-  outboxFailed(): number;
+  inboxParked(): number | Promise<number>;
+  outboxFailed(): number | Promise<number>;
   /** The group committer's transactions (each one fsync) and the units they carried. */
   commits(): { commits: number; units: number };
 }
@@ -45,8 +46,8 @@ export function createMetrics(gauges: MetricGauges): Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registry],
   });
-  const gauge = (name: string, help: string, read: () => number) =>
-    new client.Gauge({ name: `media_tracker_${name}`, help, registers: [registry], collect() { this.set(read()); } });
+  const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
+    new client.Gauge({ name: `media_tracker_${name}`, help, registers: [registry], async collect() { this.set(await read()); } });
   gauge("outbox_pending", "Outgoing messages not yet delivered.", gauges.outboxPending);
   gauge("inbox_pending", "Messages waiting to be handled.", gauges.inboxPending);
   gauge("agents_resident", "Agents held in memory.", gauges.agentsResident);

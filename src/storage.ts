@@ -15,6 +15,7 @@ import { type SqliteStore, type SqliteStoreOptions, openSqliteStore } from "../r
 import type { Dialect, Sql, Store } from "../runtime/store.js";
 import type { Config } from "./config.js";
 import { DatabaseOpenError } from "./start-errors.js";
+import { prepareMediaStore } from "./store/prepare.js";
 
 /** The application's SQLite migrations, found from this file (in the bundle too: see src/build.mjs). */
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
@@ -60,6 +61,8 @@ export async function openStorage(config: StorageConfig, options: OpenStorageOpt
     // A unit of its own, submitted only once the runtime's committed: queued together, they would
     // share a transaction in which a failed first unit does not stop the second.
     await storage.store.submit((tx) => migrate(tx, appMigrations(storage.dialect)));
+    // Rows from before search_text was kept get theirs (one read once done).
+    await prepareMediaStore(storage.store);
   } catch (error) {
     await storage.close().catch(() => undefined);
     if (error instanceof DatabaseTooNewError) throw error;

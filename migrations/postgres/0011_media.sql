@@ -1,6 +1,6 @@
 -- The media tables on PostgreSQL: what SQLite's migrations 0002 to 0011 built, as one migration.
 -- It is numbered 11 so that a later migration has the same number in both folders: the next change
--- to these tables is 0012 here and 0012 in migrations/, and each folder says it its own way.
+-- to these tables is 0012 here and 0012 in migrations/, each written in its own database's SQL.
 -- Times are epoch milliseconds (BIGINT); ids that a provider gives may pass 2^31 (BIGINT); ratings
 -- are DOUBLE PRECISION; JSON is kept as TEXT, as on SQLite. Text that is sorted or compared by range
 -- (ids, chat ids, event days) is COLLATE "C": byte order, as SQLite compares, whatever the

@@ -81,5 +81,5 @@ export function isSqliteFault(error: unknown): boolean {
 export function asStoreError(error: unknown): unknown {
   if (error instanceof StoreUnavailableError || !isSqliteFault(error)) return error;
   const code = (error as { code: string }).code;
-  return new StoreUnavailableError(`The SQLite database failed (${code}): ${(error as Error).message}`, { cause: error });
+  return new StoreUnavailableError(`The SQLite database failed (${code}): ${(error as Error).message}`, { cause: error, code });
 }

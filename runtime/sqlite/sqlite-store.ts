@@ -2,8 +2,9 @@
 // connection for committed data. Nothing else in the process may write to the file, unless it
 // shares a WriteLock with this store (the ingest thread's store does).
 import type BetterSqlite3 from "better-sqlite3";
+import { StoreUnavailableError } from "../errors.js";
 import { UnitTx } from "../unit-tx.js";
-import type { CommitStats, Store, Unit } from "../store.js";
+import type { CommitStats, RunResult, Sql, Store, Unit } from "../store.js";
 import { type SqliteFileOptions, openSqliteFile } from "./sqlite-file.js";
 import { SqliteSql, asStoreError } from "./sqlite-sql.js";
 
@@ -33,6 +34,8 @@ export class SqliteStore implements Store {
   readonly read: SqliteSql;
   readonly stats: CommitStats = { commits: 0, units: 0 };
   private readonly writer: SqliteSql;
+  /** The writer as the units of a batch see it. */
+  private readonly batchSql: Sql;
   private queue: Queued[] = [];
   private scheduled = false;
   private closed = false;
@@ -46,6 +49,7 @@ export class SqliteStore implements Store {
   constructor(readonly file: string, options: SqliteStoreOptions = {}) {
     this.database = openSqliteFile(file, options);
     this.writer = new SqliteSql(this.database);
+    this.batchSql = new BatchSql(this.writer);
     // An in-memory database has one connection: reads share it (tests only; a batch is synchronous there).
     this.read = file === ":memory:" ? this.writer : new SqliteSql(openSqliteFile(file, { ...options, readOnly: true }));
     this.lock = options.writeLock;
@@ -90,10 +94,12 @@ export class SqliteStore implements Store {
       writer.runNow("BEGIN IMMEDIATE");
       for (const item of batch) {
         writer.runNow("SAVEPOINT unit");
-        const tx = new UnitTx(writer);
+        const tx = new UnitTx(this.batchSql);
         try {
           const value = await item.work(tx);
           tx.close();
+          // A unit that went on after a fault ended the transaction (its statements were refused).
+          if (!this.database.inTransaction) throw transactionEnded();
           writer.runNow("RELEASE unit");
           outcomes.push({ ok: true, value });
         } catch (error) {
@@ -129,6 +135,41 @@ export class SqliteStore implements Store {
       else item.reject(outcome.error);
     });
   }
+}
+
+/**
+ * The writer as a unit sees it: once SQLite has ended the batch's transaction on its own after a
+ * fault (disk full, an I/O error), every statement is refused, since it would run outside any
+ * transaction and commit alone, and a SAVEPOINT would even open a new one.
+ */
+class BatchSql implements Sql {
+  readonly dialect = "sqlite" as const;
+
+  constructor(private readonly writer: SqliteSql) {}
+
+  all<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.ended() ?? this.writer.all<R>(sql, params);
+  }
+
+  get<R>(sql: string, params?: readonly unknown[]): Promise<R | undefined> {
+    return this.ended() ?? this.writer.get<R>(sql, params);
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<RunResult> {
+    return this.ended() ?? this.writer.run(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.ended() ?? this.writer.exec(script);
+  }
+
+  private ended(): Promise<never> | undefined {
+    return this.writer.db.inTransaction ? undefined : Promise.reject(transactionEnded());
+  }
+}
+
+function transactionEnded(): StoreUnavailableError {
+  return new StoreUnavailableError("SQLite ended the transaction after a fault: nothing of this batch is written.");
 }
 
 /** Opens a SQLite file as a Store (see SqliteStore); migrations are the caller's next step. */

@@ -94,7 +94,7 @@ export async function startIngestThread(options: IngestThreadOptions): Promise<I
       });
       worker.once("exit", (code) => {
         // A thread killed inside a transaction would otherwise hold the main thread's writes forever.
-        releaseDeadOwner(options.settings.lockMemory, INGEST_THREAD);
+        if (options.settings.lockMemory) releaseDeadOwner(options.settings.lockMemory, INGEST_THREAD);
         if (listening && closing === undefined) void died(code);
       });
     });

@@ -3,15 +3,18 @@ import type { CommittedMessage } from "../../runtime/index.js";
 
 /** Given to the ingest thread at its start. */
 export interface IngestSettings {
+  /** SQLite: the file, shared with the main thread under `lockMemory`'s write lock. */
   databasePath: string;
+  /** PostgreSQL (DATABASE_URL): the thread opens a small pool of its own; no lock is shared. */
+  databaseUrl?: string;
   host: string;
   port: number;
   webhookPath: string;
   secret: string;
   botId: string;
   logLevel: string;
-  /** The write lock shared with the main thread's committer (write-lock.ts). */
-  lockMemory: SharedArrayBuffer;
+  /** SQLite: the write lock shared with the main thread's store (write-lock.ts). */
+  lockMemory?: SharedArrayBuffer;
   maxBodyBytes?: number;
 }
 

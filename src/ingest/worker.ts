@@ -1,24 +1,24 @@
 // The ingest thread (node:worker_threads): the HTTP server in webhook mode. It checks each update,
-// stores it in the inbox on its own SQLite connection with its own group commit, answers 200 once
+// stores it in the inbox through its own SQLite store (its own group commit), answers 200 once
 // that commit is durable, then tells the main thread which agents have new messages. It never runs
 // an agent and never writes anything but inbox rows.
 import { parentPort, workerData } from "node:worker_threads";
-import { type AcceptOutcome, type CommittedMessage, GroupCommitter, Inbox, crashPoint, openDatabase } from "../../runtime/index.js";
+import { type AcceptOutcome, type CommittedMessage, Inbox, type Store, crashPoint, openSqliteStore } from "../../runtime/index.js";
 import { startHttpServer } from "../http/server.js";
 import { createLogger } from "../log.js";
 import { updateMessage } from "../telegram/update-key.js";
 import { createWebhookHandler, reply } from "../telegram/webhook.js";
 import type { FromIngest, IngestSettings, ToIngest } from "./protocol.js";
 import { INGEST_THREAD, SharedWriteLock } from "./write-lock.js";
+import { secretsOf } from "../storage.js";
 
 const port = parentPort!;
 const settings = workerData as IngestSettings;
 const post = (message: FromIngest) => port.postMessage(message);
 
-const log = createLogger(settings.logLevel, [settings.secret], { write: (line: string) => post({ type: "log", line }) });
-const db = openDatabase(settings.databasePath);
-const committer = new GroupCommitter(db, new SharedWriteLock(settings.lockMemory, INGEST_THREAD));
-const inbox = new Inbox(db);
+const log = createLogger(settings.logLevel, [settings.secret, ...secretsOf(settings.databaseUrl)], { write: (line: string) => post({ type: "log", line }) });
+const store: Store = await openStore();
+const inbox = new Inbox(store.read);
 
 let ready = false;
 let accepting = false;
@@ -37,7 +37,7 @@ async function accept(...[update, route, json]: Parameters<Parameters<typeof cre
   // The single call that decides what is stored for an update (kept one call: see update-key.ts).
   const message = updateMessage(settings.botId, update, route, json);
   const receivedAtMs = Date.now();
-  const outcome = await committer.submit(() => inbox.accept(message, receivedAtMs));
+  const outcome = await store.submit((tx) => inbox.accept(tx, message, receivedAtMs));
   // Committed, the main thread not told yet: recovery at the next start finds the row pending.
   crashPoint("ingest.after-commit");
   if (notices.length === 0) setImmediate(sendNotices);
@@ -67,7 +67,7 @@ const server = await startHttpServer(settings.host, settings.port, {
     }),
 }, log).catch((error: NodeJS.ErrnoException & { port?: number; address?: string }) => {
   post({ type: "listen-failed", error: { message: error.message, code: error.code, port: error.port, address: error.address, syscall: error.syscall } });
-  db.close();
+  void store.close();
   return undefined;
 });
 
@@ -90,9 +90,17 @@ if (server) {
 async function close(): Promise<void> {
   ready = false;
   await server!.close();
-  committer.close();
+  await store.close();
   sendNotices();
-  db.close();
   post({ type: "closed" });
   port.close();
+}
+
+/** SQLite: its own connection under the shared write lock; PostgreSQL: a small pool of its own (loaded only then). */
+async function openStore(): Promise<Store> {
+  if (settings.databaseUrl) {
+    const { openPostgresStore } = await import("../../runtime/postgres/postgres-store.js");
+    return openPostgresStore(settings.databaseUrl, { poolSize: 4, applicationName: "media-tracker ingest" });
+  }
+  return openSqliteStore(settings.databasePath, settings.lockMemory ? { writeLock: new SharedWriteLock(settings.lockMemory, INGEST_THREAD) } : {});
 }

@@ -1,4 +1,4 @@
-// The write lock the main thread and the ingest thread share (see WriteLock in runtime/group-commit.ts):
+// The write lock the main thread and the ingest thread share (see WriteLock in runtime/sqlite/sqlite-store.ts):
 // one Int32 in shared memory holding the owner's number, 0 when free. It only orders the two threads'
 // transactions; SQLite's own lock still guards the file against other processes.
 import type { WriteLock } from "../../runtime/index.js";

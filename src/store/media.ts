@@ -116,8 +116,8 @@ function mediaReader(sql: Sql): MediaReader {
     },
     async count(chatId, query = {}) {
       const { clause, params } = where(chatId, query);
-      const row = await sql.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM entries WHERE ${clause}`, params);
-      return Number(row?.n ?? 0);
+      const row = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM entries WHERE ${clause}`, params);
+      return row?.n ?? 0;
     },
     async everything(chatId) {
       // Entries first, then their events: whatever events an entry read here has were committed

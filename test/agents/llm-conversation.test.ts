@@ -99,7 +99,7 @@ async function startBot(model?: LanguageModel): Promise<Bot> {
   await runtime.start();
   let update = 1;
   const idle = () =>
-    time.waitFor(() => runtime.stats.pendingCount() === 0 && runtime.stats.unsentCount() === 0, { what: "the bot idle" });
+    time.waitFor(async () => (await runtime.stats.pendingCount()) === 0 && (await runtime.stats.unsentCount()) === 0, { what: "the bot idle" });
   const accept = async (chat: number, kind: string, event: (u: number) => ChatEvent) => {
     const u = update++;
     await runtime.accept([{ id: `tg:${u}`, agentKey: String(chat), kind, payload: eventPayload(event(u)) }]);

@@ -41,9 +41,6 @@ export function outboxRows(t: TestApp, chatId: number): Array<{ status: string; 
 }
 
 export function inboxCounts(t: TestApp): { pending: number; done: number; parked: number } {
-  return {
-    pending: t.app.runtime.stats.pendingCount(),
-    done: t.app.db.prepare("SELECT COUNT(*) FROM inbox WHERE status = 'done'").pluck().get() as number,
-    parked: t.app.runtime.stats.parkedCount(),
-  };
+  const count = (status: string) => t.app.db.prepare("SELECT COUNT(*) FROM inbox WHERE status = ?").pluck().get(status) as number;
+  return { pending: count("pending"), done: count("done"), parked: count("parked") };
 }

@@ -50,7 +50,7 @@ async function runCheck(app: TestApp, clock: { t: number }, advanceMs = HOUR): P
   const before = checksDone(app);
   clock.t += advanceMs;
   await app.app.runtime.fireDueTimers();
-  await app.api.waitFor(() => checksDone(app) > before && app.app.runtime.stats.pendingCount() === 0 && app.app.runtime.stats.unsentCount() === 0);
+  await app.api.waitFor(async () => checksDone(app) > before && (await app.app.runtime.stats.pendingCount()) === 0 && (await app.app.runtime.stats.unsentCount()) === 0);
 }
 
 function alerts(app: TestApp, chatId: number): RecordedCall[] {

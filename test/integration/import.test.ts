@@ -153,7 +153,7 @@ describe("hostile files get one short answer", () => {
   async function answersTo(app: TestApp, chatId: number, name: string, bytes: string): Promise<string[]> {
     const before = app.replies(chatId).length;
     await sendFile(app, chatId, name, bytes);
-    await app.api.waitFor(() => app.app.runtime.stats.pendingCount() === 0 && app.app.runtime.stats.unsentCount() === 0);
+    await app.api.waitFor(async () => (await app.app.runtime.stats.pendingCount()) === 0 && (await app.app.runtime.stats.unsentCount()) === 0);
     return app.replies(chatId).slice(before);
   }
 

@@ -2,7 +2,8 @@
 // alone (`onlyAgentKey`). Neither takes over the other's messages, sends, timers or crash accounting,
 // and a row one of them claimed is never sent by the other.
 import { describe, expect, it } from "vitest";
-import { AgentBusyError, type AgentContext, type Database, defineAgent } from "../../runtime/index.js";
+import { AgentBusyError, type AgentContext, defineAgent } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { freshKey, inboxRow, inboxStatus, outboxRows, recordingDeliver, useRuntimeFixture } from "./harness.js";
 
 const fixture = useRuntimeFixture();
@@ -36,7 +37,7 @@ const meta = (db: Database, key: string) => db.prepare("SELECT value FROM runtim
 
 describe("a runtime serving one agent beside the bot", () => {
   it("handles only its agent: other agents' messages, sends in flight and timers stay as they were", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const [mine, other] = [freshKey("console"), freshKey("bot-chat")];
     // As a crashed bot leaves things: another chat's message never handled, a send in flight, a due timer.
     insertPending(temp.db, `${other}-1`, other);
@@ -45,7 +46,7 @@ describe("a runtime serving one agent beside the bot", () => {
     insertDueTimer(temp.db, `${other}-timer`, other);
     const delivery = recordingDeliver();
 
-    const { runtime, report } = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver, onlyAgentKey: mine });
+    const { runtime, report } = await fixture.start({ store: temp.store, agent: echo, deliver: delivery.deliver, onlyAgentKey: mine });
     await runtime.accept([{ id: `${mine}-1`, agentKey: mine, kind: "text", payload: "hi" }]);
     await fixture.waitFor(() => delivery.calls.length === 1);
     await runtime.fireDueTimers();
@@ -56,18 +57,18 @@ describe("a runtime serving one agent beside the bot", () => {
     expect(inboxRow(temp.db, `${other}-1`)).toMatchObject({ status: "pending", attempts: 0 });
     expect(outboxRows(temp.db, other).map((r) => r.status)).toEqual(["sending", "pending"]);
     expect(temp.db.prepare("SELECT fired_at_ms FROM timers WHERE id = ?").pluck().get(`${other}-timer`)).toBeNull();
-    expect(runtime.stats.pendingCount()).toBe(0);
-    expect(runtime.stats.unsentCount()).toBe(0);
+    expect(await runtime.stats.pendingCount()).toBe(0);
+    expect(await runtime.stats.unsentCount()).toBe(0);
     await runtime.stop();
     // The bot's own fact: its next start must still charge its crash to the chat's message.
     expect(meta(temp.db, "clean_stop")).toBeUndefined();
   });
 
   it("refuses to start while another live runtime serves the agent, and takes over the lease of one that died", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey("console");
-    const first = await fixture.start({ db: temp.db, agent: echo, deliver: recordingDeliver().deliver, onlyAgentKey: key });
-    await expect(fixture.start({ db: temp.db, agent: echo, deliver: recordingDeliver().deliver, onlyAgentKey: key })).rejects.toBeInstanceOf(AgentBusyError);
+    const first = await fixture.start({ store: temp.store, agent: echo, deliver: recordingDeliver().deliver, onlyAgentKey: key });
+    await expect(fixture.start({ store: temp.store, agent: echo, deliver: recordingDeliver().deliver, onlyAgentKey: key })).rejects.toBeInstanceOf(AgentBusyError);
     await first.runtime.stop();
     expect(meta(temp.db, `serving:${key}`)).toBeUndefined();
 
@@ -77,21 +78,21 @@ describe("a runtime serving one agent beside the bot", () => {
     );
     insertPending(temp.db, `${key}-left`, key);
     const delivery = recordingDeliver();
-    const second = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver, onlyAgentKey: key });
+    const second = await fixture.start({ store: temp.store, agent: echo, deliver: delivery.deliver, onlyAgentKey: key });
     await fixture.waitFor(() => inboxStatus(temp.db, `${key}-left`) === "done");
     expect(second.report.agentsWithMessages).toEqual([key]);
     expect(inboxRow(temp.db, `${key}-left`)!.attempts).toBe(1);
   });
 
   it("is left alone by the full runtime while it runs, and handed back when it stops", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const [console_, chat] = [freshKey("console"), freshKey("bot-chat")];
     const consoleDelivery = recordingDeliver();
-    const one = await fixture.start({ db: temp.db, agent: echo, deliver: consoleDelivery.deliver, onlyAgentKey: console_ });
+    const one = await fixture.start({ store: temp.store, agent: echo, deliver: consoleDelivery.deliver, onlyAgentKey: console_ });
     // The console's message waits in the table, as it would when the bot restarts at that moment.
     insertPending(temp.db, `${console_}-1`, console_);
     const botDelivery = recordingDeliver();
-    const bot = await fixture.start({ db: temp.db, agent: echo, deliver: botDelivery.deliver });
+    const bot = await fixture.start({ store: temp.store, agent: echo, deliver: botDelivery.deliver });
     await bot.runtime.accept([
       { id: `${chat}-1`, agentKey: chat, kind: "text", payload: "for the bot" },
       { id: `${console_}-2`, agentKey: console_, kind: "text", payload: "also the console's" },
@@ -112,7 +113,7 @@ describe("a runtime serving one agent beside the bot", () => {
   });
 
   it("takes back the chat of a console that stopped renewing its lease, and sends what it left in flight", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey("console");
     // A console that has stopped renewing (it hangs, or died) left a message and a reply being printed.
     temp.db.prepare("INSERT INTO runtime_meta (key, value) VALUES (?, ?)").run(
@@ -121,7 +122,7 @@ describe("a runtime serving one agent beside the bot", () => {
     insertPending(temp.db, `${key}-1`, key);
     insertSend(temp.db, key, "sending");
     const delivery = recordingDeliver();
-    const bot = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver });
+    const bot = await fixture.start({ store: temp.store, agent: echo, deliver: delivery.deliver });
     await fixture.pass(50);
     expect(bot.report).toMatchObject({ agentsWithMessages: [], agentsWithSends: [], interruptedSends: 0 });
     expect(delivery.calls).toEqual([]);
@@ -133,10 +134,10 @@ describe("a runtime serving one agent beside the bot", () => {
   });
 
   it("never sends a row another process has claimed: the claim is a compare-and-set", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     const delivery = recordingDeliver();
-    const { runtime } = await fixture.start({ db: temp.db, agent: echo, deliver: delivery.deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent: echo, deliver: delivery.deliver });
     // Another process on the database claimed the chat's earlier reply and is sending it right now.
     insertSend(temp.db, key, "sending");
     await runtime.accept([{ id: `${key}-1`, agentKey: key, kind: "text", payload: "hi" }]);

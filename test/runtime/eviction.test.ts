@@ -22,10 +22,10 @@ function gatedAgent(gates: Map<string, Deferred>) {
 
 describe("resident agent limit", () => {
   it("keeps one message at a time per agent when the limit is reached while other agents are busy", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const gates = new Map<string, Deferred>();
     const { agent, starts } = gatedAgent(gates);
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, maxResidentAgents: 1 });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, maxResidentAgents: 1 });
     const [busyKey, key] = [freshKey("busy"), freshKey("b")];
     const [busy, b1, b2] = [freshKey("busy"), freshKey("b1"), freshKey("b2")];
     gates.set(busy, deferred());
@@ -50,9 +50,9 @@ describe("resident agent limit", () => {
   });
 
   it("drops idle agents from memory beyond the limit and rebuilds them from storage", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { agent } = gatedAgent(new Map());
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, maxResidentAgents: 2 });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, maxResidentAgents: 2 });
     const keys = [freshKey(), freshKey(), freshKey(), freshKey()];
 
     for (const key of keys) {

@@ -1,20 +1,20 @@
-// Shared pieces for the runtime tests: a per-test fixture that stops runtimes and closes databases
+// Shared pieces for the runtime tests: a per-test fixture that stops runtimes and closes stores
 // and runs them on virtual time, a fake clock, deferred promises, a recording deliver function and
 // small database readers.
 import { randomUUID } from "node:crypto";
 import { afterEach } from "vitest";
 import {
   type Clock,
-  type Database,
   type Deliver,
   type DeliveryResult,
   type Logger,
   type Runtime,
   type RuntimeOptions,
   type RecoveryReport,
+  type SqliteStore,
   createRuntime,
 } from "../../runtime/index.js";
-import { type TempDatabase, reopen, tempDatabase } from "../support/temp-database.js";
+import { type Database, type OpenedStore, type TempStore, reopenStore, tempStore } from "../support/temp-database.js";
 import { VirtualScheduler } from "../support/virtual-time.js";
 
 let keyCounter = 0;
@@ -139,8 +139,8 @@ export function inboxStatus(db: Database, id: string): InboxRowView["status"] | 
  */
 export function createFixture() {
   let runtimes: Runtime[] = [];
-  let extraDbs: Database[] = [];
-  let temps: TempDatabase[] = [];
+  let extraStores: SqliteStore[] = [];
+  let temps: TempStore[] = [];
   let time = new VirtualScheduler();
 
   return {
@@ -159,16 +159,16 @@ export function createFixture() {
     pass(ms = 50): Promise<void> {
       return time.advance(ms);
     },
-    temp(): TempDatabase {
-      const temp = tempDatabase();
+    async temp(): Promise<TempStore> {
+      const temp = await tempStore();
       temps.push(temp);
       return temp;
     },
     /** Opens the file again (a restarted process); closed after the test. */
-    reopen(file: string): Database {
-      const db = reopen(file);
-      extraDbs.push(db);
-      return db;
+    async reopen(file: string): Promise<OpenedStore> {
+      const opened = await reopenStore(file);
+      extraStores.push(opened.store);
+      return opened;
     },
     /** Creates a runtime, registers it for stopping after the test, and starts it. */
     async start<S>(options: RuntimeOptions<S>): Promise<{ runtime: Runtime; report: RecoveryReport }> {
@@ -179,10 +179,10 @@ export function createFixture() {
     },
     async cleanup(): Promise<void> {
       for (const runtime of runtimes) await runtime.stop();
-      for (const db of extraDbs) if (db.open) db.close();
-      for (const temp of temps) temp.close();
+      for (const store of extraStores) await store.close();
+      for (const temp of temps) await temp.close();
       runtimes = [];
-      extraDbs = [];
+      extraStores = [];
       temps = [];
       time = new VirtualScheduler();
     },
@@ -205,8 +205,8 @@ export function runtimeFixture(onTestFinished: (fn: () => Promise<void>) => void
   return fixture;
 }
 
-/** Stops a runtime and closes its database: what a process exit leaves behind is the file. */
-export async function shutDown(runtime: Runtime, db: Database): Promise<void> {
+/** Stops a runtime and closes its store: what a process exit leaves behind is the file. */
+export async function shutDown(runtime: Runtime, store: SqliteStore): Promise<void> {
   await runtime.stop();
-  db.close();
+  await store.close();
 }

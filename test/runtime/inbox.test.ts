@@ -25,9 +25,9 @@ function msg(id: string, agentKey: string, payload: unknown = { text: id }): New
 }
 
 async function setup() {
-  const temp = fixture.temp();
+  const temp = await fixture.temp();
   const { agent, handled } = countingAgent();
-  const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+  const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
   const stored = () => temp.db.prepare(`SELECT COUNT(*) FROM inbox`).pluck().get() as number;
   /** Accepts a later message for `key` and waits for it: everything before it has been handled. */
   const drain = async (key: string) => {
@@ -141,8 +141,8 @@ describe("inbox deduplication", () => {
   });
 
   it("refuses to accept before start()", async () => {
-    const temp = fixture.temp();
-    const runtime = createRuntime({ db: temp.db, agent: countingAgent().agent, deliver: recordingDeliver().deliver });
+    const temp = await fixture.temp();
+    const runtime = createRuntime({ store: temp.store, agent: countingAgent().agent, deliver: recordingDeliver().deliver });
 
     await expect(runtime.accept([msg(freshKey("tg"), freshKey())])).rejects.toThrow(/not started/);
     await runtime.stop();

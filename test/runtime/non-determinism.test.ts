@@ -23,7 +23,7 @@ function agentWith(handle: (ctx: AgentContext<object>) => Promise<void>, onParke
 describe.concurrent("non-determinism", () => {
   it("parks a message whose retry asks for a different step than the journal holds, and queues the onParked notice", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const parkings: Parking[] = [];
     const delivery = recordingDeliver();
     let attempts = 0;
@@ -41,7 +41,7 @@ describe.concurrent("non-determinism", () => {
         return [{ text: `sorry, I could not handle ${message.id}` }];
       },
     );
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: delivery.deliver, maxAttempts: 5 });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: delivery.deliver, maxAttempts: 5 });
     const key = freshKey();
     const id = freshKey("m");
 
@@ -61,18 +61,18 @@ describe.concurrent("non-determinism", () => {
     ]);
     await fixture.waitFor(() => delivery.calls.length === 1, 2000, "notice delivered");
     expect(delivery.calls[0]).toMatchObject({ agentKey: key, payload: { text: `sorry, I could not handle ${id}` } });
-    expect(runtime.stats.parkedCount()).toBe(1);
+    expect(await runtime.stats.parkedCount()).toBe(1);
   });
 
   it("does not treat new steps after the recorded ones as non-determinism", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const agent = agentWith(async (ctx) => {
       await ctx.run("first", async () => 1);
       if (ctx.message.attempts === 0) throw new Error("simulated crash");
       await ctx.run("second", async () => 2);
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
@@ -83,7 +83,7 @@ describe.concurrent("non-determinism", () => {
 
   it("parks without a notice, and logs, when onParked itself throws", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { logger, lines } = captureLogger();
     const agent = agentWith(
       async (ctx) => {
@@ -94,7 +94,7 @@ describe.concurrent("non-determinism", () => {
         throw new Error("notice builder broke");
       },
     );
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, logger });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, logger });
     const key = freshKey();
     const id = freshKey("m");
 

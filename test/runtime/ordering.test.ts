@@ -32,10 +32,10 @@ function gatedAgent(gates: Map<string, Deferred>) {
 
 describe("per-agent order and cross-agent concurrency", () => {
   it("does not start an agent's next message until the previous one has finished", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const gates = new Map<string, Deferred>();
     const { agent, events } = gatedAgent(gates);
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     const key = freshKey();
     const [first, second] = [freshKey("m"), freshKey("m")];
     gates.set(first, deferred());
@@ -54,10 +54,10 @@ describe("per-agent order and cross-agent concurrency", () => {
   });
 
   it("completes another agent's message while one agent is blocked", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const gates = new Map<string, Deferred>();
     const { agent, events } = gatedAgent(gates);
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     const [slowKey, fastKey] = [freshKey("slow"), freshKey("fast")];
     const [slow1, slow2, fast1] = [freshKey("m"), freshKey("m"), freshKey("m")];
     gates.set(slow1, deferred());
@@ -80,9 +80,9 @@ describe("per-agent order and cross-agent concurrency", () => {
   });
 
   it("handles many messages of one agent strictly in arrival order, one at a time", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { agent, events, maxRunning } = gatedAgent(new Map());
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     const key = freshKey();
     const ids = Array.from({ length: 12 }, () => freshKey("m"));
 
@@ -103,10 +103,10 @@ describe("per-agent order and cross-agent concurrency", () => {
   });
 
   it("runs different agents' messages at the same time", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const gates = new Map<string, Deferred>();
     const { agent, events, maxRunning } = gatedAgent(gates);
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     const ids = [freshKey("m"), freshKey("m"), freshKey("m")];
     for (const id of ids) gates.set(id, deferred());
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { type DeliveryResult, type Pacing, defineAgent } from "../../runtime/index.js";
-import { GroupCommitter } from "../../runtime/group-commit.js";
 import { silentLogger } from "../../runtime/observer.js";
 import { Outbox } from "../../runtime/outbox.js";
 import { OutboxWorker } from "../../runtime/outbox-worker.js";
@@ -26,9 +25,9 @@ async function sendAll(
   answer: (call: DeliveryCall, index: number) => DeliveryResult | Promise<DeliveryResult>,
   pacing?: Pacing,
 ) {
-  const temp = fixture.temp();
+  const temp = await fixture.temp();
   const delivery = recordingDeliver(answer, fixture.time);
-  const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver, pacing });
+  const { runtime } = await fixture.start({ store: temp.store, agent: senderAgent, deliver: delivery.deliver, pacing });
   const key = freshKey();
   await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: texts }]);
   const settled = () => outboxRows(temp.db, key).length === texts.length && outboxRows(temp.db, key).every((r) => r.status === "sent" || r.status === "failed");
@@ -94,13 +93,13 @@ describe("outbox worker", () => {
   });
 
   it("keeps sending to other agents while one agent's row waits for a retry", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const slowKey = freshKey("slow");
     const fastKey = freshKey("fast");
     const delivery = recordingDeliver((call) =>
       call.agentKey === slowKey ? { status: "retry", error: "flood wait", retryAfterMs: 60_000 } : { status: "sent" },
     );
-    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent: senderAgent, deliver: delivery.deliver });
 
     await runtime.accept([{ id: freshKey("m"), agentKey: slowKey, kind: "text", payload: ["stuck"] }]);
     await fixture.waitFor(() => delivery.calls.length === 1);
@@ -108,7 +107,7 @@ describe("outbox worker", () => {
     await fixture.waitFor(() => outboxRows(temp.db, fastKey)[0]?.status === "sent", 2000, "the other agent's row sent");
 
     expect(outboxRows(temp.db, slowKey)[0]).toMatchObject({ status: "pending", attempts: 1, last_error: "flood wait" });
-    expect(runtime.stats.unsentCount()).toBe(1);
+    expect(await runtime.stats.unsentCount()).toBe(1);
   });
 
   it("paces two sends to one agent at least minIntervalMs apart", async () => {
@@ -124,33 +123,31 @@ describe("outbox worker", () => {
   });
 
   it("sends a row that a clock set back before a restart put hours ahead after the longest back-off at most", async () => {
-    const temp = fixture.temp();
-    const outbox = new Outbox(temp.db);
-    const committer = new GroupCommitter(temp.db);
+    const temp = await fixture.temp();
+    const outbox = new Outbox(temp.store.read);
     const key = freshKey();
     // Stored by the last process: a retry due in a few seconds, then the clock was set back two hours.
     const now = fixture.time.now();
-    await committer.submit(() => outbox.markRetry(outbox.enqueue(key, "m", { text: "late" }, now), now + 2 * 3600_000, "429"));
+    await temp.store.submit(async (tx) => outbox.markRetry(tx, await outbox.enqueue(tx, key, "m", { text: "late" }, now), now + 2 * 3600_000, "429"));
     const delivery = recordingDeliver();
-    const worker = new OutboxWorker(outbox, committer, fixture.time, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
+    const worker = new OutboxWorker(outbox, temp.store, fixture.time, { deliver: delivery.deliver, maxBackoffMs: 200 }, silentLogger, {});
     try {
       worker.wake(key);
       await fixture.waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the row sent after the longest back-off");
       expect(delivery.calls.map(textOf)).toEqual(["late"]);
     } finally {
       await worker.stop();
-      committer.close();
     }
   });
 
   it("writes a reply already claimed with the completion, so sending it costs no claim commit of its own", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const gate = deferred();
     const delivery = recordingDeliver(async () => {
       await gate.promise;
       return { status: "sent" };
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent: senderAgent, deliver: delivery.deliver });
     const key = freshKey();
     const before = runtime.stats.commits().commits;
     await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["one", "two"] }]);
@@ -167,11 +164,11 @@ describe("outbox worker", () => {
   });
 
   it("claims a new reply at birth only when nothing older of the agent is still unsent", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const first = deferred<DeliveryResult>();
     let calls = 0;
     const delivery = recordingDeliver(() => (++calls === 1 ? first.promise : { status: "sent" }));
-    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent: senderAgent, deliver: delivery.deliver });
     const key = freshKey();
     await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["one"] }]);
     await waitFor(() => delivery.calls.length === 1, 3000, "the first reply on its way");
@@ -186,11 +183,11 @@ describe("outbox worker", () => {
   });
 
   it("gives a reply claimed at birth but never sent back to 'pending' at a clean stop, so the next start does not count it as interrupted", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     // One send per minute to the agent: the second reply waits in its lane, claimed.
     const pacing: Pacing = { globalPerSecond: 1000, minIntervalMs: () => 60_000 };
     const delivery = recordingDeliver();
-    const { runtime } = await fixture.start({ db: temp.db, agent: senderAgent, deliver: delivery.deliver, pacing });
+    const { runtime } = await fixture.start({ store: temp.store, agent: senderAgent, deliver: delivery.deliver, pacing });
     const key = freshKey();
     await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: ["one"] }]);
     await waitFor(() => outboxRows(temp.db, key)[0]?.status === "sent", 3000, "the first reply recorded");
@@ -199,8 +196,8 @@ describe("outbox worker", () => {
     await runtime.stop();
 
     expect(outboxRows(temp.db, key).map((r) => [r.status, r.attempts])).toEqual([["sent", 1], ["pending", 0]]);
-    const db = fixture.reopen(temp.file);
-    const restarted = await fixture.start({ db, agent: senderAgent, deliver: delivery.deliver });
+    const { store, db } = await fixture.reopen(temp.file);
+    const restarted = await fixture.start({ store, agent: senderAgent, deliver: delivery.deliver });
     expect(restarted.report.interruptedSends).toBe(0);
     await waitFor(() => outboxRows(db, key)[1]?.status === "sent", 3000, "the second reply sent after the restart");
     expect(delivery.calls.map(textOf)).toEqual(["one", "two"]);

@@ -27,10 +27,10 @@ function poisonAgent() {
 }
 
 async function scenario(fixture: Fixture) {
-  const temp = fixture.temp();
+  const temp = await fixture.temp();
   const poison = poisonAgent();
   const delivery = recordingDeliver();
-  const { runtime } = await fixture.start({ db: temp.db, agent: poison.agent, deliver: delivery.deliver, maxAttempts: 2 });
+  const { runtime } = await fixture.start({ store: temp.store, agent: poison.agent, deliver: delivery.deliver, maxAttempts: 2 });
   const [key, otherKey] = [freshKey("a"), freshKey("b")];
   const ids = { bad: freshKey("bad"), after: freshKey("after"), other: freshKey("other") };
   await runtime.accept([
@@ -90,7 +90,7 @@ describe.concurrent("a message whose output cannot be stored", () => {
   for (const [what, misbehave, error] of cases) {
     it(`is parked like any failing message when the handler leaves ${what}`, async ({ expect, onTestFinished }) => {
       const fixture = runtimeFixture(onTestFinished);
-      const temp = fixture.temp();
+      const temp = await fixture.temp();
       const agent = defineAgent<Record<string, unknown>>({
         name: "unstorable",
         stateVersion: 1,
@@ -99,7 +99,7 @@ describe.concurrent("a message whose output cannot be stored", () => {
           if (ctx.message.payload === POISON) misbehave(ctx);
         },
       });
-      const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, maxAttempts: 1 });
+      const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, maxAttempts: 1 });
       const key = freshKey();
       const [bad, next] = [freshKey("bad"), freshKey("next")];
 

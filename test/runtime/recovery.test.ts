@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type AgentContext, type Database, type Message, defineAgent } from "../../runtime/index.js";
+import { type AgentContext, type Message, defineAgent } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { settle, waitFor } from "../support/wait-for.js";
 import {
   deferred,
@@ -39,14 +40,14 @@ function insertOutbox(db: Database, row: { agentKey: string; payload: unknown; s
 
 describe("restart and recovery", () => {
   it("handles at start a message left pending in the inbox by an earlier process", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     const id = freshKey("m");
     insertPending(temp.db, { id, agentKey: key, payload: { text: "left behind" } });
     const seen: Message[] = [];
 
     const { report } = await fixture.start({
-      db: temp.db,
+      store: temp.store,
       agent: agentWith(async (ctx) => void seen.push(ctx.message)),
       deliver: recordingDeliver().deliver,
     });
@@ -62,7 +63,7 @@ describe("restart and recovery", () => {
   });
 
   it("does not re-execute a run step already in the journal after a restart", async () => {
-    const first = fixture.temp();
+    const first = await fixture.temp();
     let calls = 0;
     const results: unknown[] = [];
     const handle = async (ctx: AgentContext<object>) => {
@@ -75,15 +76,15 @@ describe("restart and recovery", () => {
     };
     const key = freshKey();
     const id = freshKey("m");
-    const one = await fixture.start({ db: first.db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    const one = await fixture.start({ store: first.store, agent: agentWith(handle), deliver: recordingDeliver().deliver });
     await one.runtime.accept([{ id, agentKey: key, kind: "text", payload: null }]);
     await waitFor(() => inboxRow(first.db, id)?.attempts === 1, 3000, "first attempt failed");
-    await shutDown(one.runtime, first.db); // stops before the 1 s retry comes due
+    await shutDown(one.runtime, first.store); // stops before the 1 s retry comes due
 
-    const db = fixture.reopen(first.file);
+    const { store, db } = await fixture.reopen(first.file);
     expect(inboxStatus(db, id)).toBe("pending");
     expect(journalRows(db, id).map((r) => r.step_name)).toEqual(["run:expensive"]);
-    const two = await fixture.start({ db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    const two = await fixture.start({ store, agent: agentWith(handle), deliver: recordingDeliver().deliver });
     await waitFor(() => inboxStatus(db, id) === "done");
 
     expect(two.report.agentsWithMessages).toEqual([key]);
@@ -92,7 +93,7 @@ describe("restart and recovery", () => {
   });
 
   it("finishes the message in progress on stop() and leaves the queued ones for the next start", async () => {
-    const first = fixture.temp();
+    const first = await fixture.temp();
     const gate = deferred();
     const started = deferred();
     const handled: string[] = [];
@@ -105,7 +106,7 @@ describe("restart and recovery", () => {
     };
     const key = freshKey();
     const [slow, queued] = [freshKey("slow"), freshKey("queued")];
-    const one = await fixture.start({ db: first.db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    const one = await fixture.start({ store: first.store, agent: agentWith(handle), deliver: recordingDeliver().deliver });
     await one.runtime.accept([
       { id: slow, agentKey: key, kind: "text", payload: "slow" },
       { id: queued, agentKey: key, kind: "text", payload: "quick" },
@@ -118,22 +119,22 @@ describe("restart and recovery", () => {
     await stopping;
     expect(inboxStatus(first.db, slow)).toBe("done");
     expect(inboxStatus(first.db, queued)).toBe("pending");
-    first.db.close();
+    await first.store.close();
 
-    const db = fixture.reopen(first.file);
-    await fixture.start({ db, agent: agentWith(handle), deliver: recordingDeliver().deliver });
+    const { store, db } = await fixture.reopen(first.file);
+    await fixture.start({ store, agent: agentWith(handle), deliver: recordingDeliver().deliver });
     await waitFor(() => inboxStatus(db, queued) === "done");
     expect(handled).toEqual([slow, queued]);
   });
 
   it("sends again, at start, outbox rows left in status 'sending', and reports them", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     insertOutbox(temp.db, { agentKey: key, payload: { text: "was in flight" }, status: "sending", attempts: 1 });
     insertOutbox(temp.db, { agentKey: key, payload: { text: "was waiting" }, status: "pending", attempts: 0 });
     const delivery = recordingDeliver();
 
-    const { report } = await fixture.start({ db: temp.db, agent: agentWith(async () => {}), deliver: delivery.deliver });
+    const { report } = await fixture.start({ store: temp.store, agent: agentWith(async () => {}), deliver: delivery.deliver });
     await waitFor(() => delivery.calls.length === 2);
 
     expect(report.interruptedSends).toBe(1);
@@ -146,7 +147,7 @@ describe("restart and recovery", () => {
   });
 
   it("parks at start a message that has crashed the process maxAttempts times, then handles the next one", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     const [crasher, next] = [freshKey("crasher"), freshKey("next")];
     insertPending(temp.db, { id: crasher, agentKey: key, attempts: 2 });
@@ -156,7 +157,7 @@ describe("restart and recovery", () => {
     const delivery = recordingDeliver();
 
     const { report } = await fixture.start({
-      db: temp.db,
+      store: temp.store,
       agent: agentWith(async (ctx) => void handled.push(ctx.message.id), (_key, m) => [{ text: `gave up on ${m.id}` }]),
       deliver: delivery.deliver,
       maxAttempts: 3,
@@ -173,14 +174,14 @@ describe("restart and recovery", () => {
   });
 
   it("charges the restart only to each agent's oldest pending message", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     const [head, second] = [freshKey("head"), freshKey("second")];
     insertPending(temp.db, { id: head, agentKey: key });
     insertPending(temp.db, { id: second, agentKey: key });
     const seen: Message[] = [];
 
-    await fixture.start({ db: temp.db, agent: agentWith(async (ctx) => void seen.push(ctx.message)), deliver: recordingDeliver().deliver });
+    await fixture.start({ store: temp.store, agent: agentWith(async (ctx) => void seen.push(ctx.message)), deliver: recordingDeliver().deliver });
     await waitFor(() => inboxStatus(temp.db, second) === "done");
 
     expect(seen.map((m) => [m.id, m.attempts])).toEqual([
@@ -190,7 +191,7 @@ describe("restart and recovery", () => {
   });
 
   it("charges no attempt after a clean stop, which let the work in progress finish", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     const gate = deferred<void>();
     const seen: Message[] = [];
@@ -198,7 +199,7 @@ describe("restart and recovery", () => {
       seen.push(ctx.message);
       if (seen.length === 1) await gate.promise;
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     await runtime.accept([
       { id: `${key}-1`, agentKey: key, kind: "text", payload: 1 },
       { id: `${key}-2`, agentKey: key, kind: "text", payload: 2 },
@@ -208,20 +209,20 @@ describe("restart and recovery", () => {
     gate.resolve();
     await stopped;
 
-    await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     await waitFor(() => inboxStatus(temp.db, `${key}-2`) === "done");
     expect(seen.map((m) => [m.id, m.attempts])).toEqual([[`${key}-1`, 0], [`${key}-2`, 0]]);
   });
 
   it("blames only the message that ran alone when the process died during isolation", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const [x, y] = [freshKey(), freshKey()];
     insertPending(temp.db, { id: `${x}-poison`, agentKey: x, attempts: 2 });
     insertPending(temp.db, { id: `${y}-innocent`, agentKey: y, attempts: 1 });
     temp.db.prepare("INSERT INTO runtime_meta (key, value) VALUES ('isolating', ?)").run(`${x}-poison`);
     const seen: Array<[string, number]> = [];
     await fixture.start({
-      db: temp.db,
+      store: temp.store,
       agent: agentWith(async (ctx) => void seen.push([ctx.message.id, ctx.message.attempts])),
       deliver: recordingDeliver().deliver,
     });
@@ -231,7 +232,7 @@ describe("restart and recovery", () => {
   });
 
   it("charges a crash only to the messages that were running and to those never tried", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const [waited, ran, fresh] = [freshKey(), freshKey(), freshKey()];
     // All three chats had a message pending at the crash: `waited` had been charged once and waited
     // (for a retry, or for a place), `ran` had been charged once and was running, `fresh` never ran.
@@ -241,7 +242,7 @@ describe("restart and recovery", () => {
     insertPending(temp.db, { id: `${fresh}-1`, agentKey: fresh, attempts: 0 });
     const seen = new Map<string, number>();
     const { report } = await fixture.start({
-      db: temp.db,
+      store: temp.store,
       agent: agentWith(async (ctx) => void seen.set(ctx.message.id, ctx.message.attempts)),
       deliver: recordingDeliver().deliver,
     });
@@ -253,13 +254,13 @@ describe("restart and recovery", () => {
   });
 
   it("marks a message charged before while it runs, and clears the mark with its outcome", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     insertPending(temp.db, { id: `${key}-1`, agentKey: key, attempts: 1 });
     const gate = deferred();
     const running = deferred();
     await fixture.start({
-      db: temp.db,
+      store: temp.store,
       agent: agentWith(async () => {
         running.resolve();
         await gate.promise;
@@ -275,7 +276,7 @@ describe("restart and recovery", () => {
   });
 
   it("starts serving before the repeat crash suspects run, then runs them one at a time beside the other chats", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const [a, b, other] = [freshKey(), freshKey(), freshKey()];
     insertPending(temp.db, { id: `${a}-1`, agentKey: a, attempts: 1 });
     markRunning(temp.db, `${a}-1`, a);
@@ -296,7 +297,7 @@ describe("restart and recovery", () => {
     });
 
     // start() resolves while the worst suspect (b, now at 3) is still running.
-    const { runtime, report } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime, report } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     expect(report.isolated).toBe(2);
     await waitFor(() => events.includes(`start ${b}-1`));
     // The other chat is served meanwhile, and so are new messages of other chats.

@@ -7,7 +7,7 @@ const fixture = useRuntimeFixture();
 
 describe("retention", () => {
   it("deletes finished messages, their journals, sent rows and spent timers past the period, and nothing pending", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const key = freshKey();
     const now = { value: 1_000_000 };
     const gate = deferred<void>();
@@ -19,7 +19,7 @@ describe("retention", () => {
         if (ctx.message.payload === "block") await gate.promise;
       },
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, clock: { now: () => now.value }, retentionMs: 1000 });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, clock: { now: () => now.value }, retentionMs: 1000 });
     await runtime.accept([{ id: `${key}-old`, agentKey: key, kind: "text", payload: "x" }]);
     await waitFor(() => inboxStatus(temp.db, `${key}-old`) === "done");
     await waitFor(() => temp.db.prepare("SELECT status FROM outbox").pluck().get() === "sent");

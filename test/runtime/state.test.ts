@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type AgentDefinition, type Database, defineAgent } from "../../runtime/index.js";
+import { type AgentDefinition, defineAgent } from "../../runtime/index.js";
+import type { Database, OpenedStore } from "../support/temp-database.js";
 import { waitFor } from "../support/wait-for.js";
 import { freshKey, inboxStatus, recordingDeliver, shutDown, useRuntimeFixture } from "./harness.js";
 
@@ -54,18 +55,18 @@ function storedState(db: Database, key: string): { version: number; state: unkno
 
 /** Handles `count` messages with a v1 counter agent on a new database, then shuts down; returns the file. */
 async function v1History(count: number): Promise<{ file: string; key: string }> {
-  const temp = fixture.temp();
+  const temp = await fixture.temp();
   const key = freshKey();
-  const { runtime } = await fixture.start({ db: temp.db, agent: counterV1(), deliver: recordingDeliver().deliver });
+  const { runtime } = await fixture.start({ store: temp.store, agent: counterV1(), deliver: recordingDeliver().deliver });
   const ids = Array.from({ length: count }, () => freshKey("m"));
   await runtime.accept(ids.map((id) => ({ id, agentKey: key, kind: "text", payload: null })));
   await waitFor(() => inboxStatus(temp.db, ids.at(-1)!) === "done");
-  await shutDown(runtime, temp.db);
+  await shutDown(runtime, temp.store);
   return { file: temp.file, key };
 }
 
-async function handleOne(db: Database, key: string, agent: AgentDefinition<V1> | AgentDefinition<V2>, payload: unknown = null) {
-  const { runtime } = await fixture.start({ db, agent: agent as AgentDefinition<unknown>, deliver: recordingDeliver().deliver });
+async function handleOne({ store, db }: OpenedStore, key: string, agent: AgentDefinition<V1> | AgentDefinition<V2>, payload: unknown = null) {
+  const { runtime } = await fixture.start({ store, agent: agent as AgentDefinition<unknown>, deliver: recordingDeliver().deliver });
   const id = freshKey("m");
   await runtime.accept([{ id, agentKey: key, kind: "text", payload }]);
   await waitFor(() => inboxStatus(db, id) === "done", 4000);
@@ -74,10 +75,10 @@ async function handleOne(db: Database, key: string, agent: AgentDefinition<V1> |
 
 describe("agent state", () => {
   it("carries changes from one message to the next", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const seen: Seen[] = [];
     const key = freshKey();
-    const { runtime } = await fixture.start({ db: temp.db, agent: counterV1(seen), deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent: counterV1(seen), deliver: recordingDeliver().deliver });
     const ids = [freshKey("m"), freshKey("m"), freshKey("m")];
 
     await runtime.accept(ids.map((id) => ({ id, agentKey: key, kind: "text", payload: null })));
@@ -88,9 +89,9 @@ describe("agent state", () => {
   });
 
   it("keeps each agent's state apart", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const [a, b] = [freshKey("a"), freshKey("b")];
-    const { runtime } = await fixture.start({ db: temp.db, agent: counterV1(), deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent: counterV1(), deliver: recordingDeliver().deliver });
     const ids = [freshKey("m"), freshKey("m"), freshKey("m")];
 
     await runtime.accept([
@@ -108,18 +109,18 @@ describe("agent state", () => {
     const { file, key } = await v1History(2);
     const seen: Seen[] = [];
 
-    const db = fixture.reopen(file);
-    await handleOne(db, key, counterV1(seen));
+    const { store, db } = await fixture.reopen(file);
+    await handleOne({ store, db }, key, counterV1(seen));
 
     expect(seen).toEqual([{ state: { count: 2 }, wasReset: false }]);
     expect(storedState(db, key)).toEqual({ version: 1, state: { count: 3 } });
   });
 
   it("drops the changes of a handler that throws", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const seen: Seen[] = [];
     const key = freshKey();
-    const { runtime } = await fixture.start({ db: temp.db, agent: counterV1(seen), deliver: recordingDeliver().deliver, maxAttempts: 1 });
+    const { runtime } = await fixture.start({ store: temp.store, agent: counterV1(seen), deliver: recordingDeliver().deliver, maxAttempts: 1 });
     const [ok, bad, after] = [freshKey("m"), freshKey("m"), freshKey("m")];
 
     await runtime.accept([
@@ -139,9 +140,9 @@ describe("agent state", () => {
     const seen: Seen[] = [];
     const migrations: Array<{ old: unknown; from: number }> = [];
 
-    const db = fixture.reopen(file);
+    const { store, db } = await fixture.reopen(file);
     await handleOne(
-      db,
+      { store, db },
       key,
       counterV2(seen, (old, from) => {
         migrations.push({ old, from });
@@ -158,8 +159,8 @@ describe("agent state", () => {
     const { file, key } = await v1History(2);
     const seen: Seen[] = [];
 
-    const db = fixture.reopen(file);
-    await handleOne(db, key, counterV2(seen, () => undefined));
+    const { store, db } = await fixture.reopen(file);
+    await handleOne({ store, db }, key, counterV2(seen, () => undefined));
 
     expect(seen).toEqual([{ state: { total: 0, history: [] }, wasReset: true }]);
     expect(storedState(db, key)).toMatchObject({ version: 2, state: { total: 1 } });
@@ -169,8 +170,8 @@ describe("agent state", () => {
     const { file, key } = await v1History(1);
     const seen: Seen[] = [];
 
-    const db = fixture.reopen(file);
-    await handleOne(db, key, counterV2(seen));
+    const { store, db } = await fixture.reopen(file);
+    await handleOne({ store, db }, key, counterV2(seen));
 
     expect(seen).toEqual([{ state: { total: 0, history: [] }, wasReset: true }]);
   });
@@ -184,8 +185,8 @@ describe("agent state", () => {
       return { total: (old as V1).count, history: [] };
     });
 
-    const db = fixture.reopen(file);
-    const { runtime } = await fixture.start({ db, agent, deliver: recordingDeliver().deliver });
+    const { store, db } = await fixture.reopen(file);
+    const { runtime } = await fixture.start({ store, agent, deliver: recordingDeliver().deliver });
     const ids = [freshKey("m"), freshKey("m")];
     await runtime.accept(ids.map((id) => ({ id, agentKey: key, kind: "text", payload: null })));
     await waitFor(() => inboxStatus(db, ids[1]!) === "done");

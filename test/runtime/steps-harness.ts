@@ -1,5 +1,6 @@
 // A runtime around one handler and one message, for the step tests.
-import { type AgentContext, type Database, defineAgent } from "../../runtime/index.js";
+import { type AgentContext, defineAgent } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { type FakeClock, type Fixture, freshKey, inboxStatus, recordingDeliver } from "./harness.js";
 
 export type Handler = (ctx: AgentContext<Record<string, unknown>>) => Promise<void>;
@@ -14,12 +15,12 @@ export interface RunOneOptions {
 /** Returns `runOne`: starts a runtime around `handle` and accepts one message for a fresh key. */
 export function oneMessageRunner(fixture: Fixture) {
   return async function runOne(handle: Handler, options: RunOneOptions = {}) {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     options.setupDb?.(temp.db);
     const delivery = recordingDeliver();
     const agent = defineAgent<Record<string, unknown>>({ name: "steps", stateVersion: 1, initialState: () => ({}), handle });
     const { runtime } = await fixture.start({
-      db: temp.db,
+      store: temp.store,
       agent,
       deliver: delivery.deliver,
       clock: options.clock,

@@ -1,5 +1,6 @@
 import { describe, it } from "vitest";
-import { type Database, PermanentError } from "../../runtime/index.js";
+import { PermanentError, StoreUnavailableError } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { inboxRow, journalRows, runtimeFixture } from "./harness.js";
 import { finished, oneMessageRunner } from "./steps-harness.js";
 
@@ -66,18 +67,17 @@ describe.concurrent("ctx.write", () => {
     const runOne = oneMessageRunner(fixture);
     let writes = 0;
     const results: unknown[] = [];
-    let dbRef!: Database;
     const { db, id } = await runOne(
       async (ctx) => {
-        const result = await ctx.write("add-note", () => {
+        const result = await ctx.write("add-note", async (tx) => {
           writes += 1;
-          dbRef.prepare(`INSERT INTO notes (text) VALUES ('hello')`).run();
-          return { total: dbRef.prepare(`SELECT COUNT(*) FROM notes`).pluck().get() };
+          await tx.run(`INSERT INTO notes (text) VALUES ('hello')`);
+          return { total: (await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM notes`))!.n };
         });
         results.push(result);
         if (ctx.message.attempts === 0) throw new Error("simulated crash");
       },
-      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+      { setupDb: createNotes },
     );
 
     await finished(fixture, db, id);
@@ -93,13 +93,12 @@ describe.concurrent("ctx.write", () => {
     const runOne = oneMessageRunner(fixture);
     let writes = 0;
     const caught: unknown[] = [];
-    let dbRef!: Database;
     const { db, id } = await runOne(
       async (ctx) => {
         try {
-          await ctx.write("bad-note", () => {
+          await ctx.write("bad-note", async (tx) => {
             writes += 1;
-            dbRef.prepare(`INSERT INTO notes (text) VALUES ('half written')`).run();
+            await tx.run(`INSERT INTO notes (text) VALUES ('half written')`);
             throw new TypeError("the note is invalid");
           });
         } catch (error) {
@@ -107,7 +106,7 @@ describe.concurrent("ctx.write", () => {
         }
         if (ctx.message.attempts === 0) throw new Error("simulated crash");
       },
-      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+      { setupDb: createNotes },
     );
 
     await finished(fixture, db, id);
@@ -124,23 +123,48 @@ describe.concurrent("ctx.write", () => {
     ]);
   });
 
+  it("records nothing and charges nothing when the database fails under the write, and runs it again later", async ({ expect, onTestFinished }) => {
+    const fixture = runtimeFixture(onTestFinished);
+    const runOne = oneMessageRunner(fixture);
+    let writes = 0;
+    const { db, id } = await runOne(
+      async (ctx) => {
+        await ctx.write("add-note", async (tx) => {
+          writes += 1;
+          await tx.run(`INSERT INTO notes (text) VALUES ('hello')`);
+          // What the driver throws for a full disk or a lost server.
+          if (writes === 1) throw new StoreUnavailableError("The database failed (SQLITE_FULL)", { code: "SQLITE_FULL" });
+          return "saved";
+        });
+      },
+      { setupDb: createNotes },
+    );
+
+    await finished(fixture, db, id);
+
+    expect(writes).toBe(2);
+    expect(db.prepare(`SELECT text FROM notes`).pluck().all()).toEqual(["hello"]);
+    // Not the message's fault: no attempt counted, and only the write that went through is recorded.
+    expect(inboxRow(db, id)).toMatchObject({ status: "done", attempts: 0, last_error: null });
+    expect(journalRows(db, id)).toEqual([expect.objectContaining({ step_name: "write:add-note", output_json: JSON.stringify({ v: "saved" }) })]);
+  });
+
   it("leaves no rows when the write's result cannot be journaled", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
     const runOne = oneMessageRunner(fixture);
-    let dbRef!: Database;
     const caught: unknown[] = [];
     const { db, id } = await runOne(
       async (ctx) => {
         try {
-          await ctx.write("bigint-result", () => {
-            dbRef.prepare(`INSERT INTO notes (text) VALUES ('kept?')`).run();
+          await ctx.write("bigint-result", async (tx) => {
+            await tx.run(`INSERT INTO notes (text) VALUES ('kept?')`);
             return 1n; // JSON cannot hold a BigInt
           });
         } catch (error) {
           caught.push(error);
         }
       },
-      { setupDb: (db) => { createNotes(db); dbRef = db; } },
+      { setupDb: createNotes },
     );
 
     await finished(fixture, db, id);

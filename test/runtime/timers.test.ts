@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Database, type Message, type TimerMessage, defineAgent } from "../../runtime/index.js";
+import { type Message, type TimerMessage, defineAgent } from "../../runtime/index.js";
+import type { Database } from "../support/temp-database.js";
 import { settle, waitFor } from "../support/wait-for.js";
 import { FakeClock, freshKey, inboxRow, inboxStatus, recordingDeliver, shutDown, useRuntimeFixture } from "./harness.js";
 
@@ -40,10 +41,10 @@ function timerRow(db: Database, id: string) {
 /** A runtime on a fake clock whose one agent has armed its hour's reminder. */
 async function startWithReminder() {
   const clock = new FakeClock();
-  const temp = fixture.temp();
+  const temp = await fixture.temp();
   const received: Message[] = [];
   const armId = freshKey("m");
-  const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+  const { runtime } = await fixture.start({ store: temp.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
   await runtime.accept([{ id: armId, agentKey: freshKey(), kind: "text", payload: { op: "remind" } }]);
   await waitFor(() => inboxStatus(temp.db, armId) === "done");
   return { clock, temp, received, runtime };
@@ -52,20 +53,20 @@ async function startWithReminder() {
 describe("durable timers", () => {
   it("delivers a timer armed before a restart once, as a message of kind 'timer' with its payload", async () => {
     const clock = new FakeClock();
-    const first = fixture.temp();
+    const first = await fixture.temp();
     const received: Message[] = [];
     const key = freshKey();
     const armId = freshKey("m");
-    const one = await fixture.start({ db: first.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    const one = await fixture.start({ store: first.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
     await one.runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
     await waitFor(() => inboxStatus(first.db, armId) === "done");
     const state = JSON.parse(first.db.prepare(`SELECT state_json FROM agent_state WHERE agent_key = ?`).pluck().get(key) as string) as ReminderState;
     const timerId = state.timerId!;
     expect(timerRow(first.db, timerId)).toMatchObject({ agent_key: key, kind: "reminder", fire_at_ms: clock.now() + HOUR, fired_at_ms: null });
-    await shutDown(one.runtime, first.db);
+    await shutDown(one.runtime, first.store);
 
-    const db = fixture.reopen(first.file);
-    const two = await fixture.start({ db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    const { store, db } = await fixture.reopen(first.file);
+    const two = await fixture.start({ store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
     clock.advance(HOUR + 1);
     await two.runtime.fireDueTimers();
     await two.runtime.fireDueTimers();
@@ -82,18 +83,18 @@ describe("durable timers", () => {
 
   it("fires on its own, without fireDueTimers, a timer that fell due while the process was down", async () => {
     const clock = new FakeClock();
-    const first = fixture.temp();
+    const first = await fixture.temp();
     const received: Message[] = [];
     const key = freshKey();
     const armId = freshKey("m");
-    const one = await fixture.start({ db: first.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    const one = await fixture.start({ store: first.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
     await one.runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
     await waitFor(() => inboxStatus(first.db, armId) === "done");
-    await shutDown(one.runtime, first.db);
+    await shutDown(one.runtime, first.store);
 
     clock.advance(2 * HOUR);
-    const db = fixture.reopen(first.file);
-    await fixture.start({ db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    const { store, db } = await fixture.reopen(first.file);
+    await fixture.start({ store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
     await waitFor(() => received.length === 1, 2000, "the overdue timer fired by the runtime's wake-up");
 
     expect(received[0]!.kind).toBe("timer");
@@ -126,11 +127,11 @@ describe("durable timers", () => {
 
   it("never fires a canceled timer", async () => {
     const clock = new FakeClock();
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const received: Message[] = [];
     const key = freshKey();
     const [armId, cancelId] = [freshKey("m"), freshKey("m")];
-    const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    const { runtime } = await fixture.start({ store: temp.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
     await runtime.accept([
       { id: armId, agentKey: key, kind: "text", payload: { op: "remind" } },
       { id: cancelId, agentKey: key, kind: "text", payload: { op: "cancel" } },
@@ -151,11 +152,11 @@ describe("durable timers", () => {
 
   it("does not let one agent cancel another agent's timer", async () => {
     const clock = new FakeClock();
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const received: Message[] = [];
     const [owner, intruder] = [freshKey("owner"), freshKey("intruder")];
     const armId = freshKey("m");
-    const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+    const { runtime } = await fixture.start({ store: temp.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
     await runtime.accept([{ id: armId, agentKey: owner, kind: "text", payload: { op: "remind" } }]);
     await waitFor(() => inboxStatus(temp.db, armId) === "done");
     const timerId = (temp.db.prepare(`SELECT id FROM timers WHERE agent_key = ?`).pluck().get(owner) as string);
@@ -193,18 +194,18 @@ describe("durable timers", () => {
 
     it("does the same for a timer armed before a restart, once the clock reads earlier than its arming", async () => {
       const clock = new FakeClock();
-      const first = fixture.temp();
+      const first = await fixture.temp();
       const received: Message[] = [];
       const key = freshKey();
       const armId = freshKey("m");
-      const one = await fixture.start({ db: first.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      const one = await fixture.start({ store: first.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
       await one.runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);
       await waitFor(() => inboxStatus(first.db, armId) === "done");
-      await shutDown(one.runtime, first.db);
+      await shutDown(one.runtime, first.store);
 
       clock.advance(-STEP);
-      const db = fixture.reopen(first.file);
-      const two = await fixture.start({ db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      const { store, db } = await fixture.reopen(first.file);
+      const two = await fixture.start({ store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
       await two.runtime.fireDueTimers();
       const timer = db.prepare(`SELECT fire_at_ms, armed_at_ms FROM timers WHERE agent_key = ?`).get(key);
       expect(timer).toEqual({ fire_at_ms: clock.now() + HOUR, armed_at_ms: clock.now() });
@@ -215,11 +216,11 @@ describe("durable timers", () => {
 
     it("leaves timers armed after the step alone", async () => {
       const clock = new FakeClock();
-      const temp = fixture.temp();
+      const temp = await fixture.temp();
       const received: Message[] = [];
       const key = freshKey();
       const armId = freshKey("m");
-      const { runtime } = await fixture.start({ db: temp.db, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
+      const { runtime } = await fixture.start({ store: temp.store, agent: reminderAgent(received), deliver: recordingDeliver().deliver, clock });
       clock.advance(-STEP);
       await runtime.fireDueTimers();
       await runtime.accept([{ id: armId, agentKey: key, kind: "text", payload: { op: "remind" } }]);

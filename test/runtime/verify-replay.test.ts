@@ -15,7 +15,7 @@ interface Notes {
 
 describe("verifyReplay", () => {
   it("passes a deterministic handler: the message is done and nothing is logged as an error", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { logger, lines } = captureLogger();
     const delivery = recordingDeliver();
     let handlerRuns = 0;
@@ -35,7 +35,7 @@ describe("verifyReplay", () => {
         ctx.send({ text: summary });
       },
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: delivery.deliver, verifyReplay: true, logger });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: delivery.deliver, verifyReplay: true, logger });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: "a book" }]);
@@ -53,7 +53,7 @@ describe("verifyReplay", () => {
   // handling. A mismatch is not parked: the message stays done, and the NonDeterminismError is
   // logged as "replay check failed" (the message was already committed; the check is a test aid).
   it("catches a handler whose steps depend on Math.random: logged as NonDeterminismError, message stays done", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { logger, lines } = captureLogger();
     const random = vi.spyOn(Math, "random").mockReturnValueOnce(0.1).mockReturnValueOnce(0.9);
     const agent = defineAgent<object>({
@@ -64,7 +64,7 @@ describe("verifyReplay", () => {
         if (Math.random() < 0.5) await ctx.run("sometimes", async () => "x");
       },
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, verifyReplay: true, logger });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, verifyReplay: true, logger });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
@@ -80,7 +80,7 @@ describe("verifyReplay", () => {
   });
 
   it("catches a replay that asks for a step the journal does not hold", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { logger, lines } = captureLogger();
     vi.spyOn(Math, "random").mockReturnValueOnce(0.9).mockReturnValueOnce(0.1);
     const agent = defineAgent<object>({
@@ -91,7 +91,7 @@ describe("verifyReplay", () => {
         if (Math.random() < 0.5) await ctx.run("sometimes", async () => "x");
       },
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, verifyReplay: true, logger });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, verifyReplay: true, logger });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
@@ -105,7 +105,7 @@ describe("verifyReplay", () => {
   });
 
   it("catches a replay that ends in a different state", async () => {
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const { logger, lines } = captureLogger();
     let runs = 0;
     const agent = defineAgent<{ v: number }>({
@@ -117,7 +117,7 @@ describe("verifyReplay", () => {
         ctx.state.v = runs; // not taken from a step: differs between the run and its replay
       },
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver, verifyReplay: true, logger });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver, verifyReplay: true, logger });
 
     await runtime.accept([{ id: freshKey("m"), agentKey: freshKey(), kind: "text", payload: null }]);
     await waitFor(() => lines.some((l) => l.level === "error"), 3000, "an error logged");

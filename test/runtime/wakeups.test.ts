@@ -11,14 +11,14 @@ function agentWith(handle: (ctx: AgentContext<object>) => Promise<void>) {
 describe.concurrent("wake-ups for work committed before a failure", () => {
   it("delivers a send committed with a write step even though the message failed and was replayed", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const delivery = recordingDeliver();
     const agent = agentWith(async (ctx) => {
       ctx.send({ text: "saved!" });
-      await ctx.write("save", () => 1);
+      await ctx.write("save", async () => 1);
       if (ctx.message.attempts === 0) throw new Error("simulated crash");
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: delivery.deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: delivery.deliver });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);
@@ -30,7 +30,7 @@ describe.concurrent("wake-ups for work committed before a failure", () => {
 
   it("fires a timer committed with a run step even though the message failed and was replayed", async ({ expect, onTestFinished }) => {
     const fixture = runtimeFixture(onTestFinished);
-    const temp = fixture.temp();
+    const temp = await fixture.temp();
     const timerMessages: unknown[] = [];
     const agent = agentWith(async (ctx) => {
       if (ctx.message.kind === "timer") {
@@ -41,7 +41,7 @@ describe.concurrent("wake-ups for work committed before a failure", () => {
       await ctx.run("step", async () => null);
       if (ctx.message.attempts === 0) throw new Error("simulated crash");
     });
-    const { runtime } = await fixture.start({ db: temp.db, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: temp.store, agent, deliver: recordingDeliver().deliver });
     const id = freshKey("m");
 
     await runtime.accept([{ id, agentKey: freshKey(), kind: "text", payload: null }]);

@@ -38,7 +38,7 @@ describe("command-line tools", { timeout: 120_000 }, () => {
     expect(stdout).toContain('Saved the movie: Blade Runner, "Final Cut" (1982), ★★★★☆ 4/5.');
     expect(stdout).toContain("Your movies (1)");
     // The console says what happened as chat events: no forged Telegram update is stored.
-    const db = openAppDatabase(database);
+    const db = (await openAppDatabase(database));
     const payloads = (db.prepare("SELECT payload_json FROM inbox WHERE agent_key = '77' ORDER BY seq").pluck().all() as string[]).map((p) => JSON.parse(p));
     db.close();
     expect(payloads.map((p) => p.event.type)).toEqual(["text", "text", "text", "button", "text"]);

@@ -29,7 +29,7 @@ it("the README's export and backup commands work as written on a fresh clone", a
   }
   // The README's chat id, with a book, a movie and a show in the default DATABASE_PATH.
   const file = path.join(clone, "data", "media-tracker.db");
-  openAppDatabase(file).close();
+  (await openAppDatabase(file)).close();
   await withSqliteFile(file, (store) => addEntries(store, "123456789", [
     { id: "r1", kind: "book", title: "Dune", author: "Frank Herbert", rating: 5, addedAtMs: 1 },
     { id: "r2", kind: "movie", title: "Heat", year: 1995, rating: 4, addedAtMs: 2 },
@@ -59,7 +59,7 @@ it("the README's export and backup commands work as written on a fresh clone", a
   expect(backup).toMatch(/^media-tracker-\d{4}-\d\d-\d\d\.db$/);
   const copy = path.join(clone, "backups", backup!);
   expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
-  openAppDatabase(copy).close();
+  (await openAppDatabase(copy)).close();
   const restored = await withSqliteFile(copy, (store) => listOf(store, "123456789"));
   expect(restored.map((e) => e.title).sort()).toEqual(["Dark", "Dune", "Heat"]);
 }, 120_000);

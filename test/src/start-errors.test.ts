@@ -40,9 +40,9 @@ function expectOneLine(result: CliResult, line: RegExp): void {
   expect(result.stderr.trimEnd()).toMatch(line);
 }
 
-function tooNewDatabase(): string {
+async function tooNewDatabase(): Promise<string> {
   const file = path.join(dir, `too-new-${Math.random().toString(36).slice(2)}.db`);
-  const db = openAppDatabase(file);
+  const db = await openAppDatabase(file);
   db.prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (9999, 'from_the_future', 0)").run();
   db.close();
   return file;
@@ -81,13 +81,13 @@ describe("the bot stops with one line", () => {
     }, /^Cannot open the database .*notes\.txt: it is not a SQLite database\.$/],
     ["a database written by a newer release", tooNewDatabase, /^The database is at schema version 9999, but this release knows only up to \d+\. It was written by a newer release: run that release, or restore a backup\.$/],
   ])("when DATABASE_PATH is %s", async (_what, file, line) => {
-    expectOneLine(await startBot({ DATABASE_PATH: file() }), line);
+    expectOneLine(await startBot({ DATABASE_PATH: await file() }), line);
   }, 40_000);
 });
 
 describe("the command-line tools stop with one line", () => {
   it("on a database written by a newer release: export and chat", async () => {
-    const file = tooNewDatabase();
+    const file = await tooNewDatabase();
     const line = /^error: The database is at schema version 9999, but this release knows only up to \d+\./;
     expectOneLine(await runTool("export", ["--chat", "1", "--database", file]), line);
     expectOneLine(await runTool("chat", ["--chat", "1", "--database", file], { input: "/help\n" }), line);
@@ -95,7 +95,7 @@ describe("the command-line tools stop with one line", () => {
 
   it("exporting to a folder that does not exist, and writes nothing", async () => {
     const file = path.join(dir, "export.db");
-    openAppDatabase(file).close();
+    (await openAppDatabase(file)).close();
     const out = path.join(dir, "missing", "list.csv");
     expectOneLine(
       await runTool("export", ["--chat", "1", "--format", "csv", "--out", out, "--database", file]),
@@ -116,7 +116,7 @@ describe("the command-line tools stop with one line", () => {
 describe("the command-line tools", () => {
   it("say on stderr that a chat has no entries, and still print an empty export (exit 0)", async () => {
     const file = path.join(dir, "empty.db");
-    openAppDatabase(file).close();
+    (await openAppDatabase(file)).close();
     const json = await runTool("export", ["--chat", "4040", "--database", file]);
     expect(json).toEqual({ code: 0, stdout: "[]\n", stderr: "Chat 4040 has no entries.\n" });
     const csv = await runTool("export", ["--chat", "4040", "--format", "csv", "--database", file]);
@@ -127,7 +127,7 @@ describe("the command-line tools", () => {
 
   it("write exports and backups readable by their owner only, even under umask 000", async () => {
     const file = path.join(dir, "private.db");
-    openAppDatabase(file).close();
+    (await openAppDatabase(file)).close();
     await withSqliteFile(file, (store) => addEntries(store, "5", [{ id: "p1", kind: "movie", title: "Heat", year: 1995, addedAtMs: 1 }]));
     const out = path.join(dir, "heat.json");
     fs.writeFileSync(out, "an older, world-readable file", { mode: 0o644 });

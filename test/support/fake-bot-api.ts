@@ -68,7 +68,7 @@ export interface FakeBotApi {
   /** Successful message-producing calls (send*, except sendChatAction; editMessage*; copy/forward), optionally for one chat. */
   sent(chatId?: number | string): RecordedCall[];
   /** Polls (every 10 ms) until predicate(api) is true; otherwise rejects after timeoutMs listing the calls. */
-  waitFor(predicate: (api: FakeBotApi) => boolean, timeoutMs?: number, label?: string): Promise<void>;
+  waitFor(predicate: (api: FakeBotApi) => boolean | Promise<boolean>, timeoutMs?: number, label?: string): Promise<void>;
   /** The next `count` calls of `method` ("*" = any method) get `response` instead of a normal answer. */
   failNext(method: string, count: number, response: FailResponse): void;
   /**
@@ -210,12 +210,12 @@ class FakeBotApiServer implements FakeBotApi {
     );
   }
 
-  async waitFor(predicate: (api: FakeBotApi) => boolean, timeoutMs = 10_000, label?: string): Promise<void> {
+  async waitFor(predicate: (api: FakeBotApi) => boolean | Promise<boolean>, timeoutMs = 10_000, label?: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
     for (;;) {
       try {
-        if (predicate(this)) return;
+        if (await predicate(this)) return;
         lastError = undefined;
       } catch (error) {
         lastError = error;

@@ -3,11 +3,10 @@
 // when idle. Texts drive the agent: "POISON" kills the process outright, "SLOW" takes a 1.5 s
 // external step (an LLM call, say), anything else is just recorded. Usage:
 //   node --import tsx test/support/runtime-process.ts <database file>
-import { createRuntime, defineAgent, migrate, openDatabase, readMigrations } from "../../runtime/index.js";
-import { MIGRATIONS_DIR } from "./temp-database.js";
+import { createRuntime, defineAgent } from "../../runtime/index.js";
+import { reopenStore } from "./temp-database.js";
 
-const db = openDatabase(process.argv[2]!);
-migrate(db, readMigrations(MIGRATIONS_DIR));
+const { store } = await reopenStore(process.argv[2]!);
 
 const agent = defineAgent<{ handled: string[] }>({
   name: "crash-test",
@@ -23,15 +22,15 @@ const agent = defineAgent<{ handled: string[] }>({
   onParked: () => [{ text: "parked" }],
 });
 
-const runtime = createRuntime({ db, agent, deliver: async () => ({ status: "sent" }) });
+const runtime = createRuntime({ store, agent, deliver: async () => ({ status: "sent" }) });
 await runtime.start();
 const messages = JSON.parse(process.env.MT_MESSAGES ?? "[]") as Array<{ id: string; key: string; text: string }>;
 for (const m of messages) {
   await runtime.accept([{ id: m.id, agentKey: m.key, kind: "text", payload: { text: m.text } }]);
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
-while (runtime.stats.pendingCount() > 0 || runtime.stats.unsentCount() > 0) {
+while ((await runtime.stats.pendingCount()) > 0 || (await runtime.stats.unsentCount()) > 0) {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 await runtime.stop();
-db.close();
+await store.close();

@@ -6,7 +6,7 @@
 // A show whose fetch fails is skipped: the next check tries it again. The timer re-arms itself.
 import { z } from "zod";
 import type { AgentContext } from "../../../runtime/index.js";
-import type { MediaStore, WatchedShow } from "../media-store.js";
+import type { MediaReader, WatchedShow } from "../media-store.js";
 import type { ShowSource } from "../providers.js";
 import type { ChatState } from "../state.js";
 import { type AiredEpisode, type EpisodeRef, type ShowNews, formatEpisode, isAfter, seenUpTo } from "./episodes.js";
@@ -33,7 +33,7 @@ export interface PostedMessage {
 }
 
 export interface EpisodeCheckDeps {
-  media: MediaStore;
+  media: MediaReader;
   shows: ShowSource | undefined;
   intervalMs: number;
   /** Stores messages for chats' agents (deduplicated by id); resolves after the commit. */
