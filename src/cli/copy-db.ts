@@ -91,7 +91,7 @@ function table(from: string, to: string, report: CopyReport): string {
     ...report.tables.map((t) => row(t.table, t.copied, t.alreadyThere)),
     row("total", report.copied, report.alreadyThere),
   ];
-  if (report.alreadyThere > 0) lines.push("Rows already there (by their keys) were kept as they are: an earlier run copied them.");
+  if (report.alreadyThere > 0) lines.push("Rows already there were the same as the file's: an earlier run copied them.");
   return lines.join("\n");
 }
 

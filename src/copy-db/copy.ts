@@ -1,9 +1,11 @@
 // Copies every table of a SQLite source into a PostgreSQL store whose schema is this release's, in
 // ONE unit, so in one transaction: a copy that fails or is killed mid-way leaves the target as it
 // was, and running it again does the whole copy. Rows go in by their own keys with INSERT … ON
-// CONFLICT DO NOTHING, so a row already there (a second run) is counted, not copied twice. Then
-// every serial or identity column's sequence is moved past the highest key copied, so the rows the
-// bot adds next never collide with copied ones.
+// CONFLICT DO NOTHING, so a row already there (a second run) is counted, not copied twice; but only
+// when it is the same row: a key the target holds with other content (a database the bot already
+// ran on, or another file's copy) refuses the whole copy, since skipping it would lose the file's
+// row. Then every serial or identity column's sequence is moved past the highest key copied, so the
+// rows the bot adds next never collide with copied ones.
 import type { Store, Tx } from "../../runtime/store.js";
 import type { SourceTable, SourceValue, SqliteSource } from "./sqlite-source.js";
 import { quoteName } from "./sql-names.js";
@@ -45,8 +47,9 @@ export async function copyDatabase(source: SqliteSource, target: Store): Promise
     const targetColumns = await columnsOf(tx);
     for (const table of tables) checkTarget(table, targetColumns);
     const copies = new Map<string, TableCopy>();
+    const keys = await primaryKeys(tx);
     for (const table of inDependencyOrder(tables, await foreignKeys(tx))) {
-      copies.set(table.name, await copyTable(tx, source, table));
+      copies.set(table.name, await copyTable(tx, source, table, keys.get(table.name) ?? []));
     }
     await moveSequences(tx, tables);
     const report = tables.map((table) => copies.get(table.name)!);
@@ -58,20 +61,92 @@ export async function copyDatabase(source: SqliteSource, target: Store): Promise
   });
 }
 
-async function copyTable(tx: Tx, source: SqliteSource, table: SourceTable): Promise<TableCopy> {
+async function copyTable(tx: Tx, source: SqliteSource, table: SourceTable, key: readonly string[]): Promise<TableCopy> {
   const columns = table.columns.map(quoteName).join(", ");
   const rowsPerBatch = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMETERS / table.columns.length)));
   const rowPlaceholders = `(${table.columns.map(() => "?").join(", ")})`;
+  const keyAt = key.map((column) => table.columns.indexOf(column));
+  if (keyAt.includes(-1) || key.length === 0) {
+    throw new CopyRefusedError(`the target's table ${table.name} has no primary key among the source's columns`);
+  }
+  const returning = key.map(quoteName).join(", ");
   let copied = 0;
   try {
     for (const batch of source.batches(table.name, table.columns, rowsPerBatch, MAX_BATCH_BYTES)) {
-      const sql = `INSERT INTO ${quoteName(table.name)} (${columns}) VALUES ${batch.map(() => rowPlaceholders).join(", ")} ON CONFLICT DO NOTHING`;
-      copied += (await tx.run(sql, batch.flat().map(toParameter))).changes;
+      const rows = batch.map((row) => row.map(toParameter));
+      const sql = `INSERT INTO ${quoteName(table.name)} (${columns}) VALUES ${rows.map(() => rowPlaceholders).join(", ")} ` +
+        `ON CONFLICT DO NOTHING RETURNING ${returning}`;
+      const inserted = await tx.all<Record<string, unknown>>(sql, rows.flat());
+      copied += inserted.length;
+      if (inserted.length < rows.length) {
+        const insertedKeys = new Set(inserted.map((r) => keyText(key.map((column) => r[column]))));
+        await checkAlreadyThere(tx, table, key, keyAt, rows.filter((row) => !insertedKeys.has(keyText(keyAt.map((i) => row[i])))));
+      }
     }
   } catch (error) {
+    if (error instanceof CopyRefusedError) throw error;
     throw new Error(`copying table ${table.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return { table: table.name, copied, alreadyThere: table.rows - copied };
+}
+
+/**
+ * Rows the target did not take: each must be there already, the same (an earlier run of this copy),
+ * or the copy stops: the target holds other data under the file's keys.
+ */
+async function checkAlreadyThere(
+  tx: Tx, table: SourceTable, key: readonly string[], keyAt: readonly number[], rows: readonly unknown[][],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const tuple = `(${key.map(() => "?").join(", ")})`;
+  const found = await tx.all<Record<string, unknown>>(
+    `SELECT ${table.columns.map(quoteName).join(", ")} FROM ${quoteName(table.name)} ` +
+      `WHERE (${key.map(quoteName).join(", ")}) IN (${rows.map(() => tuple).join(", ")})`,
+    rows.flatMap((row) => keyAt.map((i) => row[i])),
+  );
+  const byKey = new Map(found.map((r) => [keyText(key.map((column) => r[column])), r]));
+  for (const row of rows) {
+    const id = keyText(keyAt.map((i) => row[i]));
+    const there = byKey.get(id);
+    const same = there !== undefined && table.columns.every((column, i) => sameValue(row[i], there[column]));
+    if (!same) {
+      throw new CopyRefusedError(
+        `the target already holds other data: table ${table.name}, key ${id}, is not the file's row. ` +
+          "Copy into a new, empty database (createdb), or drop this one's tables first",
+      );
+    }
+  }
+}
+
+/** A key as text, to match the driver's values (numbers, strings) with the source's parameters. */
+function keyText(values: readonly unknown[]): string {
+  return JSON.stringify(values.map((v) => (v === null || v === undefined ? null : String(v))));
+}
+
+/** The same stored value: integers may come back as numbers where they went in as digits, and bytes as Buffers. */
+function sameValue(sent: unknown, stored: unknown): boolean {
+  if (sent === null || sent === undefined) return stored === null || stored === undefined;
+  if (stored === null || stored === undefined) return false;
+  if (Buffer.isBuffer(sent) || Buffer.isBuffer(stored)) return Buffer.isBuffer(sent) && Buffer.isBuffer(stored) && sent.equals(stored);
+  if (typeof sent === "number" || typeof stored === "number") return Number(sent) === Number(stored);
+  return String(sent) === String(stored);
+}
+
+/** Each table's primary key columns in the target, in key order. */
+async function primaryKeys(tx: Tx): Promise<Map<string, string[]>> {
+  const rows = await tx.all<{ table_name: string; column_name: string }>(
+    `SELECT t.relname AS table_name, a.attname AS column_name
+       FROM pg_index i
+       JOIN pg_class t ON t.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+       JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+     WHERE i.indisprimary AND n.nspname = current_schema()
+     ORDER BY t.relname, k.position`,
+  );
+  const keys = new Map<string, string[]>();
+  for (const row of rows) keys.set(row.table_name, [...(keys.get(row.table_name) ?? []), row.column_name]);
+  return keys;
 }
 
 /**

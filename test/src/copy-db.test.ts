@@ -347,6 +347,22 @@ database.describe("copy-db into PostgreSQL", () => {
     });
   });
 
+  it("refuses a target that holds other data under the file's keys, and copies nothing", { timeout: 120_000 }, async () => {
+    await resetTarget();
+    // The bot ran on PostgreSQL before the copy: its first message took inbox seq 1, as the file's did.
+    await withStorage({ DATABASE_URL: database.url }, (postgres) =>
+      postgres.submit((tx) => tx.run(
+        "INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES ('tg:1:1', '99', 'message', '{}', 1)")));
+    const refused = await copyDb(["--from", source, "--to", withPassword(database.url)]);
+    expect(refused.code).toBe(1);
+    expectNoPassword(refused);
+    expect(refused.stderr.trim()).toMatch(/^error: the target already holds other data: table inbox, key \["1"\], is not the file's row\. Copy into a new, empty database/);
+    await withStorage({ DATABASE_URL: database.url }, async (postgres) => {
+      expect((await postgres.read.get<{ n: number }>("SELECT COUNT(*) AS n FROM entries"))!.n).toBe(0);
+      expect((await postgres.read.get<{ n: number }>("SELECT COUNT(*) AS n FROM inbox"))!.n).toBe(1);
+    });
+  });
+
   it("refuses a source with a table or a column the target lacks, and copies nothing", { timeout: 120_000 }, async () => {
     await resetTarget();
     const extraTable = path.join(dir, "extra-table.db");
