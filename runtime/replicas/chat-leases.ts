@@ -120,11 +120,12 @@ export class ChatLeases {
    * holder's that guarded the chat commits.
    */
   async acquire(agentKey: string): Promise<Lease | undefined> {
-    // `prior` reads the row as it is when this statement changes it (locked, but not against the
-    // guards' FOR KEY SHARE: only a change of epoch waits for those), to say whom it was taken from.
-    // It is joined into the inserted row's source so that it is read before the row changes.
+    // `prior` says whom the chat was taken from: the row as the statement began (joined into the
+    // inserted row's source, so read before the row changes). Not locked: a lock would make the
+    // holder's heartbeat wait behind a takeover waiting for a batch. A release landing during such a
+    // wait is then taken for a crash: the head message is charged one attempt it did not need.
     const row = await this.sql.get<{ epoch: number; priorHolder: string | null }>(
-      `WITH prior AS MATERIALIZED (SELECT holder FROM chat_leases WHERE agent_key = ? FOR NO KEY UPDATE)
+      `WITH prior AS MATERIALIZED (SELECT holder FROM chat_leases WHERE agent_key = ?)
        INSERT INTO chat_leases (agent_key, holder, epoch, expires_at_ms)
        SELECT ?, ?, 1, ${DB_NOW_MS} + ? FROM (VALUES (1)) AS one LEFT JOIN prior ON true
        ON CONFLICT (agent_key) DO UPDATE SET
