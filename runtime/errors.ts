@@ -41,10 +41,13 @@ export class StepMisuseError extends Error {
   }
 }
 
-/** A runtime for one agent could not start: another live process serves that agent alone. */
+/**
+ * A runtime for one agent could not start: another live process serves that agent alone (SQLite:
+ * `pid`), or, on PostgreSQL, holds the agent's lease and would not let go (`holder`, its lease id).
+ */
 export class AgentBusyError extends Error {
-  constructor(readonly agentKey: string, readonly pid: number) {
-    super(`Agent ${agentKey} is being served by another process (pid ${pid}).`);
+  constructor(readonly agentKey: string, readonly pid: number, readonly holder?: string) {
+    super(`Agent ${agentKey} is being served by another process (${holder ?? `pid ${pid}`}).`);
     this.name = "AgentBusyError";
   }
 }

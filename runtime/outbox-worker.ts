@@ -177,6 +177,11 @@ export class OutboxWorker {
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
+  /** Whether the agent's lane is delivering (or waiting to retry a send). */
+  isDelivering(agentKey: string): boolean {
+    return this.lanes.has(agentKey);
+  }
+
   get activeLanes(): number {
     return this.lanes.size;
   }

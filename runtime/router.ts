@@ -162,6 +162,12 @@ export class Router {
     return this.mailboxes.size;
   }
 
+  /** Whether the agent's mailbox is handling a message, or waits to retry one. */
+  isBusy(key: string): boolean {
+    const mailbox = this.mailboxes.get(key);
+    return mailbox !== undefined && (mailbox.running !== undefined || mailbox.retryTimer !== undefined || this.held.has(key));
+  }
+
   /** Agents handling a message right now. */
   get busyAgents(): number {
     let busy = 0;

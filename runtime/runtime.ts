@@ -178,7 +178,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   );
   let router: Router;
   let timers: TimerService;
-  const coordinator = replicated
+  const coordinator: ReplicaCoordinator | undefined = replicated
     ? new ReplicaCoordinator(
       { store: store as ReplicaParts["store"], inbox, outbox, meta, runner },
       {
@@ -192,12 +192,13 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         wakeMessages: (key) => router.wake(key),
         wakeSends: (key) => worker.wake(key),
         timersMayBeDue: () => void timers.fireDue().catch(() => undefined),
+        busy: (key): boolean => router.isBusy(key) || worker.isDelivering(key),
       },
       log,
       events,
     )
     : undefined;
-  const worker = new OutboxWorker(outbox, store, clock, {
+  const worker: OutboxWorker = new OutboxWorker(outbox, store, clock, {
     deliver: options.deliver,
     pacing: options.pacing,
     concurrency: options.sendConcurrency,
@@ -425,6 +426,12 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
    */
   async function startReplica(coordinator: ReplicaCoordinator): Promise<RecoveryReport> {
     const taken = await coordinator.start();
+    // A one-agent runtime (the console) serves its chat alone, or does not start.
+    if (only !== undefined) {
+      await coordinator.claimAlone(only);
+      router.wake(only);
+      worker.wake(only);
+    }
     started = true;
     recovered = true;
     timers.reschedule();

@@ -17,6 +17,13 @@
 // and requeues no send except for the chats it takes. There is no per-process "clean stop" fact on
 // PostgreSQL: a clean stop releases its leases (releaseAll), a crash leaves them to expire, and
 // that is what `takenFrom` tells the next holder.
+//
+// Letting go: a chat idle here for IDLE_RELEASE_MS is released, so that a process holds only the
+// chats it is serving (the heartbeat renews them all) and the next update of an idle chat goes to
+// whichever process receives it. A console (`npm run chat`, one chat alone: `onlyAgentKey`) asks
+// the chat's holder to let go of it at once (a YIELD_CHANNEL notice): the holder releases it as soon
+// as it is idle, and the console takes it; the processes serving everyone else then leave it to the
+// console until it stops, as they would any chat another live process holds.
 import type { ChatGuard, ChatServing } from "../chat-serving.js";
 import { LeaseLostError } from "../errors.js";
 import type { Inbox } from "../inbox.js";
@@ -28,10 +35,17 @@ import type { Store, Tx } from "../store.js";
 import { ChatLeases, LEASE_HEARTBEAT_MS, type Lease } from "./chat-leases.js";
 import { listenForWakeUps, notifyHolder, notifyWake } from "./wake-ups.js";
 import type { PostgresStore } from "../postgres/postgres-store.js";
+import { AgentBusyError } from "../errors.js";
 
 const CRASH_REASON = "the process serving this chat stopped before this message was finished";
 /** Chats taken per orphan scan: the rest follow at the next scans (or as their next update arrives). */
 const ORPHANS_PER_SCAN = 200;
+/** A chat with nothing to do here for this long is released (see the top of this file). */
+export const IDLE_RELEASE_MS = 60_000;
+/** A console asks the chat's holder, on this channel, to let go of the chat (payload: the agent key). */
+export const YIELD_CHANNEL = "mt_yield";
+/** How long a console waits for the chat's holder to let go before it gives up. */
+const CLAIM_ALONE_MS = 10_000;
 
 export interface ReplicaParts {
   store: Store & Pick<PostgresStore, "listen">;
@@ -48,6 +62,8 @@ export interface ReplicaHooks {
   wakeSends(agentKey: string): void;
   /** Chats with due timers may have been taken: fire the due timers now. */
   timersMayBeDue(): void;
+  /** Whether the chat has work in progress here (a message, a retry, a send): then it is not let go. */
+  busy(agentKey: string): boolean;
   /** Messages charged or parked by a takeover, and sends set to go again. */
   takenOver?(agentKey: string, report: TakeoverReport): void;
 }
@@ -62,6 +78,8 @@ export interface ReplicaOptions {
   heartbeatMs?: number;
   /** Lease lifetime without a heartbeat. Default LEASE_TTL_MS. */
   ttlMs?: number;
+  /** A chat idle this long is released. Default IDLE_RELEASE_MS. */
+  idleReleaseMs?: number;
 }
 
 export interface TakeoverReport {
@@ -79,6 +97,13 @@ export class ReplicaCoordinator implements ChatServing {
   private readonly entering = new Map<string, Promise<number | undefined>>();
   /** What each takeover did, until the scan that caused it reads it. */
   private readonly takeovers = new Map<string, TakeoverReport>();
+  /** When each chat served here last had work (monotonic ms). */
+  private readonly lastActive = new Map<string, number>();
+  /** Chats a console asked for: let go of as soon as they are idle. */
+  private readonly yieldAsked = new Set<string>();
+  /** Releases under way: taking the chat again waits for them. */
+  private readonly releasing = new Map<string, Promise<void>>();
+  private unlistenYield: (() => Promise<void>) | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
@@ -104,6 +129,7 @@ export class ReplicaCoordinator implements ChatServing {
   }
 
   serve(agentKey: string): Promise<number | undefined> {
+    this.lastActive.set(agentKey, performance.now());
     const epoch = this.epochOf(agentKey);
     if (epoch !== undefined) return Promise.resolve(epoch);
     return this.enter(agentKey);
@@ -142,9 +168,35 @@ export class ReplicaCoordinator implements ChatServing {
         this.tickSoon();
       },
     });
+    // A console, which holds its one chat as long as it runs, asks no one else to let go.
+    if (this.options.onlyAgentKey === undefined) {
+      this.unlistenYield = await this.parts.store.listen(YIELD_CHANNEL, (agentKey) => {
+        if (this.epochOf(agentKey) === undefined) return;
+        this.yieldAsked.add(agentKey);
+        this.letGoIfIdle(agentKey, "a console asked for it");
+      });
+    }
     const taken = await this.scan();
     this.scheduleTick();
     return taken;
+  }
+
+  /**
+   * A console's start: takes its one chat, asking the process that holds it to let go, and waiting
+   * a little for that. Throws AgentBusyError when another process keeps it (it is busy with the
+   * chat, or another console has it open).
+   */
+  async claimAlone(agentKey: string): Promise<void> {
+    const deadline = performance.now() + CLAIM_ALONE_MS;
+    for (;;) {
+      if ((await this.enter(agentKey)) !== undefined) return;
+      if (performance.now() > deadline) {
+        const row = await this.parts.store.read.get<{ holder: string }>(`SELECT holder FROM chat_leases WHERE agent_key = ?`, [agentKey]);
+        throw new AgentBusyError(agentKey, 0, row?.holder ?? "another process");
+      }
+      await this.parts.store.read.run(`SELECT pg_notify('${YIELD_CHANNEL}', ?)`, [agentKey]);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /**
@@ -156,7 +208,9 @@ export class ReplicaCoordinator implements ChatServing {
     clearTimeout(this.tickTimer);
     await this.ticking;
     await Promise.allSettled(this.entering.values());
+    await Promise.allSettled(this.releasing.values());
     await this.unlisten?.().catch(() => undefined);
+    await this.unlistenYield?.().catch(() => undefined);
     this.served.clear();
     await this.leases.releaseAll().catch((error: unknown) => {
       this.log.warn({ err: error }, "could not release this process's chats; other processes take them once their leases expire");
@@ -174,6 +228,8 @@ export class ReplicaCoordinator implements ChatServing {
   /** `known`: a lease the scan took (its report is kept for the scan). */
   private async take(agentKey: string, known: Lease | undefined): Promise<number | undefined> {
     if (this.stopped) return undefined;
+    // Let go of a moment ago: taken again at a new epoch once that release has landed.
+    await this.releasing.get(agentKey);
     const lease = known ?? (await this.leases.acquire(agentKey));
     if (!lease) {
       // Another live process holds it: it may not know of the work that woke this process.
@@ -247,6 +303,7 @@ export class ReplicaCoordinator implements ChatServing {
 
   private async tick(): Promise<void> {
     try {
+      this.letGoOfIdleChats();
       const { lost } = await this.leases.renewAll();
       for (const key of lost) {
         this.served.delete(key);
@@ -257,6 +314,41 @@ export class ReplicaCoordinator implements ChatServing {
       // The leases live on for their TTL: the next heartbeat, 2 s on, is in time.
       this.log.warn({ err: error }, "could not renew this process's leases or scan for orphaned chats; trying again");
     }
+  }
+
+  /** Releases the chats idle here for idleReleaseMs, and those a console asked for once idle. */
+  private letGoOfIdleChats(): void {
+    // A console holds its one chat for as long as it runs.
+    if (this.options.onlyAgentKey !== undefined) return;
+    const idleSince = performance.now() - (this.options.idleReleaseMs ?? IDLE_RELEASE_MS);
+    for (const key of this.yieldAsked) this.letGoIfIdle(key, "a console asked for it");
+    for (const key of [...this.served.keys()]) {
+      if ((this.lastActive.get(key) ?? 0) <= idleSince) this.letGoIfIdle(key, "idle");
+    }
+  }
+
+  /**
+   * Releases a chat served here unless it has work in progress. Its units, should one start
+   * meanwhile, fail their guard (LeaseLostError) and leave the work to the next holder.
+   */
+  private letGoIfIdle(agentKey: string, why: string): void {
+    const epoch = this.epochOf(agentKey);
+    if (epoch === undefined) {
+      this.yieldAsked.delete(agentKey);
+      return;
+    }
+    if (this.entering.has(agentKey) || this.hooks.busy(agentKey)) return;
+    this.yieldAsked.delete(agentKey);
+    this.served.delete(agentKey);
+    this.lastActive.delete(agentKey);
+    this.log.debug({ agentKey, why }, "letting go of a chat");
+    const release = this.leases.release(agentKey).catch((error: unknown) => {
+      // It expires after the TTL instead.
+      this.log.warn({ err: error, agentKey }, "could not release a chat; it is free once its lease expires");
+    }).finally(() => {
+      if (this.releasing.get(agentKey) === release) this.releasing.delete(agentKey);
+    });
+    this.releasing.set(agentKey, release);
   }
 
   /** Takes the orphaned chats (work, no live lease) and wakes them. */

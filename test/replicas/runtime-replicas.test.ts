@@ -144,6 +144,48 @@ database.describe("runtimes sharing one PostgreSQL database", () => {
     for (const key of chats) expect(textsOf(key).filter((t) => t.startsWith("fired"))).toHaveLength(1);
   });
 
+  it("a console takes its chat from the replica serving it, serves it alone, and hands it back when it stops", async () => {
+    const running = await startReplicas(2);
+    await running[0]!.runtime.accept([{ id: "c-0", agentKey: "chat-c", kind: "text", payload: { text: "from telegram" } }]);
+    await waitFor(() => textsOf("chat-c").length === 1, 5000, "the first reply");
+
+    const consoleStore = await openPostgresStore(database.url, { poolSize: 2, applicationName: "console" });
+    const printed: string[] = [];
+    const consoleRuntime = createRuntime({
+      store: consoleStore,
+      agent,
+      deliver: async (_key, payload) => {
+        printed.push((payload as { text: string }).text);
+        return { status: "sent" };
+      },
+      onlyAgentKey: "chat-c",
+      replicas: { heartbeatMs: 500, ttlMs: 1500 },
+    });
+    try {
+      // The replica holding the chat lets go at the console's request (it is idle).
+      await consoleRuntime.start();
+      await consoleRuntime.accept([{ id: "c-1", agentKey: "chat-c", kind: "text", payload: { text: "from the console" } }]);
+      // An update from Telegram meanwhile, accepted by a replica: the console serves it too.
+      await running[1]!.runtime.accept([{ id: "c-2", agentKey: "chat-c", kind: "text", payload: { text: "telegram again" } }]);
+      await waitFor(() => printed.length === 2, 5000, "the console's replies");
+      expect(printed).toEqual(["2:from the console", "3:telegram again"]);
+      expect(textsOf("chat-c")).toHaveLength(1);
+      // A console on the chat already: a second one is refused.
+      const second = createRuntime({
+        store: consoleStore, agent, deliver: async () => ({ status: "sent" }), onlyAgentKey: "chat-c",
+      });
+      await expect(second.start()).rejects.toThrow(/being served by another process/);
+      await second.stop();
+    } finally {
+      await consoleRuntime.stop();
+      await consoleStore.close();
+    }
+    // Released: the replicas serve the chat again at once.
+    await running[1]!.runtime.accept([{ id: "c-3", agentKey: "chat-c", kind: "text", payload: { text: "back" } }]);
+    await waitFor(() => textsOf("chat-c").length === 2, 5000, "the reply after the console");
+    expect(textsOf("chat-c")[1]).toBe("4:back");
+  });
+
   it("keeps Telegram's 30 sends a second across three replicas", { timeout: 30_000 }, async () => {
     const running = await startReplicas(3, { pacing: true });
     const chats = Array.from({ length: 30 }, (_, i) => `chat-r${i}`);
