@@ -4,7 +4,10 @@
 // an agent and never writes anything but inbox rows. With replicas (PostgreSQL) the storing unit
 // also tells the chat's holder when that is another process, and the main thread leaves it alone.
 import { parentPort, workerData } from "node:worker_threads";
-import { type AcceptOutcome, type CommittedMessage, Inbox, type Store, crashPoint, openSqliteStore } from "../../runtime/index.js";
+import {
+  type AcceptOutcome, type CommittedMessage, Inbox, type Store, type StoreOutcome, crashPoint, openSqliteStore,
+} from "../../runtime/index.js";
+import { CommitOutcomeUnknownError } from "../../runtime/errors.js";
 import { startHttpServer } from "../http/server.js";
 import { createLogger } from "../log.js";
 import { updateMessage } from "../telegram/update-key.js";
@@ -44,13 +47,25 @@ async function accept(...[update, route, json]: Parameters<Parameters<typeof cre
     const outcome = await inbox.accept(tx, message, receivedAtMs);
     const holderNotified = holder !== undefined && outcome.status === "stored" && (await notifyHolder(tx, message.agentKey, holder));
     return { outcome, holderNotified };
-  });
+  }).catch((error: unknown) => storedAfterAll(error, message.id));
   // Committed, the main thread not told yet: recovery at the next start finds the row pending.
   crashPoint("ingest.after-commit");
   if (notices.length === 0) setImmediate(sendNotices);
   // The stored payload (the chat event beside the update), so the agent reads the event as translated here.
   notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: message.payload }, outcome, receivedAtMs, holderNotified });
   return outcome.status === "stored" ? { status: "stored", seq: outcome.seq } : outcome;
+}
+
+/**
+ * PostgreSQL lost the answer to the COMMIT: the row may be stored all the same, and Telegram's
+ * redelivery would then find a duplicate that wakes no one. The table says which: stored, the main
+ * thread is told (and wakes the chat here or asks its holder); not stored, the error stands (503).
+ */
+async function storedAfterAll(error: unknown, id: string): Promise<{ outcome: StoreOutcome; holderNotified: boolean }> {
+  if (!(error instanceof CommitOutcomeUnknownError)) throw error;
+  const row = await store.read.get<{ seq: number }>(`SELECT seq FROM inbox WHERE id = ?`, [id]).catch(() => undefined);
+  if (!row) throw error;
+  return { outcome: { status: "stored", seq: row.seq, id }, holderNotified: false };
 }
 
 const handler = createWebhookHandler({
