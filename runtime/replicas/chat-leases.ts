@@ -22,7 +22,8 @@
 // - Clocks: every expiry is the database's clock (clock_timestamp()), so a process whose clock is
 //   wrong can neither keep a lease too long nor take one too early.
 //
-// How the runtime wires it (PostgreSQL only; the SQLite default runs one process and needs none):
+// How the runtime wires it (PostgreSQL only; the SQLite default runs one process and needs none;
+// the wiring itself is replica-coordinator.ts, the router, the runner and the outbox worker):
 // - Router.wake(key): unless `epochOf(key)` is set, `acquire(key)` before draining; undefined means
 //   another live process holds it: `notifyWake` it (runtime/replicas/wake-ups.ts) and stop. A lease
 //   that is `fresh` voids what the process knew of the chat: drop its cached state, read the inbox
