@@ -10,7 +10,7 @@ import type { Dialect, Store } from "./store.js";
 
 export { RUNTIME_MIGRATIONS_TABLE };
 
-/** PostgreSQL's list ends with the tables replicas share (leases, the send rate), numbered from 100. */
+/** PostgreSQL's list ends with the tables replicas share (leases, the send rate): versions 4 and 5. */
 const POSTGRES_MIGRATIONS: readonly Migration[] = [...POSTGRES_RUNTIME_MIGRATIONS, ...REPLICA_MIGRATIONS];
 
 /** This release's runtime migrations for a database. */
