@@ -103,7 +103,11 @@ database.describe("runtimes sharing one PostgreSQL database", () => {
     await waitFor(() => sent.length >= chats.length * perChat, 20_000, "every reply");
     for (const key of chats) {
       expect(textsOf(key)).toEqual(Array.from({ length: perChat }, (_, m) => `${m + 1}:m${m}`));
+      // Its holder sent all of its replies: nothing made the chat change hands.
+      expect(new Set(sent.filter((s) => s.agentKey === key).map((s) => s.runtime)).size).toBe(1);
     }
+    // The chats were spread over the replicas: each served the chats it took first.
+    expect(new Set(sent.map((s) => s.runtime)).size).toBeGreaterThan(1);
   });
 
   it("a replica that stops hands its chats to the others at once, and they go on where it left off", async () => {
