@@ -9,12 +9,16 @@
 //   npm run chaos -- --seed 42 --kills 10   replay: the same seed and --kills pick the same kills
 //   npm run chaos -- --duration 120 --chats 20 --json
 //   npm run chaos -- --console              also a console chat beside the bot, on its own chat id
+//   npm run chaos -- --replicas 3           three bot processes on a temporary PostgreSQL database,
+//                                           updates spread over them at random, kills of any of them
+//                                           (--postgres <url>: the server; default the tests' local one)
 //
 // Exit code 1 when an invariant fails (the report names it and the command to replay the seed).
 import { parseArgs } from "node:util";
 import { formatReport } from "./chaos/report.js";
 import { type ChaosOptions, runChaos } from "./chaos/run-chaos.js";
 import { randomSeed } from "./chaos/rng.js";
+import { NoPostgresError } from "./chaos/temp-postgres.js";
 
 const DEFAULT_DURATION_SEC = 60;
 
@@ -28,12 +32,17 @@ function readOptions(): ChaosOptions & { json: boolean } {
       json: { type: "boolean", default: false },
       "keep-db": { type: "boolean", default: false },
       console: { type: "boolean", default: false },
+      replicas: { type: "string" },
+      postgres: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("usage: npm run chaos -- [--duration <seconds> | --kills <N>] [--seed <n>] [--chats <n>] [--json] [--keep-db] [--console]");
+    console.log(
+      "usage: npm run chaos -- [--duration <seconds> | --kills <N>] [--seed <n>] [--chats <n>] [--json] [--keep-db] " +
+        "[--console | --replicas <n> [--postgres <server url>]]",
+    );
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -50,14 +59,23 @@ function readOptions(): ChaosOptions & { json: boolean } {
     json: values.json,
     keepDatabase: values["keep-db"],
     console: values.console,
+    ...(values.replicas !== undefined ? { replicas: int("replicas", values.replicas, 1) } : {}),
+    ...(values.postgres !== undefined ? { postgresServer: values.postgres } : {}),
   };
 }
 
 const options = readOptions();
 // Progress goes to stderr, so that --json leaves stdout to the report alone.
 const log = (line: string) => console.error(line);
-log(`chaos: seed ${options.seed}, ${options.chats} chats, ${options.kills !== undefined ? `${options.kills} kills` : `${options.durationSec} s`}`);
-const report = await runChaos({ ...options, log });
+log(
+  `chaos: seed ${options.seed}, ${options.chats} chats, ${options.kills !== undefined ? `${options.kills} kills` : `${options.durationSec} s`}` +
+    (options.replicas !== undefined ? `, ${options.replicas} bot processes on PostgreSQL` : ""),
+);
+const report = await runChaos({ ...options, log }).catch((error: unknown) => {
+  if (!(error instanceof NoPostgresError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+});
 console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
 if (!report.ok) {
   console.error(`\nFAILED with seed ${report.seed}. Replay: ${report.replay}`);

@@ -41,10 +41,13 @@ export class StepMisuseError extends Error {
   }
 }
 
-/** A runtime for one agent could not start: another live process serves that agent alone. */
+/**
+ * A runtime for one agent could not start: another live process serves that agent alone (SQLite:
+ * `pid`), or, on PostgreSQL, holds the agent's lease and would not let go (`holder`, its lease id).
+ */
 export class AgentBusyError extends Error {
-  constructor(readonly agentKey: string, readonly pid: number) {
-    super(`Agent ${agentKey} is being served by another process (pid ${pid}).`);
+  constructor(readonly agentKey: string, readonly pid: number, readonly holder?: string) {
+    super(`Agent ${agentKey} is being served by another process (${holder ?? `pid ${pid}`}).`);
     this.name = "AgentBusyError";
   }
 }
@@ -82,5 +85,17 @@ export class CommitOutcomeUnknownError extends StoreUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "CommitOutcomeUnknownError";
+  }
+}
+
+/**
+ * With replicas on PostgreSQL: a unit tried to write for a chat this process no longer holds at the
+ * epoch its work started under (another process serves the chat now). The unit wrote nothing; the
+ * chat's work stops here, uncharged, and goes on at its new holder (runtime/replicas/chat-leases.ts).
+ */
+export class LeaseLostError extends Error {
+  constructor(readonly agentKey: string, readonly epoch: number) {
+    super(`The lease on chat ${agentKey} (epoch ${epoch}) is no longer this process's: another process serves the chat now.`);
+    this.name = "LeaseLostError";
   }
 }

@@ -170,6 +170,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
           botId, logLevel: config.LOG_LEVEL,
           ...(lockMemory ? { lockMemory } : {}),
           ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
+          ...(rt.replicaHolder !== undefined ? { replicaHolder: rt.replicaHolder } : {}),
         },
         log,
         stored: (messages) => rt.committedElsewhere(messages),
@@ -205,14 +206,21 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
       log.info({ path: webhookPath, port: http.port }, "webhook mode: Telegram posts updates to WEBHOOK_URL");
     } else {
       await api.deleteWebhook({ drop_pending_updates: false });
-      polling = startPolling({
+      const pollingOptions = {
         api,
-        acceptBatch: async (batch) => {
+        acceptBatch: async (batch: Parameters<Parameters<typeof startPolling>[0]["acceptBatch"]>[0]) => {
           await rt.accept(batch.map((b) => toMessage(b.update, b.route)));
         },
-        rejected: (reason) => metrics.rejected.inc({ reason }),
+        rejected: (reason: string) => metrics.rejected.inc({ reason }),
         log,
-      });
+      };
+      if (config.DATABASE_URL) {
+        // Replicas may share the database: one process polls at a time (loaded only then: it needs pg).
+        const { startReplicaPolling } = await import("./telegram/replica-polling.js");
+        polling = startReplicaPolling({ ...pollingOptions, connection: { connectionString: config.DATABASE_URL } });
+      } else {
+        polling = startPolling(pollingOptions);
+      }
       log.info({ host: config.HOST, port: http.port }, "polling mode: fetching updates with getUpdates");
     }
   } catch (error) {

@@ -28,6 +28,9 @@ export function describeStartError(error: unknown, context: StartContext = {}): 
     return firstLine(error.message);
   }
   if (error instanceof AgentBusyError) {
+    if (error.holder !== undefined) {
+      return `Chat ${error.agentKey} is busy in another process (${error.holder}): quit the console that has it open, or try again in a moment.`;
+    }
     return `Chat ${error.agentKey} is open in another console (pid ${error.pid}); quit that one first.`;
   }
   if (error instanceof GrammyError) {

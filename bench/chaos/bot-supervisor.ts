@@ -8,6 +8,8 @@ import { describeKill, type PlannedKill } from "./kill-plan.js";
 /** One child process of the run. */
 export interface StartRecord {
   pid: number;
+  /** The tag its calls reach the fake Bot API with (RecordedCall.via): which process sent a reply. */
+  via: string;
   /** MT_CRASH_AT of this start, if armed. */
   crashAt: string | undefined;
   spawnAt: number;
@@ -26,6 +28,8 @@ export interface KillRecord {
 }
 
 export interface SupervisorOptions {
+  /** Names this supervisor's processes (their `via` tags); one per supervisor when several run. Default "bot". */
+  name?: string;
   api: FakeBotApi;
   dbPath: string;
   port: number;
@@ -99,13 +103,15 @@ export class BotSupervisor {
     }
     this.kills.push({ plan, outcome, start });
     const ready = start.readyAt ? `ready after ${start.readyAt - start.spawnAt} ms, ` : "before ready, ";
-    this.options.log(`kill #${n}: ${describeKill(plan)} → ${outcome} (${ready}lived ${start.exitAt - start.spawnAt} ms)`);
+    const who = this.options.name ? `${this.options.name} ` : "";
+    this.options.log(`${who}kill #${n}: ${describeKill(plan)} → ${outcome} (${ready}lived ${start.exitAt - start.spawnAt} ms)`);
   }
 
   private async spawn(crashAt: string | undefined): Promise<BotProcess> {
     const spawnAt = Date.now();
+    const via = `${this.options.name ?? "bot"}-${this.starts.length + 1}`;
     const bot = await startBot({
-      apiRoot: this.options.api.apiRoot,
+      apiRoot: this.options.api.viaRoot(via),
       token: this.options.api.token,
       dbPath: this.options.dbPath,
       port: this.options.port,
@@ -115,7 +121,7 @@ export class BotSupervisor {
       waitUntilReady: false,
       readyTimeoutMs: READY_TIMEOUT_MS,
     });
-    const start: StartRecord = { pid: bot.pid, crashAt, spawnAt };
+    const start: StartRecord = { pid: bot.pid, via, crashAt, spawnAt };
     this.starts.push(start);
     this.current = bot;
     bot.ready.then(

@@ -38,8 +38,8 @@ export function checkReplies(chat: ChatLog, replies: readonly Reply[], intents: 
   const duplicate = (first: Reply, again: Reply) => {
     check.duplicated += 1;
     const gap = sendWindowMs(first, kills);
-    if (gap === undefined) check.unexplainedDuplicates.push(`${where(again)}, first copy ${describeProcessAt(first.at, kills)}`);
-    else check.windows.push({ ms: gap, what: `${where(again)}, first copy ${describeProcessAt(first.at, kills)}` });
+    if (gap === undefined) check.unexplainedDuplicates.push(`${where(again)}, first copy ${describeProcessAt(first, kills)}`);
+    else check.windows.push({ ms: gap, what: `${where(again)}, first copy ${describeProcessAt(first, kills)}` });
   };
   if (intents !== expected.length) {
     check.extraIntents.push(`chat ${chat.chatId}: ${intents} text replies written for ${expected.length} acknowledged updates`);
@@ -78,14 +78,24 @@ export function checkReplies(chat: ChatLog, replies: readonly Reply[], intents: 
  * Returns the gap between the first copy and that death (the window we keep small), or undefined.
  */
 function sendWindowMs(first: Reply, kills: readonly KillRecord[]): number | undefined {
-  const k = kills.find((k) => k.start.spawnAt <= first.at && first.at <= (k.start.exitAt ?? Infinity));
+  const k = killOfSender(first, kills);
   return k?.start.exitAt !== undefined ? k.start.exitAt - first.at : undefined;
 }
 
-/** Which process delivered a reply at `at`, and how it ended: for failure messages. */
-function describeProcessAt(at: number, kills: readonly KillRecord[]): string {
-  const k = kills.find((k) => k.start.spawnAt <= at && at <= (k.start.exitAt ?? Infinity));
-  if (!k) return `at ${new Date(at).toISOString()} from the last bot (never killed)`;
+/**
+ * The kill of the process that sent `reply`: known by its tag at the fake Bot API; without one, the
+ * process alive at the time (exact while one bot runs at a time).
+ */
+function killOfSender(reply: Reply, kills: readonly KillRecord[]): KillRecord | undefined {
+  if (reply.via !== undefined) return kills.find((k) => k.start.via === reply.via);
+  return kills.find((k) => k.start.spawnAt <= reply.at && reply.at <= (k.start.exitAt ?? Infinity));
+}
+
+/** Which process delivered a reply, and how it ended: for failure messages. */
+function describeProcessAt(reply: Reply, kills: readonly KillRecord[]): string {
+  const at = reply.at;
+  const k = killOfSender(reply, kills);
+  if (!k) return `at ${new Date(at).toISOString()} from ${reply.via ?? "the last bot"} (never killed)`;
   const how = k.plan.kind === "armed" ? `MT_CRASH_AT=${k.plan.crashAt}` : `SIGKILL ${k.plan.delayMs} ms after ${k.plan.after}`;
   return `at ${new Date(at).toISOString()} from pid ${k.start.pid} (${how}, ${k.outcome}, died at ${new Date(k.start.exitAt ?? 0).toISOString()})`;
 }

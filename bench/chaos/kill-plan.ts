@@ -20,9 +20,9 @@ const MAX_OCCURRENCE = 40;
 const MAX_DELAY_AFTER_SPAWN_MS = 3_000;
 const MAX_DELAY_AFTER_READY_MS = 4_000;
 
-/** An endless, replayable sequence of kills for `seed`. */
-export function* killPlan(seed: number): Generator<PlannedKill> {
-  const rng = createRng(seed, "kills");
+/** An endless, replayable sequence of kills for `seed` (one stream per bot process when several run). */
+export function* killPlan(seed: number, stream = "kills"): Generator<PlannedKill> {
+  const rng = createRng(seed, stream);
   for (;;) {
     if (rng.next() < 0.5) {
       const point = rng.pick(CHAOS_POINTS);

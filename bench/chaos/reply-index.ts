@@ -6,6 +6,8 @@ export interface Reply {
   text: string;
   /** Date.now() at the fake API's arrival. */
   at: number;
+  /** The tag of the bot process that sent it (StartRecord.via). */
+  via: string | undefined;
   /** The message id the fake API gave it (for pressing its buttons). */
   messageId: number | undefined;
   /** The callback data of its inline buttons. */
@@ -37,6 +39,7 @@ export class ReplyIndex {
       list.push({
         text: String(call.params.text),
         at: call.at,
+        via: call.via,
         // Read when asked: the fake API sets a call's result once it answers.
         get messageId() {
           return (call.result as { message_id?: number } | undefined)?.message_id;

@@ -50,6 +50,8 @@ export interface ChaosReport {
   };
   /** With --console: what the console chat beside the bot did. */
   console?: string;
+  /** With --replicas: how many bot processes shared the PostgreSQL database. */
+  replicas?: number;
   failures: string[];
   replay: string;
   /** The database file, when kept (failed run or asked to). */
@@ -63,10 +65,12 @@ export interface ReportInput {
   replyChecks: ReplyCheck[];
   entryCheck: EntryCheck;
   processed: Set<string>;
-  supervisor: BotSupervisor;
+  /** One per bot process run side by side (one without replicas). */
+  supervisors: BotSupervisor[];
   replies: ReplyIndex;
   finalExit: ExitInfo;
-  dbPath: string;
+  /** Where the data was: the SQLite file, or the PostgreSQL database. */
+  database: string;
   modelCalls: number;
   consoleCheck?: ConsoleCheck;
 }
@@ -74,7 +78,7 @@ export interface ReportInput {
 const SHOWN = 5; // examples per failure kind
 
 export function buildReport(input: ReportInput): ChaosReport {
-  const { chats, replyChecks, entryCheck, supervisor } = input;
+  const { chats, replyChecks, entryCheck, supervisors } = input;
   const sent = chats.flatMap((c) => c.updates);
   const acked = sent.filter((u) => u.ackedAt !== undefined);
   // Inbox ids are "tg:<bot id>:<update_id>" (one bot per run).
@@ -104,11 +108,12 @@ export function buildReport(input: ReportInput): ChaosReport {
   fail("chats whose outbox does not hold one reply per update", extraIntents);
   fail("replies out of order", outOfOrder);
   fail("replies matching no update", unexpected);
-  fail("unexpected bot exits", supervisor.unexpectedExits);
+  fail("unexpected bot exits", supervisors.flatMap((s) => s.unexpectedExits));
   failures.push(...(input.consoleCheck?.failures ?? []));
   if (input.finalExit.code !== 0) failures.push(`the last bot did not stop cleanly on SIGTERM: ${JSON.stringify(input.finalExit)}`);
 
-  const kills = supervisor.kills;
+  const kills = supervisors.flatMap((s) => s.kills);
+  const replicas = input.options.replicas;
   const ok = failures.length === 0;
   return {
     ok,
@@ -142,17 +147,19 @@ export function buildReport(input: ReportInput): ChaosReport {
       external: kills.filter((k) => k.outcome === "external").length,
       armedNotReached: kills.filter((k) => k.outcome === "armed-not-reached").length,
     },
-    recovery: recovery(supervisor, input.replies),
+    recovery: recovery(supervisors, input.replies),
+    ...(replicas !== undefined ? { replicas } : {}),
     ...(input.consoleCheck ? { console: input.consoleCheck.summary } : {}),
     failures,
-    replay: `npm run chaos -- --seed ${input.options.seed} --kills ${kills.length} --chats ${input.options.chats}${input.consoleCheck ? " --console" : ""}`,
-    ...(ok && !input.options.keepDatabase ? {} : { database: input.dbPath }),
+    replay: `npm run chaos -- --seed ${input.options.seed} --kills ${kills.length} --chats ${input.options.chats}` +
+      `${input.consoleCheck ? " --console" : ""}${replicas !== undefined ? ` --replicas ${replicas}` : ""}`,
+    ...(ok && !input.options.keepDatabase ? {} : { database: input.database }),
   };
 }
 
 /** For every restart after a kill: spawn → ready, and spawn → the first reply it delivered. */
-function recovery(supervisor: BotSupervisor, replies: ReplyIndex): ChaosReport["recovery"] {
-  const restarts = supervisor.starts.slice(1);
+function recovery(supervisors: readonly BotSupervisor[], replies: ReplyIndex): ChaosReport["recovery"] {
+  const restarts = supervisors.flatMap((supervisor) => supervisor.starts.slice(1));
   const ready = restarts.filter((s) => s.readyAt !== undefined).map((s) => s.readyAt! - s.spawnAt);
   const nextReply: number[] = [];
   for (const s of restarts) {
@@ -170,7 +177,8 @@ export function formatReport(r: ChaosReport): string {
     .join(", ");
   const ms = (s: Spread, of = "restarts") => (s.count ? `median ${s.medianMs} ms, max ${s.maxMs} ms (${s.count} ${of})` : "n/a");
   return [
-    `chaos run: seed ${r.seed}, ${r.chats} chats, ${r.kills.total} kills, ${r.durationSec} s`,
+    `chaos run: seed ${r.seed}, ${r.chats} chats, ${r.kills.total} kills, ${r.durationSec} s` +
+      (r.replicas !== undefined ? `, ${r.replicas} bot processes on PostgreSQL` : ""),
     `ran       ${Object.entries(r.conversations).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(", ")}; model calls ${r.modelCalls}`,
     `updates   sent ${r.updates.sent} (${r.updates.posts} POSTs), acknowledged ${r.updates.acknowledged}, processed ${r.updates.processed}, lost ${r.updates.lost}`,
     `entries   expected ${r.entries.expected}, stored ${r.entries.stored}, duplicated ${r.entries.duplicated}, missing ${r.entries.missing}, unexpected ${r.entries.unexpected}`,

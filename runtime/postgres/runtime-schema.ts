@@ -1,7 +1,8 @@
 // The runtime's own tables on PostgreSQL, as numbered migrations: the same tables as
 // runtime/sqlite/runtime-schema.ts, where they grew in three steps (1 runtime, 2 dedup and clock,
 // 3 operator actions). PostgreSQL starts from their final state in one migration numbered 3, so
-// that one version number means one schema in both databases; a later change is 4 in both lists.
+// that one version number means one schema in both databases. Versions 4 and 5 are the replicas'
+// tables (runtime/replicas/replica-schema.ts, PostgreSQL only); a later change is 6 in both lists.
 //
 // Types: BIGSERIAL for the keys SQLite numbers itself (AUTOINCREMENT: never reused, but a sequence
 // hands out numbers at INSERT, not at COMMIT), BIGINT for every epoch-millisecond column, TEXT for

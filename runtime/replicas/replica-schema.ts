@@ -1,11 +1,13 @@
-// The tables replicas share on PostgreSQL, as migrations numbered from 100 so that they follow the
-// runtime's own PostgreSQL list (runtime/postgres/runtime-schema.ts) without ever taking one of its
-// numbers: append REPLICA_MIGRATIONS to that list. SQLite never gets them.
+// The tables replicas share on PostgreSQL, as the migrations that follow the runtime's own
+// PostgreSQL list (runtime/postgres/runtime-schema.ts, versions 1-3 folded into 3): runtimeMigrations
+// appends them. SQLite never gets them, so its list skips their numbers: a later change of the
+// runtime's tables takes the next free number (6) in both lists. (Numbers must grow along the list:
+// `migrate` applies what is newer than the newest version recorded.)
 import type { Migration } from "../migrate.js";
 
 export const REPLICA_MIGRATIONS: Migration[] = [
   {
-    version: 100,
+    version: 4,
     name: "chat_leases",
     sql: `
 -- Which process serves each chat (agent key) now; see runtime/replicas/chat-leases.ts.
@@ -23,7 +25,7 @@ CREATE INDEX chat_leases_by_holder ON chat_leases (holder);
 `,
   },
   {
-    version: 101,
+    version: 5,
     name: "send_rate",
     sql: `
 -- Telegram's global send rate, shared by every process: the time of the next free send slot

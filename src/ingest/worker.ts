@@ -1,9 +1,13 @@
 // The ingest thread (node:worker_threads): the HTTP server in webhook mode. It checks each update,
 // stores it in the inbox through its own SQLite store (its own group commit), answers 200 once
 // that commit is durable, then tells the main thread which agents have new messages. It never runs
-// an agent and never writes anything but inbox rows.
+// an agent and never writes anything but inbox rows. With replicas (PostgreSQL) the storing unit
+// also tells the chat's holder when that is another process, and the main thread leaves it alone.
 import { parentPort, workerData } from "node:worker_threads";
-import { type AcceptOutcome, type CommittedMessage, Inbox, type Store, crashPoint, openSqliteStore } from "../../runtime/index.js";
+import {
+  type AcceptOutcome, type CommittedMessage, Inbox, type Store, type StoreOutcome, crashPoint, openSqliteStore,
+} from "../../runtime/index.js";
+import { CommitOutcomeUnknownError } from "../../runtime/errors.js";
 import { startHttpServer } from "../http/server.js";
 import { createLogger } from "../log.js";
 import { updateMessage } from "../telegram/update-key.js";
@@ -11,6 +15,7 @@ import { createWebhookHandler, reply } from "../telegram/webhook.js";
 import type { FromIngest, IngestSettings, ToIngest } from "./protocol.js";
 import { INGEST_THREAD, SharedWriteLock } from "./write-lock.js";
 import { secretsOf } from "../storage.js";
+import { notifyHolder } from "../../runtime/replicas/wake-ups.js";
 
 const port = parentPort!;
 const settings = workerData as IngestSettings;
@@ -37,13 +42,30 @@ async function accept(...[update, route, json]: Parameters<Parameters<typeof cre
   // The single call that decides what is stored for an update (kept one call: see update-key.ts).
   const message = updateMessage(settings.botId, update, route, json);
   const receivedAtMs = Date.now();
-  const outcome = await store.submit((tx) => inbox.accept(tx, message, receivedAtMs));
+  const holder = settings.replicaHolder;
+  const { outcome, holderNotified } = await store.submit(async (tx) => {
+    const outcome = await inbox.accept(tx, message, receivedAtMs);
+    const holderNotified = holder !== undefined && outcome.status === "stored" && (await notifyHolder(tx, message.agentKey, holder));
+    return { outcome, holderNotified };
+  }).catch((error: unknown) => storedAfterAll(error, message.id));
   // Committed, the main thread not told yet: recovery at the next start finds the row pending.
   crashPoint("ingest.after-commit");
   if (notices.length === 0) setImmediate(sendNotices);
   // The stored payload (the chat event beside the update), so the agent reads the event as translated here.
-  notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: message.payload }, outcome, receivedAtMs });
+  notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: message.payload }, outcome, receivedAtMs, holderNotified });
   return outcome.status === "stored" ? { status: "stored", seq: outcome.seq } : outcome;
+}
+
+/**
+ * PostgreSQL lost the answer to the COMMIT: the row may be stored all the same, and Telegram's
+ * redelivery would then find a duplicate that wakes no one. The table says which: stored, the main
+ * thread is told (and wakes the chat here or asks its holder); not stored, the error stands (503).
+ */
+async function storedAfterAll(error: unknown, id: string): Promise<{ outcome: StoreOutcome; holderNotified: boolean }> {
+  if (!(error instanceof CommitOutcomeUnknownError)) throw error;
+  const row = await store.read.get<{ seq: number }>(`SELECT seq FROM inbox WHERE id = ?`, [id]).catch(() => undefined);
+  if (!row) throw error;
+  return { outcome: { status: "stored", seq: row.seq, id }, holderNotified: false };
 }
 
 const handler = createWebhookHandler({

@@ -14,6 +14,11 @@ export interface PollingOptions {
   log: AppLogger;
   /** Seconds Telegram holds a getUpdates open. Default 30. */
   timeoutSeconds?: number;
+  /**
+   * Replicas taking turns at polling (replica-polling.ts): Telegram's 409 is the last poller's long
+   * poll still open on its side during a takeover, so wait and retry instead of stopping.
+   */
+  conflictIsTransient?: boolean;
 }
 
 export interface Poller {
@@ -40,7 +45,7 @@ async function loop(options: PollingOptions, signal: AbortSignal): Promise<void>
       failures = 0;
     } catch (error) {
       if (signal.aborted) return;
-      const waitMs = handlePollingError(error, ++failures, log);
+      const waitMs = handlePollingError(error, ++failures, log, options.conflictIsTransient ?? false);
       await sleep(waitMs, signal);
       continue;
     }
@@ -65,11 +70,20 @@ async function loop(options: PollingOptions, signal: AbortSignal): Promise<void>
   }
 }
 
-/** 401 and 409 cannot heal by waiting: stop with a message saying what to do. Else: how long to wait. */
-function handlePollingError(error: unknown, failures: number, log: AppLogger): number {
+/**
+ * 401 and 409 cannot heal by waiting: stop with a message saying what to do (409 can, in a takeover
+ * between replicas: `conflictIsTransient`). Else: how long to wait.
+ */
+function handlePollingError(error: unknown, failures: number, log: AppLogger, conflictIsTransient: boolean): number {
   if (error instanceof GrammyError) {
     if (error.error_code === 401) {
       throw new Error("Telegram refused the bot token (401): check TELEGRAM_BOT_TOKEN with @BotFather.");
+    }
+    if (error.error_code === 409 && conflictIsTransient) {
+      // The previous poller's long poll ends within its timeout on Telegram's side.
+      const waitMs = Math.min(1000 * failures, 5_000);
+      log.info({ waitMs }, "Telegram still sees the previous poller (409); retrying");
+      return waitMs;
     }
     if (error.error_code === 409) {
       throw new Error("Another process is polling with this token, or a webhook is set (409): stop the other one.");

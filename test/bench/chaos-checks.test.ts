@@ -17,13 +17,13 @@ function chat(...patterns: RegExp[]): ChatLog {
   };
 }
 
-const reply = (text: string, at: number): Reply => ({ text, at, messageId: undefined, buttons: [] });
+const reply = (text: string, at: number, via?: string): Reply => ({ text, at, via, messageId: undefined, buttons: [] });
 
 /** One bot process that lived from `from` to `to` and was killed from outside. */
-const killed = (from: number, to: number): KillRecord => ({
+const killed = (from: number, to: number, via = "bot-1"): KillRecord => ({
   plan: { kind: "external", after: "ready", delayMs: to - from },
   outcome: "external",
-  start: { pid: 1, crashAt: undefined, spawnAt: from, exitAt: to },
+  start: { pid: 1, via, crashAt: undefined, spawnAt: from, exitAt: to },
 });
 
 describe("checkReplies", () => {
@@ -44,6 +44,13 @@ describe("checkReplies", () => {
   it("flags a second copy from a process that was never killed", () => {
     const check = checkReplies(log, [reply("A", 10), reply("B", 20), reply("B", 60), reply("C", 70)], 3, [killed(0, 15)]);
     expect(check.unexplainedDuplicates).toHaveLength(1);
+  });
+
+  it("with processes running side by side, tells by its tag which one sent the first copy", () => {
+    const replies = (firstVia: string) => [reply("A", 10, "p0-1"), reply("B", 20, firstVia), reply("B", 60, "p1-1"), reply("C", 70, "p1-1")];
+    // p0-1 was killed after sending B; p1-1, alive at the same time, never was.
+    expect(checkReplies(log, replies("p0-1"), 3, [killed(0, 25, "p0-1")]).windows.map((w) => w.ms)).toEqual([5]);
+    expect(checkReplies(log, replies("p1-1"), 3, [killed(0, 25, "p0-1")]).unexplainedDuplicates).toHaveLength(1);
   });
 
   it("flags a missing reply, replies out of order, a stranger reply and extra outbox intents", () => {

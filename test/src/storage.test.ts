@@ -93,7 +93,8 @@ describe("openStorage with DATABASE_URL", () => {
         expect(a.dialect).toBe("postgres");
         expect(a.describe()).toMatch(/^PostgreSQL at [^@]+:\d+\/mt_test_\w+$/);
         expect(a.describe()).not.toContain("not-checked");
-        expect(await versions(a, "runtime_migrations")).toEqual([3]);
+        // The runtime's tables, then the replicas' (chat leases, the shared send rate).
+        expect(await versions(a, "runtime_migrations")).toEqual([3, 4, 5]);
         expect(await versions(b, "schema_migrations")).toEqual(appMigrations("postgres").map((m) => m.version));
         expect(await schemaStatus(b)).toEqual({ status: "current" });
         const tables = await a.store.read.all<{ name: string }>(
@@ -108,14 +109,14 @@ describe("openStorage with DATABASE_URL", () => {
 
     it("refuses a runtime schema newer than this release's, and changes nothing", async () => {
       const storage = await openStorage({ DATABASE_PATH: "unused", DATABASE_URL: postgres.url }, { postgres: { poolSize: 1 } });
-      await storage.store.submit((tx) => tx.run(`INSERT INTO runtime_migrations (version, name, applied_at_ms) VALUES (4, 'future', 0)`));
+      await storage.store.submit((tx) => tx.run(`INSERT INTO runtime_migrations (version, name, applied_at_ms) VALUES (6, 'future', 0)`));
       try {
         const error: unknown = await openStorage({ DATABASE_PATH: "unused", DATABASE_URL: postgres.url }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(DatabaseTooNewError);
-        expect(describeStartError(error)).toMatch(/^The database's runtime schema is at version 4, but this release knows only up to 3\./);
-        expect(await versions(storage, "runtime_migrations")).toEqual([3, 4]);
+        expect(describeStartError(error)).toMatch(/^The database's runtime schema is at version 6, but this release knows only up to 5\./);
+        expect(await versions(storage, "runtime_migrations")).toEqual([3, 4, 5, 6]);
       } finally {
-        await storage.store.submit((tx) => tx.run(`DELETE FROM runtime_migrations WHERE version = 4`));
+        await storage.store.submit((tx) => tx.run(`DELETE FROM runtime_migrations WHERE version = 6`));
         await storage.close();
       }
     });

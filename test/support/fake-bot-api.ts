@@ -40,6 +40,8 @@ export interface RecordedCall {
   delayedMs?: number;
   /** The `result` of a successful answer (set once answered). */
   result?: unknown;
+  /** Which client sent it, when its API root was `viaRoot(tag)`: tells bot processes apart. */
+  via?: string;
   /** Files uploaded with this call (multipart only). */
   files?: RecordedFile[];
 }
@@ -56,6 +58,8 @@ export type FailResponse =
 export interface FakeBotApi {
   /** e.g. "http://127.0.0.1:54321" (no trailing slash, as grammY requires). */
   readonly apiRoot: string;
+  /** The same API at a root of its own, e.g. "http://127.0.0.1:54321/via-p1": its calls are recorded with `via` = tag. */
+  viaRoot(tag: string): string;
   readonly token: string;
   /** Every call whose path matched /bot<token>/<method>, in arrival order (failed ones too). */
   readonly calls: RecordedCall[];
@@ -197,6 +201,11 @@ class FakeBotApiServer implements FakeBotApi {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  viaRoot(tag: string): string {
+    if (!/^[\w-]+$/.test(tag)) throw new Error(`viaRoot: "${tag}" is not a tag (letters, digits, - and _)`);
+    return `${this.apiRoot}/via-${tag}`;
+  }
+
   get pendingUpdates(): readonly Update[] {
     return [...this.queue];
   }
@@ -317,6 +326,10 @@ class FakeBotApiServer implements FakeBotApi {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    // A client given viaRoot(tag) as its root: the tag says who called, the rest is the usual path.
+    const viaMatch = /^\/via-([\w-]+)(\/.*)$/.exec(url.pathname);
+    const via = viaMatch?.[1];
+    if (viaMatch) url.pathname = viaMatch[2]!;
     const body = await readBody(req);
     const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
     if (download && (req.method === "GET" || req.method === "HEAD")) {
@@ -349,12 +362,12 @@ class FakeBotApiServer implements FakeBotApi {
     try {
       parsed = parseParams(req.headers["content-type"], body, url.searchParams);
     } catch (error) {
-      const call: RecordedCall = { method, params: {}, at: Date.now(), failedWith: 400 };
+      const call: RecordedCall = { method, params: {}, at: Date.now(), failedWith: 400, ...(via !== undefined ? { via } : {}) };
       this.calls.push(call);
       writeJson(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${String(error)}` });
       return;
     }
-    const call: RecordedCall = { method, params: parsed.params, at: Date.now() };
+    const call: RecordedCall = { method, params: parsed.params, at: Date.now(), ...(via !== undefined ? { via } : {}) };
     if (parsed.files.length) call.files = parsed.files;
     this.calls.push(call);
     for (const listener of this.listeners) listener(call);
