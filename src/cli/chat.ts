@@ -93,6 +93,9 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   let counter = 0;
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
+  // Taken now, not at the loop: readline drops the lines read before its iterator exists, and the
+  // runtime's start below waits on the database, long enough for piped lines to arrive.
+  const lines = rl[Symbol.asyncIterator]();
   /** A line for the person, written over the prompt when one is shown. */
   const say = (text: string) => {
     if (process.stdout.isTTY) process.stdout.write("\r\x1b[K");
@@ -175,7 +178,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);
   rl.prompt();
 
-  for await (const line of rl) {
+  for await (const line of lines) {
     const text = line.trim();
     if (text === "") {
       rl.prompt();

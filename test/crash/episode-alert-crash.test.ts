@@ -39,7 +39,7 @@ async function setup(): Promise<Setup> {
   const s = { api: await startFakeBotApi(), tvmaze, dir: fs.mkdtempSync(path.join(os.tmpdir(), "alert-crash-")), port: await freePort() };
   setups.push(s);
   const file = path.join(s.dir, "bot.db");
-  openAppDatabase(file).close();
+  (await openAppDatabase(file)).close();
   await withSqliteFile(file, (store) => addEntries(store, CHAT, [{ id: "p1", kind: "show", title: "Pluribus", season: 1, episode: 1, status: "watching", tvmazeId: 900, addedAtMs: now }]));
   return s;
 }

@@ -38,7 +38,7 @@ it("serves every chat before and while a crash suspect runs apart, and charges n
     // What two crashes left: the suspect was running at both (its mark is still there), the other
     // chats' messages were charged by the first crash and then waited (a retry, a free place).
     const file = path.join(dir, "bot.db");
-    const db = openAppDatabase(file);
+    const db = await openAppDatabase(file);
     pending(db, 1, SUSPECT, "what did I watch last week?", 1);
     db.prepare("INSERT INTO runtime_meta (key, value) VALUES (?, ?)").run("running:tg:1", String(SUSPECT));
     WAITING.forEach((chat, i) => pending(db, 2 + i, chat, "/movies", 1));
@@ -61,7 +61,7 @@ it("serves every chat before and while a crash suspect runs apart, and charges n
     await bot.waitIdle();
     await bot.stop();
 
-    const after = openAppDatabase(file);
+    const after = await openAppDatabase(file);
     const rows = after.prepare("SELECT id, status, attempts FROM inbox ORDER BY seq").all();
     const marks = after.prepare("SELECT COUNT(*) FROM runtime_meta WHERE key LIKE 'running:%'").pluck().get();
     after.close();

@@ -6,13 +6,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { migrate, readMigrations } from "../../runtime/index.js";
-import { openSqliteFile as openDatabase } from "../../runtime/sqlite/sqlite-file.js";
 import { updateFingerprint } from "../../src/telegram/update-key.js";
 import { makeTextUpdate, postUpdate, updateInboxId } from "../support/fake-bot-api.js";
 import { type FakeOpenAi, startFakeOpenAi } from "../support/fake-openai.js";
 import { replies } from "../support/entries.js";
-import { MIGRATIONS_DIR } from "../support/temp-database.js";
+import { makeLegacyDatabase } from "../support/legacy-database.js";
 import { SECRET, type TestApp, startTestApp } from "../support/test-app.js";
 import { settle } from "../support/wait-for.js";
 
@@ -137,19 +135,21 @@ describe("deduplication of updates", () => {
   it("carries a database's old keys over: a recent one still deduplicates, a pending one is handled, an old one blocks nothing", async () => {
     const dir = tempDir();
     const now = Date.now();
-    const db = openDatabase(path.join(dir, "bot.db"));
-    migrate(db, readMigrations(MIGRATIONS_DIR).filter((m) => m.version <= 4));
-    const insert = db.prepare(
-      `INSERT INTO inbox (id, agent_key, kind, payload_json, status, received_at_ms, completed_at_ms) VALUES (?, ?, 'message', ?, ?, ?, ?)`,
-    );
     const recent = makeTextUpdate(7, 71, "/start");
     const old = makeTextUpdate(8, 71, "/start");
     const pending = makeTextUpdate(9, 72, "/start");
-    insert.run("tg:7", "71", JSON.stringify(recent), "done", now - 3600_000, now - 3600_000);
-    insert.run("tg:8", "71", JSON.stringify(old), "done", now - 3 * 24 * 3600_000, now - 3 * 24 * 3600_000);
-    insert.run("tg:9", "72", JSON.stringify(pending), "pending", now, null);
-    db.prepare(`INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms) VALUES ('t1', '71', 'k', 'null', ?)`).run(now + 3600_000);
-    db.close();
+    // A file as the release at migration 0004 left it, with the rows that release wrote.
+    makeLegacyDatabase(path.join(dir, "bot.db"), 4, {
+      fill(db) {
+        const insert = db.prepare(
+          `INSERT INTO inbox (id, agent_key, kind, payload_json, status, received_at_ms, completed_at_ms) VALUES (?, ?, 'message', ?, ?, ?, ?)`,
+        );
+        insert.run("tg:7", "71", JSON.stringify(recent), "done", now - 3600_000, now - 3600_000);
+        insert.run("tg:8", "71", JSON.stringify(old), "done", now - 3 * 24 * 3600_000, now - 3 * 24 * 3600_000);
+        insert.run("tg:9", "72", JSON.stringify(pending), "pending", now, null);
+        db.prepare(`INSERT INTO timers (id, agent_key, kind, payload_json, fire_at_ms) VALUES ('t1', '71', 'k', 'null', ?)`).run(now + 3600_000);
+      },
+    });
 
     const t = await app({}, { dir });
     // The message left pending by the old release is handled under its old id.

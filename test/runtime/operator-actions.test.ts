@@ -99,7 +99,7 @@ async function outboxRows(read: Sql, agentKey: string) {
 async function parkedScenario(fixture: Fixture, onTestFinished: OnTestFinished, deliver: Deliver = recordingDeliver().deliver) {
   const { bot, open } = await botStorage(fixture, onTestFinished);
   const poison = poisonAgent();
-  const { runtime } = await fixture.start({ db: bot.store.database, agent: poison.agent, deliver, operatorPollMs: 20 });
+  const { runtime } = await fixture.start({ store: bot.store, agent: poison.agent, deliver, operatorPollMs: 20 });
   const key = freshKey();
   const bad = freshKey("bad");
   poison.poisoned.add(bad);
@@ -167,7 +167,7 @@ describe.concurrent("operator actions on a parked message", () => {
 
     // A restarted process: recovery finds it pending, with all its tries again.
     const restartedStorage = await open();
-    const restarted = await fixture.start({ db: restartedStorage.store.database, agent, deliver: recordingDeliver().deliver });
+    const restarted = await fixture.start({ store: restartedStorage.store, agent, deliver: recordingDeliver().deliver });
     expect(restarted.report.agentsWithMessages).toHaveLength(1);
     await fixture.waitFor(async () => (await inboxStatus(restartedStorage.store.read, bad)) === "done", 3000, "the retried message handled after the restart");
     expect(finished).toEqual([bad]);
@@ -178,7 +178,7 @@ describe.concurrent("operator actions on a parked message", () => {
     const { bot, open } = await botStorage(fixture, onTestFinished);
     const read = bot.store.read;
     const { agent } = poisonAgent();
-    const { runtime } = await fixture.start({ db: bot.store.database, agent, deliver: recordingDeliver().deliver });
+    const { runtime } = await fixture.start({ store: bot.store, agent, deliver: recordingDeliver().deliver });
     const key = freshKey();
     const fine = freshKey("fine");
     await runtime.accept([{ id: fine, agentKey: key, kind: "text", payload: "fine" }]);
@@ -204,7 +204,7 @@ describe.concurrent("operator actions on a failed send", () => {
     let refuse = true;
     const delivery = recordingDeliver(() => (refuse ? { status: "failed", error: "400: Bad Request: chat not found" } : { status: "sent", result: { messageId: 7 } }));
     const { agent } = poisonAgent();
-    const { runtime } = await fixture.start({ db: bot.store.database, agent, deliver: delivery.deliver, operatorPollMs: 20 });
+    const { runtime } = await fixture.start({ store: bot.store, agent, deliver: delivery.deliver, operatorPollMs: 20 });
     const key = freshKey();
     await runtime.accept([{ id: freshKey("m"), agentKey: key, kind: "text", payload: "hello" }]);
     await fixture.waitFor(async () => (await outboxRows(read, key))[0]?.status === "failed", 3000, "the send failed");

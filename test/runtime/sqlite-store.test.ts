@@ -1,16 +1,32 @@
 // SqliteStore's group commit: the units submitted in one tick share one transaction, each in its own
 // savepoint, and each settles only once that transaction is durable.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqliteFile } from "../../runtime/sqlite/sqlite-file.js";
-import { StoreUnavailableError, type Tx } from "../../runtime/index.js";
-import { type TempStore, tempStore } from "../support/temp-database.js";
+import { StoreUnavailableError, type Tx, openSqliteStore } from "../../runtime/index.js";
+import type { TempStore } from "../support/temp-database.js";
 
 let temp: TempStore;
 afterEach(() => temp?.close());
 
+/**
+ * A store on a new file with one table and no schema: these tests are of the group commit alone,
+ * and count its commits from the first (migrations would be commits of their own).
+ */
 async function setup(): Promise<TempStore> {
-  temp = await tempStore();
-  temp.db.exec(`CREATE TABLE items (n INTEGER NOT NULL UNIQUE)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sqlite-store-test-"));
+  const file = path.join(dir, "test.db");
+  const store = openSqliteStore(file);
+  store.database.exec(`CREATE TABLE items (n INTEGER NOT NULL UNIQUE)`);
+  temp = {
+    store, db: store.database, file, dir,
+    async close() {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
   return temp;
 }
 

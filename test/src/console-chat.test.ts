@@ -16,9 +16,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 let databases = 0;
 
 /** A database as a crashed bot leaves it: no clean stop recorded, and whatever `seed` puts in. */
-function crashedBotDatabase(seed: (db: Database) => void): string {
+async function crashedBotDatabase(seed: (db: Database) => void): Promise<string> {
   const file = path.join(dir, `bot-${++databases}.db`);
-  const db = (await openAppDatabase(file));
+  const db = await openAppDatabase(file);
   seed(db);
   db.close();
   return file;
@@ -35,8 +35,8 @@ function unsentReply(db: Database, chat: number, text: string, status: "pending"
   ).run(String(chat), JSON.stringify({ type: "text", text }), status, status === "sending" ? 1 : 0, Date.now());
 }
 
-function read<T>(file: string, query: (db: Database) => T): T {
-  const db = (await openAppDatabase(file));
+async function read<T>(file: string, query: (db: Database) => T): Promise<T> {
+  const db = await openAppDatabase(file);
   try {
     return query(db);
   } finally {
@@ -46,7 +46,7 @@ function read<T>(file: string, query: (db: Database) => T): T {
 
 describe("the console chat beside the bot's chats", () => {
   it("handles and prints only its own chat: other chats' messages and replies stay for the bot", async () => {
-    const file = crashedBotDatabase((db) => {
+    const file = await crashedBotDatabase((db) => {
       pendingUpdate(db, 1, 5001, "/movies");
       pendingUpdate(db, 2, 5002, "/add_movie", 666); // a stranger, in another chat
       unsentReply(db, 5001, "A reply for Telegram, in flight at the crash", "sending");
@@ -61,7 +61,7 @@ describe("the console chat beside the bot's chats", () => {
     expect(stdout).toContain("bot> You haven't added any movies yet.");
     expect(stdout).not.toContain("A reply for Telegram");
     expect(stdout).not.toContain("What's the movie's title?");
-    const after = read(file, (db) => ({
+    const after = await read(file, (db) => ({
       inbox: db.prepare("SELECT id, status, attempts FROM inbox WHERE agent_key <> '4242' ORDER BY seq").all(),
       outbox: db.prepare("SELECT status, attempts FROM outbox WHERE agent_key = '5001' ORDER BY id").all(),
       meta: db.prepare("SELECT key FROM runtime_meta").pluck().all(),
@@ -79,7 +79,7 @@ describe("the console chat beside the bot's chats", () => {
 
   it("keeps the allowlist for everyone but the person at the terminal", async () => {
     // A group's stranger wrote while the bot was down; the console now serves that group.
-    const file = crashedBotDatabase((db) => pendingUpdate(db, 3, -4242, "/add_movie", 666));
+    const file = await crashedBotDatabase((db) => pendingUpdate(db, 3, -4242, "/add_movie", 666));
     const { code, stdout } = await runTool("chat", ["--chat", "-4242"], {
       env: { DATABASE_PATH: file, ALLOWED_USER_IDS: "1" },
       input: "/movies\n",
@@ -92,7 +92,7 @@ describe("the console chat beside the bot's chats", () => {
   }, 60_000);
 
   it("refuses a second console on the same chat with one line", async () => {
-    const file = crashedBotDatabase(() => undefined);
+    const file = await crashedBotDatabase(() => undefined);
     const first = spawnNode(["--import", "tsx", "src/cli/chat.ts", "--chat", "77"], { env: { DATABASE_PATH: file } });
     const firstDone = collect(first);
     await new Promise<void>((resolve) => {
@@ -111,7 +111,7 @@ describe("the console chat beside the bot's chats", () => {
   }, 60_000);
 
   it("answers a bare /file with how to use it, and prints no log line when the model is down", async () => {
-    const file = crashedBotDatabase(() => undefined);
+    const file = await crashedBotDatabase(() => undefined);
     const { code, stdout, stderr } = await runTool("chat", ["--chat", "78"], {
       env: { DATABASE_PATH: file, OPENAI_API_KEY: "sk-test-console", OPENAI_BASE_URL: "http://127.0.0.1:9/v1", OPENAI_TIMEOUT_SECONDS: "0.5" },
       input: "/file\nwhat did I watch last week?\n",

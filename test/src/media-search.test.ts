@@ -4,13 +4,13 @@
 // once the upgraded database is prepared.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { MediaWriter, NewEntry } from "../../agents/media-tracker/media-store.js";
-import { migrate, readMigrations } from "../../runtime/index.js";
-import { openSqliteFile } from "../../runtime/sqlite/sqlite-file.js";
+import { migrate, migrateRuntimeSchema, readMigrations } from "../../runtime/index.js";
 import type { Store } from "../../runtime/store.js";
 import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import { createMediaStore } from "../../src/store/media.js";
 import { prepareMediaStore } from "../../src/store/prepare.js";
 import { foldForSearch, searchTextOf } from "../../src/store/search-text.js";
+import { makeLegacyDatabase } from "../support/legacy-database.js";
 import { MIGRATIONS_DIR, type TempDatabase, tempDatabase } from "../support/temp-database.js";
 import { type TestStore, testStores } from "../support/test-stores.js";
 
@@ -22,8 +22,8 @@ afterEach(() => {
   for (const t of temps.splice(0)) t.close();
 });
 
-function fresh(): TempDatabase {
-  const t = tempDatabase();
+async function fresh(): Promise<TempDatabase> {
+  const t = await tempDatabase();
   temps.push(t);
   return t;
 }
@@ -113,27 +113,26 @@ for (const kind of TEST_STORES) kind.describe(`the store's text search on ${kind
 describe("a SQLite file from before migration 0006", () => {
 
   it("finds every row written before migration 0006, once the upgraded database is prepared", async () => {
-    const t = fresh();
+    const t = await fresh();
     // A database as the previous release left it: every migration before 0006, rows without search_text.
-    const old = openSqliteFile(`${t.dir}/old.db`);
-    const migrations = readMigrations(MIGRATIONS_DIR);
-    migrate(old, migrations.filter((m) => m.version < 6));
-    const insert = old.prepare(
-      `INSERT INTO entries (id, chat_id, kind, title, author, quote_text, notes, added_at_ms, updated_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // More rows than one fill batch, so the backfill has to go round.
-    old.transaction(() => {
-      for (let i = 0; i < 1203; i++) insert.run(`old${i}`, CHAT, "book", `Book ${i}`, null, null, null, i, i);
-    })();
-    insert.run("w", CHAT, "book", "Война и мир", "Лев Толстой", null, null, 2000, 2000);
-    insert.run("a", CHAT, "movie", "Amélie", null, null, null, 2001, 2001);
-    insert.run("q", CHAT, "quote", "Dune", "Frank Herbert", "Fear is the mind-killer.", "Ésotérique", 2002, 2002);
-    old.close();
+    makeLegacyDatabase(`${t.dir}/old.db`, 5, {
+      fill(old) {
+        const insert = old.prepare(
+          `INSERT INTO entries (id, chat_id, kind, title, author, quote_text, notes, added_at_ms, updated_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        // More rows than one fill batch, so the backfill has to go round.
+        for (let i = 0; i < 1203; i++) insert.run(`old${i}`, CHAT, "book", `Book ${i}`, null, null, null, i, i);
+        insert.run("w", CHAT, "book", "Война и мир", "Лев Толстой", null, null, 2000, 2000);
+        insert.run("a", CHAT, "movie", "Amélie", null, null, null, 2001, 2001);
+        insert.run("q", CHAT, "quote", "Dune", "Frank Herbert", "Fear is the mind-killer.", "Ésotérique", 2002, 2002);
+      },
+    });
 
     const upgraded = openSqliteStore(`${t.dir}/old.db`);
     try {
-      expect(migrate(upgraded.database, migrations)).toContain(6);
+      await migrateRuntimeSchema(upgraded);
+      expect(await upgraded.submit((tx) => migrate(tx, readMigrations(MIGRATIONS_DIR)))).toContain(6);
       await prepareMediaStore(upgraded);
       const media = createMediaStore(upgraded.read);
       expect(await upgraded.read.get("SELECT id FROM entries WHERE search_text IS NULL")).toBeUndefined();

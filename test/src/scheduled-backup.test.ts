@@ -18,8 +18,8 @@ afterEach(async () => {
 });
 
 /** A migrated database with `rows` inbox rows of ~1 KB each (a few hundred pages). */
-function filledDatabase(rows = 2000): TempDatabase {
-  const temp = tempDatabase();
+async function filledDatabase(rows = 2000): Promise<TempDatabase> {
+  const temp = await tempDatabase();
   cleanups.push(() => temp.close());
   const insert = temp.db.prepare(`INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES (?, '1', 'message', ?, 0)`);
   temp.db.transaction(() => {
@@ -41,7 +41,7 @@ const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 describe("an online backup", () => {
   it("is readable by its owner only from its first byte, even with a permissive umask", async () => {
-    const temp = filledDatabase();
+    const temp = await filledDatabase();
     const target = path.join(temp.dir, "backups", "copy.db");
     const previous = process.umask(0);
     cleanups.push(() => process.umask(previous));
@@ -63,7 +63,7 @@ describe("an online backup", () => {
   });
 
   it("lets the bot work between slices, and carries the bot's commits made meanwhile into the copy", async () => {
-    const temp = filledDatabase();
+    const temp = await filledDatabase();
     const insert = temp.db.prepare(`INSERT INTO inbox (id, agent_key, kind, payload_json, received_at_ms) VALUES (?, '2', 'message', '{}', 0)`);
     let committedDuring = 0;
     let copying = true;
@@ -86,7 +86,7 @@ describe("an online backup", () => {
   });
 
   it("refuses to overwrite a file, and a cancelled one leaves nothing behind", async () => {
-    const temp = filledDatabase();
+    const temp = await filledDatabase();
     const existing = path.join(temp.dir, "taken.db");
     fs.writeFileSync(existing, "mine");
     await expect(writeBackup(temp.db, existing)).rejects.toThrow(/EEXIST/);
@@ -106,7 +106,7 @@ describe("scheduled backups", () => {
   }
 
   it("runs every interval, keeps the newest BACKUP_KEEP whole copies and clears a crash's half-written one", async () => {
-    const temp = filledDatabase(200);
+    const temp = await filledDatabase(200);
     const dir = path.join(temp.dir, "backups");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "media-tracker-20200101-000000Z.db.partial"), "half a copy");
@@ -129,7 +129,7 @@ describe("scheduled backups", () => {
   });
 
   it("counts from the newest copy in the folder, so a restart does not take another at once", async () => {
-    const temp = filledDatabase(10);
+    const temp = await filledDatabase(10);
     const dir = path.join(temp.dir, "backups");
     const first = schedule(temp, dir, { everyMs: 3600_000, keep: 3 });
     const written = await first.runNow();
@@ -149,7 +149,7 @@ describe("scheduled backups", () => {
   });
 
   it("stopping during a backup abandons it and leaves no partial file", async () => {
-    const temp = filledDatabase(4000);
+    const temp = await filledDatabase(4000);
     const dir = path.join(temp.dir, "backups");
     const backups = schedule(temp, dir, { everyMs: 3600_000, keep: 3 });
     const running = backups.runNow();

@@ -40,9 +40,9 @@ function expectOneLine(result: CliResult, line: RegExp): void {
   expect(result.stderr.trimEnd()).toMatch(line);
 }
 
-function tooNewDatabase(): string {
+async function tooNewDatabase(): Promise<string> {
   const file = path.join(dir, `too-new-${Math.random().toString(36).slice(2)}.db`);
-  const db = (await openAppDatabase(file));
+  const db = await openAppDatabase(file);
   db.prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (9999, 'from_the_future', 0)").run();
   db.close();
   return file;
@@ -81,13 +81,13 @@ describe("the bot stops with one line", () => {
     }, /^Cannot open the database .*notes\.txt: it is not a SQLite database\.$/],
     ["a database written by a newer release", tooNewDatabase, /^The database is at schema version 9999, but this release knows only up to \d+\. It was written by a newer release: run that release, or restore a backup\.$/],
   ])("when DATABASE_PATH is %s", async (_what, file, line) => {
-    expectOneLine(await startBot({ DATABASE_PATH: file() }), line);
+    expectOneLine(await startBot({ DATABASE_PATH: await file() }), line);
   }, 40_000);
 });
 
 describe("the command-line tools stop with one line", () => {
   it("on a database written by a newer release: export and chat", async () => {
-    const file = tooNewDatabase();
+    const file = await tooNewDatabase();
     const line = /^error: The database is at schema version 9999, but this release knows only up to \d+\./;
     expectOneLine(await runTool("export", ["--chat", "1", "--database", file]), line);
     expectOneLine(await runTool("chat", ["--chat", "1", "--database", file], { input: "/help\n" }), line);

@@ -5,8 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type BetterSqlite3 from "better-sqlite3";
-import { type SqliteStore, migrate, openSqliteStore, readMigrations } from "../../runtime/index.js";
+import type { SqliteStore } from "../../runtime/index.js";
 import { openSqliteFile } from "../../runtime/sqlite/sqlite-file.js";
+import { type Storage, openStorage } from "../../src/storage.js";
 
 /** A plain SQLite connection: what tests read and edit the file through. */
 export type Database = BetterSqlite3.Database;
@@ -25,10 +26,10 @@ export interface TempDatabase {
 }
 
 /** Makes a temp folder, opens a new database file in it and applies every migration. */
-export function tempDatabase(): TempDatabase {
+export async function tempDatabase(): Promise<TempDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runtime-test-"));
   const file = path.join(dir, "test.db");
-  const db = reopen(file);
+  const db = await reopen(file);
   return {
     db,
     file,
@@ -41,10 +42,9 @@ export function tempDatabase(): TempDatabase {
 }
 
 /** Opens an existing database file and brings it up to date, as a restarted process would. */
-export function reopen(file: string): Database {
-  const db = openSqliteFile(file);
-  migrate(db, readMigrations(MIGRATIONS_DIR));
-  return db;
+export async function reopen(file: string): Promise<Database> {
+  await (await reopenStore(file)).store.close();
+  return openSqliteFile(file);
 }
 
 export interface OpenedStore {
@@ -64,14 +64,6 @@ export interface TempStore extends OpenedStore {
   close(): Promise<void>;
 }
 
-/**
- * Creates every table the bot has, as a start does: the one place the tests' stores get their
- * schema (today the runtime's tables and the app's come from the same migrations).
- */
-export async function migrateForTests(store: SqliteStore): Promise<void> {
-  migrate(store.database, readMigrations(MIGRATIONS_DIR));
-}
-
 /** Makes a temp folder and opens a new store in it, with every migration applied. */
 export async function tempStore(): Promise<TempStore> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runtime-test-"));
@@ -89,9 +81,13 @@ export async function tempStore(): Promise<TempStore> {
   };
 }
 
-/** Opens an existing database file as a store and brings it up to date, as a restarted process would. */
+/**
+ * Opens an existing database file as a store and brings both schemas up to date (the runtime's,
+ * then the app's), as a restarted process would.
+ */
 export async function reopenStore(file: string): Promise<OpenedStore> {
-  const store = openSqliteStore(file);
-  await migrateForTests(store);
+  // As src/app.ts opens the bot's file; src/storage.ts rather than app.ts keeps child processes light.
+  const storage = await openStorage({ DATABASE_PATH: file, DATABASE_URL: undefined });
+  const { store } = storage as Extract<Storage, { dialect: "sqlite" }>;
   return { store, db: store.database };
 }

@@ -7,12 +7,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe } from "vitest";
-import { migrate, readMigrations } from "../../runtime/index.js";
+import { readMigrations } from "../../runtime/index.js";
 import { openPostgresStore } from "../../runtime/postgres/postgres-store.js";
-import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
 import type { Store } from "../../runtime/store.js";
 import { type TestDatabase, withTestDatabase } from "./postgres.js";
-import { MIGRATIONS_DIR } from "./temp-database.js";
+import { MIGRATIONS_DIR, reopenStore } from "./temp-database.js";
 
 export interface TestStore {
   store: Store;
@@ -34,8 +33,7 @@ export const sqliteTestStore: TestStoreKind = {
   name: "SQLite",
   async open() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "store-test-"));
-    const store = openSqliteStore(path.join(dir, "test.db"));
-    migrate(store.database, readMigrations(MIGRATIONS_DIR));
+    const { store } = await reopenStore(path.join(dir, "test.db"));
     return {
       store,
       async close() {
