@@ -86,6 +86,8 @@ export interface IngestResult {
   cpuPct: number | null;
   /** The system's CPU time from the first POST until the last reply, per update: what a message costs, whatever else runs. */
   cpuUsPerUpdate: number | null;
+  /** On PostgreSQL: the part of cpuUsPerUpdate its server spent (the backends for the bot's database). */
+  databaseCpuUsPerUpdate?: number | null;
   otherCpuPct: number | null;
   peakRssMB: number;
   /** Replies beyond one per acknowledged update, seen by the time the last one arrived: an update answered twice. */
@@ -102,6 +104,7 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
     const requests = Array.from({ length: updates }, (_, i) => textRequest(target(system), ctx.ids.take(), INGEST_BASE + (i % INGEST_CHATS), "hello"));
     const rss = system.sampleRss();
     const cpu0 = system.cpuSeconds();
+    const database0 = system.databaseCpuSeconds?.();
     const machine0 = machineJiffies();
     const self0 = process.cpuUsage();
     const startUs = Number(process.hrtime.bigint() / 1000n);
@@ -114,6 +117,7 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
     const acked = results.filter((r) => r.status === 200);
     const complete = await replies.waitForCount(acked.length, REPLY_TIMEOUT_MS);
     const cpuAll = system.cpuSeconds() - cpu0;
+    const databaseAll = database0 === undefined ? undefined : system.databaseCpuSeconds!() - database0;
     const lastReply = Math.max(...[...replies.byChat.values()].map((t) => t[t.length - 1] ?? 0));
     const extraReplies = Math.max(0, replies.count - acked.length);
     replies.close();
@@ -131,6 +135,7 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
       repliesPerSec: complete ? round(acked.length / ((lastReply - firstPost) / 1000), 0) : null,
       cpuPct: round((100 * cpu) / wallS, 0),
       cpuUsPerUpdate: complete ? round((cpuAll * 1e6) / updates, 0) : null,
+      ...(databaseAll !== undefined ? { databaseCpuUsPerUpdate: complete ? round((databaseAll * 1e6) / updates, 0) : null } : {}),
       otherCpuPct: round((100 * Math.max(0, other)) / wallS, 0),
       peakRssMB: rss.stop(),
       ...(extraReplies ? { extraReplies } : {}),

@@ -37,6 +37,7 @@ const ROWS = {
   ackP99: { label: "ingest: ack p99 ms", value: (f) => f.ingest?.p99Ms },
   allReplies: { label: "ingest: all replies in ms", value: (f) => f.ingest?.allRepliesMs },
   cpuPerUpdate: { label: "ingest: CPU µs per update", value: (f) => f.ingest?.cpuUsPerUpdate },
+  databaseCpuPerUpdate: { label: "  of which PostgreSQL's", value: (f) => f.ingest?.databaseCpuUsPerUpdate },
   ingestRss: { label: "ingest: peak RSS MB", value: (f) => f.ingest?.peakRssMB },
   stepsPerSec: { label: "dialog: steps/s (limits off)", value: (f) => f.dialog?.stepsPerSec },
   dialogP50: { label: "dialog: POST→reply p50 ms", value: (f) => f.dialog?.p50Ms },

@@ -70,6 +70,8 @@ export interface Running {
   readyAt: number;
   /** CPU seconds so far: the process trees', and on PostgreSQL its server's backends for the system's database. */
   cpuSeconds(): number;
+  /** On PostgreSQL: the part of cpuSeconds() its server's backends spent. */
+  databaseCpuSeconds?(): number;
   /** The process trees' resident memory (not the PostgreSQL server's). */
   sampleRss(): RssSampler;
   /** SIGTERM and wait (SIGKILL after 20 s); a PostgreSQL system's database is dropped after. */
@@ -225,6 +227,7 @@ function onePostgresSystem(name: SystemName, processes: Running[], database: Ben
     readyAt: Math.max(...processes.map((p) => p.readyAt)),
     tail: first.tail,
     cpuSeconds: () => processes.reduce((sum, p) => sum + p.cpuSeconds(), 0) + backends.seconds(),
+    databaseCpuSeconds: () => backends.seconds(),
     sampleRss: () => new RssSampler(pids),
     async stop() {
       try {

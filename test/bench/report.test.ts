@@ -89,7 +89,7 @@ describe("printReport over three runs", () => {
 describe("printReport with our bot on PostgreSQL", () => {
   const withPostgres = (): Figures => ({
     ours: { ingest: ingest(12_000, 20), dialog: dialog(600, 100) },
-    "ours-pg": { ingest: ingest(4_000, 60), dialog: dialog(300, 250) },
+    "ours-pg": { ingest: { ...ingest(4_000, 60), databaseCpuUsPerUpdate: 120 }, dialog: dialog(300, 250) },
     "ours-pg3": { ingest: { ...ingest(6_000, 50), extraReplies: 2 }, dialog: dialog(400, 200) },
   });
 
@@ -98,6 +98,8 @@ describe("printReport with our bot on PostgreSQL", () => {
     expect(text).toMatch(/figure\s+media-tracker\s+PostgreSQL ×1\s+PostgreSQL ×3\s+ours\/ours-pg\s+ours\/ours-pg3/);
     expect(text).toMatch(/ingest: acknowledged updates\/s\s+12000\s+4000\s+6000\s+3×\s+2×/);
     expect(json.ratios["ours/ours-pg3"]["dialog: steps/s (limits off)"]).toBe(1.5);
+    // The server's share of an update's CPU: shown for PostgreSQL only.
+    expect(text).toMatch(/ {2}of which PostgreSQL's\s+-\s+120\s+-\s+-\s+-/);
     expect(text).toContain("PostgreSQL ×1: 1 process, PostgreSQL ×3: 3 processes of our bot on one PostgreSQL database");
     expect(text).toContain("PostgreSQL ×3, ingest: 2 replies more than acknowledged updates");
   });
