@@ -110,7 +110,7 @@ const schema = z
 export type Config = z.infer<typeof schema>;
 
 /** postgres://… or postgresql://…, as the pg driver reads them (a socket folder may stand for the host). */
-function isPostgresUrl(value: string): boolean {
+export function isPostgresUrl(value: string): boolean {
   if (!/^postgres(ql)?:\/\//i.test(value)) return false;
   try {
     new URL(value);

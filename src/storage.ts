@@ -12,7 +12,7 @@ import {
 import type { PostgresStoreOptions } from "../runtime/postgres/postgres-store.js";
 import { describePostgresUrl } from "../runtime/postgres/postgres-url.js";
 import { type SqliteStore, type SqliteStoreOptions, openSqliteStore } from "../runtime/sqlite/sqlite-store.js";
-import type { Dialect, Store } from "../runtime/store.js";
+import type { Dialect, Sql, Store } from "../runtime/store.js";
 import type { Config } from "./config.js";
 import { DatabaseOpenError } from "./start-errors.js";
 import { prepareMediaStore } from "./store/prepare.js";
@@ -86,15 +86,19 @@ export type SchemaStatus =
   | { status: "too-new"; error: DatabaseTooNewError };
 
 /** Where both schemas stand against this release, read from committed data without changing anything. */
-export async function schemaStatus(storage: Storage): Promise<SchemaStatus> {
-  const { read } = storage.store;
+export function schemaStatus(storage: Storage): Promise<SchemaStatus> {
+  return schemaStatusOf(storage.store.read);
+}
+
+/** The same, on any connection to a database (copy-db reads its SQLite source on one of its own). */
+export async function schemaStatusOf(read: Sql): Promise<SchemaStatus> {
   const app = await schemaVersion(read, "schema_migrations");
   if (app === undefined) return { status: "not-ours" };
-  const appKnown = appMigrations(storage.dialect).at(-1)?.version ?? 0;
+  const appKnown = appMigrations(read.dialect).at(-1)?.version ?? 0;
   if (app > appKnown) return { status: "too-new", error: new DatabaseTooNewError(app, appKnown) };
   // A file from before the runtime owned its schema has none recorded yet: version 0.
   const runtime = (await schemaVersion(read, RUNTIME_MIGRATIONS_TABLE)) ?? 0;
-  const runtimeKnown = runtimeMigrations(storage.dialect).at(-1)?.version ?? 0;
+  const runtimeKnown = runtimeMigrations(read.dialect).at(-1)?.version ?? 0;
   if (runtime > runtimeKnown) return { status: "too-new", error: new DatabaseTooNewError(runtime, runtimeKnown, "runtime schema") };
   if (app < appKnown) return { status: "behind", schema: "application", databaseVersion: app, knownVersion: appKnown };
   if (runtime < runtimeKnown) return { status: "behind", schema: "runtime", databaseVersion: runtime, knownVersion: runtimeKnown };

@@ -20,7 +20,7 @@ import { type Config, ConfigError, parseConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { createAgentDeps } from "../agent-deps.js";
 import { describeStartError } from "../start-errors.js";
-import { fail, openStoreOrFail } from "./files.js";
+import { fail, openStorageOrFail } from "./files.js";
 
 const FILE_USAGE = "(send a file with /file <path>, like /file ~/Downloads/goodreads_library_export.csv)";
 
@@ -28,7 +28,7 @@ const program = new Command()
   .name("chat")
   .description("Talk to the media tracker in the terminal, as chat <id>, on the bot's database.")
   .requiredOption("--chat <id>", "the chat id to talk as", chatId)
-  .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
+  .option("--database <file>", "SQLite file (default: DATABASE_URL, else DATABASE_PATH)")
   .action(async (options: { chat: string; database?: string }) => {
     let config: Config;
     try {
@@ -36,7 +36,9 @@ const program = new Command()
     } catch (error) {
       return fail(error instanceof ConfigError ? error.message : String(error));
     }
-    await runConsole(options.chat, { ...config, DATABASE_PATH: options.database ?? config.DATABASE_PATH });
+    // --database names a SQLite file and wins over DATABASE_URL, as in the other tools.
+    const storage = options.database === undefined ? config : { ...config, DATABASE_PATH: options.database, DATABASE_URL: undefined };
+    await runConsole(options.chat, storage);
   });
 
 /** Resolves when every message of this chat is handled and every reply printed. */
@@ -82,8 +84,8 @@ function logDestination(announce: (line: string) => void): pino.DestinationStrea
 }
 
 async function runConsole(chat: string, config: Config): Promise<void> {
-  const database = config.DATABASE_PATH;
-  const store = await openStoreOrFail(database);
+  const storage = await openStorageOrFail(config, { postgres: { poolSize: 4, applicationName: "media-tracker-chat" } });
+  const { store } = storage;
   const chatNumber = Number(chat);
   let buttons: Button[] = [];
   let lastButtonsMessageId = 0;
@@ -93,8 +95,8 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   let counter = 0;
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
-  // Taken now, not at the loop: readline drops the lines read before its iterator exists, and the
-  // runtime's start below waits on the database, long enough for piped lines to arrive.
+  // Taken now, so lines piped in while the runtime starts (a database round trip or more) are kept,
+  // not emitted to nobody.
   const lines = rl[Symbol.asyncIterator]();
   /** A line for the person, written over the prompt when one is shown. */
   const say = (text: string) => {
@@ -172,10 +174,10 @@ async function runConsole(chat: string, config: Config): Promise<void> {
     await runtime.start();
   } catch (error) {
     await runtime.stop();
-    await store.close();
+    await storage.close();
     fail(describeStartError(error));
   }
-  console.log(`Chatting as chat ${chat} on ${database}. Try /help; Ctrl+D to quit.`);
+  console.log(`Chatting as chat ${chat} on ${storage.describe()}. Try /help; Ctrl+D to quit.`);
   rl.prompt();
 
   for await (const line of lines) {
@@ -212,7 +214,7 @@ async function runConsole(chat: string, config: Config): Promise<void> {
   }
   await idle(runtime);
   await runtime.stop();
-  await store.close();
+  await storage.close();
 }
 
 await program.parseAsync();

@@ -1,16 +1,13 @@
 // `npm run --silent export -- --chat <id> --format json|csv|goodreads|letterboxd|yamtrack [--out file]`,
 // or `--all` for every chat: prints (or writes) the list in the contract's export format (json, csv)
-// or in another service's import format. Reads the database only; a file written is its owner's only.
+// or in another service's import format, from the bot's database (DATABASE_URL or DATABASE_PATH, or
+// --database). Reads the data only; a file written is its owner's only.
 import "dotenv/config";
 import fs from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from "../../agents/media-tracker/export/formats.js";
-import { ConfigError, parseConfig } from "../config.js";
 import { createMediaStore } from "../store/media.js";
-import { openSqliteStore } from "../../runtime/sqlite/sqlite-store.js";
-import type { Store } from "../../runtime/store.js";
-import { DatabaseOpenError, describeStartError } from "../start-errors.js";
-import { fail, openStoreOrFail, writePrivateFile } from "./files.js";
+import { fail, openStorageOrFail, storageConfigOrFail, writePrivateFile } from "./files.js";
 
 const program = new Command()
   .name("export")
@@ -19,33 +16,24 @@ const program = new Command()
   .option("--all", "export every chat (each entry carries its chatId)")
   .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("json"))
   .option("--out <file>", "write to this file instead of standard output")
-  .option("--database <file>", "SQLite file (default: DATABASE_PATH)")
+  .option("--database <file>", "SQLite file (default: DATABASE_URL, else DATABASE_PATH)")
   .action(async (options: { chat?: string; all?: boolean; format: ExportFormat; out?: string; database?: string }) => {
     if (!options.chat === !options.all) program.error("error: give either --chat <id> or --all");
-    let database = options.database;
+    const config = storageConfigOrFail(options.database);
+    // A file that is not there is a mistake to name, not a database to create.
+    if (!config.DATABASE_URL && !fs.existsSync(config.DATABASE_PATH)) fail(`no database at ${config.DATABASE_PATH} (set DATABASE_PATH or --database)`);
+    const storage = await openStorageOrFail(config, { postgres: { poolSize: 2, applicationName: "media-tracker-export" } });
     try {
-      database ??= parseConfig(process.env).DATABASE_PATH;
-    } catch (error) {
-      fail(error instanceof ConfigError ? error.message : String(error));
-    }
-    if (!fs.existsSync(database)) fail(`no database at ${database} (set DATABASE_PATH or --database)`);
-    const store = await openStore(database);
-    try {
-      const entries = await createMediaStore(store.read).everything(options.all ? undefined : options.chat);
+      const entries = await createMediaStore(storage.store.read).everything(options.all ? undefined : options.chat);
       const text = exportEntries(entries, options.format, { withChat: Boolean(options.all) });
       if (options.out) writePrivateFile(options.out, text);
       else process.stdout.write(text);
       // Still an empty export (a script gets valid JSON or a CSV header), and a word for the person.
       if (entries.length === 0) console.error(options.all ? "No chat has entries yet." : `Chat ${options.chat} has no entries.`);
     } finally {
-      await store.close();
+      await storage.close();
     }
   });
-
-/** The database as a Store with both schemas migrated, or one line and exit 1. */
-function openStore(file: string): Promise<Store> {
-  return openStoreOrFail(file);
-}
 
 function chatId(value: string): string {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError("a chat id is a whole number, like 123456789 or -1001234567890.");

@@ -2,9 +2,9 @@
 // data. Each failure becomes one line on stderr and exit code 1, never a stack.
 import fs from "node:fs";
 import path from "node:path";
-import type { SqliteStore } from "../../runtime/index.js";
-import { openAppStore } from "../app.js";
+import { ConfigError, parseConfig } from "../config.js";
 import { describeStartError } from "../start-errors.js";
+import { type OpenStorageOptions, type Storage, type StorageConfig, openStorage } from "../storage.js";
 
 /** Prints `error: <line>` to stderr and exits 1. */
 export function fail(line: string): never {
@@ -12,10 +12,24 @@ export function fail(line: string): never {
   process.exit(1);
 }
 
-/** The store the bot runs on, migrations applied, or one line and exit 1 (unopenable, too new). */
-export async function openStoreOrFail(file: string): Promise<SqliteStore> {
+/** Where a tool finds the data: `--database <file>` (a SQLite file) wins; else DATABASE_URL, else DATABASE_PATH. */
+export function storageConfigOrFail(database: string | undefined): StorageConfig {
+  if (database !== undefined) return { DATABASE_PATH: database, DATABASE_URL: undefined };
   try {
-    return await openAppStore(file);
+    const { DATABASE_PATH, DATABASE_URL } = parseConfig(process.env);
+    return { DATABASE_PATH, DATABASE_URL };
+  } catch (error) {
+    return fail(error instanceof ConfigError ? error.message : String(error));
+  }
+}
+
+/**
+ * The storage `config` names (PostgreSQL or the SQLite file) with both schemas migrated, as the bot
+ * opens it; or one line and exit 1 (unopenable, unreachable, too new), never the URL's password.
+ */
+export async function openStorageOrFail(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
+  try {
+    return await openStorage(config, options);
   } catch (error) {
     return fail(describeStartError(error));
   }

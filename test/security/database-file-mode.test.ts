@@ -51,7 +51,7 @@ describe("database file permissions", () => {
     const script = `process.umask(0);
       const fs = await import("node:fs");
       const { openAppDatabase } = await import(${JSON.stringify(app)});
-      const db = openAppDatabase(${JSON.stringify(dbPath)});
+      const db = await openAppDatabase(${JSON.stringify(dbPath)});
       db.prepare("INSERT INTO runtime_meta (key, value) VALUES ('mode-test', '1')").run();
       const mode = (f) => (fs.statSync(f).mode & 0o777).toString(8);
       console.log(JSON.stringify({ umask: process.umask(), "bot.db": mode(${JSON.stringify(dbPath)}), "bot.db-wal": mode(${JSON.stringify(`${dbPath}-wal`)}), "bot.db-shm": mode(${JSON.stringify(`${dbPath}-shm`)}) }));
