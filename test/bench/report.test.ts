@@ -99,7 +99,7 @@ describe("printReport with our bot on PostgreSQL", () => {
     expect(text).toMatch(/ingest: acknowledged updates\/s\s+12000\s+4000\s+6000\s+3×\s+2×/);
     expect(json.ratios["ours/ours-pg3"]["dialog: steps/s (limits off)"]).toBe(1.5);
     // The server's share of an update's CPU: shown for PostgreSQL only.
-    expect(text).toMatch(/ {2}of which PostgreSQL's\s+-\s+120\s+-\s+-\s+-/);
+    expect(text).toMatch(/ingest: CPU µs in PostgreSQL\s+-\s+120\s+-\s+-\s+-/);
     expect(text).toContain("PostgreSQL ×1: 1 process, PostgreSQL ×3: 3 processes of our bot on one PostgreSQL database");
     expect(text).toContain("PostgreSQL ×3, ingest: 2 replies more than acknowledged updates");
   });
