@@ -15,14 +15,15 @@ const PROBE_TIMEOUT_MS = 3_000;
 /** Where the bench looks for PostgreSQL, said without a password. */
 export const benchServer = (): string => describePostgresUrl(BENCH_DATABASE_URL);
 
-/** Why no database can be made on the bench's server, or undefined when one can. */
-export async function postgresUnreachable(): Promise<string | undefined> {
-  try {
-    await administer("SELECT 1", PROBE_TIMEOUT_MS);
-    return undefined;
-  } catch (error) {
-    return `no PostgreSQL answered at ${benchServer()} (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); set BENCH_DATABASE_URL`;
-  }
+let probe: Promise<string | undefined> | undefined;
+
+/** Why no database can be made on the bench's server, or undefined when one can; asked once per run. */
+export function postgresUnreachable(): Promise<string | undefined> {
+  probe ??= administer("SELECT 1", PROBE_TIMEOUT_MS).then(
+    () => undefined,
+    (error: unknown) => `no PostgreSQL answered at ${benchServer()} (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); set BENCH_DATABASE_URL`,
+  );
+  return probe;
 }
 
 export interface BenchDatabase {
