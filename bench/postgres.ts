@@ -62,13 +62,52 @@ export async function dropBenchDatabases(): Promise<void> {
   await Promise.allSettled([...live].map((d) => d.drop()));
 }
 
+/**
+ * The pid in the name of a bench database (see benchDatabaseName), or undefined for any other
+ * database.
+ */
+export function benchDatabasePid(name: string): number | undefined {
+  const match = /^mt_bench_(\d+)_\d+$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Drops the bench databases a bench killed outright left behind (SIGKILL gives it no chance to drop
+ * them): those whose bench process is gone. Only on a server on this machine, where the pids in the
+ * names are this machine's; another bench running here keeps its own. Returns the names dropped.
+ */
+export async function dropLeftoverBenchDatabases(): Promise<string[]> {
+  const host = new URL(BENCH_DATABASE_URL).hostname;
+  if (!["127.0.0.1", "localhost", "[::1]", ""].includes(host)) return [];
+  const rows = await query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'mt\\_bench\\_%'");
+  const leftovers = rows.map((r) => r.datname).filter((name) => {
+    const pid = benchDatabasePid(name);
+    return pid !== undefined && pid !== process.pid && !processAlive(pid);
+  });
+  for (const name of leftovers) await administer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  return leftovers;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // there, but another user's
+  }
+}
+
 /** One statement on the server's own database (CREATE and DROP DATABASE cannot run in a transaction). */
 async function administer(statement: string, timeoutMs = 10_000): Promise<void> {
+  await query(statement, timeoutMs);
+}
+
+async function query<Row extends pg.QueryResultRow>(statement: string, timeoutMs = 10_000): Promise<Row[]> {
   const client = new pg.Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: timeoutMs });
   client.on("error", () => undefined);
   try {
     await client.connect();
-    await client.query(statement);
+    return (await client.query<Row>(statement)).rows;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -20,7 +20,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { startFakeBotApi } from "../test/support/fake-bot-api.js";
 import * as phases from "./phases.js";
-import { dropBenchDatabases } from "./postgres.js";
+import { dropBenchDatabases, dropLeftoverBenchDatabases } from "./postgres.js";
 import { summarizeProfile } from "./profile.js";
 import { type Figures, type SystemFigures, printReport } from "./report.js";
 import { LABELS, SYSTEMS, type SystemName, isOurs, killAll, onPostgres, prepare } from "./systems.js";
@@ -72,14 +72,19 @@ async function main(): Promise<number> {
   const fake = await startFakeBotApi();
   const workDir = phases.makeWorkDir();
   const ctx: phases.Context = { fake, ids: new UpdateIds(10_000_000), workDir, say };
+  let interrupting = false;
   const interrupted = () => {
+    // Ctrl-C reaches the bench more than once (from the terminal, and relayed by npm and tsx): the
+    // handler stays, so that a second signal does not end the process before the databases are dropped.
+    if (interrupting) return;
+    interrupting = true;
     killAll();
     fs.rmSync(workDir, { recursive: true, force: true });
     // The killed bots' databases too; a server that does not answer is not waited for long.
     void Promise.race([dropBenchDatabases(), sleep(5_000)]).finally(() => process.exit(130));
   };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
   const started = Date.now();
   say(`bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}; phases ${options.phases.join(", ")}`);
 
@@ -97,6 +102,10 @@ async function main(): Promise<number> {
   }
   const pgSkipped = options.systems.filter((name) => onPostgres(name) && skipped[name]);
   if (pgSkipped.length) say(`bench: the PostgreSQL systems (${pgSkipped.join(", ")}) were skipped: ${skipped[pgSkipped[0]!]}`);
+  if (runnable.some(onPostgres)) {
+    const dropped = await dropLeftoverBenchDatabases();
+    if (dropped.length) say(`bench: dropped ${dropped.length} database(s) a killed bench left behind: ${dropped.join(", ")}`);
+  }
   // Phase by phase, the systems take turns, so that whatever else loads the machine meanwhile
   // weighs on each side of a ratio alike.
   const runs: Figures[] = Array.from({ length: options.runs }, () => ({}));

@@ -1,6 +1,7 @@
 // The bench's PostgreSQL: a database per measured start, named so that an interrupted run's leftovers
 // say whose they were, dropped with its connections; the server's backends for it found by their
 // process titles, so that their CPU counts in what an update costs.
+import { spawnSync } from "node:child_process";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { describePostgresUrl } from "../../runtime/postgres/postgres-url.js";
@@ -8,7 +9,9 @@ import { TEST_DATABASE_URL, postgresAvailable } from "../support/postgres.js";
 
 // The bench reads its server from BENCH_DATABASE_URL when the module loads: the tests' server here.
 process.env.BENCH_DATABASE_URL = TEST_DATABASE_URL;
-const { BackendCpu, backendDatabase, benchDatabaseName, createBenchDatabase, dropBenchDatabases } = await import("../../bench/postgres.js");
+const {
+  BackendCpu, backendDatabase, benchDatabaseName, benchDatabasePid, createBenchDatabase, dropBenchDatabases, dropLeftoverBenchDatabases,
+} = await import("../../bench/postgres.js");
 
 describe("backendDatabase", () => {
   it("reads the database from a backend's process title, with or without a cluster name", () => {
@@ -28,8 +31,11 @@ describe("backendDatabase", () => {
 });
 
 describe("benchDatabaseName", () => {
-  it("names the bench's process and the database's number", () => {
+  it("names the bench's process and the database's number, and the pid is read back from it alone", () => {
     expect(benchDatabaseName(4242, 7)).toBe("mt_bench_4242_7");
+    expect(benchDatabasePid("mt_bench_4242_7")).toBe(4242);
+    expect(benchDatabasePid("mt_test_4242_ab12")).toBeUndefined();
+    expect(benchDatabasePid("mt_bench_4242_7_copy")).toBeUndefined();
   });
 });
 
@@ -39,15 +45,16 @@ const withServer = reachable
   : (name: string, body: () => void) => describe.skip(name, { meta: { postgresUnreachable: describePostgresUrl(TEST_DATABASE_URL) } }, body);
 
 withServer("a bench database on the server", () => {
-  async function exists(name: string): Promise<boolean> {
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
+  async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
     try {
-      return (await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount === 1;
+      return await work(client);
     } finally {
-      await admin.end();
+      await client.end();
     }
   }
+  const exists = (name: string) => admin(async (c) => (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount === 1);
 
   it("is made fresh, its backends' CPU is counted, and it is dropped with a connection still open", async () => {
     const database = await createBenchDatabase();
@@ -70,5 +77,25 @@ withServer("a bench database on the server", () => {
     const made = [await createBenchDatabase(), await createBenchDatabase()];
     await dropBenchDatabases();
     for (const database of made) expect(await exists(database.name)).toBe(false);
+  });
+
+  it("drops what a killed bench left behind, and keeps a running bench's databases", async () => {
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid; // a process that has exited
+    const orphan = benchDatabaseName(gone, 1);
+    const running = benchDatabaseName(process.ppid, 999_999); // a live process's
+    await admin(async (c) => {
+      await c.query(`CREATE DATABASE "${orphan}"`);
+      await c.query(`CREATE DATABASE "${running}"`);
+    });
+    try {
+      expect(await dropLeftoverBenchDatabases()).toContain(orphan);
+      expect(await exists(orphan)).toBe(false);
+      expect(await exists(running)).toBe(true);
+    } finally {
+      await admin(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS "${orphan}" WITH (FORCE)`);
+        await c.query(`DROP DATABASE IF EXISTS "${running}" WITH (FORCE)`);
+      });
+    }
   });
 });
