@@ -84,3 +84,15 @@ export class CommitOutcomeUnknownError extends StoreUnavailableError {
     this.name = "CommitOutcomeUnknownError";
   }
 }
+
+/**
+ * With replicas on PostgreSQL: a unit tried to write for a chat this process no longer holds at the
+ * epoch its work started under (another process serves the chat now). The unit wrote nothing; the
+ * chat's work stops here, uncharged, and goes on at its new holder (runtime/replicas/chat-leases.ts).
+ */
+export class LeaseLostError extends Error {
+  constructor(readonly agentKey: string, readonly epoch: number) {
+    super(`The lease on chat ${agentKey} (epoch ${epoch}) is no longer this process's: another process serves the chat now.`);
+    this.name = "LeaseLostError";
+  }
+}

@@ -49,6 +49,7 @@
 // locked by anyone (SKIP LOCKED), so they never wait for a batch either, and two scans at once split
 // the chats between them (each chat's advisory lock is held by one scan for its statement).
 import { randomUUID } from "node:crypto";
+import { LeaseLostError } from "../errors.js";
 import type { Sql, Tx } from "../store.js";
 import { DB_NOW_MS, ORPHAN_SCAN_LOCK_SPACE, requirePostgres } from "./replica-sql.js";
 
@@ -57,13 +58,8 @@ export const LEASE_TTL_MS = 6_000;
 /** How often a process renews its leases and scans for orphans. */
 export const LEASE_HEARTBEAT_MS = 2_000;
 
-/** A unit tried to write for a chat this process no longer holds at that epoch: the unit wrote nothing. */
-export class LeaseLostError extends Error {
-  constructor(readonly agentKey: string, readonly epoch: number) {
-    super(`The lease on chat ${agentKey} (epoch ${epoch}) is no longer this process's: another process serves the chat now.`);
-    this.name = "LeaseLostError";
-  }
-}
+// Defined with the runtime's other errors, since the runner and the outbox worker act on it.
+export { LeaseLostError };
 
 export interface Lease {
   agentKey: string;
@@ -73,6 +69,11 @@ export interface Lease {
    * process): what it knew of the chat is void; see the wiring notes at the top of this file.
    */
   fresh: boolean;
+  /**
+   * Set when the chat was taken from another holder that had not released it (it died, or stalled
+   * past the TTL): what ran there may have been cut off, as by a crash on one process.
+   */
+  takenFrom?: string;
 }
 
 export interface RenewOutcome {
@@ -119,21 +120,27 @@ export class ChatLeases {
    * holder's that guarded the chat commits.
    */
   async acquire(agentKey: string): Promise<Lease | undefined> {
-    const row = await this.sql.get<{ epoch: number }>(
-      `INSERT INTO chat_leases (agent_key, holder, epoch, expires_at_ms) VALUES (?, ?, 1, ${DB_NOW_MS} + ?)
+    // `prior` says whom the chat was taken from: the row as the statement began (joined into the
+    // inserted row's source, so read before the row changes). Not locked: a lock would make the
+    // holder's heartbeat wait behind a takeover waiting for a batch. A release landing during such a
+    // wait is then taken for a crash: the head message is charged one attempt it did not need.
+    const row = await this.sql.get<{ epoch: number; priorHolder: string | null }>(
+      `WITH prior AS MATERIALIZED (SELECT holder FROM chat_leases WHERE agent_key = ?)
+       INSERT INTO chat_leases (agent_key, holder, epoch, expires_at_ms)
+       SELECT ?, ?, 1, ${DB_NOW_MS} + ? FROM (VALUES (1)) AS one LEFT JOIN prior ON true
        ON CONFLICT (agent_key) DO UPDATE SET
          epoch = CASE WHEN chat_leases.holder = excluded.holder THEN chat_leases.epoch ELSE chat_leases.epoch + 1 END,
          holder = excluded.holder,
          expires_at_ms = excluded.expires_at_ms
        WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at_ms <= ${DB_NOW_MS}
-       RETURNING epoch`,
-      [agentKey, this.holder, this.ttlMs],
+       RETURNING epoch, (SELECT holder FROM prior) AS "priorHolder"`,
+      [agentKey, agentKey, this.holder, this.ttlMs],
     );
     if (!row) {
       this.held.delete(agentKey);
       return undefined;
     }
-    return this.record(agentKey, row.epoch);
+    return this.record(agentKey, row.epoch, row.priorHolder);
   }
 
   /**
@@ -228,7 +235,7 @@ export class ChatLeases {
          LIMIT ?
        ),
        stale AS (
-         SELECT lease.agent_key FROM chat_leases lease JOIN free ON free.agent_key = lease.agent_key
+         SELECT lease.agent_key, lease.holder FROM chat_leases lease JOIN free ON free.agent_key = lease.agent_key
          WHERE lease.expires_at_ms <= ${DB_NOW_MS}
          FOR UPDATE OF lease SKIP LOCKED
        ),
@@ -247,17 +254,19 @@ export class ChatLeases {
          ON CONFLICT (agent_key) DO NOTHING
          RETURNING agent_key, epoch
        )
-       SELECT agent_key AS "agentKey", epoch FROM taken
-       UNION ALL SELECT agent_key AS "agentKey", epoch FROM created`,
+       SELECT taken.agent_key AS "agentKey", taken.epoch, stale.holder AS "priorHolder" FROM taken JOIN stale USING (agent_key)
+       UNION ALL SELECT agent_key AS "agentKey", epoch, NULL AS "priorHolder" FROM created`,
       [limit, this.holder, this.holder, this.ttlMs, this.holder, this.ttlMs],
     );
-    return rows.map((row) => this.record(row.agentKey, row.epoch));
+    return rows.map((row) => this.record(row.agentKey, row.epoch, row.priorHolder));
   }
 
-  private record(agentKey: string, epoch: number): Lease {
+  private record(agentKey: string, epoch: number, priorHolder: string | null): Lease {
     const fresh = this.held.get(agentKey) !== epoch;
     this.held.set(agentKey, epoch);
-    return { agentKey, epoch, fresh };
+    // '' is a released lease; this process's own holder id, a lease it never knew it still had.
+    const takenFrom = fresh && priorHolder !== null && priorHolder !== "" && priorHolder !== this.holder ? priorHolder : undefined;
+    return takenFrom === undefined ? { agentKey, epoch, fresh } : { agentKey, epoch, fresh, takenFrom };
   }
 }
 

@@ -43,7 +43,8 @@ database.describe("chat leases", () => {
     expect(b.epochOf("chat:1")).toBeUndefined();
 
     await expire("chat:1");
-    expect(await b.acquire("chat:1")).toEqual({ agentKey: "chat:1", epoch: 2, fresh: true });
+    // Taken from a holder that never released it: the new holder treats the chat as after a crash.
+    expect(await b.acquire("chat:1")).toEqual({ agentKey: "chat:1", epoch: 2, fresh: true, takenFrom: "a" });
     expect(await a.renewAll()).toEqual({ renewed: 0, lost: ["chat:1"] });
     expect(a.epochOf("chat:1")).toBeUndefined();
     expect(await a.acquire("chat:1")).toBeUndefined();
@@ -126,7 +127,7 @@ database.describe("chat leases", () => {
     // ...and once the batch commits, the takeover goes on, after the batch's writes.
     await batch.commit();
     await taking;
-    expect(takeover).toEqual({ agentKey: "chat:1", epoch: 2, fresh: true });
+    expect(takeover).toEqual({ agentKey: "chat:1", epoch: 2, fresh: true, takenFrom: "a" });
     expect(await sqls[1]!.all(`SELECT holder, epoch FROM writes`)).toEqual([{ holder: "a", epoch: 1 }]);
     await expect(stores[0]!.submit(guardedWrite(a, "chat:1", 1))).rejects.toBeInstanceOf(LeaseLostError);
   });
@@ -185,7 +186,7 @@ database.describe("chat leases", () => {
 
     const taken = await b.orphans(100);
     expect(taken.sort((x, y) => x.agentKey.localeCompare(y.agentKey))).toEqual([
-      { agentKey: "chat:dead", epoch: 2, fresh: true },
+      { agentKey: "chat:dead", epoch: 2, fresh: true, takenFrom: "a" },
       { agentKey: "chat:inbox", epoch: 1, fresh: true },
       { agentKey: "chat:sending", epoch: 1, fresh: true },
       { agentKey: "chat:timer-due", epoch: 1, fresh: true },
