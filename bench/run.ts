@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   const ctx: phases.Context = { fake, ids: new UpdateIds(10_000_000), workDir, say };
   let interrupting = false;
   const interrupted = () => {
-    // Ctrl-C reaches the bench more than once (from the terminal, and relayed by npm and tsx): the
+    // Ctrl-C may reach the bench more than once (from the terminal, and relayed by npm): the
     // handler stays, so that a second signal does not end the process before the databases are dropped.
     if (interrupting) return;
     interrupting = true;
