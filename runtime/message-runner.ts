@@ -3,8 +3,12 @@
 // A failure is counted and retried later; too many failures, or a replay mismatch, park it.
 import type { AgentDefinition, Message } from "./agent.js";
 import type { AgentStateStore } from "./agent-state.js";
+import type { ChatGuard } from "./chat-serving.js";
 import { crashPoint } from "./crash-points.js";
-import { NonDeterminismError, PermanentError, StepMisuseError, StoreUnavailableError, describeError } from "./errors.js";
+import {
+  LeaseLostError, NonDeterminismError, PermanentError, StepMisuseError, StoreUnavailableError, describeError,
+} from "./errors.js";
+import type { Tx } from "./store.js";
 import type { InboxMessage } from "./inbox.js";
 import type { Inbox } from "./inbox.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
@@ -40,14 +44,19 @@ export class MessageRunner<S> {
     private readonly events: RuntimeEvents,
   ) {}
 
-  /** `neverRun`: the message was stored by this process and not taken before, so it has no journal yet. */
-  async run(row: InboxMessage, cache: { state?: CachedState }, neverRun = false): Promise<RunOutcome> {
+  /**
+   * `neverRun`: the message was stored by this process and not taken before, so it has no journal yet.
+   * `guard` (replicas): called first in each of its units. A LeaseLostError it throws rejects the
+   * run: the message is left, uncharged, to the chat's new holder.
+   */
+  async run(row: InboxMessage, cache: { state?: CachedState }, neverRun = false, guard?: ChatGuard): Promise<RunOutcome> {
     const started = this.deps.scheduler.monotonicNow();
     const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
+    const submit = guarded(this.deps.store, guard);
     // A message charged before (a crash or a failure) notes durably that it runs: a crash now is
     // charged to it, and not to the messages that merely waited. First runs skip this extra commit.
     const marked = row.attempts > 0;
-    if (marked) await this.deps.store.submit((tx) => this.meta.markRunning(tx, row.id, row.agentKey));
+    if (marked) await submit((tx) => this.meta.markRunning(tx, row.id, row.agentKey));
     crashPoint("message.before-handle");
     let ctx: StepContext<S> | undefined;
     let startJson = "";
@@ -57,20 +66,21 @@ export class MessageRunner<S> {
       const { state, wasReset, storedJson } = await this.loadState(row.agentKey, cache);
       baseJson = storedJson;
       if (this.options.verifyReplay) startJson = JSON.stringify(state);
-      ctx = new StepContext(this.deps, row.agentKey, message, state, wasReset, neverRun ? new Map() : await this.deps.journal.read(row.id));
+      const deps = guard ? { ...this.deps, guard } : this.deps;
+      ctx = new StepContext(deps, row.agentKey, message, state, wasReset, neverRun ? new Map() : await this.deps.journal.read(row.id));
       await runHandler(this.agent, ctx);
       // Serialised here so that a state JSON cannot hold counts as the message's failure (and parks it
       // after maxAttempts), instead of failing the commit below on every retry.
       stateJson = stateToJson(ctx.state);
     } catch (error) {
-      return this.fail(row, message, error);
+      return this.fail(row, message, error, guard);
     }
 
     const writes = ctx.drainPending();
     const outbox = this.deps.outbox;
     let claimed: number[] = [];
     crashPoint("message.before-commit");
-    await this.deps.store.submit(async (tx) => {
+    await submit(async (tx) => {
       const lastSendId = ctx.sent ? await outbox.lastId(tx) : 0;
       for (const write of writes) await write(tx);
       // Unchanged state is not rewritten; a chat that never changed its state gets no row at all.
@@ -84,6 +94,8 @@ export class MessageRunner<S> {
       if (ctx.sent) claimed = await outbox.claimNew(tx, row.agentKey, lastSendId);
     }).catch((error: unknown) => {
       outbox.forgetClaims(claimed);
+      // The commit may have landed after all (PostgreSQL's lost COMMIT answer): read the state back.
+      delete cache.state;
       throw error;
     });
     cache.state = { json: stateJson };
@@ -99,7 +111,7 @@ export class MessageRunner<S> {
   }
 
   /** Parks a message for good: marks it and queues the agent's notice to the sender. */
-  async park(row: InboxMessage, reason: string): Promise<{ sent: boolean }> {
+  async park(row: InboxMessage, reason: string, guard?: ChatGuard): Promise<{ sent: boolean }> {
     const message: Message = { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts };
     let notices: unknown[] = [];
     try {
@@ -107,7 +119,7 @@ export class MessageRunner<S> {
     } catch (error) {
       this.log.error({ err: error, messageId: row.id }, "onParked threw; parking without a notice");
     }
-    await this.deps.store.submit(async (tx) => {
+    await guarded(this.deps.store, guard)(async (tx) => {
       await this.inbox.markParked(tx, row.id, row.attempts, reason, this.deps.scheduler.now());
       await this.meta.clearRunning(tx, row.id);
       for (const notice of notices) await this.deps.outbox.enqueue(tx, row.agentKey, row.id, notice, this.deps.scheduler.now());
@@ -144,20 +156,20 @@ export class MessageRunner<S> {
     return { state: this.agent.initialState(), wasReset: true };
   }
 
-  private async fail(row: InboxMessage, message: Message, error: unknown): Promise<RunOutcome> {
+  private async fail(row: InboxMessage, message: Message, error: unknown, guard: ChatGuard | undefined): Promise<RunOutcome> {
     // The database failed, not the message: not charged (a long lock or a full disk must not park
-    // good messages); the router tries it again shortly.
-    if (error instanceof StoreUnavailableError) throw error;
+    // good messages); the router tries it again shortly. A lost lease: the chat's new holder runs it.
+    if (error instanceof StoreUnavailableError || error instanceof LeaseLostError) throw error;
     const reason = `${describeError(error).name}: ${describeError(error).message}`;
     const attempts = row.attempts + 1;
     // A replay mismatch or a ctx call out of turn would fail the same way on every retry.
     const hopeless = error instanceof NonDeterminismError || error instanceof StepMisuseError;
     if (hopeless || attempts >= this.options.maxAttempts) {
       this.events.failed?.(row.kind, false);
-      await this.park({ ...row, attempts }, reason);
+      await this.park({ ...row, attempts }, reason, guard);
       return { status: "parked" };
     }
-    await this.deps.store.submit(async (tx) => {
+    await guarded(this.deps.store, guard)(async (tx) => {
       await this.inbox.recordFailure(tx, row.id, reason);
       await this.meta.clearRunning(tx, row.id);
     });
@@ -200,4 +212,14 @@ function stateToJson(state: unknown): string {
   const json = JSON.stringify(state) as string | undefined;
   if (json === undefined) throw new TypeError("The agent state must be a JSON value (it was undefined or a function).");
   return json;
+}
+
+/** Submits units that call `guard` (when given) before their own work. */
+function guarded(store: StepContextDeps["store"], guard: ChatGuard | undefined): <T>(work: (tx: Tx) => Promise<T>) => Promise<T> {
+  if (!guard) return (work) => store.submit(work);
+  return (work) =>
+    store.submit(async (tx) => {
+      await guard(tx);
+      return work(tx);
+    });
 }

@@ -14,8 +14,10 @@
 // Time: every wait is measured on the monotonic clock (pacing, back-off, the rate window), so a wall
 // clock stepped back cannot stall sends. A row's stored next_attempt_at_ms is wall-clock time; see
 // `dueAt` for how it becomes a wait.
+import type { ChatGuard, ChatServing } from "./chat-serving.js";
 import type { Scheduled, Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
+import { LeaseLostError } from "./errors.js";
 import type { Logger, RuntimeEvents } from "./observer.js";
 import type { Outbox, OutboxRow } from "./outbox.js";
 import type { Store, Tx } from "./store.js";
@@ -49,6 +51,16 @@ export interface OutboxWorkerOptions {
   /** First retry delay; doubles per attempt up to `maxBackoffMs`. Defaults 500 ms and 60 s. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Replicas: lanes run only for the chats this process serves, and their claims and records are
+   * guarded (a lost chat's lane stops; its new holder sends what is left).
+   */
+  serving?: ChatServing;
+  /**
+   * Replicas with pacing on: the global limit shared by every process (SharedSendRate), instead of
+   * this process's own spacing and window. The per-chat pacing stays here: one process sends a chat's rows.
+   */
+  sharedRate?: { take(signal?: AbortSignal): Promise<boolean> };
 }
 
 /** A row sent (or tried): what to record. `row.attempts` counts the attempts before this one. */
@@ -82,6 +94,8 @@ export class OutboxWorker {
   /** When pacing is on: the sends dispatched (or about to be) within the last window, at most globalPerSecond (monotonic times). */
   private readonly recentDispatches: Array<{ at: number }> = [];
   private stopping = false;
+  /** Cuts a wait for the shared rate short at stop. */
+  private readonly stopSignal = new AbortController();
 
   constructor(
     private readonly outbox: Outbox,
@@ -97,6 +111,8 @@ export class OutboxWorker {
   /** Makes sure the agent's lane is delivering; call after committing rows for it. */
   wake(agentKey: string): void {
     if (this.stopping) return;
+    // Replicas: another process serves the chat, and sends its rows.
+    if (this.options.serving && this.options.serving.epochOf(agentKey) === undefined) return;
     const running = this.lanes.get(agentKey);
     if (running) {
       running.woken = true;
@@ -108,6 +124,12 @@ export class OutboxWorker {
       .then(() => this.runLane(agentKey, lane))
       .catch((error: unknown) => {
         if (this.lanes.get(agentKey) === lane) this.lanes.delete(agentKey);
+        if (error instanceof LeaseLostError) {
+          // The chat's new holder sends what is left (a send whose record was refused, again).
+          this.options.serving?.lost(agentKey, error.epoch);
+          this.log.info({ agentKey }, "another process serves this chat now; its sends are left to it");
+          return;
+        }
         // Most likely the database refused a write (disk full, locked): try the lane again later.
         this.log.error({ err: error, agentKey }, "outbox lane stopped by an error; retrying in 5 s");
         this.clock.setTimeout(() => this.wake(agentKey), 5000, { unref: true });
@@ -118,14 +140,41 @@ export class OutboxWorker {
   /** Stops taking rows, cuts sleeps short and waits for the sends in flight. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     for (const wakeUp of this.sleepers) wakeUp();
     await Promise.allSettled([...this.lanes.values()].map((lane) => lane.done));
     try {
-      await this.store.submit((tx) => this.outbox.releaseUntakenClaims(tx));
+      await this.releaseUntakenClaims();
     } catch (error) {
-      // They stay 'sending': the next start sends them (counted as interrupted, though never sent).
+      // They stay 'sending': the next start (or the chat's next holder) sends them (counted as interrupted, though never sent).
       this.log.warn({ err: error }, "could not release the replies claimed for sending; the next start sends them");
     }
+  }
+
+  /** Rows claimed at birth and never taken go back to 'pending'; with replicas, only for chats still served here. */
+  private async releaseUntakenClaims(): Promise<void> {
+    const serving = this.options.serving;
+    if (!serving) {
+      await this.store.submit((tx) => this.outbox.releaseUntakenClaims(tx));
+      return;
+    }
+    const units: Promise<unknown>[] = [];
+    for (const key of this.outbox.keysWithUntakenClaims()) {
+      const epoch = serving.epochOf(key);
+      // A chat lost meanwhile: its new holder set those rows back to 'pending' as it took it.
+      if (epoch === undefined) {
+        this.outbox.forgetClaimsOf(key);
+        continue;
+      }
+      const guard = serving.guard(key, epoch);
+      units.push(this.store.submit(async (tx) => {
+        await guard(tx);
+        await this.outbox.releaseUntakenClaims(tx, key);
+      }));
+    }
+    // Submitted together: one commit. A refused guard leaves that chat's rows to its new holder.
+    const failed = (await Promise.allSettled(units)).find((r) => r.status === "rejected" && !(r.reason instanceof LeaseLostError));
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   get activeLanes(): number {
@@ -133,7 +182,17 @@ export class OutboxWorker {
   }
 
   private async runLane(agentKey: string, lane: Lane): Promise<void> {
+    const serving = this.options.serving;
+    // Replicas: the lane sends under the epoch the chat was served at as it started.
+    const epoch = serving?.epochOf(agentKey);
+    const guard = serving && epoch !== undefined ? serving.guard(agentKey, epoch) : undefined;
     while (!this.stopping) {
+      if (serving && serving.epochOf(agentKey) !== epoch) {
+        // Lost, or taken again at a new epoch: then a lane of that epoch goes on.
+        if (this.lanes.get(agentKey) === lane) this.lanes.delete(agentKey);
+        if (serving.epochOf(agentKey) !== undefined) this.wake(agentKey);
+        return;
+      }
       lane.woken = false;
       const row = await this.outbox.head(agentKey);
       if (!row) {
@@ -152,9 +211,22 @@ export class OutboxWorker {
       let sent: Sent | "held-elsewhere" | undefined;
       try {
         if (this.stopping) return;
-        sent = await this.deliverRow(row);
+        // The wait for a slot may have outlasted the chat's lease: look again before sending.
+        if (serving && serving.epochOf(agentKey) !== epoch) continue;
+        sent = await this.deliverRow(row, guard);
       } finally {
         this.releaseSlot();
+      }
+      if (sent === "held-elsewhere" && guard) {
+        // Replicas: this process serves the chat, so no other process sends its rows. A row left
+        // 'sending' was claimed by a holder that lost the chat, or by a claim whose commit answer
+        // was lost: it goes again (the crash window). A claim refused on a row read as 'pending'
+        // means the read was stale: read the head again.
+        if (row.status === "sending") await this.store.submit(async (tx) => {
+          await guard(tx);
+          await this.outbox.requeue(tx, row.id);
+        });
+        continue;
       }
       if (sent === "held-elsewhere") {
         // Another process on the database is delivering this agent's rows, in order: leave them to it.
@@ -164,13 +236,13 @@ export class OutboxWorker {
       }
       if (!sent) continue;
       // Outside the send slot: other chats' sends go on while this one's record commits.
-      await this.record(sent.row, sent.outcome, sent.now);
+      await this.record(sent.row, sent.outcome, sent.now, guard);
       crashPoint("outbox.after-record");
     }
   }
 
   /** Claims (unless it was claimed at birth) and sends one row; undefined when stopped first. */
-  private async deliverRow(row: OutboxRow): Promise<Sent | "held-elsewhere" | undefined> {
+  private async deliverRow(row: OutboxRow, guard: ChatGuard | undefined): Promise<Sent | "held-elsewhere" | undefined> {
     const dispatch = await this.reserveDispatch();
     if (dispatch === "stopped") return; // still pending (or claimed at birth): the stop or the next start handles it
     if (row.status === "sending") {
@@ -183,7 +255,11 @@ export class OutboxWorker {
     } else {
       // Pending after all (a crash's or a lease's requeue): whatever this process knew of it is void.
       this.outbox.takeClaimedAtBirth(row.id);
-      if (!(await this.store.submit((tx) => this.outbox.claim(tx, row.id)))) {
+      const claimed = await this.store.submit(async (tx) => {
+        await guard?.(tx);
+        return this.outbox.claim(tx, row.id);
+      });
+      if (!claimed) {
         if (dispatch) this.recentDispatches.splice(this.recentDispatches.indexOf(dispatch), 1);
         return "held-elsewhere";
       }
@@ -209,12 +285,17 @@ export class OutboxWorker {
    * Records what the send did, retrying while the database refuses (locked, disk full): giving up
    * would leave the row 'sending', and the lane would send an accepted message a second time.
    */
-  private async record(row: OutboxRow, outcome: DeliveryResult, now: number): Promise<void> {
+  private async record(row: OutboxRow, outcome: DeliveryResult, now: number, guard: ChatGuard | undefined): Promise<void> {
     for (;;) {
       try {
-        await this.store.submit((tx) => this.settle(tx, row, outcome, now));
+        await this.store.submit(async (tx) => {
+          await guard?.(tx);
+          await this.settle(tx, row, outcome, now);
+        });
         return;
       } catch (error) {
+        // Replicas: the chat is another process's now, which sends this row again (the crash window).
+        if (error instanceof LeaseLostError) throw error;
         // Stopping: the row stays 'sending' and the next start sends it again (the documented crash window).
         if (this.stopping) throw error;
         this.log.error({ err: error, agentKey: row.agentKey, outboxId: row.id }, "could not record a send; retrying in 1 s");
@@ -279,6 +360,11 @@ export class OutboxWorker {
     await this.sendSlots.enter();
     const pacing = this.options.pacing;
     if (!pacing) return;
+    if (this.options.sharedRate) {
+      // False only when stopping cut the wait short: the caller sees `stopping` and sends nothing.
+      await this.options.sharedRate.take(this.stopSignal.signal);
+      return;
+    }
     const now = this.clock.monotonicNow();
     const slot = Math.max(now, this.nextGlobalSlotMs);
     this.nextGlobalSlotMs = slot + 1000 / pacing.globalPerSecond;
@@ -292,7 +378,8 @@ export class OutboxWorker {
    */
   private async reserveDispatch(): Promise<{ at: number } | "stopped" | undefined> {
     const pacing = this.options.pacing;
-    if (!pacing) return undefined;
+    // The shared rate's slots are the limit across processes; a window of this process's own adds nothing.
+    if (!pacing || this.options.sharedRate) return undefined;
     for (;;) {
       const now = this.clock.monotonicNow();
       for (let i = this.recentDispatches.length - 1; i >= 0; i--) {

@@ -54,8 +54,8 @@ const SQL = {
 };
 
 export class Outbox {
-  /** Rows claimed at birth by this process that its worker has not taken yet. */
-  private readonly claimedHere = new Set<number>();
+  /** Rows claimed at birth by this process that its worker has not taken yet, with their agent. */
+  private readonly claimedHere = new Map<number, string>();
 
   constructor(private readonly committed: Sql) {}
 
@@ -103,7 +103,7 @@ export class Outbox {
     if ((await tx.get(SQL.unsentUpTo, [agentKey, afterId])) !== undefined) return [];
     const rows = await tx.all<{ id: number }>(SQL.claimNew, [agentKey, afterId]);
     const ids = rows.map((row) => row.id);
-    for (const id of ids) this.claimedHere.add(id);
+    for (const id of ids) this.claimedHere.set(id, agentKey);
     return ids;
   }
 
@@ -121,15 +121,39 @@ export class Outbox {
   }
 
   /**
+   * Replicas: the agent was taken (again) by this process, and its 'sending' rows were set back to
+   * 'pending' (requeueInterrupted): what this process claimed for it before is void.
+   */
+  forgetClaimsOf(agentKey: string): void {
+    for (const [id, key] of this.claimedHere) if (key === agentKey) this.claimedHere.delete(id);
+  }
+
+  /** The agents with rows claimed at birth and not taken yet. */
+  keysWithUntakenClaims(): string[] {
+    return [...new Set(this.claimedHere.values())];
+  }
+
+  /**
    * At a clean stop, once the worker has stopped: rows claimed at birth and never taken go back to
    * 'pending', since they were certainly not sent (else the next start counts them as sends a
-   * crash interrupted).
+   * crash interrupted). All agents', or one agent's (replicas: in a unit guarded for that agent).
    */
-  async releaseUntakenClaims(tx: Tx): Promise<number> {
+  async releaseUntakenClaims(tx: Tx, agentKey?: string): Promise<number> {
     let count = 0;
-    for (const id of this.claimedHere) count += (await tx.run(SQL.unclaim, [id])).changes;
-    this.claimedHere.clear();
+    for (const [id, key] of this.claimedHere) {
+      if (agentKey !== undefined && key !== agentKey) continue;
+      count += (await tx.run(SQL.unclaim, [id])).changes;
+      this.claimedHere.delete(id);
+    }
     return count;
+  }
+
+  /**
+   * Replicas: a row left 'sending' that this process is not sending, in a unit guarded for its
+   * agent: whoever claimed it lost the agent (or the claim's commit answer), so it goes again.
+   */
+  async requeue(tx: Tx, id: number): Promise<boolean> {
+    return (await tx.run(SQL.resetInterrupted, [id])).changes === 1;
   }
 
   async markSent(tx: Tx, id: number, result: unknown, nowMs: number): Promise<void> {

@@ -8,7 +8,14 @@
 // wake is never lost: a read that finds nothing clears `readTable` only if no wake asked for the
 // table meanwhile (`tableWakes`), and a drain ends only in the same synchronous turn as a check that
 // nothing is waiting.
+//
+// Replicas (a ChatServing given): a mailbox drains only while this process serves its chat; before
+// each message it asks `serve` for the epoch, and when that differs from the one it drained under
+// before, whatever it knew of the chat is void (cached state, messages handed over in memory): it
+// reads the table. Its units are guarded with that epoch; a LeaseLostError stops the mailbox, uncharged.
+import type { ChatGuard, ChatServing } from "./chat-serving.js";
 import type { Scheduled, Scheduler } from "./clock.js";
+import { LeaseLostError } from "./errors.js";
 import type { Inbox, InboxMessage } from "./inbox.js";
 import type { CachedState, MessageRunner } from "./message-runner.js";
 import type { Logger } from "./observer.js";
@@ -26,6 +33,8 @@ interface Mailbox {
   tableWakes: number;
   /** The highest seq taken so far: a message handed over again (read and handed in the same turn) is skipped. */
   lastSeq: number;
+  /** Replicas: the epoch of the chat's lease the mailbox last drained under. */
+  epoch: number | undefined;
 }
 
 /** Beyond this many messages handed over in memory, new ones are read back from the table instead. */
@@ -60,15 +69,20 @@ export class Router {
     private readonly gate: WorkGate,
     /** Retry delays and delayed releases wait on it. */
     private readonly scheduler: Scheduler,
+    /** Replicas: which chats this process serves (see the top of this file). */
+    private readonly serving?: ChatServing,
   ) {}
 
   /**
    * Tells the agent at `key` that it may have new messages; starts its mailbox if idle. `committed` is
    * the message when the caller has just stored it: then the table need not be read for it.
+   * Replicas: `servedAt` is the epoch this process served the chat at both before and after that
+   * commit (so no other process can have run the message); without it the table is read.
    */
-  wake(key: string, committed?: InboxMessage): void {
+  wake(key: string, committed?: InboxMessage, servedAt?: number): void {
     // A held agent's messages wait in the table; `release` wakes it to read them.
     if (this.stopping || this.held.has(key)) return;
+    if (committed && this.serving && (servedAt === undefined || servedAt !== this.serving.epochOf(key))) committed = undefined;
     let mailbox = this.mailboxes.get(key);
     if (mailbox) {
       // Re-insert: Map order is our least-recently-used order.
@@ -77,7 +91,9 @@ export class Router {
     } else {
       // A key without a mailbox has no pending message this process does not know of: recovery,
       // timers and retries all wake with `readTable`, and only idle, drained mailboxes are evicted.
-      mailbox = { running: undefined, cache: {}, retryTimer: undefined, fresh: [], readTable: false, tableWakes: 0, lastSeq: 0 };
+      mailbox = {
+        running: undefined, cache: {}, retryTimer: undefined, fresh: [], readTable: false, tableWakes: 0, lastSeq: 0, epoch: undefined,
+      };
       this.mailboxes.set(key, mailbox);
       this.evictIdle(key);
     }
@@ -98,6 +114,13 @@ export class Router {
       box.readTable = true;
       box.tableWakes++;
       this.dropFresh(box);
+      if (error instanceof LeaseLostError) {
+        // Another process serves the chat now and runs the message (uncharged here): no retry.
+        this.serving?.lost(key, error.epoch);
+        box.cache = {};
+        this.log.info({ agentKey: key }, "another process serves this chat now; its messages are left to it");
+        return;
+      }
       // Most likely the database refused a write: the message is still pending, so try again soon.
       this.log.error({ err: error, agentKey: key }, "mailbox stopped by an error; retrying in 1 s");
       box.retryTimer = this.scheduler.setTimeout(() => {
@@ -150,6 +173,25 @@ export class Router {
     // Yield once: the caller (an HTTP handler) finishes answering before the agent starts work.
     await new Promise<void>((resolve) => setImmediate(resolve));
     for (;;) {
+      let guard: ChatGuard | undefined;
+      if (this.serving) {
+        const epoch = this.stopping ? undefined : await this.serving.serve(key);
+        if (epoch === undefined) {
+          // Another live process serves the chat (and was told to look), or the router stops.
+          this.dropFresh(mailbox);
+          mailbox.running = undefined;
+          return;
+        }
+        if (epoch !== mailbox.epoch) {
+          // New to this process, or taken back from another: what the mailbox knew is void.
+          mailbox.epoch = epoch;
+          mailbox.cache = {};
+          this.dropFresh(mailbox);
+          mailbox.readTable = true;
+          mailbox.tableWakes++;
+        }
+        guard = this.serving.guard(key, epoch);
+      }
       const message = this.stopping ? undefined : await this.take(key, mailbox);
       if (!message) {
         // A wake that came while `take` awaited found this drain running and left its message to it.
@@ -161,7 +203,7 @@ export class Router {
       await this.gate.enter();
       let outcome;
       try {
-        outcome = await this.runner.run(message.row, mailbox.cache, message.neverRun);
+        outcome = await this.runner.run(message.row, mailbox.cache, message.neverRun, guard);
       } finally {
         this.gate.leave();
       }

@@ -1,6 +1,7 @@
 // Wires the runtime's parts together around one store: accept → inbox → router → agent →
 // outbox worker and timers. The application gives it an agent and a delivery function.
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import type { AgentDefinition } from "./agent.js";
 import { AgentHistory } from "./agent-history.js";
 import { AgentLeases, LEASE_RENEW_MS } from "./agent-lease.js";
@@ -8,7 +9,7 @@ import { type AgentScope, inScope } from "./agent-scope.js";
 import { AgentStateStore } from "./agent-state.js";
 import { type Clock, type Scheduled, type Scheduler, every, realScheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import { AgentBusyError } from "./errors.js";
+import { AgentBusyError, CommitOutcomeUnknownError } from "./errors.js";
 import { type AcceptOutcome, Inbox, type NewMessage, type StoreOutcome } from "./inbox.js";
 import { Journal } from "./journal.js";
 import { MessageRunner } from "./message-runner.js";
@@ -20,6 +21,9 @@ import { type Deliver, OutboxWorker, type Pacing } from "./outbox-worker.js";
 import { type RecoveryReport, isolate, recover } from "./recovery.js";
 import { type PruneReport, Retention } from "./retention.js";
 import { CLEAN_STOP, RuntimeMeta } from "./runtime-meta.js";
+import { newHolderId } from "./replicas/chat-leases.js";
+import { ReplicaCoordinator, type ReplicaParts } from "./replicas/replica-coordinator.js";
+import { SharedSendRate } from "./replicas/send-rate.js";
 import { Router } from "./router.js";
 import { ServedElsewhere } from "./served-elsewhere.js";
 import type { Store, Tx } from "./store.js";
@@ -71,6 +75,18 @@ export interface RuntimeOptions<S> {
    * should set it; see operator-actions.ts).
    */
   operatorPollMs?: number;
+  /**
+   * PostgreSQL only, where any number of processes may share the database (replicas): each chat is
+   * served by the holder of its lease (runtime/replicas/). This tunes it; SQLite ignores it.
+   */
+  replicas?: {
+    /** This process instance's id in the leases. Default: host, pid and a random part. */
+    holder?: string;
+    /** Heartbeat and orphan scan period. Default 2 s. */
+    heartbeatMs?: number;
+    /** A lease not renewed for this long is free to take. Default 6 s. */
+    ttlMs?: number;
+  };
 }
 
 /** A message stored by `Inbox.accept` on some connection, and what that did. */
@@ -78,6 +94,11 @@ export interface CommittedMessage {
   message: Pick<NewMessage, "agentKey" | "kind" | "payload">;
   outcome: StoreOutcome;
   receivedAtMs: number;
+  /**
+   * Replicas: the storing unit told the chat's holder, another process (notifyHolder in
+   * runtime/replicas/wake-ups.ts, with this runtime's `replicaHolder`): it is not woken here.
+   */
+  holderNotified?: boolean;
 }
 
 export interface Runtime {
@@ -113,6 +134,11 @@ export interface Runtime {
   fireDueTimers(): Promise<void>;
   /** Deletes finished work older than the retention period now (it also runs hourly). */
   prune(): Promise<PruneReport>;
+  /**
+   * PostgreSQL: this process's id in the chat leases, for a unit that stores messages on another
+   * connection (the ingest thread) to call notifyHolder with. Undefined on SQLite.
+   */
+  readonly replicaHolder: string | undefined;
 }
 
 export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
@@ -128,6 +154,8 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   const servedElsewhere = new ServedElsewhere(leases, clock);
   const scope: AgentScope = only !== undefined ? { only } : { except: servedElsewhere.keys };
   const holder = randomUUID();
+  // Replicas: on PostgreSQL any number of processes may serve the database, each chat by one of them.
+  const replicated = store.dialect === "postgres";
 
   const inbox = new Inbox(store.read);
   const journal = new Journal(store.read);
@@ -148,15 +176,38 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     options.agent as AgentDefinition<unknown>, deps, inbox, states, meta,
     { maxAttempts, verifyReplay: options.verifyReplay ?? false }, log, events,
   );
+  let router: Router;
+  let timers: TimerService;
+  const coordinator = replicated
+    ? new ReplicaCoordinator(
+      { store: store as ReplicaParts["store"], inbox, outbox, meta, runner },
+      {
+        holder: options.replicas?.holder ?? newHolderId(os.hostname(), process.pid),
+        maxAttempts,
+        ...(only !== undefined ? { onlyAgentKey: only } : {}),
+        ...(options.replicas?.heartbeatMs !== undefined ? { heartbeatMs: options.replicas.heartbeatMs } : {}),
+        ...(options.replicas?.ttlMs !== undefined ? { ttlMs: options.replicas.ttlMs } : {}),
+      },
+      {
+        wakeMessages: (key) => router.wake(key),
+        wakeSends: (key) => worker.wake(key),
+        timersMayBeDue: () => void timers.fireDue().catch(() => undefined),
+      },
+      log,
+      events,
+    )
+    : undefined;
   const worker = new OutboxWorker(outbox, store, clock, {
     deliver: options.deliver,
     pacing: options.pacing,
     concurrency: options.sendConcurrency,
+    ...(coordinator ? { serving: coordinator } : {}),
+    // Telegram's global limit is the bot's, whichever process sends: shared through the database.
+    ...(coordinator && options.pacing ? { sharedRate: new SharedSendRate(store.read, { perWindow: options.pacing.globalPerSecond }) } : {}),
   }, log, events);
-  let router: Router;
-  const timers = new TimerService(timerStore, inbox, store, clock, (key) => {
+  timers = new TimerService(timerStore, inbox, store, clock, (key) => {
     if (inScope(scope, key)) router.wake(key);
-  }, log, only);
+  }, log, only, coordinator ? (tx, key) => coordinator.notifyHolder(tx, key) : undefined);
   router = new Router(
     inbox, runner,
     { sent: (key) => worker.wake(key), timersChanged: () => timers.reschedule() },
@@ -164,6 +215,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     log,
     gate,
     clock,
+    coordinator,
   );
 
   // Only the process that serves every agent picks up what an operator did (admin retry, resend).
@@ -223,17 +275,21 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
   let isolation: Promise<void> | undefined;
   let isolationStopping = false;
 
-  /** Counts and wakes for messages whose inbox rows are committed. */
-  const handOver = (stored: CommittedMessage[]): AcceptOutcome[] =>
-    stored.map(({ message: m, outcome, receivedAtMs }): AcceptOutcome => {
+  /**
+   * Counts and wakes for messages whose inbox rows are committed. Replicas: `servedBefore` holds the
+   * epoch each chat was served at here before the commit; the same epoch after it means no other
+   * process can have taken the message, so it is handed over in memory (else the table is read).
+   */
+  const handOver = (stored: CommittedMessage[], servedBefore?: ReadonlyMap<string, number | undefined>): AcceptOutcome[] =>
+    stored.map(({ message: m, outcome, receivedAtMs, holderNotified }): AcceptOutcome => {
       events.accepted?.(m.kind, outcome.status);
       if (outcome.status === "duplicate") return outcome;
-      // An agent served by another process finds the message in the table. The stored id differs
-      // from m.id when m reused the id of another message.
-      if (inScope(scope, m.agentKey)) {
+      // An agent served by another process finds the message in the table (replicas: its holder was
+      // told in the storing unit). The stored id differs from m.id when m reused the id of another message.
+      if (inScope(scope, m.agentKey) && !holderNotified) {
         router.wake(m.agentKey, {
           seq: outcome.seq, id: outcome.id, agentKey: m.agentKey, kind: m.kind, payload: m.payload, attempts: 0, receivedAtMs,
-        });
+        }, servedBefore?.get(m.agentKey));
       }
       return { status: "stored", seq: outcome.seq };
     });
@@ -245,13 +301,31 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     async accept(messages) {
       if (!started) throw new Error("The runtime is not started: call start() first.");
       const now = clock.now();
-      const outcomes = await store.submit(async (tx) => {
-        const stored: StoreOutcome[] = [];
-        for (const m of messages) stored.push(await inbox.accept(tx, m, now));
-        return stored;
-      });
+      const servedBefore = coordinator ? new Map(messages.map((m) => [m.agentKey, coordinator.epochOf(m.agentKey)])) : undefined;
+      let outcomes: Array<{ outcome: StoreOutcome; holderNotified: boolean }>;
+      try {
+        outcomes = await store.submit(async (tx) => {
+          const stored: Array<{ outcome: StoreOutcome; holderNotified: boolean }> = [];
+          const told = new Map<string, boolean>();
+          for (const m of messages) {
+            const outcome = await inbox.accept(tx, m, now);
+            let holderNotified = false;
+            if (coordinator && outcome.status === "stored") {
+              if (!told.has(m.agentKey)) told.set(m.agentKey, await coordinator.notifyHolder(tx, m.agentKey));
+              holderNotified = told.get(m.agentKey)!;
+            }
+            stored.push({ outcome, holderNotified });
+          }
+          return stored;
+        });
+      } catch (error) {
+        // The commit may have landed all the same (PostgreSQL's lost COMMIT answer): a redelivery
+        // is then a duplicate that wakes nobody, so the chats look at their tables now.
+        if (error instanceof CommitOutcomeUnknownError) for (const key of new Set(messages.map((m) => m.agentKey))) if (inScope(scope, key)) router.wake(key);
+        throw error;
+      }
       crashPoint("inbox.after-commit");
-      return handOver(messages.map((message, i) => ({ message, outcome: outcomes[i]!, receivedAtMs: now })));
+      return handOver(messages.map((message, i) => ({ message, receivedAtMs: now, ...outcomes[i]! })), servedBefore);
     },
 
     committedElsewhere(stored) {
@@ -261,6 +335,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
 
     async start() {
       await operatorWatch?.mark();
+      if (coordinator) return startReplica(coordinator);
       // Before recovery: it must leave alone the agents other processes serve.
       if (only === undefined) await refreshLeases();
       const { report, suspects } = await recover(
@@ -311,9 +386,13 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
         await isolation;
         await router.stop();
         await worker.stop();
-        // Every message in progress finished: the next start need not charge a crash to any of them.
-        // A runtime that never recovered says nothing: the last crash is still to be charged.
-        if (recovered) {
+        // Replicas: nothing of this process writes any more; its chats go to the others at once.
+        // (No clean-stop fact: on PostgreSQL a released lease says it, see replica-coordinator.ts.)
+        if (coordinator) {
+          await coordinator.stop();
+        } else if (recovered) {
+          // Every message in progress finished: the next start need not charge a crash to any of them.
+          // A runtime that never recovered says nothing: the last crash is still to be charged.
           await store.submit(async (tx) => {
             if (only === undefined) await meta.set(tx, CLEAN_STOP, String(clock.now()));
             else await leases.release(tx, only, holder);
@@ -336,5 +415,27 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
 
     fireDueTimers: () => timers.fireDue(),
     prune: () => retention.prune(retentionMs),
+    replicaHolder: coordinator?.holder,
   };
+
+  /**
+   * Replicas: no recovery of every chat at start, since other live processes serve theirs. The
+   * chats without a live lease are taken (the orphan scan), each treated as after a crash as it is
+   * taken; the rest come as their work does (see replica-coordinator.ts).
+   */
+  async function startReplica(coordinator: ReplicaCoordinator): Promise<RecoveryReport> {
+    const taken = await coordinator.start();
+    started = true;
+    recovered = true;
+    timers.reschedule();
+    if (only === undefined) pruneTimer = every(clock, 3600_000, prune, { unref: true });
+    if (operatorWatch && options.operatorPollMs !== undefined) operatorWatch.start(options.operatorPollMs, clock);
+    return {
+      agentsWithMessages: taken.map((t) => t.agentKey),
+      agentsWithSends: [],
+      interruptedSends: taken.reduce((n, t) => n + t.report.requeued, 0),
+      parked: taken.reduce((n, t) => n + t.report.parked, 0),
+      isolated: 0,
+    };
+  }
 }

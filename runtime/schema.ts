@@ -4,14 +4,18 @@
 // migrations; a database that is already up to date costs one short unit.
 import { type Migration, migrate } from "./migrate.js";
 import { RUNTIME_MIGRATIONS as POSTGRES_RUNTIME_MIGRATIONS } from "./postgres/runtime-schema.js";
+import { REPLICA_MIGRATIONS } from "./replicas/replica-schema.js";
 import { RUNTIME_MIGRATIONS as SQLITE_RUNTIME_MIGRATIONS, RUNTIME_MIGRATIONS_TABLE, adoptLegacyRuntimeSchema } from "./sqlite/runtime-schema.js";
 import type { Dialect, Store } from "./store.js";
 
 export { RUNTIME_MIGRATIONS_TABLE };
 
+/** PostgreSQL's list ends with the tables replicas share (leases, the send rate), numbered from 100. */
+const POSTGRES_MIGRATIONS: readonly Migration[] = [...POSTGRES_RUNTIME_MIGRATIONS, ...REPLICA_MIGRATIONS];
+
 /** This release's runtime migrations for a database. */
 export function runtimeMigrations(dialect: Dialect): readonly Migration[] {
-  return dialect === "sqlite" ? SQLITE_RUNTIME_MIGRATIONS : POSTGRES_RUNTIME_MIGRATIONS;
+  return dialect === "sqlite" ? SQLITE_RUNTIME_MIGRATIONS : POSTGRES_MIGRATIONS;
 }
 
 /**

@@ -3,9 +3,10 @@
 // a prefix of what the handler did. It never commits on its own except for run/write.
 import { randomUUID } from "node:crypto";
 import type { AgentContext, Message, RunOptions } from "./agent.js";
+import type { ChatGuard } from "./chat-serving.js";
 import type { Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
-import { PermanentError, RetryableError, StepMisuseError, StoreUnavailableError, describeError } from "./errors.js";
+import { LeaseLostError, PermanentError, RetryableError, StepMisuseError, StoreUnavailableError, describeError } from "./errors.js";
 import type { Journal, JournalEntry } from "./journal.js";
 import type { AgentHistory } from "./agent-history.js";
 import type { Outbox } from "./outbox.js";
@@ -31,6 +32,8 @@ export interface StepContextDeps {
   timersCommitted?(): void;
   /** Runs a wait on the outside world (a `run` step's call, its back-off) without holding a handler's place. */
   outside?<T>(work: () => Promise<T>): Promise<T>;
+  /** Replicas: called first in every unit this message commits (see chat-serving.ts). */
+  guard?: ChatGuard;
 }
 
 /** A buffered write; runs inside the next unit this message commits. */
@@ -131,7 +134,8 @@ export class StepContext<S> implements AgentContext<S> {
         return value;
       } catch (error) {
         // The handler returned meanwhile: nothing may be recorded, and trying again changes nothing.
-        if (error instanceof StepMisuseError) throw error;
+        // Or the chat is another process's now: nothing may be recorded here either.
+        if (error instanceof StepMisuseError || error instanceof LeaseLostError) throw error;
         if (error instanceof PermanentError) {
           this.cursor.checkOpen(call);
           await this.commit((tx) => this.record(tx, seq, `run:${name}`, null, describeError(error)));
@@ -234,7 +238,10 @@ export class StepContext<S> implements AgentContext<S> {
     const sends = this.pendingSends > 0;
     const timerChanges = this.pendingTimerChanges > 0;
     const writes = this.drainPending();
+    const guard = this.deps.guard;
     const value = await this.deps.store.submit(async (tx) => {
+      // Before anything else, outside any savepoint of `last`: a lost lease rejects the whole unit.
+      if (guard) await guard(tx);
       for (const write of writes) await write(tx);
       return last(tx);
     });

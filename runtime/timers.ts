@@ -13,13 +13,19 @@
 // Reading the earliest timer is asynchronous: when reschedules overlap (timers armed by two commits
 // in a row), only the latest one's read sets the wake-up, since an older read may predate a timer
 // armed since.
+//
+// Replicas (PostgreSQL): every process fires due timers, and each timer fires once: the firing unit
+// claims the due rows (claimDueTimers: marked fired in the same statement, rows another process is
+// firing skipped), stores their messages, and tells each chat's holder (`notifyHolder`); the chats
+// nobody else serves are woken here. Due times are the processes' wall clocks: replicas need NTP.
 import type { Scheduled, Scheduler } from "./clock.js";
 import { crashPoint } from "./crash-points.js";
 import type { Inbox } from "./inbox.js";
 import type { TimerMessage } from "./agent.js";
 import type { Logger } from "./observer.js";
-import type { Store } from "./store.js";
-import type { TimerStore } from "./timer-store.js";
+import { claimDueTimers } from "./replicas/timer-claim.js";
+import type { Store, Tx } from "./store.js";
+import type { TimerRow, TimerStore } from "./timer-store.js";
 
 /** Timers are re-checked at least this often, so a clock jump or a long sleep cannot strand one. */
 const MAX_SLEEP_MS = 60_000;
@@ -51,6 +57,11 @@ export class TimerService {
     private readonly log: Logger,
     /** Fire this agent's timers only (a runtime serving one agent); undefined: every agent's. */
     private readonly onlyAgentKey?: string,
+    /**
+     * Replicas: in the firing unit, tells the chat's holder; true when another process serves the
+     * chat (it reads its table), false when it is to be woken here.
+     */
+    private readonly notifyHolder?: (tx: Tx, agentKey: string) => Promise<boolean>,
   ) {}
 
   /** Re-reads the earliest armed timer and sets the one wake-up for it. */
@@ -128,15 +139,33 @@ export class TimerService {
     const due = await this.timers.due(now, this.onlyAgentKey);
     if (due.length === 0) return;
     crashPoint("timer.before-fire");
+    if (this.notifyHolder) return this.fireClaimed(now, this.notifyHolder);
     await this.store.submit(async (tx) => {
       for (const timer of due) {
-        // Payloads are written by JSON.stringify; a row edited by hand into bad JSON fires with null.
-        const payload: TimerMessage = { timerId: timer.id, kind: timer.kind, payload: parseOrNull(timer.payloadJson) };
-        await this.inbox.accept(tx, { id: `timer:${timer.id}`, agentKey: timer.agentKey, kind: "timer", payload }, now);
+        await this.storeMessage(tx, timer, now);
         await this.timers.markFired(tx, timer.id, now);
       }
     });
     for (const key of new Set(due.map((t) => t.agentKey))) this.deliver(key);
+  }
+
+  /** Replicas: the due timers this unit claims (none another process fires), their messages, their chats' holders told. */
+  private async fireClaimed(now: number, notifyHolder: (tx: Tx, agentKey: string) => Promise<boolean>): Promise<void> {
+    const wakeHere = await this.store.submit(async (tx) => {
+      const claimed = await claimDueTimers(tx, now, 500, this.onlyAgentKey);
+      for (const timer of claimed) await this.storeMessage(tx, timer, now);
+      const keys: string[] = [];
+      for (const key of new Set(claimed.map((t) => t.agentKey))) if (!(await notifyHolder(tx, key))) keys.push(key);
+      return keys;
+    });
+    for (const key of wakeHere) this.deliver(key);
+  }
+
+  /** The timer's inbox message, stored once by its id. */
+  private async storeMessage(tx: Tx, timer: TimerRow, now: number): Promise<void> {
+    // Payloads are written by JSON.stringify; a row edited by hand into bad JSON fires with null.
+    const payload: TimerMessage = { timerId: timer.id, kind: timer.kind, payload: parseOrNull(timer.payloadJson) };
+    await this.inbox.accept(tx, { id: `timer:${timer.id}`, agentKey: timer.agentKey, kind: "timer", payload }, now);
   }
 
   private noticeClockStep(): void {

@@ -170,6 +170,7 @@ export async function startApp(config: Config, log: AppLogger, options: AppOptio
           botId, logLevel: config.LOG_LEVEL,
           ...(lockMemory ? { lockMemory } : {}),
           ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
+          ...(rt.replicaHolder !== undefined ? { replicaHolder: rt.replicaHolder } : {}),
         },
         log,
         stored: (messages) => rt.committedElsewhere(messages),

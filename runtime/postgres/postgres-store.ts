@@ -26,6 +26,12 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** How long opening a connection may take before it counts as a fault. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * The server ends a session left this long inside a transaction without a statement (a process
+   * frozen mid-batch: SIGSTOP, a swapped-out VM), so that its row locks, which hold off the takeover
+   * of its chats by other replicas, go. Default 5 s; 0 turns it off.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 interface Queued {
@@ -255,6 +261,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // Notices a server that vanished without closing the connection (a host gone, a cut cable).
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 5_000,
     types: storeTypeParsers(),
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });

@@ -220,7 +220,7 @@ export class ChatLeases {
    * returned are this process's now, fresh: wake them.
    */
   async orphans(limit: number): Promise<Lease[]> {
-    const rows = await this.sql.all<{ agentKey: string; epoch: number }>(
+    const rows = await this.sql.all<{ agentKey: string; epoch: number; priorHolder: string | null }>(
       `WITH work AS MATERIALIZED (
          SELECT agent_key FROM inbox WHERE status = 'pending'
          UNION SELECT agent_key FROM outbox WHERE status IN ('pending', 'sending')

@@ -7,6 +7,11 @@ export interface IngestSettings {
   databasePath: string;
   /** PostgreSQL (DATABASE_URL): the thread opens a small pool of its own; no lock is shared. */
   databaseUrl?: string;
+  /**
+   * PostgreSQL: the main thread's runtime's id in the chat leases (Runtime.replicaHolder). The unit
+   * that stores an update tells the chat's holder when that is another process (notifyHolder).
+   */
+  replicaHolder?: string;
   host: string;
   port: number;
   webhookPath: string;

@@ -1,7 +1,8 @@
 // The ingest thread (node:worker_threads): the HTTP server in webhook mode. It checks each update,
 // stores it in the inbox through its own SQLite store (its own group commit), answers 200 once
 // that commit is durable, then tells the main thread which agents have new messages. It never runs
-// an agent and never writes anything but inbox rows.
+// an agent and never writes anything but inbox rows. With replicas (PostgreSQL) the storing unit
+// also tells the chat's holder when that is another process, and the main thread leaves it alone.
 import { parentPort, workerData } from "node:worker_threads";
 import { type AcceptOutcome, type CommittedMessage, Inbox, type Store, crashPoint, openSqliteStore } from "../../runtime/index.js";
 import { startHttpServer } from "../http/server.js";
@@ -11,6 +12,7 @@ import { createWebhookHandler, reply } from "../telegram/webhook.js";
 import type { FromIngest, IngestSettings, ToIngest } from "./protocol.js";
 import { INGEST_THREAD, SharedWriteLock } from "./write-lock.js";
 import { secretsOf } from "../storage.js";
+import { notifyHolder } from "../../runtime/replicas/wake-ups.js";
 
 const port = parentPort!;
 const settings = workerData as IngestSettings;
@@ -37,12 +39,17 @@ async function accept(...[update, route, json]: Parameters<Parameters<typeof cre
   // The single call that decides what is stored for an update (kept one call: see update-key.ts).
   const message = updateMessage(settings.botId, update, route, json);
   const receivedAtMs = Date.now();
-  const outcome = await store.submit((tx) => inbox.accept(tx, message, receivedAtMs));
+  const holder = settings.replicaHolder;
+  const { outcome, holderNotified } = await store.submit(async (tx) => {
+    const outcome = await inbox.accept(tx, message, receivedAtMs);
+    const holderNotified = holder !== undefined && outcome.status === "stored" && (await notifyHolder(tx, message.agentKey, holder));
+    return { outcome, holderNotified };
+  });
   // Committed, the main thread not told yet: recovery at the next start finds the row pending.
   crashPoint("ingest.after-commit");
   if (notices.length === 0) setImmediate(sendNotices);
   // The stored payload (the chat event beside the update), so the agent reads the event as translated here.
-  notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: message.payload }, outcome, receivedAtMs });
+  notices.push({ message: { agentKey: message.agentKey, kind: message.kind, payload: message.payload }, outcome, receivedAtMs, holderNotified });
   return outcome.status === "stored" ? { status: "stored", seq: outcome.seq } : outcome;
 }
 
