@@ -103,26 +103,39 @@ export class Connection {
 }
 
 /**
+ * Which of `processes` bot processes the i-th POST goes to: round-robin, as a reverse proxy in
+ * front of replicas hands them out, so one chat's updates reach different processes.
+ */
+export function processFor(i: number, processes: number): number {
+  return i % processes;
+}
+
+/**
  * Sends every request from `concurrency` connections, each connection one request at a time, in
  * the order given (a worker takes the next unsent request when its previous one is answered).
+ * Given several ports (replicas of one bot), request i goes to `processFor(i)`; each worker then
+ * keeps one connection to each.
  */
-export async function sendAll(port: number, requests: Buffer[], concurrency: number): Promise<{ results: Result[]; wallMs: number }> {
+export async function sendAll(ports: number | readonly number[], requests: Buffer[], concurrency: number): Promise<{ results: Result[]; wallMs: number }> {
+  const targets = typeof ports === "number" ? [ports] : ports;
   const results: Result[] = new Array(requests.length);
   let next = 0;
   const t0 = performance.now();
   const worker = async () => {
-    const connection = new Connection(port);
+    // A connection opens on its first send: one port, one connection, as before replicas.
+    const connections = targets.map((port) => new Connection(port));
     try {
       for (;;) {
         const i = next++;
         if (i >= requests.length) return;
+        const connection = connections[processFor(i, connections.length)]!;
         const startEpoch = Date.now();
         const start = performance.now();
         const status = await connection.send(requests[i]!);
         results[i] = { start, end: performance.now(), startEpoch, status };
       }
     } finally {
-      connection.close();
+      for (const connection of connections) connection.close();
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));

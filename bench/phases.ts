@@ -8,13 +8,16 @@
 // - recovery: a copy of a cached database of 10,000 chats and their history; time from spawn to
 //   /healthz and to the first reply; RSS once idle, then every one of the 10,000 chats touched once
 //   (RSS sampled throughout: the peak), and RSS once the last reply arrived.
+// Our bot on PostgreSQL (ours-pg, ours-pg3) runs ingest, dialog and limits the same way, its POSTs
+// spread round-robin over its processes; recovery measures a restart on a cached SQLite file and
+// is not run for it.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FakeBotApi } from "../test/support/fake-bot-api.js";
 import { sendAll } from "./load.js";
 import { machineJiffies, treeRssMB } from "./proc.js";
-import { ROOT, type Running, SECRET, type StartOptions, type SystemName, WEBHOOK_PATH, startSystem } from "./systems.js";
+import { ROOT, type Running, SECRET, type StartOptions, type SystemName, WEBHOOK_PATH, isOurs, startSystem } from "./systems.js";
 import { Replies, UpdateIds, percentile, playDialogs, sleep, textRequest } from "./workload.js";
 
 export const CONNECTIONS = 64;
@@ -59,7 +62,7 @@ function startOptions(ctx: Context, dataDir: string, extra: Partial<StartOptions
 async function warmUp(ctx: Context, system: Running): Promise<void> {
   const replies = new Replies(ctx.fake, WARMUP_BASE, WARMUP_BASE + WARMUP_UPDATES);
   const requests = Array.from({ length: WARMUP_UPDATES }, (_, i) => textRequest(target(system), ctx.ids.take(), WARMUP_BASE + i, "hello"));
-  await sendAll(system.port, requests, CONNECTIONS);
+  await sendAll(system.ports, requests, CONNECTIONS);
   const ok = await replies.waitForCount(WARMUP_UPDATES, 60_000);
   replies.close();
   if (!ok) throw new Error(`warm-up: only ${replies.count}/${WARMUP_UPDATES} replies arrived within 60 s`);
@@ -83,8 +86,12 @@ export interface IngestResult {
   cpuPct: number | null;
   /** The system's CPU time from the first POST until the last reply, per update: what a message costs, whatever else runs. */
   cpuUsPerUpdate: number | null;
+  /** On PostgreSQL: the part of cpuUsPerUpdate its server spent (the backends for the bot's database). */
+  databaseCpuUsPerUpdate?: number | null;
   otherCpuPct: number | null;
   peakRssMB: number;
+  /** Replies beyond one per acknowledged update, seen by the time the last one arrived: an update answered twice. */
+  extraReplies?: number;
 }
 
 export async function ingest(ctx: Context, name: SystemName, updates: number, profileDir?: string): Promise<IngestResult & { window: [number, number] }> {
@@ -97,11 +104,12 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
     const requests = Array.from({ length: updates }, (_, i) => textRequest(target(system), ctx.ids.take(), INGEST_BASE + (i % INGEST_CHATS), "hello"));
     const rss = system.sampleRss();
     const cpu0 = system.cpuSeconds();
+    const database0 = system.databaseCpuSeconds?.();
     const machine0 = machineJiffies();
     const self0 = process.cpuUsage();
     const startUs = Number(process.hrtime.bigint() / 1000n);
     const firstPost = Date.now();
-    const { results, wallMs } = await sendAll(system.port, requests, CONNECTIONS);
+    const { results, wallMs } = await sendAll(system.ports, requests, CONNECTIONS);
     const endUs = Number(process.hrtime.bigint() / 1000n);
     const cpu = system.cpuSeconds() - cpu0;
     const self = process.cpuUsage(self0);
@@ -109,7 +117,9 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
     const acked = results.filter((r) => r.status === 200);
     const complete = await replies.waitForCount(acked.length, REPLY_TIMEOUT_MS);
     const cpuAll = system.cpuSeconds() - cpu0;
+    const databaseAll = database0 === undefined ? undefined : system.databaseCpuSeconds!() - database0;
     const lastReply = Math.max(...[...replies.byChat.values()].map((t) => t[t.length - 1] ?? 0));
+    const extraReplies = Math.max(0, replies.count - acked.length);
     replies.close();
     const wallS = wallMs / 1000;
     const other = machine0 && machine1 ? (machine1.busy - machine0.busy) / 100 - cpu - (self.user + self.system) / 1e6 : NaN;
@@ -125,8 +135,10 @@ export async function ingest(ctx: Context, name: SystemName, updates: number, pr
       repliesPerSec: complete ? round(acked.length / ((lastReply - firstPost) / 1000), 0) : null,
       cpuPct: round((100 * cpu) / wallS, 0),
       cpuUsPerUpdate: complete ? round((cpuAll * 1e6) / updates, 0) : null,
+      ...(databaseAll !== undefined ? { databaseCpuUsPerUpdate: complete ? round((databaseAll * 1e6) / updates, 0) : null } : {}),
       otherCpuPct: round((100 * Math.max(0, other)) / wallS, 0),
       peakRssMB: rss.stop(),
+      ...(extraReplies ? { extraReplies } : {}),
       window: [startUs, endUs],
     };
   } finally {
@@ -146,8 +158,10 @@ export interface DialogResult {
   incomplete: number;
   /** POSTs that got no 200 and were sent again (as Telegram would). */
   retried: number;
+  /** Replies beyond one per step: a message answered twice. */
+  extraReplies?: number;
   peakRssMB: number;
-  /** Ours only: database commits (each an fsync) per dialog step, from /metrics. */
+  /** Ours only: database commits (each an fsync) per dialog step, from /metrics (every process's, summed). */
   commitsPerStep?: number;
   /** Limits on only: sends closer together than Telegram allows (see countViolations). */
   violations?: { perChat: number; global: number };
@@ -160,9 +174,9 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
     await warmUp(ctx, system);
     const callsBefore = ctx.fake.calls.length;
     const rss = system.sampleRss();
-    const commitsBefore = name === "ours" ? await commitCount(system.port) : undefined;
+    const commitsBefore = isOurs(name) ? await commitCount(system.ports) : undefined;
     const run = await playDialogs({
-      fake: ctx.fake, target: target(system), ids: ctx.ids, chatBase: DIALOG_BASE, chats, parallel: chats,
+      fake: ctx.fake, target: target(system), ports: system.ports, ids: ctx.ids, chatBase: DIALOG_BASE, chats, parallel: chats,
       connections: CONNECTIONS, script: movieDialog, stepTimeoutMs: REPLY_TIMEOUT_MS,
     });
     const result: DialogResult = {
@@ -174,11 +188,12 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
       incomplete: run.incomplete,
       retried: run.retries,
       peakRssMB: rss.stop(),
+      ...(run.extraReplies ? { extraReplies: run.extraReplies } : {}),
     };
     if (commitsBefore !== undefined && run.steps > 0) {
       // Sends still being recorded when the last reply arrived are few; read after a short settle.
       await sleep(200);
-      result.commitsPerStep = round(((await commitCount(system.port)) - commitsBefore) / run.steps, 2) ?? undefined;
+      result.commitsPerStep = round(((await commitCount(system.ports)) - commitsBefore) / run.steps, 2) ?? undefined;
     }
     if (rateLimit === "on") result.violations = countViolations(ctx.fake.calls.slice(callsBefore).filter((c) => c.method === "sendMessage"));
     return result;
@@ -188,12 +203,16 @@ export async function dialogs(ctx: Context, name: SystemName, rateLimit: "on" | 
   }
 }
 
-/** The bot's database commits so far (media_tracker_db_commits_total on /metrics). */
-async function commitCount(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = /^media_tracker_db_commits_total (\d+)/m.exec(text);
-  if (!line) throw new Error("/metrics has no media_tracker_db_commits_total");
-  return Number(line[1]);
+/** The bot's database commits so far (media_tracker_db_commits_total on /metrics), all its processes together. */
+async function commitCount(ports: number[]): Promise<number> {
+  let sum = 0;
+  for (const port of ports) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const line = /^media_tracker_db_commits_total (\d+)/m.exec(text);
+    if (!line) throw new Error("/metrics has no media_tracker_db_commits_total");
+    sum += Number(line[1]);
+  }
+  return sum;
 }
 
 /**

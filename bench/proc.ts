@@ -21,6 +21,11 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+export function processCpuSeconds(pid: number): number {
+  return readStat(pid)?.cpuSeconds ?? 0;
+}
+
 /** `root` and every process below it. */
 export function processTree(root: number): number[] {
   let all: ProcStat[];
@@ -77,18 +82,18 @@ export function machineJiffies(): { busy: number; total: number } | null {
   }
 }
 
-/** Samples the tree's RSS every `everyMs` until stopped; `peakMB` is the highest sum seen. */
+/** Samples the RSS of the trees below `roots` every `everyMs` until stopped; `peakMB` is the highest sum seen. */
 export class RssSampler {
   peakMB = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly root: number, everyMs = 100) {
+  constructor(private readonly roots: readonly number[], everyMs = 100) {
     this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
 
   sample(): void {
-    this.peakMB = Math.max(this.peakMB, treeRssMB(this.root));
+    this.peakMB = Math.max(this.peakMB, this.roots.reduce((sum, root) => sum + treeRssMB(root), 0));
   }
 
   stop(): number {

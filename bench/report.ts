@@ -1,10 +1,11 @@
-// The bench's output: a table of every figure per system with the ratio ours/peer for each run; with
-// more than one run, the medians, the ratio of the medians and each run's ratio; the targets of
+// The bench's output: a table of every figure per system with the ratio ours/peer for each run (our
+// bot on PostgreSQL is one more column, its ratio ours/ours-pg: SQLite's figure over PostgreSQL's);
+// with more than one run, the medians, the ratio of the medians and each run's ratio; the targets of
 // issue 17 checked on the medians (the limits on the worst run) and how many runs each held in; then
 // one JSON line with everything.
 import type { DialogResult, IngestResult, RecoveryResult } from "./phases.js";
 import type { ProfileSummary } from "./profile.js";
-import { LABELS, type SystemName } from "./systems.js";
+import { LABELS, POSTGRES_PROCESSES, type SystemName, onPostgres } from "./systems.js";
 
 export interface SystemFigures {
   ingest?: IngestResult;
@@ -36,6 +37,7 @@ const ROWS = {
   ackP99: { label: "ingest: ack p99 ms", value: (f) => f.ingest?.p99Ms },
   allReplies: { label: "ingest: all replies in ms", value: (f) => f.ingest?.allRepliesMs },
   cpuPerUpdate: { label: "ingest: CPU µs per update", value: (f) => f.ingest?.cpuUsPerUpdate },
+  databaseCpuPerUpdate: { label: "ingest: CPU µs in PostgreSQL", value: (f) => f.ingest?.databaseCpuUsPerUpdate },
   ingestRss: { label: "ingest: peak RSS MB", value: (f) => f.ingest?.peakRssMB },
   stepsPerSec: { label: "dialog: steps/s (limits off)", value: (f) => f.dialog?.stepsPerSec },
   dialogP50: { label: "dialog: POST→reply p50 ms", value: (f) => f.dialog?.p50Ms },
@@ -157,7 +159,12 @@ export function printReport({ runs, skipped, machine, profiled, jsonOnly }: Repo
       out(`${ROWS[k].label.padEnd(32)}${systems.map((s) => cell(medians(s, k), 15)).join("")}${byPeer.join("")}`);
     }
   }
-  for (const [s, why] of Object.entries(skipped)) out(`${LABELS[s as SystemName]}: not measured: ${why}`);
+  for (const line of skippedLines(skipped)) out(line);
+  const measuredOnPostgres = systems.filter(onPostgres);
+  if (measuredOnPostgres.length) {
+    const counts = measuredOnPostgres.map((s) => `${LABELS[s]}: ${POSTGRES_PROCESSES[s]} process${POSTGRES_PROCESSES[s] > 1 ? "es" : ""}`).join(", ");
+    out(`${counts} of our bot on one PostgreSQL database, POSTs round-robin over them; CPU counts the server's backends for that database, RSS only the bot's processes.`);
+  }
   if (profiled) out("--profile: our runs ran through tsx under the CPU profiler, not from the bundle: their figures are the profiled code's.");
 
   const targets = TARGETS.map((t) => {
@@ -199,6 +206,13 @@ export function printReport({ runs, skipped, machine, profiled, jsonOnly }: Repo
   }));
 }
 
+/** One line per reason a system was not measured: the PostgreSQL systems share theirs. */
+export function skippedLines(skipped: Partial<Record<SystemName, string>>): string[] {
+  const byReason = new Map<string, SystemName[]>();
+  for (const [s, why] of Object.entries(skipped) as Array<[SystemName, string]>) byReason.set(why, [...(byReason.get(why) ?? []), s]);
+  return [...byReason].map(([why, names]) => `${names.map((s) => LABELS[s]).join(", ")}: not measured: ${why}`);
+}
+
 /** What makes a run's figure not the same measurement as the others: failures, unfinished chats, re-sent POSTs. */
 function notes(run: Figures): string[] {
   const lines: string[] = [];
@@ -206,8 +220,10 @@ function notes(run: Figures): string[] {
     if (x.error) lines.push(`${LABELS[s]}: ${x.error}`);
     for (const [phase, d] of [["dialog", x.dialog], ["limits on", x.limits]] as const) {
       if (d && (d.incomplete || d.retried)) lines.push(`${LABELS[s]}, ${phase}: ${d.incomplete} chats did not finish, ${d.retried} POSTs got no 200 and were sent again`);
+      if (d?.extraReplies) lines.push(`${LABELS[s]}, ${phase}: ${d.extraReplies} replies more than steps (a message answered twice)`);
     }
     if (x.ingest?.non200) lines.push(`${LABELS[s]}, ingest: ${x.ingest.non200} updates got no 200`);
+    if (x.ingest?.extraReplies) lines.push(`${LABELS[s]}, ingest: ${x.ingest.extraReplies} replies more than acknowledged updates`);
   }
   return lines;
 }

@@ -1,11 +1,14 @@
-// `npm run bench`: media-tracker side by side with the grammY and Restate peers, one system after
-// the other, against the same fake Bot API server and the same load generator, in this process tree.
-// Prints a table with the ratios ours/peer and the targets, then one JSON line.
+// `npm run bench`: media-tracker side by side with the grammY and Restate peers, and itself on
+// PostgreSQL with one and with three processes, one system after the other, against the same fake
+// Bot API server and the same load generator, in this process tree. Prints a table with the ratios
+// ours/other and the targets, then one JSON line.
 //
-//   npm run bench                              all systems, all phases
+//   npm run bench                              all systems, all phases (the PostgreSQL ones only
+//                                              when BENCH_DATABASE_URL's server answers; default
+//                                              postgres://postgres@127.0.0.1:5432/postgres)
 //   npm run bench -- --runs 3                  every phase three times, the systems taking turns in
 //                                              each (ours, peers, ours, peers, …); medians and ratios
-//   npm run bench -- --systems ours,grammy     a subset
+//   npm run bench -- --systems ours,grammy     a subset: ours, grammy, restate, ours-pg, ours-pg3
 //   npm run bench -- --phases ingest,dialog    ingest | dialog | limits | recovery
 //   npm run bench -- --updates 20000           ingest size
 //   npm run bench -- --profile                 CPU-profile our bot's ingest and dialog runs, print the top functions
@@ -17,10 +20,11 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { startFakeBotApi } from "../test/support/fake-bot-api.js";
 import * as phases from "./phases.js";
+import { dropBenchDatabases, dropLeftoverBenchDatabases } from "./postgres.js";
 import { summarizeProfile } from "./profile.js";
 import { type Figures, type SystemFigures, printReport } from "./report.js";
-import { LABELS, SYSTEMS, type SystemName, killAll, prepare } from "./systems.js";
-import { UpdateIds } from "./workload.js";
+import { LABELS, SYSTEMS, type SystemName, isOurs, killAll, onPostgres, prepare } from "./systems.js";
+import { UpdateIds, sleep } from "./workload.js";
 
 const PHASES = ["ingest", "dialog", "limits", "recovery"] as const;
 type Phase = (typeof PHASES)[number];
@@ -39,7 +43,7 @@ function readOptions() {
     strict: true,
   });
   if (values.help) {
-    console.log("usage: npm run bench -- [--systems ours,grammy,restate] [--phases ingest,dialog,limits,recovery] [--updates N] [--runs N] [--profile] [--json-only]");
+    console.log("usage: npm run bench -- [--systems ours,grammy,restate,ours-pg,ours-pg3] [--phases ingest,dialog,limits,recovery] [--updates N] [--runs N] [--profile] [--json-only]");
     process.exit(0);
   }
   const list = <T extends string>(flag: string, text: string, allowed: readonly T[]): T[] => {
@@ -68,26 +72,39 @@ async function main(): Promise<number> {
   const fake = await startFakeBotApi();
   const workDir = phases.makeWorkDir();
   const ctx: phases.Context = { fake, ids: new UpdateIds(10_000_000), workDir, say };
+  let interrupting = false;
   const interrupted = () => {
+    // Ctrl-C may reach the bench more than once (from the terminal, and relayed by npm): the
+    // handler stays, so that a second signal does not end the process before the databases are dropped.
+    if (interrupting) return;
+    interrupting = true;
     killAll();
     fs.rmSync(workDir, { recursive: true, force: true });
-    process.exit(130);
+    // The killed bots' databases too; a server that does not answer is not waited for long.
+    void Promise.race([dropBenchDatabases(), sleep(5_000)]).finally(() => process.exit(130));
   };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
   const started = Date.now();
   say(`bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}; phases ${options.phases.join(", ")}`);
 
   const skipped: Partial<Record<SystemName, string>> = {};
   const runnable: SystemName[] = [];
   for (const name of options.systems) {
-    const why = prepare(name, say);
+    const why = await prepare(name, say);
     if (why) {
       skipped[name] = why;
-      say(`bench: the ${LABELS[name]} cannot run here, going on without it: ${why}`);
+      // The PostgreSQL systems share their reason: said once for both.
+      if (!onPostgres(name)) say(`bench: the ${LABELS[name]} cannot run here, going on without it: ${why}`);
     } else {
       runnable.push(name);
     }
+  }
+  const pgSkipped = options.systems.filter((name) => onPostgres(name) && skipped[name]);
+  if (pgSkipped.length) say(`bench: the PostgreSQL systems (${pgSkipped.join(", ")}) were skipped: ${skipped[pgSkipped[0]!]}`);
+  if (runnable.some(onPostgres)) {
+    const dropped = await dropLeftoverBenchDatabases();
+    if (dropped.length) say(`bench: dropped ${dropped.length} database(s) a killed bench left behind: ${dropped.join(", ")}`);
   }
   // Phase by phase, the systems take turns, so that whatever else loads the machine meanwhile
   // weighs on each side of a ratio alike.
@@ -97,7 +114,8 @@ async function main(): Promise<number> {
     for (const [r, run] of runs.entries()) {
       for (const phase of options.phases) {
         for (const name of runnable) {
-          if (phase === "limits" && name !== "ours") continue; // the peers do not pace at all
+          if (phase === "limits" && !isOurs(name)) continue; // the peers do not pace at all
+          if (phase === "recovery" && onPostgres(name)) continue; // a restart on a cached SQLite file
           const result = (run[name] ??= {});
           if (result.error) continue; // failed earlier in this run
           say(`bench: ${options.runs > 1 ? `run ${r + 1}/${options.runs}: ` : ""}${LABELS[name]}: ${phase}…`);
@@ -113,6 +131,7 @@ async function main(): Promise<number> {
     }
   } finally {
     killAll();
+    await dropBenchDatabases();
     await fake.close();
     fs.rmSync(workDir, { recursive: true, force: true });
   }

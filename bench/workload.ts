@@ -4,7 +4,7 @@
 // once, each chat sending its next message only after the bot's reply to the previous one arrived.
 import { performance } from "node:perf_hooks";
 import { type FakeBotApi, makeTextUpdate } from "../test/support/fake-bot-api.js";
-import { Connection, type Target, encodeRequest } from "./load.js";
+import { Connection, type Target, encodeRequest, processFor } from "./load.js";
 
 /** Update ids never repeat within a bench run: every system dedups (or may dedup) by update_id. */
 export class UpdateIds {
@@ -63,28 +63,39 @@ export class Replies {
   }
 }
 
-/** `size` keep-alive connections handed out first come, first served. */
+/**
+ * At most `size` requests in flight over keep-alive connections, first come, first served; with
+ * several ports (replicas of one bot) each request names the one it goes to, and the limit is
+ * shared, as Telegram's max_connections is.
+ */
 export class ConnectionPool {
-  private readonly idle: Connection[];
-  private readonly queue: Array<(c: Connection) => void> = [];
+  /** Idle connections per port; one is opened when none is idle (at most `size` per port). */
+  private readonly idle: Connection[][];
+  private free: number;
+  private readonly queue: Array<() => void> = [];
 
-  constructor(port: number, size: number) {
-    this.idle = Array.from({ length: size }, () => new Connection(port));
+  constructor(private readonly ports: readonly number[], size: number) {
+    this.idle = ports.map(() => []);
+    this.free = size;
   }
 
-  async post(request: Buffer): Promise<number> {
-    const connection = this.idle.pop() ?? (await new Promise<Connection>((resolve) => this.queue.push(resolve)));
+  async post(request: Buffer, to = 0): Promise<number> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    const idle = this.idle[to]!;
+    const connection = idle.pop() ?? new Connection(this.ports[to]!);
     try {
       return await connection.send(request);
     } finally {
+      idle.push(connection);
       const waiter = this.queue.shift();
-      if (waiter) waiter(connection);
-      else this.idle.push(connection);
+      if (waiter) waiter();
+      else this.free++;
     }
   }
 
   close(): void {
-    for (const c of this.idle) c.close();
+    for (const c of this.idle.flat()) c.close();
   }
 }
 
@@ -97,6 +108,8 @@ export interface DialogRun {
   latencies: number[];
   /** Chats whose replies did not all arrive before the timeout. */
   incomplete: number;
+  /** Replies beyond one per step, seen by the end: a message answered twice. */
+  extraReplies: number;
 }
 
 /**
@@ -106,6 +119,8 @@ export interface DialogRun {
 export async function playDialogs(options: {
   fake: FakeBotApi;
   target: Target;
+  /** Replicas of one bot: the POSTs go round-robin over them (processFor). Default: target.port alone. */
+  ports?: readonly number[];
   ids: UpdateIds;
   chatBase: number;
   chats: number;
@@ -116,7 +131,9 @@ export async function playDialogs(options: {
 }): Promise<DialogRun> {
   const { fake, target, ids, chatBase, chats } = options;
   const replies = new Replies(fake, chatBase, chatBase + chats);
-  const pool = new ConnectionPool(target.port, options.connections);
+  const ports = options.ports ?? [target.port];
+  const pool = new ConnectionPool(ports, options.connections);
+  let posts = 0;
   const latencies: number[] = [];
   let retries = 0;
   let incomplete = 0;
@@ -128,7 +145,7 @@ export async function playDialogs(options: {
       const reply = replies.next(chatId);
       const request = textRequest(target, ids.take(), chatId, text);
       const sentAt = Date.now();
-      while ((await pool.post(request)) !== 200) {
+      while ((await pool.post(request, processFor(posts++, ports.length))) !== 200) {
         retries++;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -153,7 +170,8 @@ export async function playDialogs(options: {
     pool.close();
     replies.close();
   }
-  return { steps: latencies.length, retries, wallMs: performance.now() - t0, latencies, incomplete };
+  const extraReplies = Math.max(0, replies.count - latencies.length - incomplete);
+  return { steps: latencies.length, retries, wallMs: performance.now() - t0, latencies, incomplete, extraReplies };
 }
 
 export function sleep(ms: number): Promise<void> {

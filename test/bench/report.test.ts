@@ -2,7 +2,7 @@
 // issue 17's targets checked on the medians with how many runs each held in.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DialogResult, IngestResult, RecoveryResult } from "../../bench/phases.js";
-import { type Figures, median, printReport } from "../../bench/report.js";
+import { type Figures, median, printReport, skippedLines } from "../../bench/report.js";
 
 const ingest = (ackPerSec: number, p99Ms: number): IngestResult => ({
   updates: 20_000, acknowledged: 20_000, non200: 0, ackPerSec, p50Ms: 1, p99Ms, allRepliesMs: 1000, repliesPerSec: 1,
@@ -83,5 +83,32 @@ describe("printReport over three runs", () => {
     const { json } = report([{ ours: { ingest: ingest(12_000, 20) } }]);
     expect(json.targets.find((t: { target: string }) => t.target.startsWith("ingest ≥ 3×")).holds).toBeNull();
     expect(json.targets.find((t: { target: string }) => t.target.startsWith("ingest ≥ 10,000")).holds).toBe(true);
+  });
+});
+
+describe("printReport with our bot on PostgreSQL", () => {
+  const withPostgres = (): Figures => ({
+    ours: { ingest: ingest(12_000, 20), dialog: dialog(600, 100) },
+    "ours-pg": { ingest: { ...ingest(4_000, 60), databaseCpuUsPerUpdate: 120 }, dialog: dialog(300, 250) },
+    "ours-pg3": { ingest: { ...ingest(6_000, 50), extraReplies: 2 }, dialog: dialog(400, 200) },
+  });
+
+  it("puts one and three processes beside SQLite, each with its ratio ours/ours-pg", () => {
+    const { text, json } = report([withPostgres()]);
+    expect(text).toMatch(/figure\s+media-tracker\s+PostgreSQL ×1\s+PostgreSQL ×3\s+ours\/ours-pg\s+ours\/ours-pg3/);
+    expect(text).toMatch(/ingest: acknowledged updates\/s\s+12000\s+4000\s+6000\s+3×\s+2×/);
+    expect(json.ratios["ours/ours-pg3"]["dialog: steps/s (limits off)"]).toBe(1.5);
+    // The server's share of an update's CPU: shown for PostgreSQL only.
+    expect(text).toMatch(/ingest: CPU µs in PostgreSQL\s+-\s+120\s+-\s+-\s+-/);
+    expect(text).toContain("PostgreSQL ×1: 1 process, PostgreSQL ×3: 3 processes of our bot on one PostgreSQL database");
+    expect(text).toContain("PostgreSQL ×3, ingest: 2 replies more than acknowledged updates");
+  });
+
+  it("says in one line that both PostgreSQL systems were skipped, and why", () => {
+    const why = "no PostgreSQL answered at 127.0.0.1:5432/postgres (connect ECONNREFUSED 127.0.0.1:5432); set BENCH_DATABASE_URL";
+    expect(skippedLines({ "ours-pg": why, "ours-pg3": why, restate: "restate-server has no binary here" })).toEqual([
+      `PostgreSQL ×1, PostgreSQL ×3: not measured: ${why}`,
+      "Restate peer: not measured: restate-server has no binary here",
+    ]);
   });
 });
