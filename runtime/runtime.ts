@@ -204,7 +204,7 @@ export function createRuntime<S>(options: RuntimeOptions<S>): Runtime {
     concurrency: options.sendConcurrency,
     ...(coordinator ? { serving: coordinator } : {}),
     // Telegram's global limit is the bot's, whichever process sends: shared through the database.
-    ...(coordinator && options.pacing ? { sharedRate: new SharedSendRate(store.read, { perWindow: options.pacing.globalPerSecond }) } : {}),
+    ...(coordinator && options.pacing ? { sharedRate: new SharedSendRate((store as ReplicaParts["store"]).coordination, { perWindow: options.pacing.globalPerSecond }) } : {}),
   }, log, events);
   timers = new TimerService(timerStore, inbox, store, clock, (key) => {
     if (inScope(scope, key)) router.wake(key);

@@ -71,6 +71,7 @@ export class PostgresStore implements Store {
   /** The batch being committed, if any: the next one starts after it. */
   private committing: Promise<void> = Promise.resolve();
   private listener: PostgresListener | undefined;
+  private coordinationPool: pg.Pool | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -106,8 +107,26 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.flush();
     await this.listener?.close();
+    await this.coordinationPool?.end();
     await this.pool.end();
   }
+
+  /**
+   * Single statements on two connections of their own, for the replicas' leases and send rate: a
+   * heartbeat must never queue behind the pool's reads and batches, or a busy process would miss it,
+   * lose its chats to another process and have their replies in flight sent twice.
+   */
+  get coordination(): PostgresSql {
+    if (!this.coordinationPool) {
+      const pool = new pg.Pool({ ...this.clientConfig, application_name: `${this.clientConfig.application_name} leases`, max: 2 });
+      pool.on("error", () => undefined);
+      this.coordinationPool = pool;
+      this.coordinationSql = new PostgresSql(pool);
+    }
+    return this.coordinationSql!;
+  }
+
+  private coordinationSql: PostgresSql | undefined;
 
   /**
    * Calls `onNotify` with the payload of every NOTIFY on `channel` once its transaction commits

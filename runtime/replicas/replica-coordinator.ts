@@ -48,7 +48,7 @@ export const YIELD_CHANNEL = "mt_yield";
 const CLAIM_ALONE_MS = 10_000;
 
 export interface ReplicaParts {
-  store: Store & Pick<PostgresStore, "listen">;
+  store: Store & Pick<PostgresStore, "listen" | "coordination">;
   inbox: Inbox;
   outbox: Outbox;
   meta: RuntimeMeta;
@@ -116,7 +116,7 @@ export class ReplicaCoordinator implements ChatServing {
     private readonly log: Logger,
     private readonly events: RuntimeEvents,
   ) {
-    this.leases = new ChatLeases(parts.store.read, options.holder, options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {});
+    this.leases = new ChatLeases(parts.store.coordination, options.holder, options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {});
   }
 
   get holder(): string {
