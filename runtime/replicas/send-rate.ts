@@ -52,6 +52,12 @@ export class SharedSendRate {
 
   /** Reserves the next send slot; returns how long from now until it, in milliseconds (≤ 0: now). */
   async reserve(): Promise<number> {
+    const { slotMs, nowMs } = await this.reserveSlot();
+    return slotMs - nowMs;
+  }
+
+  /** Reserves the next send slot: its time and the time of the reservation, on the database's clock. */
+  async reserveSlot(): Promise<{ slotMs: number; nowMs: number }> {
     const row = await this.sql.get<{ slotMs: number; nowMs: number }>(
       `INSERT INTO send_rate (bucket, next_slot_ms) VALUES (?, ${DB_NOW_MS} + ?)
        ON CONFLICT (bucket) DO UPDATE SET next_slot_ms = greatest(send_rate.next_slot_ms, ${DB_NOW_MS}) + ?
@@ -59,7 +65,7 @@ export class SharedSendRate {
       [this.bucket, this.spacingMs, this.spacingMs, this.spacingMs],
     );
     if (!row) throw new Error("The send-rate row was not returned.");
-    return row.slotMs - row.nowMs;
+    return row;
   }
 }
 
