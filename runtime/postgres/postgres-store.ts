@@ -15,6 +15,7 @@ import pg from "pg";
 import { CommitOutcomeUnknownError, StoreUnavailableError } from "../errors.js";
 import type { CommitStats, Store, Tx, Unit } from "../store.js";
 import { UnitTx } from "../unit-tx.js";
+import { CommitQueue, type Queued } from "../commit-queue.js";
 import { PostgresListener, type Subscription } from "./postgres-listener.js";
 import { PostgresSql, asStoreError, isConnectionLoss, isPostgresFault, storeTypeParsers } from "./postgres-sql.js";
 import { describePostgresUrl } from "./postgres-url.js";
@@ -34,11 +35,6 @@ export interface PostgresStoreOptions {
   idleInTransactionTimeoutMs?: number;
 }
 
-interface Queued {
-  work: Unit<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -65,11 +61,7 @@ export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   readonly read: PostgresSql;
   readonly stats: CommitStats = { commits: 0, units: 0 };
-  private queue: Queued[] = [];
-  private scheduled = false;
-  private closed = false;
-  /** The batch being committed, if any: the next one starts after it. */
-  private committing: Promise<void> = Promise.resolve();
+  private readonly units = new CommitQueue((batch) => this.commitBatch(batch));
   private listener: PostgresListener | undefined;
   private coordinationPool: pg.Pool | undefined;
 
@@ -86,25 +78,16 @@ export class PostgresStore implements Store {
   }
 
   submit<T>(work: Unit<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error("The database is closed; no more writes are taken."));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work: work as Unit<unknown>, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.units.submit(work);
   }
 
   flush(): Promise<void> {
-    this.scheduled = false;
-    this.committing = this.committing.then(() => this.commitBatch());
-    return this.committing;
+    return this.units.flush();
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.units.closed) return;
+    this.units.refuse();
     await this.flush();
     await this.listener?.close();
     await this.coordinationPool?.end();
@@ -134,7 +117,7 @@ export class PostgresStore implements Store {
    * then says that notifications may have been missed. Resolves with the function that stops it.
    */
   listen(channel: string, onNotify: (payload: string) => void, options: { onReconnect?: () => void } = {}): Promise<() => Promise<void>> {
-    if (this.closed) return Promise.reject(new Error("The database is closed; no more subscriptions are taken."));
+    if (this.units.closed) return Promise.reject(new Error("The database is closed; no more subscriptions are taken."));
     this.listener ??= new PostgresListener({ ...this.clientConfig, application_name: `${this.clientConfig.application_name} listener` });
     const subscription: Subscription = { onNotify, onReconnect: options.onReconnect };
     return this.listener.listen(channel, subscription);
@@ -150,10 +133,7 @@ export class PostgresStore implements Store {
   }
 
   /** Runs every queued unit in one transaction, each in its own savepoint, then commits once. */
-  private async commitBatch(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
+  private async commitBatch(batch: Queued[]): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();

@@ -4,6 +4,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { StoreUnavailableError } from "../errors.js";
 import { UnitTx } from "../unit-tx.js";
+import { CommitQueue, type Queued } from "../commit-queue.js";
 import type { CommitStats, RunResult, Sql, Store, Unit } from "../store.js";
 import { type SqliteFileOptions, openSqliteFile } from "./sqlite-file.js";
 import { SqliteSql, asStoreError } from "./sqlite-sql.js";
@@ -23,11 +24,6 @@ export interface SqliteStoreOptions extends Omit<SqliteFileOptions, "readOnly"> 
   writeLock?: WriteLock;
 }
 
-interface Queued {
-  work: Unit<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
@@ -36,11 +32,7 @@ export class SqliteStore implements Store {
   private readonly writer: SqliteSql;
   /** The writer as the units of a batch see it. */
   private readonly batchSql: Sql;
-  private queue: Queued[] = [];
-  private scheduled = false;
-  private closed = false;
-  /** The batch being committed, if any: the next one starts after it. */
-  private committing: Promise<void> = Promise.resolve();
+  private readonly units = new CommitQueue((batch) => this.commitBatch(batch));
   private readonly lock: WriteLock | undefined;
 
   /** The writer connection, for SQLite-only tools (online backup, the file's own checks). */
@@ -56,35 +48,23 @@ export class SqliteStore implements Store {
   }
 
   submit<T>(work: Unit<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error("The database is closed; no more writes are taken."));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work: work as Unit<unknown>, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.units.submit(work);
   }
 
   flush(): Promise<void> {
-    this.scheduled = false;
-    this.committing = this.committing.then(() => this.commitBatch());
-    return this.committing;
+    return this.units.flush();
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.units.closed) return;
     await this.flush();
-    this.closed = true;
+    this.units.refuse();
     if (this.read !== this.writer) this.read.db.close();
     this.database.close();
   }
 
   /** Runs every queued unit in one transaction, each in its own savepoint, then commits once. */
-  private async commitBatch(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
+  private async commitBatch(batch: Queued[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const writer = this.writer;
     this.lock?.acquire();
